@@ -1,0 +1,38 @@
+/* The session clock: raw cycles where they are invariant, else CLOCK_MONOTONIC.
+ * Read OUTSIDE rseq sections (clock_gettime is a call) and before the reserve's
+ * compare-and-store, which keeps each ring in timestamp order. */
+#ifndef RINGTRACE_RING_CLOCK_H
+#define RINGTRACE_RING_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+#include "layout.h"
+#include "rseq.h"
+
+static inline uint64_t rt_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rt_clock_read(uint32_t kind) {
+  if (__builtin_expect(kind == RT_CLOCK_CYCLES, 1)) return rt_arch_cycles();
+  return rt_monotonic_ns();
+}
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Decide the clock for a new session and calibrate it (clock.c). */
+struct rt_clock_desc {
+  uint32_t kind;
+  uint64_t freq_hz;
+  uint64_t ref_ticks;
+  int64_t ref_realtime_ns;
+};
+int rt_clock_choose(uint32_t requested, struct rt_clock_desc *out, char *err, size_t errlen);
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,145 @@
+/* Consumer scan (see consumer.h). Only the consumer writes consumed_off. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "consumer.h"
+
+static int corrupt(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int corrupt(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int rt_consumer_init(struct rt_consumer *c, struct rt_session *s) {
+  memset(c, 0, sizeof *c);
+  c->s = s;
+  c->read_pos = calloc(s->n_rings, sizeof *c->read_pos);
+  return c->read_pos ? 0 : -1;
+}
+
+void rt_consumer_fini(struct rt_consumer *c) {
+  free(c->read_pos);
+  c->read_pos = NULL;
+}
+
+/* Check the packet header fields producers wrote; returns content bytes. */
+static int check_packet(struct rt_consumer *c, uint32_t ring, uint64_t sub_off,
+                        const struct rt_packet_header *ph, int closed, uint32_t *content) {
+  const struct rt_session *s = c->s;
+  if (ph->magic != RT_PACKET_MAGIC || ph->packet_seq_num != sub_off >> s->sub_shift ||
+      ph->packet_size != s->sub_size * 8 || ph->stream_instance_id != ring)
+    return corrupt(c->err, sizeof c->err,
+                   "ring %u: packet at offset %llu has a bad header (magic %08x, seq %llu)", ring,
+                   (unsigned long long)sub_off, ph->magic,
+                   (unsigned long long)ph->packet_seq_num);
+  if (!closed) return 0;
+  uint64_t bits = ph->content_size;
+  if (bits % (8 * RT_RECORD_ALIGN) || bits / 8 < RT_PACKET_HEADER_SIZE || bits / 8 > s->sub_size)
+    return corrupt(c->err, sizeof c->err, "ring %u: packet at offset %llu has content size %llu bits",
+                   ring, (unsigned long long)sub_off, (unsigned long long)bits);
+  *content = (uint32_t)(bits / 8);
+  return 0;
+}
+
+int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
+                     int allow_partial) {
+  const struct rt_session *s = c->s;
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  uint64_t cons = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
+  /* Acquire on write_off, then on the counters: a sum that covers everything up
+   * to write_off means every one of those reservations has been committed. */
+  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
+  if (w <= cons) return 0;
+  if (w - cons > s->ring_size)
+    return corrupt(c->err, sizeof c->err,
+                   "ring %u: write offset %llu is more than a ring ahead of consumed %llu", ring,
+                   (unsigned long long)w, (unsigned long long)cons);
+  struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
+  uint64_t lap = cons / s->ring_size;
+  /* Acquire pairs with each producer's release of its commit (rseq add on the
+   * owner CPU, or atomic add): the committed bytes are visible once counted. */
+  uint64_t sum = __atomic_load_n(&sc->commit_local, __ATOMIC_ACQUIRE) +
+                 __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
+  uint64_t base = lap * s->sub_size;
+  if (sum < base || sum > base + s->sub_size)
+    return corrupt(c->err, sizeof c->err,
+                   "ring %u: commit counters of sub-buffer at %llu sum to %llu, outside [%llu, %llu]",
+                   ring, (unsigned long long)cons, (unsigned long long)sum,
+                   (unsigned long long)base, (unsigned long long)(base + s->sub_size));
+  const uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
+  const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
+  uint32_t end = 0;
+  int complete = sum == base + s->sub_size;
+  if (complete) {
+    if (w < cons + s->sub_size)
+      return corrupt(c->err, sizeof c->err,
+                     "ring %u: sub-buffer at %llu counts complete but was never closed", ring,
+                     (unsigned long long)cons);
+    if (check_packet(c, ring, cons, ph, 1, &end)) return -1;
+  } else {
+    if (!allow_partial || w >= cons + s->sub_size) return 0; /* closed, commits in flight */
+    uint64_t reserved = w - cons;
+    if (sum != base + reserved) return 0; /* a reservation is not committed yet */
+    /* Re-read: unchanged means no reservation slipped in between our reads, so
+     * [0, reserved) is exactly the committed prefix. */
+    if (__atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE) != w) return 0;
+    if (check_packet(c, ring, cons, ph, 0, &end)) return -1;
+    end = (uint32_t)reserved;
+  }
+  uint32_t begin = c->read_pos[ring] ? c->read_pos[ring] : RT_PACKET_HEADER_SIZE;
+  if (begin > end)
+    return corrupt(c->err, sizeof c->err, "ring %u: content of sub-buffer at %llu shrank (%u < %u)",
+                   ring, (unsigned long long)cons, end, begin);
+  if (!complete && begin == end) return 0;
+  out->ring = ring;
+  out->sub_off = cons;
+  out->sub = sub;
+  out->begin = begin;
+  out->end = end;
+  out->complete = complete;
+  return 1;
+}
+
+void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch) {
+  if (!ch->complete) {
+    c->read_pos[ch->ring] = ch->end;
+    return;
+  }
+  c->read_pos[ch->ring] = 0;
+  /* Release: our reads of the sub-buffer complete before a producer, acquiring
+   * consumed_off, may reuse it. */
+  __atomic_store_n(&c->s->rings[ch->ring].consumed_off, ch->sub_off + c->s->sub_size,
+                   __ATOMIC_RELEASE);
+}
+
+int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_event_header *ev,
+                         const uint8_t **payload, char *err, size_t errlen) {
+  uint32_t p = *pos;
+  if (p >= ch->end) return 0;
+  if (ch->end - p < RT_EVENT_HEADER_SIZE || p % RT_RECORD_ALIGN)
+    return corrupt(err, errlen, "ring %u: truncated record at offset %llu", ch->ring,
+                   (unsigned long long)(ch->sub_off + p));
+  memcpy(ev, ch->sub + p, sizeof *ev); /* private copy: validate what we use */
+  uint32_t stride = rt_record_stride(ev->size);
+  if (ev->size < RT_EVENT_HEADER_SIZE || stride > ch->end - p || stride < ev->size)
+    return corrupt(err, errlen, "ring %u: record at offset %llu has bad size %u", ch->ring,
+                   (unsigned long long)(ch->sub_off + p), ev->size);
+  *payload = ch->sub + p + RT_EVENT_HEADER_SIZE;
+  *pos = p + stride;
+  return 1;
+}
+
+void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_ring_stats *out) {
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  out->write_off = __atomic_load_n(&rc->write_off, __ATOMIC_RELAXED);
+  out->consumed_off = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED);
+  out->lost = __atomic_load_n(&rc->lost_local, __ATOMIC_RELAXED) +
+              __atomic_load_n(&rc->lost_remote, __ATOMIC_RELAXED);
+  out->remote_commits = __atomic_load_n(&rc->remote_commits, __ATOMIC_RELAXED);
+  out->rseq_aborts = __atomic_load_n(&rc->rseq_aborts, __ATOMIC_RELAXED);
+  out->cpu_mismatches = __atomic_load_n(&rc->cpu_mismatches, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,59 @@
+/* Consumer side of the rings: find complete sub-buffer generations (commit_local
+ * + commit_remote == expected), read them, release them; read a consistent
+ * complete prefix of the sub-buffer being filled (flush/live) without writing
+ * any producer state. Everything read from shared memory is validated. */
+#ifndef RINGTRACE_RING_CONSUMER_H
+#define RINGTRACE_RING_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "layout.h"
+#include "session.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A readable byte range [begin, end) of one sub-buffer. */
+struct rt_chunk {
+  uint32_t ring;
+  uint64_t sub_off;   /* free-running offset of the sub-buffer start */
+  const uint8_t *sub; /* sub-buffer start in the mapping */
+  uint32_t begin;     /* first unread byte (>= RT_PACKET_HEADER_SIZE) */
+  uint32_t end;       /* end of committed content */
+  int complete;       /* 1: whole generation done; rt_consumer_done releases it */
+};
+
+struct rt_consumer {
+  struct rt_session *s;
+  uint32_t *read_pos; /* per ring: bytes of the current sub-buffer already handed out */
+  char err[256];
+};
+
+int rt_consumer_init(struct rt_consumer *c, struct rt_session *s);
+void rt_consumer_fini(struct rt_consumer *c);
+
+/* Next chunk of `ring`. allow_partial: also hand out a consistent committed
+ * prefix of the sub-buffer being filled. Returns 1 (chunk), 0 (nothing now), or
+ * -1 (corrupt shared state; message in c->err, nothing consumed). */
+int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
+                     int allow_partial);
+/* Mark a chunk read; a complete one releases its sub-buffer to producers. */
+void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch);
+
+/* Walk records of a chunk. *pos starts at ch->begin. Returns 1 with a private
+ * copy of the header and a payload pointer, 0 at the end, -1 if a record is
+ * malformed (message in err, naming the offset). */
+int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_event_header *ev,
+                         const uint8_t **payload, char *err, size_t errlen);
+
+/* Counters of a ring, summed from their local and remote halves. */
+struct rt_ring_stats {
+  uint64_t write_off, consumed_off, lost, remote_commits, rseq_aborts, cpu_mismatches;
+};
+void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_ring_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

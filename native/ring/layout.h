@@ -1,0 +1,119 @@
+/* Shared-memory layout of a ringtrace session: the only definition of the bytes
+ * that producers (any process of the user) and the consumer agree on.
+ * Change anything here => bump RT_LAYOUT_VERSION. See docs/design.md. */
+#ifndef RINGTRACE_RING_LAYOUT_H
+#define RINGTRACE_RING_LAYOUT_H
+
+#include <stdint.h>
+
+#define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
+#define RT_LAYOUT_VERSION 1u
+#define RT_CACHELINE 64u
+#define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
+
+/* Clocks a session can stamp events with (decided once, at creation). */
+enum rt_clock_kind {
+  RT_CLOCK_CYCLES = 1,    /* raw invariant TSC (x86-64) / CNTVCT (arm64) */
+  RT_CLOCK_MONOTONIC = 2, /* clock_gettime(CLOCK_MONOTONIC), nanoseconds */
+};
+
+/* Bounds every reader enforces on a header before trusting it. */
+#define RT_MIN_SUB_SIZE 4096u
+#define RT_MAX_SUB_SIZE (1u << 30)
+#define RT_MIN_N_SUB 2u
+#define RT_MAX_N_SUB 65536u
+#define RT_MAX_CPUS 4096u
+#define RT_SESSION_NAME_MAX 64u
+
+/* Session header, at offset 0 of the shared-memory object (one page). */
+struct rt_session_header {
+  uint64_t magic;
+  uint32_t layout_version;
+  uint32_t header_size; /* sizeof(struct rt_session_header) */
+  uint32_t page_size;
+  uint32_t n_cpus;  /* possible CPUs: one rseq ring each */
+  uint32_t n_rings; /* 2 * n_cpus: rseq rings, then atomic (fallback) rings */
+  uint32_t n_sub;   /* sub-buffers per ring, power of two */
+  uint64_t sub_size; /* bytes, power of two, page multiple */
+  uint64_t ring_ctl_offset; /* array of n_rings struct rt_ring_ctl */
+  uint64_t sub_ctl_offset;  /* array of n_rings * n_sub struct rt_sub_ctl */
+  uint64_t data_offset;     /* n_rings * n_sub * sub_size bytes, page aligned */
+  uint64_t total_size;
+  uint8_t uuid[16];
+  uint32_t clock_kind;
+  uint32_t creator_uid;
+  uint64_t clock_freq_hz;        /* ticks per second (estimate; consumer may refine) */
+  uint64_t clock_ref_ticks;      /* clock value sampled at ... */
+  int64_t clock_ref_realtime_ns; /* ... this CLOCK_REALTIME instant */
+  int64_t created_realtime_ns;
+  char name[RT_SESSION_NAME_MAX];
+};
+
+/* Per-ring control block. Fields written by different parties live on different
+ * cache lines so producers on one CPU never bounce the consumer's line. */
+struct rt_ring_ctl {
+  /* Producer line. rseq rings: written ONLY by rseq sections running on the
+   * owning CPU (plain stores; never an atomic RMW, which would race with them).
+   * Atomic rings: written ONLY by atomic RMWs. */
+  uint64_t write_off __attribute__((aligned(RT_CACHELINE))); /* free-running bytes */
+  uint64_t lost_local;                                       /* rseq add on owner CPU */
+  /* Remote line: atomic RMWs from any CPU (slow paths only). */
+  uint64_t lost_remote __attribute__((aligned(RT_CACHELINE)));
+  uint64_t remote_commits; /* number of commits that took the remote path */
+  uint64_t rseq_aborts;    /* kernel-aborted critical sections (preempt/signal/migrate) */
+  uint64_t cpu_mismatches; /* sections left because the thread was on another CPU */
+  /* Consumer line: written only by the consumer, read by producers. */
+  uint64_t consumed_off __attribute__((aligned(RT_CACHELINE)));
+};
+
+/* Per sub-buffer commit counters, free-running across laps. A generation
+ * (lap L) of a sub-buffer is complete when local + remote == (L + 1) * sub_size. */
+struct rt_sub_ctl {
+  uint64_t commit_local __attribute__((aligned(RT_CACHELINE))); /* rseq add, owner CPU only */
+  uint64_t commit_remote; /* atomic add, any CPU (and the consumer's salvage) */
+};
+
+/* Each sub-buffer starts with a CTF packet header + context. Producers fill it
+ * (opener: begin fields; closer: end fields); the consumer validates it and
+ * patches events_discarded on its own copy. */
+struct rt_packet_header {
+  uint32_t magic; /* RT_PACKET_MAGIC */
+  uint8_t uuid[16];
+  uint32_t stream_id;
+  uint64_t stream_instance_id; /* ring index */
+  uint64_t timestamp_begin;    /* timestamp of the first record */
+  uint64_t timestamp_end;      /* timestamp of the closing reservation */
+  uint64_t content_size;       /* BITS, including this header */
+  uint64_t packet_size;        /* BITS */
+  uint64_t packet_seq_num;     /* write offset / sub_size */
+  uint64_t events_discarded;   /* cumulative, written by the consumer */
+  uint32_t cpu_id;
+  uint32_t ring_kind; /* 0 = rseq ring, 1 = atomic ring */
+};
+#define RT_PACKET_HEADER_SIZE 88u
+
+/* Each record: this header, then the payload; records start 8-byte aligned. */
+struct rt_event_header {
+  uint32_t id;   /* event class id */
+  uint32_t size; /* header + payload bytes, before alignment padding */
+  uint64_t timestamp;
+};
+#define RT_EVENT_HEADER_SIZE 16u
+#define RT_RECORD_ALIGN 8u
+
+#define RT_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#ifdef __cplusplus
+#undef RT_STATIC_ASSERT
+#define RT_STATIC_ASSERT(c, m) static_assert(c, m)
+#endif
+RT_STATIC_ASSERT(sizeof(struct rt_packet_header) == RT_PACKET_HEADER_SIZE, "packet header");
+RT_STATIC_ASSERT(sizeof(struct rt_event_header) == RT_EVENT_HEADER_SIZE, "event header");
+RT_STATIC_ASSERT(sizeof(struct rt_ring_ctl) == 3 * RT_CACHELINE, "ring ctl");
+RT_STATIC_ASSERT(sizeof(struct rt_sub_ctl) == RT_CACHELINE, "sub ctl");
+RT_STATIC_ASSERT(sizeof(struct rt_session_header) <= 4096, "header fits a page");
+
+static inline uint32_t rt_record_stride(uint32_t size) {
+  return (size + RT_RECORD_ALIGN - 1) & ~(RT_RECORD_ALIGN - 1);
+}
+
+#endif

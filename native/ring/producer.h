@@ -1,0 +1,213 @@
+/* Producer fast path: reserve a record on this CPU's ring with an rseq
+ * compare-and-store, fill it, commit through commit_local (still on the reserving
+ * CPU: rseq add) or commit_remote (migrated: atomic add). No lock, no system
+ * call, never waits for the consumer: a full ring drops the event and counts it.
+ * Threads without rseq use the atomic rings (producer_slow.c). */
+#ifndef RINGTRACE_RING_PRODUCER_H
+#define RINGTRACE_RING_PRODUCER_H
+
+#include <string.h>
+#include "clock.h"
+#include "layout.h"
+#include "rseq.h"
+#include "session.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum rt_reserve_result {
+  RT_RESERVED = 0,
+  RT_DISCARDED_FULL = -1, /* ring full: event dropped and counted as lost */
+  RT_DISCARDED_SIZE = -2, /* record larger than a sub-buffer can hold: counted as lost */
+};
+
+/* A reserved record, between rt_reserve and rt_commit. */
+struct rt_reservation {
+  struct rt_ring_ctl *ring;
+  struct rt_sub_ctl *sub; /* sub-buffer the record lies in */
+  uint8_t *record;        /* event header; payload follows */
+  uint32_t commit_bytes;  /* record stride (+ packet header if it opened the sub) */
+  int32_t cpu;            /* reserving CPU; -1 for an atomic ring */
+};
+
+/* Where a reservation of `stride` bytes at write offset `old` lands. A record
+ * never crosses a sub-buffer boundary: if it does not fit, the rest of the
+ * sub-buffer becomes padding and the record opens the next one. */
+struct rt_plan {
+  uint64_t old;    /* write offset before */
+  uint64_t record; /* offset of the record */
+  uint64_t end;    /* write offset after */
+  uint64_t pad;    /* padding bytes closing the previous sub-buffer */
+  int opens;       /* the record starts a sub-buffer: write its packet header */
+};
+
+static inline void rt_plan_reservation(const struct rt_session *s, uint64_t old,
+                                       uint32_t stride, struct rt_plan *p) {
+  uint64_t in_sub = old & s->sub_mask;
+  p->old = old;
+  p->pad = 0;
+  p->opens = in_sub == 0;
+  if (RT_UNLIKELY(!p->opens && in_sub + stride > s->sub_size)) {
+    p->pad = s->sub_size - in_sub;
+    p->opens = 1;
+  }
+  p->record = old + p->pad + (p->opens ? RT_PACKET_HEADER_SIZE : 0);
+  p->end = p->record + stride;
+}
+
+/* Commit `bytes` to a sub-buffer. Returns 0 for a local (rseq) commit, 1 for a
+ * remote (atomic) one. cpu < 0: atomic ring, always remote. */
+static inline int rt_commit_bytes(struct rt_ring_ctl *ring, struct rt_sub_ctl *sub, int32_t cpu,
+                                  uint64_t bytes) {
+  if (RT_LIKELY(cpu >= 0)) {
+    struct rt_rseq_abi *rs = rt_rseq_area();
+    for (;;) {
+      enum rt_rseq_result r = rt_rseq_add(rs, (uint32_t)cpu, &sub->commit_local, bytes);
+      if (RT_LIKELY(r == RT_RSEQ_OK)) return 0;
+      if (r == RT_RSEQ_MISMATCH) break; /* migrated since reserve */
+      __atomic_fetch_add(&ring->rseq_aborts, 1, __ATOMIC_RELAXED);
+    }
+  }
+  /* Release: the record's bytes (and packet header fields) are visible to a
+   * consumer that acquires commit_remote and sees the sum complete. */
+  __atomic_fetch_add(&sub->commit_remote, bytes, __ATOMIC_RELEASE);
+  __atomic_fetch_add(&ring->remote_commits, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
+/* Fill the packet-header fields a reservation owns and commit its padding.
+ * The opener writes the "begin" fields, the closer the "end" fields: disjoint
+ * bytes, because opener and closer of a sub-buffer may run concurrently. */
+static inline void rt_finish_reserve(const struct rt_session *s, uint32_t ring_idx, int32_t cpu,
+                                     const struct rt_plan *p, uint64_t ts, uint32_t id,
+                                     uint32_t size, uint32_t stride, struct rt_reservation *r) {
+  struct rt_ring_ctl *ring = &s->rings[ring_idx];
+  uint8_t *data = rt_ring_data(s, ring_idx);
+  if (RT_UNLIKELY(p->opens)) {
+    if (p->pad) { /* close the previous sub-buffer at the padding */
+      struct rt_packet_header *prev =
+          (struct rt_packet_header *)(data + ((p->old & ~s->sub_mask) & s->ring_mask));
+      prev->timestamp_end = ts;
+      prev->content_size = (s->sub_size - p->pad) * 8;
+      rt_commit_bytes(ring, rt_sub_ctl_at(s, ring_idx, p->old), cpu, p->pad);
+    }
+    uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
+    struct rt_packet_header *ph = (struct rt_packet_header *)(data + (sub_start & s->ring_mask));
+    ph->magic = RT_PACKET_MAGIC;
+    memcpy(ph->uuid, s->uuid, 16);
+    ph->stream_id = 0;
+    ph->stream_instance_id = ring_idx;
+    ph->timestamp_begin = ts;
+    ph->packet_size = s->sub_size * 8;
+    ph->packet_seq_num = sub_start >> s->sub_shift;
+    ph->events_discarded = 0;
+    ph->cpu_id = ring_idx % s->n_cpus;
+    ph->ring_kind = ring_idx >= s->n_cpus;
+  }
+  if (RT_UNLIKELY((p->end & s->sub_mask) == 0)) { /* record fills its sub-buffer exactly */
+    struct rt_packet_header *ph =
+        (struct rt_packet_header *)(data + ((p->record & ~s->sub_mask) & s->ring_mask));
+    ph->timestamp_end = ts;
+    ph->content_size = s->sub_size * 8;
+  }
+  struct rt_event_header *ev = (struct rt_event_header *)(data + (p->record & s->ring_mask));
+  ev->id = id;
+  ev->size = size;
+  ev->timestamp = ts;
+  r->ring = ring;
+  r->sub = rt_sub_ctl_at(s, ring_idx, p->record);
+  r->record = (uint8_t *)ev;
+  r->commit_bytes = stride + (p->opens ? RT_PACKET_HEADER_SIZE : 0);
+  r->cpu = cpu;
+}
+
+/* Count a dropped event on the ring of `cpu` (rseq add, or atomic if we moved). */
+static inline void rt_count_lost_rseq(struct rt_ring_ctl *ring, struct rt_rseq_abi *rs,
+                                      uint32_t cpu) {
+  for (;;) {
+    enum rt_rseq_result r = rt_rseq_add(rs, cpu, &ring->lost_local, 1);
+    if (RT_LIKELY(r == RT_RSEQ_OK)) return;
+    if (r == RT_RSEQ_MISMATCH) break;
+  }
+  __atomic_fetch_add(&ring->lost_remote, 1, __ATOMIC_RELAXED);
+}
+
+/* Slow paths, out of line (producer_slow.c). */
+int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
+                      struct rt_reservation *r);
+int rt_discard_oversized(const struct rt_session *s);
+
+/* Reserve a record for `payload_size` bytes of event `id`; the event header
+ * (id, size, timestamp) is written. Returns RT_RESERVED or a RT_DISCARDED_*. */
+static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t payload_size,
+                             struct rt_reservation *r) {
+  if (RT_UNLIKELY(payload_size > s->max_payload)) return rt_discard_oversized(s);
+  uint32_t size = RT_EVENT_HEADER_SIZE + payload_size;
+  uint32_t stride = rt_record_stride(size);
+  if (RT_LIKELY(s->use_rseq)) {
+    struct rt_rseq_abi *rs = rt_rseq_area();
+    for (;;) {
+      /* A negative cpu_id (no rseq on this thread) wraps to a huge value. */
+      uint32_t cpu = (uint32_t)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
+      if (RT_UNLIKELY(cpu >= s->n_cpus)) break;
+      struct rt_ring_ctl *ring = &s->rings[cpu];
+      /* Order: write offset, then clock, then the section re-checks the offset.
+       * Any reservation on this CPU between our read and the section changes the
+       * offset and sends us round again with a fresh (later) timestamp, so
+       * timestamps never decrease along the ring. Relaxed is enough: the only
+       * writers of write_off run on this CPU. */
+      uint64_t old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
+      uint64_t ts = rt_clock_read(s->clock_kind);
+      /* Acquire pairs with the consumer's release of a sub-buffer: its reads of
+       * the old data finish before we overwrite it. A stale value only makes the
+       * ring look fuller (consumed_off only grows), never overwrites live data. */
+      uint64_t consumed = __atomic_load_n(&ring->consumed_off, __ATOMIC_ACQUIRE);
+      struct rt_plan p;
+      rt_plan_reservation(s, old, stride, &p);
+      if (RT_UNLIKELY(p.end - consumed > s->ring_size)) {
+        rt_count_lost_rseq(ring, rs, cpu);
+        return RT_DISCARDED_FULL;
+      }
+      enum rt_rseq_result res = rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);
+      if (RT_LIKELY(res == RT_RSEQ_OK)) {
+        rt_finish_reserve(s, cpu, (int32_t)cpu, &p, ts, id, size, stride, r);
+        return RT_RESERVED;
+      }
+      if (res == RT_RSEQ_MISMATCH)
+        __atomic_fetch_add(&ring->cpu_mismatches, 1, __ATOMIC_RELAXED);
+      else if (res == RT_RSEQ_ABORTED)
+        __atomic_fetch_add(&ring->rseq_aborts, 1, __ATOMIC_RELAXED);
+      /* RT_RSEQ_CHANGED: another thread reserved on this CPU meanwhile; retry. */
+    }
+  }
+  return rt_reserve_atomic(s, id, size, r);
+}
+
+static inline void *rt_payload(const struct rt_reservation *r) {
+  return r->record + RT_EVENT_HEADER_SIZE;
+}
+
+/* Publish a reserved record. Returns 0 if committed locally, 1 if remotely. */
+static inline int rt_commit(const struct rt_reservation *r) {
+  return rt_commit_bytes(r->ring, r->sub, r->cpu, r->commit_bytes);
+}
+
+/* Reserve + copy + commit. Returns RT_RESERVED or a RT_DISCARDED_*. */
+static inline int rt_emit(const struct rt_session *s, uint32_t id, const void *payload,
+                          uint32_t size) {
+  struct rt_reservation r;
+  int rc = rt_reserve(s, id, size, &r);
+  if (RT_UNLIKELY(rc != RT_RESERVED)) return rc;
+  memcpy(rt_payload(&r), payload, size);
+  rt_commit(&r);
+  return RT_RESERVED;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,66 @@
+/* A process's handle on a session: validated copies of the header's geometry
+ * (the fast path never re-reads sizes from shared memory) and pointers into the
+ * mapping. Create/open/close live in session.c. Treat the fields as read-only. */
+#ifndef RINGTRACE_RING_SESSION_H
+#define RINGTRACE_RING_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "layout.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rt_session {
+  struct rt_session_header *hdr; /* start of the mapping */
+  size_t map_size;
+  struct rt_ring_ctl *rings; /* n_rings */
+  struct rt_sub_ctl *subs;   /* n_rings * n_sub */
+  uint8_t *data;             /* n_rings * ring_size */
+  uint32_t n_cpus, n_rings, n_sub, sub_shift;
+  uint64_t sub_size, sub_mask, ring_size, ring_mask;
+  uint32_t max_payload; /* largest payload one record can carry */
+  uint32_t clock_kind;
+  int use_rseq; /* 1: rseq rings when this thread has rseq; 0: atomic rings only */
+  int created;  /* this handle created the object (close does not unlink it) */
+  uint8_t uuid[16];
+  char name[RT_SESSION_NAME_MAX];
+};
+
+/* Session geometry for rt_session_create. Zero fields take the defaults. */
+struct rt_session_options {
+  uint64_t sub_size; /* default RT_DEFAULT_SUB_SIZE */
+  uint32_t n_sub;    /* default RT_DEFAULT_N_SUB */
+  uint32_t clock_kind; /* 0 = auto (env RINGTRACE_CLOCK=cycles|monotonic overrides) */
+};
+#define RT_DEFAULT_SUB_SIZE (512u * 1024u)
+#define RT_DEFAULT_N_SUB 8u
+
+/* Each returns 0, or -1 with a message naming the object in err. */
+int rt_session_create(const char *name, const struct rt_session_options *opt,
+                      struct rt_session **out, char *err, size_t errlen);
+int rt_session_open(const char *name, struct rt_session **out, char *err, size_t errlen);
+void rt_session_close(struct rt_session *s);
+int rt_session_unlink(const char *name, char *err, size_t errlen);
+/* Writes "/ringtrace-<uid>-<name>" (the shm_open name); -1 if the name is invalid. */
+int rt_session_shm_name(const char *name, char *out, size_t outlen, char *err, size_t errlen);
+/* Validate a header as read from shared memory, against the object's size. */
+int rt_session_header_check(const struct rt_session_header *h, uint64_t object_size,
+                            const char *what, char *err, size_t errlen);
+/* Choose per handle whether producers may use the rseq rings (default: yes when
+ * glibc registered rseq). Used by tests and benchmarks to force the fallback. */
+void rt_session_set_rseq(struct rt_session *s, int enabled);
+
+static inline uint8_t *rt_ring_data(const struct rt_session *s, uint32_t ring) {
+  return s->data + (uint64_t)ring * s->ring_size;
+}
+static inline struct rt_sub_ctl *rt_sub_ctl_at(const struct rt_session *s, uint32_t ring,
+                                               uint64_t off) {
+  return &s->subs[(uint64_t)ring * s->n_sub + ((off >> s->sub_shift) & (s->n_sub - 1))];
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
