@@ -75,6 +75,9 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
   uint32_t end = 0;
   int complete = sum == base + s->sub_size;
   if (complete) {
+    /* The closing reservation's store to write_off precedes its commit, which
+     * we acquired: re-read, since our first read may predate both. */
+    if (w < cons + s->sub_size) w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
     if (w < cons + s->sub_size)
       return corrupt(c->err, sizeof c->err,
                      "ring %u: sub-buffer at %llu counts complete but was never closed", ring,

@@ -166,6 +166,9 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
        * the old data finish before we overwrite it. A stale value only makes the
        * ring look fuller (consumed_off only grows), never overwrites live data. */
       uint64_t consumed = __atomic_load_n(&ring->consumed_off, __ATOMIC_ACQUIRE);
+      /* Preempted between the two loads while the consumer moved past `old`:
+       * the offset is stale (and `end - consumed` would wrap); read again. */
+      if (RT_UNLIKELY(consumed > old)) continue;
       struct rt_plan p;
       rt_plan_reservation(s, old, stride, &p);
       if (RT_UNLIKELY(p.end - consumed > s->ring_size)) {

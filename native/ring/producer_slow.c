@@ -20,6 +20,10 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
      * test checks per-ring monotonicity on this path too.) */
     uint64_t ts = rt_clock_read(s->clock_kind);
     uint64_t consumed = __atomic_load_n(&ring->consumed_off, __ATOMIC_ACQUIRE);
+    if (consumed > old) { /* stale offset: the consumer is already past it */
+      old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
+      continue;
+    }
     struct rt_plan p;
     rt_plan_reservation(s, old, stride, &p);
     if (p.end - consumed > s->ring_size) {

@@ -48,30 +48,36 @@ static int compute_geometry(uint32_t n_cpus, uint32_t n_sub, uint64_t sub_size, 
   return 0;
 }
 
+/* Parse a CPU list like "0-3" or "0,2-5,8" and return its highest CPU + 1
+ * (0 if the text is not such a list). */
+static uint32_t cpu_list_span(const char *text) {
+  unsigned long max = 0;
+  int any = 0;
+  for (const char *p = text; *p && *p != '\n';) {
+    char *end;
+    unsigned long v = strtoul(p, &end, 10);
+    if (end == p || (*end != '-' && *end != ',' && *end != '\n' && *end != '\0')) return 0;
+    if (v >= RT_MAX_CPUS) return 0;
+    if (v + 1 > max) max = v + 1;
+    any = 1;
+    p = *end == '-' || *end == ',' ? end + 1 : end;
+  }
+  return any ? (uint32_t)max : 0;
+}
+
 static uint32_t possible_cpus(void) {
-  /* /sys/devices/system/cpu/possible looks like "0-3" or "0,2-5": take max + 1. */
+  uint32_t n = 0;
   FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
-  long max = -1;
   if (f) {
-    char buf[256];
-    if (fgets(buf, sizeof buf, f)) {
-      for (char *p = buf; *p;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p) {
-          p++;
-          continue;
-        }
-        if (v > max) max = v;
-        p = end;
-      }
-    }
+    char buf[1024];
+    if (fgets(buf, sizeof buf, f)) n = cpu_list_span(buf);
     fclose(f);
   }
-  if (max < 0) max = sysconf(_SC_NPROCESSORS_CONF) - 1;
-  if (max < 0) max = 0;
-  if (max >= (long)RT_MAX_CPUS) max = RT_MAX_CPUS - 1;
-  return (uint32_t)max + 1;
+  if (n == 0) {
+    long conf = sysconf(_SC_NPROCESSORS_CONF);
+    n = conf > 0 && conf <= (long)RT_MAX_CPUS ? (uint32_t)conf : 1;
+  }
+  return n;
 }
 
 int rt_session_shm_name(const char *name, char *out, size_t outlen, char *err, size_t errlen) {

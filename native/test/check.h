@@ -23,7 +23,7 @@ static int check_failures;
     if (!required_ok_) exit(1);                                           \
   } while (0)
 
-static int run_test(const char *name, void (*fn)(void)) {
+static inline int run_test(const char *name, void (*fn)(void)) {
   int before = check_failures;
   fn();
   int ok = check_failures == before;
@@ -32,5 +32,12 @@ static int run_test(const char *name, void (*fn)(void)) {
   return ok;
 }
 #define RUN(fn) run_test(#fn, fn)
+#define RUN_NAMED(name, stmt)                                               \
+  do {                                                                    \
+    int before_ = check_failures;                                         \
+    stmt;                                                                 \
+    printf("%s - %s\n", check_failures == before_ ? "ok" : "not ok", name); \
+    fflush(stdout);                                                       \
+  } while (0)
 #define CHECK_EXIT() (check_failures ? (fprintf(stderr, "%d check(s) failed\n", check_failures), 1) : 0)
 #endif
