@@ -15,6 +15,8 @@ static int64_t clock_ns(clockid_t id) {
  * two clock reads and keeping the tightest of several tries. */
 static void sample_pair(uint32_t kind, clockid_t id, uint64_t *ticks, int64_t *ns) {
   int64_t best = INT64_MAX;
+  *ticks = 0;
+  *ns = 0;
   for (int i = 0; i < 16; i++) {
     int64_t a = clock_ns(id);
     uint64_t t = rt_clock_read(kind);
@@ -47,8 +49,8 @@ static int cycles_usable(void) {
 }
 
 static uint64_t cycles_freq(void) {
-  uint64_t t0, t1;
-  int64_t n0, n1;
+  uint64_t t0 = 0, t1 = 0;
+  int64_t n0 = 0, n1 = 0;
   sample_pair(RT_CLOCK_CYCLES, CLOCK_MONOTONIC_RAW, &t0, &n0);
   struct timespec pause = {0, 20 * 1000 * 1000};
   nanosleep(&pause, NULL);

@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "ringtrace",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/ring/session.c",
+        "native/ring/clock.c",
+        "native/ring/consumer.c",
+        "native/ring/producer_slow.c"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/include",
+        "native/ring"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"],
+      "cflags_c": ["-std=gnu11", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"],
+      "cflags_cc": ["-std=gnu++17"]
+    }
+  ]
+}

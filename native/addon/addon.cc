@@ -1,0 +1,232 @@
+// Node-API binding of the native core. It only marshals: every decision lives in
+// native/ring (C) or src/ (TypeScript). Session and consumer handles are
+// Napi::External objects with finalizers, so a dropped handle cannot leak a mapping.
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+
+#include "ringtrace.h"
+
+namespace {
+
+struct SessionBox {
+  rt_session *s = nullptr;
+};
+
+struct ConsumerBox {
+  rt_consumer c{};
+  bool ready = false;
+  Napi::Reference<Napi::External<SessionBox>> session;  // keeps the mapping alive
+};
+
+rt_session *SessionArg(const Napi::CallbackInfo &info, size_t i) {
+  if (info.Length() <= i || !info[i].IsExternal()) {
+    Napi::TypeError::New(info.Env(), "expected a session handle").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  rt_session *s = info[i].As<Napi::External<SessionBox>>().Data()->s;
+  if (!s) Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
+  return s;
+}
+
+std::string StringArg(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Value WrapSession(Napi::Env env, rt_session *s) {
+  auto *box = new SessionBox{s};
+  return Napi::External<SessionBox>::New(env, box, [](Napi::Env, SessionBox *b) {
+    rt_session_close(b->s);
+    delete b;
+  });
+}
+
+// create(name, subSize, nSub) -> handle
+Napi::Value Create(const Napi::CallbackInfo &info) {
+  std::string name = StringArg(info, 0, "session name");
+  if (info.Env().IsExceptionPending()) return {};
+  rt_session_options opt{};
+  if (info.Length() > 1 && info[1].IsNumber()) opt.sub_size = info[1].As<Napi::Number>().Int64Value();
+  if (info.Length() > 2 && info[2].IsNumber()) opt.n_sub = info[2].As<Napi::Number>().Uint32Value();
+  char err[256];
+  rt_session *s = nullptr;
+  if (rt_session_create(name.c_str(), &opt, &s, err, sizeof err)) {
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    return {};
+  }
+  return WrapSession(info.Env(), s);
+}
+
+// open(name) -> handle
+Napi::Value Open(const Napi::CallbackInfo &info) {
+  std::string name = StringArg(info, 0, "session name");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[256];
+  rt_session *s = nullptr;
+  if (rt_session_open(name.c_str(), &s, err, sizeof err)) {
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    return {};
+  }
+  return WrapSession(info.Env(), s);
+}
+
+// close(handle): unmaps now (idempotent); the finalizer then has nothing to do.
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) return info.Env().Undefined();
+  SessionBox *box = info[0].As<Napi::External<SessionBox>>().Data();
+  rt_session_close(box->s);
+  box->s = nullptr;
+  return info.Env().Undefined();
+}
+
+Napi::Value Unlink(const Napi::CallbackInfo &info) {
+  std::string name = StringArg(info, 0, "session name");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[256];
+  if (rt_session_unlink(name.c_str(), err, sizeof err))
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  char uuid[33];
+  for (int i = 0; i < 16; i++) snprintf(uuid + 2 * i, 3, "%02x", s->uuid[i]);
+  o.Set("name", s->name);
+  o.Set("nCpus", s->n_cpus);
+  o.Set("nRings", s->n_rings);
+  o.Set("nSub", s->n_sub);
+  o.Set("subSize", static_cast<double>(s->sub_size));
+  o.Set("maxPayload", s->max_payload);
+  o.Set("clock", s->clock_kind == RT_CLOCK_CYCLES ? "cycles" : "monotonic");
+  o.Set("clockFreqHz", static_cast<double>(s->hdr->clock_freq_hz));
+  o.Set("uuid", uuid);
+  o.Set("rseq", s->use_rseq != 0);
+  return o;
+}
+
+// setRseq(handle, enabled): force the atomic fallback (tests, benchmarks).
+Napi::Value SetRseq(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  rt_session_set_rseq(s, info.Length() > 1 && info[1].ToBoolean().Value());
+  return Napi::Boolean::New(info.Env(), s->use_rseq != 0);
+}
+
+// emit(handle, id, payload: Uint8Array) -> 0 recorded, <0 discarded (counted lost).
+Napi::Value Emit(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "emit(handle, id, payload: Uint8Array)")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  auto payload = info[2].As<Napi::Uint8Array>();
+  int rc = rt_emit(s, info[1].As<Napi::Number>().Uint32Value(), payload.Data(),
+                   static_cast<uint32_t>(payload.ByteLength()));
+  return Napi::Number::New(info.Env(), rc);
+}
+
+Napi::Value RingStats(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  uint32_t ring = info.Length() > 1 ? info[1].ToNumber().Uint32Value() : 0;
+  if (ring >= s->n_rings) {
+    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
+    return {};
+  }
+  rt_ring_stats st;
+  rt_ring_stats_read(s, ring, &st);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("writeOffset", static_cast<double>(st.write_off));
+  o.Set("consumedOffset", static_cast<double>(st.consumed_off));
+  o.Set("lost", static_cast<double>(st.lost));
+  o.Set("remoteCommits", static_cast<double>(st.remote_commits));
+  o.Set("rseqAborts", static_cast<double>(st.rseq_aborts));
+  o.Set("cpuMismatches", static_cast<double>(st.cpu_mismatches));
+  return o;
+}
+
+Napi::Value ConsumerCreate(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  auto *box = new ConsumerBox();
+  if (rt_consumer_init(&box->c, s)) {
+    delete box;
+    Napi::Error::New(info.Env(), "out of memory").ThrowAsJavaScriptException();
+    return {};
+  }
+  box->ready = true;
+  box->session = Napi::Persistent(info[0].As<Napi::External<SessionBox>>());
+  return Napi::External<ConsumerBox>::New(info.Env(), box, [](Napi::Env, ConsumerBox *b) {
+    rt_consumer_fini(&b->c);
+    delete b;
+  });
+}
+
+// consumerNext(consumer, ring, allowPartial) -> {ring, subOffset, complete, data} | null.
+// The chunk bytes are copied before the sub-buffer is released to producers.
+Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsExternal() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "consumerNext(consumer, ring, allowPartial)").ThrowAsJavaScriptException();
+    return {};
+  }
+  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
+  SessionBox *sbox = box->session.Value().Data();
+  if (!sbox->s) {
+    Napi::Error::New(env, "session is closed").ThrowAsJavaScriptException();
+    return {};
+  }
+  uint32_t ring = info[1].As<Napi::Number>().Uint32Value();
+  if (ring >= sbox->s->n_rings) {
+    Napi::RangeError::New(env, "ring index out of range").ThrowAsJavaScriptException();
+    return {};
+  }
+  rt_chunk ch;
+  int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
+  if (rc < 0) {
+    Napi::Error::New(env, box->c.err).ThrowAsJavaScriptException();
+    return {};
+  }
+  if (rc == 0) return env.Null();
+  auto data = Napi::Buffer<uint8_t>::Copy(env, ch.sub + ch.begin, ch.end - ch.begin);
+  rt_consumer_done(&box->c, &ch);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ring", ch.ring);
+  o.Set("subOffset", static_cast<double>(ch.sub_off));
+  o.Set("begin", ch.begin);
+  o.Set("complete", ch.complete != 0);
+  o.Set("data", data);
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("create", Napi::Function::New(env, Create));
+  exports.Set("open", Napi::Function::New(env, Open));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("unlink", Napi::Function::New(env, Unlink));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setRseq", Napi::Function::New(env, SetRseq));
+  exports.Set("emit", Napi::Function::New(env, Emit));
+  exports.Set("ringStats", Napi::Function::New(env, RingStats));
+  exports.Set("consumerCreate", Napi::Function::New(env, ConsumerCreate));
+  exports.Set("consumerNext", Napi::Function::New(env, ConsumerNext));
+  exports.Set("eventHeaderSize", Napi::Number::New(env, RT_EVENT_HEADER_SIZE));
+  exports.Set("packetHeaderSize", Napi::Number::New(env, RT_PACKET_HEADER_SIZE));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ringtrace, Init)

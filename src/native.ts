@@ -1,0 +1,67 @@
+// Loads the compiled addon (build/Release/ringtrace.node) and describes its
+// surface. Everything here is a thin marshalling layer over native/ring.
+import * as path from 'node:path';
+
+export type SessionHandle = { readonly __brand: 'ringtrace.session' };
+export type ConsumerHandle = { readonly __brand: 'ringtrace.consumer' };
+
+export interface NativeSessionInfo {
+  name: string;
+  nCpus: number;
+  nRings: number;
+  nSub: number;
+  subSize: number;
+  maxPayload: number;
+  clock: 'cycles' | 'monotonic';
+  clockFreqHz: number;
+  uuid: string;
+  rseq: boolean;
+}
+
+export interface NativeRingStats {
+  writeOffset: number;
+  consumedOffset: number;
+  lost: number;
+  remoteCommits: number;
+  rseqAborts: number;
+  cpuMismatches: number;
+}
+
+export interface NativeChunk {
+  ring: number;
+  subOffset: number;
+  begin: number;
+  complete: boolean;
+  data: Buffer;
+}
+
+export interface NativeAddon {
+  create(name: string, subSize?: number, nSub?: number): SessionHandle;
+  open(name: string): SessionHandle;
+  close(handle: SessionHandle): void;
+  unlink(name: string): void;
+  info(handle: SessionHandle): NativeSessionInfo;
+  setRseq(handle: SessionHandle, enabled: boolean): boolean;
+  emit(handle: SessionHandle, id: number, payload: Uint8Array): number;
+  ringStats(handle: SessionHandle, ring: number): NativeRingStats;
+  consumerCreate(handle: SessionHandle): ConsumerHandle;
+  consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;
+  eventHeaderSize: number;
+  packetHeaderSize: number;
+}
+
+const addonPath = path.join(__dirname, '..', '..', 'build', 'Release', 'ringtrace.node');
+let cached: NativeAddon | undefined;
+
+/** The addon, or a clear error saying how to build it. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  try {
+    cached = require(addonPath) as NativeAddon;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`ringtrace: cannot load the native addon ${addonPath} (${why}); ` +
+      'run `npm install` (or `npx node-gyp rebuild`) in the ringtrace package');
+  }
+  return cached;
+}

@@ -1,0 +1,44 @@
+// Walks the records of a chunk copied out of a ring. Every length is checked
+// before use: a malformed record ends the walk with an error naming its offset,
+// after the valid records before it have been returned.
+
+export const EVENT_HEADER_SIZE = 16;
+export const RECORD_ALIGN = 8;
+
+export interface RawRecord {
+  id: number;
+  timestamp: bigint;
+  payload: Buffer;
+  /** Offset of the record within its sub-buffer. */
+  offset: number;
+}
+
+export class RecordFormatError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+    this.name = 'RecordFormatError';
+  }
+}
+
+/** Yields each record of `data`, which starts at `firstOffset` in its sub-buffer. */
+export function* records(data: Buffer, firstOffset: number, where: string): Generator<RawRecord> {
+  let pos = 0;
+  while (pos < data.length) {
+    const at = firstOffset + pos;
+    if (data.length - pos < EVENT_HEADER_SIZE) {
+      throw new RecordFormatError(`${where}: truncated record at offset ${at}`, at);
+    }
+    const size = data.readUInt32LE(pos + 4);
+    const stride = Math.ceil(size / RECORD_ALIGN) * RECORD_ALIGN;
+    if (size < EVENT_HEADER_SIZE || stride > data.length - pos) {
+      throw new RecordFormatError(`${where}: record at offset ${at} has bad size ${size}`, at);
+    }
+    yield {
+      id: data.readUInt32LE(pos),
+      timestamp: data.readBigUInt64LE(pos + 8),
+      payload: data.subarray(pos + EVENT_HEADER_SIZE, pos + size),
+      offset: at,
+    };
+    pos += stride;
+  }
+}

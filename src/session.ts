@@ -1,0 +1,98 @@
+// A tracing session: the shared-memory rings producers write and the consumer
+// drains. This wrapper owns handle lifetime and turns native chunks into records.
+import { loadNative, type ConsumerHandle, type NativeRingStats, type NativeSessionInfo,
+  type SessionHandle } from './native';
+import { records, type RawRecord } from './records';
+
+export interface SessionOptions {
+  /** Sub-buffer size in bytes (power of two, >= page size). Default 512 KiB. */
+  subBufferSize?: number;
+  /** Sub-buffers per ring (power of two, >= 2). Default 8. */
+  subBuffers?: number;
+}
+
+export interface ConsumedRecord extends RawRecord {
+  ring: number;
+}
+
+export class Session {
+  private closed = false;
+
+  private constructor(private readonly handle: SessionHandle, readonly info: NativeSessionInfo) {}
+
+  /** Create a new session; fails if one of that name exists. */
+  static create(name: string, options: SessionOptions = {}): Session {
+    const native = loadNative();
+    const handle = native.create(name, options.subBufferSize ?? 0, options.subBuffers ?? 0);
+    return new Session(handle, native.info(handle));
+  }
+
+  /** Attach to an existing session, validating its header. */
+  static open(name: string): Session {
+    const native = loadNative();
+    const handle = native.open(name);
+    return new Session(handle, native.info(handle));
+  }
+
+  /** Remove a session's shared-memory object (mappings stay valid until closed). */
+  static unlink(name: string): void {
+    loadNative().unlink(name);
+  }
+
+  /** Record raw bytes as event `id` (low-level; the typed API builds on it). */
+  emitRaw(id: number, payload: Uint8Array): boolean {
+    return loadNative().emit(this.live(), id, payload) === 0;
+  }
+
+  /** Force the atomic fallback rings for this handle (tests and benchmarks). */
+  setRseq(enabled: boolean): boolean {
+    return loadNative().setRseq(this.live(), enabled);
+  }
+
+  ringStats(ring: number): NativeRingStats {
+    return loadNative().ringStats(this.live(), ring);
+  }
+
+  /** Events dropped because a ring was full, over all rings. */
+  lostEvents(): number {
+    let lost = 0;
+    for (let ring = 0; ring < this.info.nRings; ring++) lost += this.ringStats(ring).lost;
+    return lost;
+  }
+
+  consumer(): Consumer {
+    return new Consumer(loadNative().consumerCreate(this.live()), this.info.nRings);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    loadNative().close(this.handle);
+  }
+
+  private live(): SessionHandle {
+    if (this.closed) throw new Error(`session '${this.info.name}' is closed`);
+    return this.handle;
+  }
+}
+
+export class Consumer {
+  constructor(private readonly handle: ConsumerHandle, private readonly nRings: number) {}
+
+  /**
+   * Everything available now: complete sub-buffers, and with `flush` also the
+   * committed prefix of the sub-buffers being filled.
+   */
+  *drain(flush: boolean): Generator<ConsumedRecord> {
+    const native = loadNative();
+    for (let ring = 0; ring < this.nRings; ring++) {
+      for (;;) {
+        const chunk = native.consumerNext(this.handle, ring, flush);
+        if (!chunk) break;
+        const where = `ring ${ring}, sub-buffer at ${chunk.subOffset}`;
+        for (const r of records(chunk.data, chunk.begin, where)) yield { ...r, ring };
+        if (!chunk.complete) break;
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Runs the native C tests (unit, bad input, stress) from node's test runner, in
+// every variant the core must survive: rseq, glibc's rseq disabled (atomic
+// fallback), and the CLOCK_MONOTONIC clock.
+import { test, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const nativeDir = path.join(__dirname, '..', '..', 'native');
+const bin = (name: string) => path.join(nativeDir, 'build', name);
+const NO_RSEQ = { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' };
+
+before(() => {
+  execFileSync('make', ['-s', '-C', nativeDir, 'all'], { stdio: 'inherit' });
+});
+
+function runNative(name: string, args: string[] = [], env: Record<string, string> = {}): string {
+  const r = spawnSync(bin(name), args, {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.error, undefined, `${name} could not run: ${r.error?.message}`);
+  assert.equal(r.status, 0, `${name} ${args.join(' ')} failed (status ${r.status}, signal ${r.signal}):\n${out}`);
+  assert.doesNotMatch(r.stdout, /^not ok/m, out);
+  return out;
+}
+
+test('ring unit tests (rseq)', () => { runNative('test_ring'); });
+test('ring unit tests (rseq disabled: atomic fallback)', () => {
+  runNative('test_ring', [], NO_RSEQ);
+});
+test('bad input is refused with clear errors', () => { runNative('test_bad_input'); });
+test('bad input is refused with clear errors (atomic fallback)', () => {
+  runNative('test_bad_input', [], NO_RSEQ);
+});
+
+test('stress: >= 20M events, migrations, signals, exact accounting (rseq)', () => {
+  const out = runNative('test_stress');
+  process.stdout.write(out.split('\n').filter((l) => l.startsWith('#')).join('\n') + '\n');
+  const remote = /remote=(\d+)/.exec(out);
+  assert.ok(remote && Number(remote[1]) > 0, 'remote commits must occur');
+});
+test('stress with the atomic fallback (GLIBC_TUNABLES=glibc.pthread.rseq=0)', () => {
+  const out = runNative('test_stress', [], { ...NO_RSEQ, RINGTRACE_STRESS_EVENTS: '8000000' });
+  assert.match(out, /rseq=no \(atomic fallback\)/);
+});
+test('stress with the CLOCK_MONOTONIC clock', () => {
+  const out = runNative('test_stress', [], { RINGTRACE_CLOCK: 'monotonic', RINGTRACE_STRESS_EVENTS: '8000000' });
+  assert.match(out, /clock=monotonic/);
+});
