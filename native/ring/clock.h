@@ -15,8 +15,14 @@ static inline uint64_t rt_monotonic_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* For a ring written only from the current CPU (rseq rings). */
 static inline uint64_t rt_clock_read(uint32_t kind) {
   if (__builtin_expect(kind == RT_CLOCK_CYCLES, 1)) return rt_arch_cycles();
+  return rt_monotonic_ns();
+}
+/* Ordered after earlier loads: for rings any CPU writes (atomic rings). */
+static inline uint64_t rt_clock_read_ordered(uint32_t kind) {
+  if (__builtin_expect(kind == RT_CLOCK_CYCLES, 1)) return rt_arch_cycles_ordered();
   return rt_monotonic_ns();
 }
 

@@ -79,49 +79,20 @@ static inline int rt_commit_bytes(struct rt_ring_ctl *ring, struct rt_sub_ctl *s
   return 1;
 }
 
-/* Fill the packet-header fields a reservation owns and commit its padding.
- * The opener writes the "begin" fields, the closer the "end" fields: disjoint
- * bytes, because opener and closer of a sub-buffer may run concurrently. */
-static inline void rt_finish_reserve(const struct rt_session *s, uint32_t ring_idx, int32_t cpu,
-                                     const struct rt_plan *p, uint64_t ts, uint32_t id,
-                                     uint32_t size, uint32_t stride, struct rt_reservation *r) {
-  struct rt_ring_ctl *ring = &s->rings[ring_idx];
-  uint8_t *data = rt_ring_data(s, ring_idx);
-  if (RT_UNLIKELY(p->opens)) {
-    if (p->pad) { /* close the previous sub-buffer at the padding */
-      struct rt_packet_header *prev =
-          (struct rt_packet_header *)(data + ((p->old & ~s->sub_mask) & s->ring_mask));
-      prev->timestamp_end = ts;
-      prev->content_size = (s->sub_size - p->pad) * 8;
-      rt_commit_bytes(ring, rt_sub_ctl_at(s, ring_idx, p->old), cpu, p->pad);
-    }
-    uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
-    struct rt_packet_header *ph = (struct rt_packet_header *)(data + (sub_start & s->ring_mask));
-    ph->magic = RT_PACKET_MAGIC;
-    memcpy(ph->uuid, s->uuid, 16);
-    ph->stream_id = 0;
-    ph->stream_instance_id = ring_idx;
-    ph->timestamp_begin = ts;
-    ph->packet_size = s->sub_size * 8;
-    ph->packet_seq_num = sub_start >> s->sub_shift;
-    ph->events_discarded = 0;
-    ph->cpu_id = ring_idx % s->n_cpus;
-    ph->ring_kind = ring_idx >= s->n_cpus;
-  }
-  if (RT_UNLIKELY((p->end & s->sub_mask) == 0)) { /* record fills its sub-buffer exactly */
-    struct rt_packet_header *ph =
-        (struct rt_packet_header *)(data + ((p->record & ~s->sub_mask) & s->ring_mask));
-    ph->timestamp_end = ts;
-    ph->content_size = s->sub_size * 8;
-  }
-  struct rt_event_header *ev = (struct rt_event_header *)(data + (p->record & s->ring_mask));
+/* The common case: a record strictly inside a sub-buffer (it neither opens nor
+ * exactly fills it), so no packet-header field is ours to write. */
+static inline void rt_finish_inside(const struct rt_session *s, uint32_t ring_idx, int32_t cpu,
+                                    uint64_t record, uint64_t ts, uint32_t id, uint32_t size,
+                                    uint32_t stride, struct rt_reservation *r) {
+  const struct rt_ring_view *v = &s->views[ring_idx];
+  struct rt_event_header *ev = (struct rt_event_header *)(v->data + (record & s->ring_mask));
   ev->id = id;
   ev->size = size;
   ev->timestamp = ts;
-  r->ring = ring;
-  r->sub = rt_sub_ctl_at(s, ring_idx, p->record);
+  r->ring = &s->rings[ring_idx];
+  r->sub = &v->subs[(record >> s->sub_shift) & s->sub_index_mask];
   r->record = (uint8_t *)ev;
-  r->commit_bytes = stride + (p->opens ? RT_PACKET_HEADER_SIZE : 0);
+  r->commit_bytes = stride;
   r->cpu = cpu;
 }
 
@@ -136,7 +107,12 @@ static inline void rt_count_lost_rseq(struct rt_ring_ctl *ring, struct rt_rseq_a
   __atomic_fetch_add(&ring->lost_remote, 1, __ATOMIC_RELAXED);
 }
 
-/* Slow paths, out of line (producer_slow.c). */
+/* Slow paths, out of line (producer_slow.c). rt_finish_boundary: like
+ * rt_finish_inside for a record that opens and/or exactly fills a sub-buffer;
+ * writes the packet-header fields it owns and commits padding. */
+void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t cpu,
+                        const struct rt_plan *p, uint64_t ts, uint32_t id, uint32_t size,
+                        uint32_t stride, struct rt_reservation *r);
 int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
                       struct rt_reservation *r);
 int rt_discard_oversized(const struct rt_session *s);
@@ -169,15 +145,22 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
       /* Preempted between the two loads while the consumer moved past `old`:
        * the offset is stale (and `end - consumed` would wrap); read again. */
       if (RT_UNLIKELY(consumed > old)) continue;
+      /* Common case inline; sub-buffer boundaries are planned out of line. */
+      uint64_t in_sub = old & s->sub_mask;
+      int inside = in_sub != 0 && in_sub + stride < s->sub_size;
       struct rt_plan p;
-      rt_plan_reservation(s, old, stride, &p);
+      p.end = old + stride;
+      if (RT_UNLIKELY(!inside)) rt_plan_reservation(s, old, stride, &p);
       if (RT_UNLIKELY(p.end - consumed > s->ring_size)) {
         rt_count_lost_rseq(ring, rs, cpu);
         return RT_DISCARDED_FULL;
       }
       enum rt_rseq_result res = rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);
       if (RT_LIKELY(res == RT_RSEQ_OK)) {
-        rt_finish_reserve(s, cpu, (int32_t)cpu, &p, ts, id, size, stride, r);
+        if (RT_LIKELY(inside))
+          rt_finish_inside(s, cpu, (int32_t)cpu, old, ts, id, size, stride, r);
+        else
+          rt_finish_boundary(s, cpu, (int32_t)cpu, &p, ts, id, size, stride, r);
         return RT_RESERVED;
       }
       if (res == RT_RSEQ_MISMATCH)

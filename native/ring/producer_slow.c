@@ -18,7 +18,7 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
      * no reservation since our read, so every later reservation reads the clock
      * after ours. (Relies on synchronized invariant TSCs across CPUs; the stress
      * test checks per-ring monotonicity on this path too.) */
-    uint64_t ts = rt_clock_read(s->clock_kind);
+    uint64_t ts = rt_clock_read_ordered(s->clock_kind);
     uint64_t consumed = __atomic_load_n(&ring->consumed_off, __ATOMIC_ACQUIRE);
     if (consumed > old) { /* stale offset: the consumer is already past it */
       old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
@@ -34,10 +34,56 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
      * needed for the data (commits publish it); relaxed keeps it cheap. */
     if (__atomic_compare_exchange_n(&ring->write_off, &old, p.end, 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED)) {
-      rt_finish_reserve(s, ring_idx, -1, &p, ts, id, size, stride, r);
+      rt_finish_boundary(s, ring_idx, -1, &p, ts, id, size, stride, r);
       return RT_RESERVED;
     }
   }
+}
+
+/* Fill the packet-header fields a reservation owns and commit its padding.
+ * The opener writes the "begin" fields, the closer the "end" fields: disjoint
+ * bytes, because opener and closer of a sub-buffer may run concurrently. */
+void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t cpu,
+                        const struct rt_plan *p, uint64_t ts, uint32_t id, uint32_t size,
+                        uint32_t stride, struct rt_reservation *r) {
+  struct rt_ring_ctl *ring = &s->rings[ring_idx];
+  uint8_t *data = rt_ring_data(s, ring_idx);
+  if (RT_UNLIKELY(p->opens)) {
+    if (p->pad) { /* close the previous sub-buffer at the padding */
+      struct rt_packet_header *prev =
+          (struct rt_packet_header *)(data + ((p->old & ~s->sub_mask) & s->ring_mask));
+      prev->timestamp_end = ts;
+      prev->content_size = (s->sub_size - p->pad) * 8;
+      rt_commit_bytes(ring, rt_sub_ctl_at(s, ring_idx, p->old), cpu, p->pad);
+    }
+    uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
+    struct rt_packet_header *ph = (struct rt_packet_header *)(data + (sub_start & s->ring_mask));
+    ph->magic = RT_PACKET_MAGIC;
+    memcpy(ph->uuid, s->uuid, 16);
+    ph->stream_id = 0;
+    ph->stream_instance_id = ring_idx;
+    ph->timestamp_begin = ts;
+    ph->packet_size = s->sub_size * 8;
+    ph->packet_seq_num = sub_start >> s->sub_shift;
+    ph->events_discarded = 0;
+    ph->cpu_id = ring_idx % s->n_cpus;
+    ph->ring_kind = ring_idx >= s->n_cpus;
+  }
+  if (RT_UNLIKELY((p->end & s->sub_mask) == 0)) { /* record fills its sub-buffer exactly */
+    struct rt_packet_header *ph =
+        (struct rt_packet_header *)(data + ((p->record & ~s->sub_mask) & s->ring_mask));
+    ph->timestamp_end = ts;
+    ph->content_size = s->sub_size * 8;
+  }
+  struct rt_event_header *ev = (struct rt_event_header *)(data + (p->record & s->ring_mask));
+  ev->id = id;
+  ev->size = size;
+  ev->timestamp = ts;
+  r->ring = ring;
+  r->sub = rt_sub_ctl_at(s, ring_idx, p->record);
+  r->record = (uint8_t *)ev;
+  r->commit_bytes = stride + (p->opens ? RT_PACKET_HEADER_SIZE : 0);
+  r->cpu = cpu;
 }
 
 int rt_discard_oversized(const struct rt_session *s) {

@@ -80,12 +80,25 @@ aborted:
   return RT_RSEQ_ABORTED;
 }
 
-/* Invariant TSC. `lfence` first makes the read wait for earlier loads (the
- * ring's write offset) to complete, so a later reservation on this CPU can never
- * carry an earlier time. Linux sets LFENCE to dispatch-serializing on AMD. */
-static inline uint64_t rt_arch_cycles(void) {
+/* Invariant TSC, two flavours.
+ * rt_arch_cycles_ordered: `lfence` first makes the read wait for earlier loads, so
+ * the time is taken after the write offset we loaded. The atomic rings need it:
+ * their offset may come from another CPU's store, and a read taken early could
+ * predate a reservation we already observed. Linux makes LFENCE
+ * dispatch-serializing on AMD. Measured cost: ~21 ns vs ~11 ns (docs/benchmarks.md).
+ * rt_arch_cycles: plain rdtsc, for the rseq rings. Every writer of such a ring
+ * runs on its CPU, so ordering among its timestamps only involves (a) successive
+ * reads in one thread, which the core returns in program order, and (b) reads
+ * of different threads, which a context switch (thousands of instructions,
+ * serializing CR3/IRET paths) separates. The stress test checks per-ring order. */
+static inline uint64_t rt_arch_cycles_ordered(void) {
   uint32_t lo, hi;
   __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
+  return ((uint64_t)hi << 32) | lo;
+}
+static inline uint64_t rt_arch_cycles(void) {
+  uint32_t lo, hi;
+  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
   return ((uint64_t)hi << 32) | lo;
 }
 

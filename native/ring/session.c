@@ -108,6 +108,7 @@ static void fill_handle(struct rt_session *s, const struct rt_session_header *h,
   s->n_cpus = h->n_cpus;
   s->n_rings = h->n_rings;
   s->n_sub = h->n_sub;
+  s->sub_index_mask = h->n_sub - 1;
   s->sub_size = h->sub_size;
   s->sub_shift = (uint32_t)__builtin_ctzll(h->sub_size);
   s->sub_mask = h->sub_size - 1;
@@ -118,6 +119,17 @@ static void fill_handle(struct rt_session *s, const struct rt_session_header *h,
   s->use_rseq = rt_rseq_available();
   memcpy(s->uuid, h->uuid, 16);
   memcpy(s->name, h->name, RT_SESSION_NAME_MAX);
+  for (uint32_t i = 0; i < s->n_rings; i++) {
+    s->views[i].data = s->data + (uint64_t)i * s->ring_size;
+    s->views[i].subs = s->subs + (uint64_t)i * s->n_sub;
+  }
+}
+
+/* One allocation for the handle and its per-ring views. */
+static struct rt_session *alloc_handle(uint32_t n_rings) {
+  struct rt_session *s = calloc(1, sizeof *s + (size_t)n_rings * sizeof(struct rt_ring_view));
+  if (s) s->views = (struct rt_ring_view *)(s + 1);
+  return s;
 }
 
 int rt_session_create(const char *name, const struct rt_session_options *opt,
@@ -149,15 +161,22 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
       return fail(err, errlen, "session '%s' already exists (%s%s)", name, SHM_DIR, shm);
     return fail(err, errlen, "cannot create %s%s: %s", SHM_DIR, shm, strerror(errno));
   }
-  /* The umask may have narrowed the mode; make it exactly owner read/write. */
-  if (fchmod(fd, 0600) || ftruncate(fd, (off_t)g.total_size)) {
-    int e = errno;
+  /* The umask may have narrowed the mode; make it exactly owner read/write.
+   * Allocate every page now (tmpfs supports fallocate): a sparse object would
+   * let a producer's first write to a page SIGBUS the traced application when
+   * /dev/shm is full. Here the failure is a clear error instead. */
+  int alloc_err = fchmod(fd, 0600) ? errno : 0;
+  if (!alloc_err) alloc_err = posix_fallocate(fd, 0, (off_t)g.total_size);
+  if (alloc_err) {
     close(fd);
     shm_unlink(shm);
-    return fail(err, errlen, "cannot size %s%s to %llu bytes: %s", SHM_DIR, shm,
-                (unsigned long long)g.total_size, strerror(e));
+    return fail(err, errlen, "cannot allocate %llu bytes for %s%s: %s%s",
+                (unsigned long long)g.total_size, SHM_DIR, shm, strerror(alloc_err),
+                alloc_err == ENOSPC ? " (is " SHM_DIR " full? try smaller or fewer sub-buffers)" : "");
   }
-  void *map = mmap(NULL, g.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  /* MAP_POPULATE: fill the page tables now, so producers never take a page
+   * fault on the fast path during the first lap of each ring. */
+  void *map = mmap(NULL, g.total_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) {
     int e = errno;
@@ -193,7 +212,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   /* Release: an opener that sees the magic sees a fully written header. */
   __atomic_store_n(&h->magic, RT_SESSION_MAGIC, __ATOMIC_RELEASE);
 
-  struct rt_session *s = calloc(1, sizeof *s);
+  struct rt_session *s = alloc_handle(h->n_rings);
   if (!s) {
     munmap(map, g.total_size);
     shm_unlink(shm);
@@ -299,10 +318,11 @@ int rt_session_open(const char *name, struct rt_session **out, char *err, size_t
     close(fd);
     return -1;
   }
-  void *map = mmap(NULL, copy.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  /* MAP_POPULATE: no page faults in this process's fast path (see create). */
+  void *map = mmap(NULL, copy.total_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return fail(err, errlen, "cannot map %s: %s", what, strerror(errno));
-  struct rt_session *s = calloc(1, sizeof *s);
+  struct rt_session *s = alloc_handle(copy.n_rings);
   if (!s) {
     munmap(map, copy.total_size);
     return fail(err, errlen, "out of memory");

@@ -12,13 +12,20 @@
 extern "C" {
 #endif
 
+/* Per-ring pointers, precomputed so the fast path does no multiplications. */
+struct rt_ring_view {
+  uint8_t *data;           /* the ring's first sub-buffer */
+  struct rt_sub_ctl *subs; /* its n_sub commit counter pairs */
+};
+
 struct rt_session {
   struct rt_session_header *hdr; /* start of the mapping */
+  struct rt_ring_view *views;    /* n_rings, allocated with the handle */
   size_t map_size;
   struct rt_ring_ctl *rings; /* n_rings */
   struct rt_sub_ctl *subs;   /* n_rings * n_sub */
   uint8_t *data;             /* n_rings * ring_size */
-  uint32_t n_cpus, n_rings, n_sub, sub_shift;
+  uint32_t n_cpus, n_rings, n_sub, sub_shift, sub_index_mask /* n_sub - 1 */;
   uint64_t sub_size, sub_mask, ring_size, ring_mask;
   uint32_t max_payload; /* largest payload one record can carry */
   uint32_t clock_kind;
@@ -53,11 +60,12 @@ int rt_session_header_check(const struct rt_session_header *h, uint64_t object_s
 void rt_session_set_rseq(struct rt_session *s, int enabled);
 
 static inline uint8_t *rt_ring_data(const struct rt_session *s, uint32_t ring) {
-  return s->data + (uint64_t)ring * s->ring_size;
+  return s->views[ring].data;
 }
+/* Commit counters of the sub-buffer holding free-running offset `off`. */
 static inline struct rt_sub_ctl *rt_sub_ctl_at(const struct rt_session *s, uint32_t ring,
                                                uint64_t off) {
-  return &s->subs[(uint64_t)ring * s->n_sub + ((off >> s->sub_shift) & (s->n_sub - 1))];
+  return &s->views[ring].subs[(off >> s->sub_shift) & s->sub_index_mask];
 }
 
 #ifdef __cplusplus
