@@ -181,6 +181,7 @@ static void bench_emit(const char *name, int threads, int rseq, uint32_t clock_k
 typedef uint64_t (*op_fn)(uint64_t i);
 static uint32_t clock_kind_of_session;
 
+static uint64_t op_nothing(uint64_t i) { return i; }
 static uint64_t op_clock_session(uint64_t i) { return rt_clock_read(clock_kind_of_session) + i; }
 static uint64_t op_clock_monotonic(uint64_t i) { return rt_monotonic_ns() + i; }
 static uint64_t op_clock_ordered(uint64_t i) { return rt_clock_read_ordered(clock_kind_of_session) + i; }
@@ -238,6 +239,8 @@ int main(int argc, char **argv) {
          clock_kind_of_session == RT_CLOCK_CYCLES ? "cycles" : "monotonic",
          have_rseq ? "yes" : "no (atomic fallback)", n_online_cpus(), CHUNK, n_chunks);
 
+  /* The pieces are timed through a function pointer; this is that overhead. */
+  if (wanted(argc, argv, "call_overhead")) bench_op("call_overhead", op_nothing);
   if (wanted(argc, argv, "clock_read")) bench_op("clock_read", op_clock_session);
   if (wanted(argc, argv, "clock_read_ordered")) bench_op("clock_read_ordered", op_clock_ordered);
   if (wanted(argc, argv, "clock_gettime_monotonic"))
