@@ -35,6 +35,9 @@ test('bad input is refused with clear errors', () => { runNative('test_bad_input
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);
 });
+test('event-class registry: dedup across processes, corrupt files refused', () => {
+  runNative('test_registry');
+});
 
 test('stress: >= 20M events, migrations, signals, exact accounting (rseq)', () => {
   const out = runNative('test_stress');

@@ -19,5 +19,6 @@
 #include "../ring/session.h"
 #include "../ring/producer.h"
 #include "../ring/consumer.h"
+#include "../ring/registry.h"
 
 #endif

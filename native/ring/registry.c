@@ -1,0 +1,145 @@
+/* Event-class registry (see registry.h). Cold path: runs once per class. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "registry.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int rt_registry_path(const struct rt_session *s, char *out, size_t outlen) {
+  char hex[33];
+  for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", s->uuid[i]);
+  int n = snprintf(out, outlen, "/dev/shm/ringtrace-%u-%s-%s.classes", (unsigned)geteuid(),
+                   s->name, hex);
+  return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+/* Scan "<id> <desc>\n" lines: the id of `desc` if present, else 0, and the
+ * largest id seen. -1 if a line is malformed (the file is not ours or damaged). */
+static int scan(const char *buf, size_t len, const char *desc, uint32_t *found, uint32_t *max_id,
+                size_t *bad_line) {
+  size_t dlen = strlen(desc), line = 1;
+  *found = 0;
+  *max_id = 0;
+  for (size_t pos = 0; pos < len; line++) {
+    const char *nl = memchr(buf + pos, '\n', len - pos);
+    if (!nl) break; /* a torn last line (writer died mid-write): ignored, rewritten below */
+    size_t end = (size_t)(nl - buf);
+    uint64_t id = 0;
+    size_t p = pos;
+    while (p < end && buf[p] >= '0' && buf[p] <= '9' && id < UINT32_MAX) id = id * 10 + (uint64_t)(buf[p++] - '0');
+    if (p == pos || p >= end || buf[p] != ' ' || id < RT_FIRST_CLASS_ID || id > UINT32_MAX) {
+      *bad_line = line;
+      return -1;
+    }
+    p++;
+    if (end - p == dlen && memcmp(buf + p, desc, dlen) == 0) *found = (uint32_t)id;
+    if (id > *max_id) *max_id = (uint32_t)id;
+    pos = end + 1;
+  }
+  return 0;
+}
+
+int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t *id, char *err,
+                         size_t errlen) {
+  char path[256];
+  size_t dlen = strlen(desc);
+  if (dlen == 0 || dlen > RT_CLASS_DESC_MAX || memchr(desc, '\n', dlen))
+    return fail(err, errlen, "event class description must be 1..%u bytes on one line",
+                RT_CLASS_DESC_MAX);
+  if (rt_registry_path(s, path, sizeof path)) return fail(err, errlen, "registry path too long");
+  /* O_NOFOLLOW: a symlink planted at the path is refused, never followed. */
+  int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(err, errlen, "cannot open event registry %s: %s", path, strerror(errno));
+  int rc = -1;
+  char *buf = NULL;
+  if (flock(fd, LOCK_EX)) {
+    fail(err, errlen, "cannot lock event registry %s: %s", path, strerror(errno));
+    goto out;
+  }
+  struct stat st;
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+    fail(err, errlen, "refusing event registry %s: not a private regular file of yours", path);
+    goto out;
+  }
+  if ((uint64_t)st.st_size > RT_REGISTRY_MAX_BYTES) {
+    fail(err, errlen, "event registry %s is %lld bytes, more than %u: refusing it as corrupt", path,
+         (long long)st.st_size, RT_REGISTRY_MAX_BYTES);
+    goto out;
+  }
+  size_t len = (size_t)st.st_size;
+  buf = malloc(len + 1);
+  if (!buf) {
+    fail(err, errlen, "out of memory reading %s", path);
+    goto out;
+  }
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  uint32_t found, max_id;
+  size_t bad_line = 0;
+  if (scan(buf, got, desc, &found, &max_id, &bad_line)) {
+    fail(err, errlen, "event registry %s is corrupt at line %zu", path, bad_line);
+    goto out;
+  }
+  if (found) {
+    *id = found;
+    rc = 0;
+    goto out;
+  }
+  uint32_t next = max_id < RT_FIRST_CLASS_ID ? RT_FIRST_CLASS_ID : max_id + 1;
+  /* A torn last line (a writer died mid-write; its process never got the id)
+   * is cut off so the file stays parseable. */
+  size_t keep = got;
+  while (keep > 0 && buf[keep - 1] != '\n') keep--;
+  if (keep != got && ftruncate(fd, (off_t)keep)) {
+    fail(err, errlen, "cannot repair event registry %s: %s", path, strerror(errno));
+    goto out;
+  }
+  char head[16];
+  int hl = snprintf(head, sizeof head, "%u ", next);
+  char *line = malloc((size_t)hl + dlen + 1);
+  if (!line) {
+    fail(err, errlen, "out of memory");
+    goto out;
+  }
+  memcpy(line, head, (size_t)hl);
+  memcpy(line + hl, desc, dlen);
+  line[(size_t)hl + dlen] = '\n';
+  ssize_t w = write(fd, line, (size_t)hl + dlen + 1); /* one write under the lock */
+  free(line);
+  if (w != (ssize_t)((size_t)hl + dlen + 1)) {
+    fail(err, errlen, "cannot write event registry %s: %s", path, w < 0 ? strerror(errno) : "short write");
+    goto out;
+  }
+  *id = next;
+  rc = 0;
+out:
+  free(buf);
+  close(fd); /* releases the lock */
+  return rc;
+}
+
+int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen) {
+  char path[256];
+  if (rt_registry_path(s, path, sizeof path)) return fail(err, errlen, "registry path too long");
+  if (unlink(path) && errno != ENOENT)
+    return fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+  return 0;
+}
