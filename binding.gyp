@@ -4,10 +4,12 @@
       "target_name": "ringtrace",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/producer_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",
         "native/ring/consumer.c",
-        "native/ring/producer_slow.c"
+        "native/ring/producer_slow.c",
+        "native/ring/registry.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

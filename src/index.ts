@@ -1,5 +1,9 @@
-// ringtrace: public entry point. The typed instrumentation API (providers,
-// events, spans) is built on Session in later work; see docs/design.md.
+// ringtrace: public entry point.
+export { provider, Provider, TracedEvent, Counter, type SpanHandle, type EventOptions } from './provider';
+export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
+export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
 export { records, RecordFormatError, type RawRecord } from './records';
+export { decodePayload, readRegistry, parseRegistry, DecodeError, type DecodedEvent,
+  type FieldValue } from './decode';
 export { loadNative } from './native';

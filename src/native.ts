@@ -46,11 +46,24 @@ export interface NativeAddon {
   ringStats(handle: SessionHandle, ring: number): NativeRingStats;
   consumerCreate(handle: SessionHandle): ConsumerHandle;
   consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;
+  /** Find or add an event class in the session's registry; returns its id. */
+  registerClass(handle: SessionHandle, description: string): number;
+  registryPath(handle: SessionHandle): string | null;
+  registryUnlink(handle: SessionHandle): void;
+  /** This thread now emits into `handle` from `staging` (context written at its start). */
+  attachThread(handle: SessionHandle, staging: ArrayBuffer): void;
+  detachThread(): void;
+  /** Record the event staged by this thread (layout: native/addon/producer_binding.c). */
+  emitStaged(): void;
+  firstClassId: number;
   eventHeaderSize: number;
   packetHeaderSize: number;
 }
 
-const addonPath = path.join(__dirname, '..', '..', 'build', 'Release', 'ringtrace.node');
+// RINGTRACE_ADDON overrides the addon's path (tests use it to prove that an app
+// whose addon cannot load keeps running, with one warning).
+const addonPath = process.env['RINGTRACE_ADDON'] ??
+  path.join(__dirname, '..', '..', 'build', 'Release', 'ringtrace.node');
 let cached: NativeAddon | undefined;
 
 /** The addon, or a clear error saying how to build it. */
@@ -59,7 +72,7 @@ export function loadNative(): NativeAddon {
   try {
     cached = require(addonPath) as NativeAddon;
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]; // not the require stack
     throw new Error(`ringtrace: cannot load the native addon ${addonPath} (${why}); ` +
       'run `npm install` (or `npx node-gyp rebuild`) in the ringtrace package');
   }

@@ -2,7 +2,10 @@
 // drains. This wrapper owns handle lifetime and turns native chunks into records.
 import { loadNative, type ConsumerHandle, type NativeRingStats, type NativeSessionInfo,
   type SessionHandle } from './native';
+import * as fs from 'node:fs';
+import { readRegistry } from './decode';
 import { records, type RawRecord } from './records';
+import type { ClassDescription } from './schema';
 
 export interface SessionOptions {
   /** Sub-buffer size in bytes (power of two, >= page size). Default 512 KiB. */
@@ -60,6 +63,30 @@ export class Session {
     return lost;
   }
 
+  /** Path of the session's event-class registry file. */
+  registryPath(): string {
+    const p = loadNative().registryPath(this.live());
+    if (p === null) throw new Error(`session '${this.info.name}': registry path too long`);
+    return p;
+  }
+
+  /** Event classes registered so far, by id. */
+  classes(): Map<number, ClassDescription> {
+    const path = this.registryPath();
+    return fs.existsSync(path) ? readRegistry(path) : new Map();
+  }
+
+  /** Remove the session's object and its registry (mappings stay valid until closed). */
+  remove(): void {
+    const native = loadNative();
+    native.registryUnlink(this.live());
+    try {
+      native.unlink(this.info.name);
+    } catch (e) {
+      if (!/does not exist|No such file/.test((e as Error).message)) throw e;
+    }
+  }
+
   consumer(): Consumer {
     return new Consumer(loadNative().consumerCreate(this.live()), this.info.nRings);
   }
@@ -78,6 +105,21 @@ export class Session {
 
 export class Consumer {
   constructor(private readonly handle: ConsumerHandle, private readonly nRings: number) {}
+
+  /** Release everything available now without parsing it; returns the bytes (benchmarks). */
+  discard(flush: boolean): number {
+    const native = loadNative();
+    let bytes = 0;
+    for (let ring = 0; ring < this.nRings; ring++) {
+      for (;;) {
+        const chunk = native.consumerNext(this.handle, ring, flush);
+        if (!chunk) break;
+        bytes += chunk.data.length;
+        if (!chunk.complete) break;
+      }
+    }
+    return bytes;
+  }
 
   /**
    * Everything available now: complete sub-buffers, and with `flush` also the

@@ -6,13 +6,11 @@
 #include <cstring>
 #include <string>
 
-#include "ringtrace.h"
+#include "handles.h"
 
 namespace {
 
-struct SessionBox {
-  rt_session *s = nullptr;
-};
+using SessionBox = rt_session_box;
 
 struct ConsumerBox {
   rt_consumer c{};
@@ -40,7 +38,7 @@ std::string StringArg(const Napi::CallbackInfo &info, size_t i, const char *what
 }
 
 Napi::Value WrapSession(Napi::Env env, rt_session *s) {
-  auto *box = new SessionBox{s};
+  auto *box = new SessionBox{s};  // freed by the finalizer
   return Napi::External<SessionBox>::New(env, box, [](Napi::Env, SessionBox *b) {
     rt_session_close(b->s);
     delete b;
@@ -137,6 +135,38 @@ Napi::Value Emit(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), rc);
 }
 
+// registerClass(handle, description) -> class id (same description, same id).
+Napi::Value RegisterClass(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  std::string desc = StringArg(info, 1, "event class description");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[512];
+  uint32_t id = 0;
+  if (rt_registry_register(s, desc.c_str(), &id, err, sizeof err)) {
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    return {};
+  }
+  return Napi::Number::New(info.Env(), id);
+}
+
+Napi::Value RegistryPath(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  char path[256];
+  if (rt_registry_path(s, path, sizeof path)) return info.Env().Null();
+  return Napi::String::New(info.Env(), path);
+}
+
+Napi::Value RegistryUnlink(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  char err[512];
+  if (rt_registry_unlink(s, err, sizeof err))
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
 Napi::Value RingStats(const Napi::CallbackInfo &info) {
   rt_session *s = SessionArg(info, 0);
   if (!s) return {};
@@ -222,6 +252,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringStats", Napi::Function::New(env, RingStats));
   exports.Set("consumerCreate", Napi::Function::New(env, ConsumerCreate));
   exports.Set("consumerNext", Napi::Function::New(env, ConsumerNext));
+  exports.Set("registerClass", Napi::Function::New(env, RegisterClass));
+  exports.Set("registryPath", Napi::Function::New(env, RegistryPath));
+  exports.Set("registryUnlink", Napi::Function::New(env, RegistryUnlink));
+  if (rt_producer_binding_init(env, exports) != napi_ok) {
+    Napi::Error::New(env, "cannot set up the producer binding").ThrowAsJavaScriptException();
+    return exports;
+  }
+  exports.Set("firstClassId", Napi::Number::New(env, RT_FIRST_CLASS_ID));
   exports.Set("eventHeaderSize", Napi::Number::New(env, RT_EVENT_HEADER_SIZE));
   exports.Set("packetHeaderSize", Napi::Number::New(env, RT_PACKET_HEADER_SIZE));
   return exports;

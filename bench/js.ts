@@ -1,0 +1,182 @@
+// JS API microbenchmarks. Prints `ringtrace js <case> ns_per_event=<x>` lines.
+// Method: each case runs in 3 fresh processes (JIT decisions differ between
+// processes by up to 2x on this machine; the median of the three is printed).
+// In each, events are timed in chunks that fit the rings; between chunks the
+// rings are drained untimed (copied out, not decoded); the median chunk is the
+// result, and the run fails if any event was lost. Usage:
+//   node dist/bench/js.js [--quick] [case...]     (--case NAME: one run, used internally)
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { currentTracer, provider, Session } from '../src/index';
+
+const CHUNK = 50_000;
+const quick = process.argv.includes('--quick');
+const CHUNKS = quick ? 7 : 31;
+const CASES = ['disabled', 'span_disabled', 'enabled_3ints_string', 'bytes64', 'span_pair',
+  'with_span_sync', 'counter_add', 'enabled_2workers'];
+const caseArg = process.argv.indexOf('--case');
+const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
+const want = (name: string) => name === only;
+const sessionName = isMainThread ? `bench-js-${process.pid}` : (workerData as { session: string }).session;
+// Before any event exists: the tracer reads it once. The session itself is
+// created after the disabled cases, so those run with no session at all.
+process.env['RINGTRACE_SESSION'] = sessionName;
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** Time `body(n)` over chunks; `between` runs untimed after each chunk. */
+function timeChunks(body: (n: number) => void, between: () => void): number {
+  const times: number[] = [];
+  for (let k = -2; k < CHUNKS; k++) { // two warm-up chunks let V8 optimize
+    const t0 = performance.now();
+    body(CHUNK);
+    const t1 = performance.now();
+    between();
+    if (k >= 0) times.push(((t1 - t0) * 1e6) / CHUNK);
+  }
+  return median(times);
+}
+
+function report(name: string, ns: number, extra = ''): void {
+  console.log(`ringtrace js ${name} ns_per_event=${ns.toFixed(2)}${extra ? ' ' + extra : ''}`);
+}
+
+function defineEvents() {
+  const p = provider('bench');
+  return {
+    p,
+    ints: p.event('request', ['a:u32', 'b:u32', 'c:u32', 'path:string']),
+    blob: p.event('blob', ['data:bytes']),
+  };
+}
+
+function workerMain(): void {
+  const { n, chunks, sab } = workerData as { n: number; chunks: number; sab: SharedArrayBuffer };
+  const { ints } = defineEvents();
+  const times: number[] = [];
+  const shared = new Int32Array(sab); // [0]: chunks started by main, [1]: workers done with it
+  for (let k = -2; k < chunks; k++) {
+    const go = k + 3; // main increments [0] once per chunk, draining in between
+    for (let seen = Atomics.load(shared, 0); seen < go; seen = Atomics.load(shared, 0)) {
+      Atomics.wait(shared, 0, seen);
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, 'GET /index');
+    const t1 = performance.now();
+    if (k >= 0) times.push(((t1 - t0) * 1e6) / n);
+    Atomics.add(shared, 1, 1);
+    Atomics.notify(shared, 1);
+  }
+  parentPort!.postMessage({ perThread: median(times), enabled: ints.enabled });
+}
+
+/** Run each wanted case in 3 fresh processes; print the median line of each. */
+function parent(): void {
+  const named = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = named.filter((n) => !CASES.includes(n));
+  if (unknown.length) throw new Error(`unknown case(s) ${unknown.join(', ')}; cases: ${CASES.join(', ')}`);
+  for (const name of named.length ? named : CASES) {
+    const runs: { ns: number; line: string }[] = [];
+    for (let r = 0; r < 3; r++) {
+      const args = [__filename, '--case', name, ...(quick ? ['--quick'] : [])];
+      const out = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`case ${name} failed:\n${out.stdout}${out.stderr}`);
+      const line = out.stdout.split('\n').find((l) => l.startsWith('ringtrace js '));
+      const ns = Number(/ns_per_event=([\d.]+)/.exec(line ?? '')?.[1]);
+      if (!line || !Number.isFinite(ns)) throw new Error(`case ${name} printed no result:\n${out.stdout}`);
+      runs.push({ ns, line });
+      for (const l of out.stdout.split('\n')) if (l.startsWith('# lost=') && l !== '# lost=0') throw new Error(l);
+    }
+    runs.sort((a, b) => a.ns - b.ns);
+    console.log(`${runs[1]!.line} runs=${runs.map((x) => x.ns.toFixed(1)).join('/')}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { p, ints, blob } = defineEvents();
+  const disabledSpan = () => p.span('op').end();
+  if (want('disabled')) {
+    report('disabled', timeChunks((n) => { for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, 'GET /index'); }, () => {}));
+  }
+  if (want('span_disabled')) report('span_disabled', timeChunks((n) => { for (let i = 0; i < n; i++) disabledSpan(); }, () => {}));
+
+  const session = Session.create(sessionName, { subBufferSize: 1 << 20, subBuffers: 16 });
+  process.env['RINGTRACE_SESSION'] = sessionName;
+  try {
+    currentTracer().poll(); // attach now rather than at the next poll
+    if (!ints.enabled) throw new Error(`benchmark events did not attach to session ${sessionName}`);
+    const consumer = session.consumer();
+    const drain = () => { consumer.discard(true); };
+    if (only === 'enabled_3ints_string') {
+      console.log(`# session ${sessionName}: rseq=${session.info.rseq} clock=${session.info.clock} chunk=${CHUNK} chunks=${CHUNKS}`);
+    }
+    if (want('enabled_3ints_string')) {
+      report('enabled_3ints_string', timeChunks((n) => { for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, 'GET /index'); }, drain));
+    }
+    if (want('bytes64')) {
+      const data = new Uint8Array(64).fill(7);
+      report('bytes64', timeChunks((n) => { for (let i = 0; i < n; i++) blob.emit(data); }, drain));
+    }
+    if (want('span_pair')) report('span_pair', timeChunks((n) => { for (let i = 0; i < n; i++) p.span('op').end(); }, drain));
+    if (want('with_span_sync')) report('with_span_sync', timeChunks((n) => { for (let i = 0; i < n; i++) p.withSpan('op', () => i); }, drain));
+    if (want('counter_add')) {
+      const c = p.counter('items');
+      report('counter_add', timeChunks((n) => { for (let i = 0; i < n; i++) c.add(1); }, drain));
+    }
+    if (want('enabled_2workers')) {
+      const sab = new SharedArrayBuffer(8);
+      const shared = new Int32Array(sab);
+      const workers = [0, 1].map(() => new Worker(__filename, {
+        workerData: { n: CHUNK, chunks: CHUNKS, sab, session: sessionName },
+      }));
+      const results = workers.map((w) => new Promise<{ perThread: number; enabled: boolean }>((res, rej) => {
+        w.once('message', res);
+        w.once('error', rej);
+      }));
+      const wall: number[] = [];
+      await new Promise((r) => setTimeout(r, 300)); // workers load and attach
+      for (let k = -2; k < CHUNKS; k++) {
+        Atomics.store(shared, 1, 0);
+        const t0 = performance.now();
+        Atomics.add(shared, 0, 1);
+        Atomics.notify(shared, 0);
+        while (Atomics.load(shared, 1) < 2) Atomics.wait(shared, 1, Atomics.load(shared, 1), 1);
+        const t1 = performance.now();
+        drain();
+        if (k >= 0) wall.push(t1 - t0);
+      }
+      const r = await Promise.all(results);
+      if (!r.every((x) => x.enabled)) throw new Error('a worker did not attach');
+      const perThread = (r[0]!.perThread + r[1]!.perThread) / 2;
+      const aggregate = (2 * CHUNK) / (median(wall) / 1000);
+      report('enabled_2workers', perThread, `aggregate_events_per_s=${aggregate.toFixed(0)} threads=2`);
+    }
+    drain();
+    const lost = session.lostEvents();
+    console.log(`# lost=${lost}`);
+    if (lost !== 0) throw new Error(`${lost} events lost: the measurement is invalid`);
+  } finally {
+    session.remove();
+    session.close();
+  }
+}
+
+if (isMainThread && only === undefined) {
+  try {
+    parent();
+  } catch (e) {
+    console.error(`bench/js: ${(e as Error).message}`);
+    process.exit(1);
+  }
+} else if (isMainThread) {
+  main().catch((e: unknown) => {
+    console.error(`bench/js: ${(e as Error).message}`);
+    process.exit(1);
+  });
+} else {
+  workerMain();
+}

@@ -1,0 +1,25 @@
+/* Handle types shared by the two halves of the addon (addon.cc: node-addon-api
+ * marshalling of cold calls; producer_binding.c: the raw Node-API hot call). */
+#ifndef RINGTRACE_ADDON_HANDLES_H
+#define RINGTRACE_ADDON_HANDLES_H
+
+#include <node_api.h>
+#include "ringtrace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a session External points to. `s` is NULL once closed; a handle is used
+ * only by the thread (Node-API environment) that opened it. */
+struct rt_session_box {
+  struct rt_session *s;
+};
+
+/* Adds attachThread/detachThread/emitStaged to `exports` (producer_binding.c). */
+napi_status rt_producer_binding_init(napi_env env, napi_value exports);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,198 @@
+// The instrumentation API: providers own typed events, spans and counters.
+//   const http = provider('http');
+//   const request = http.event('request', ['method:string', 'status:u16', 'bytes:u64']);
+//   request.emit('GET', 200, 1234);             // positional, checked, no allocation
+//   if (request.enabled) request.emit(costly(), 200, 0);
+//   await http.withSpan('handle', async () => { ... });
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { threadId } from 'node:worker_threads';
+import { type ArgsOf, checkEventName, checkProviderName, describe, type Field, type FieldSpec,
+  parseFields, type RecordKind } from './schema';
+import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES } from './serializer';
+import { currentTracer, type Attachable } from './tracer';
+
+export interface EventOptions {
+  /** Longest string field, in UTF-8 bytes; longer strings are cut and end in '…'. Default 1024. */
+  maxStringBytes?: number;
+}
+
+/** A typed event class. `enabled` is a plain property: check it before costly arguments. */
+export class TracedEvent<Args extends unknown[]> implements Attachable {
+  enabled = false;
+  id = 0;
+  readonly description: string;
+  readonly fields: readonly Field[];
+  /** Record one event. Throws a TypeError (and records nothing) on a wrong value. */
+  readonly emit: (...values: Args) => void;
+
+  constructor(readonly provider: string, readonly name: string, kind: RecordKind, fields: Field[],
+    options: EventOptions = {}) {
+    const where = `${provider}:${name}`;
+    const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
+    const strings = fields.filter((f) => f.type === 'string').length;
+    if (!Number.isInteger(maxString) || maxString < 4 ||
+        fixedSize(fields) + strings * (maxString + 1) > STAGING_BYTES) {
+      throw new TypeError(`ringtrace: ${where}: maxStringBytes ${maxString} must be an integer >= 4 ` +
+        `and all ${strings} string field(s) must fit in ${STAGING_BYTES} bytes`);
+    }
+    this.fields = fields;
+    this.description = describe(provider, name, kind, fields);
+    const tracer = currentTracer();
+    this.emit = buildEmitter(where, fields, { maxStringBytes: maxString }, this, tracer.staging,
+      tracer) as (...values: Args) => void;
+    tracer.add(this);
+  }
+}
+
+/** A span in progress. end() records its end once; later calls do nothing. */
+export interface SpanHandle {
+  readonly id: number;
+  end(fields?: Record<string, unknown>): void;
+}
+
+const NOOP_SPAN: SpanHandle = { id: 0, end() {} };
+const currentSpan = new AsyncLocalStorage<number>();
+// Span ids: unique per process across threads (thread id in the high bits), < 2^53.
+let spanCounter = 0;
+const spanBase = (threadId + 1) * 2 ** 32;
+
+function argsJson(fields: Record<string, unknown> | undefined): string {
+  if (fields === undefined) return '';
+  try {
+    return JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch (e) {
+    return JSON.stringify({ unserializable: String(e) });
+  }
+}
+
+class ActiveSpan implements SpanHandle {
+  private ended = false;
+  constructor(readonly id: number, private readonly endEvent: TracedEvent<[number, string]>) {}
+  end(fields?: Record<string, unknown>): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.endEvent.enabled) this.endEvent.emit(this.id, argsJson(fields));
+  }
+}
+
+interface SpanClass {
+  begin: TracedEvent<[number, number, string]>;
+  end: TracedEvent<[number, string]>;
+}
+
+export class Provider {
+  private readonly spans = new Map<string, SpanClass>();
+  // Most call sites pass the same literal name: a pointer compare skips the Map.
+  private lastSpanName = '';
+  private lastSpanClass: SpanClass | undefined;
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(readonly name: string) {
+    checkProviderName(name);
+  }
+
+  /** Define an event class: fields are 'name:type' specs, in emit's argument order. */
+  event<const S extends readonly FieldSpec[]>(name: string, fields: S,
+    options?: EventOptions): TracedEvent<ArgsOf<S>> {
+    checkEventName(this.name, name);
+    return new TracedEvent<ArgsOf<S>>(this.name, name, 'event',
+      parseFields(`${this.name}:${name}`, fields), options);
+  }
+
+  /** Start a span; its parent is the span current in this async context. */
+  span(name: string, fields?: Record<string, unknown>): SpanHandle {
+    const cls = this.spanClass(name);
+    if (!cls.begin.enabled) return NOOP_SPAN;
+    const id = spanBase + ++spanCounter;
+    cls.begin.emit(id, currentSpan.getStore() ?? 0, argsJson(fields));
+    return new ActiveSpan(id, cls.end);
+  }
+
+  /**
+   * Run fn inside a span (sync or async); spans started within it, also after
+   * awaits, are its children. A throw or rejection ends the span with `error`.
+   */
+  withSpan<T>(name: string, fn: () => T, fields?: Record<string, unknown>): T {
+    const span = this.span(name, fields);
+    if (span === NOOP_SPAN) return fn();
+    return currentSpan.run(span.id, () => {
+      let result: T;
+      try {
+        result = fn();
+      } catch (e) {
+        span.end({ error: String(e) });
+        throw e;
+      }
+      if (result instanceof Promise) {
+        return result.then((v: unknown) => {
+          span.end();
+          return v;
+        }, (e: unknown) => {
+          span.end({ error: String(e) });
+          throw e;
+        }) as T;
+      }
+      span.end();
+      return result;
+    });
+  }
+
+  /** A counter track; values are f64. */
+  counter(name: string): Counter {
+    let c = this.counters.get(name);
+    if (!c) {
+      checkEventName(this.name, name);
+      c = new Counter(new TracedEvent<[number]>(this.name, name, 'counter',
+        parseFields(`${this.name}:${name}`, ['value:f64'])));
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+
+  private spanClass(name: string): SpanClass {
+    if (name === this.lastSpanName && this.lastSpanClass) return this.lastSpanClass;
+    let cls = this.spans.get(name);
+    if (!cls) {
+      checkEventName(this.name, name);
+      const where = `${this.name}:${name}`;
+      cls = {
+        begin: new TracedEvent(this.name, name, 'span_begin',
+          parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string'])),
+        end: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64', 'args:string'])),
+      };
+      this.spans.set(name, cls);
+    }
+    this.lastSpanName = name;
+    this.lastSpanClass = cls;
+    return cls;
+  }
+}
+
+/** set(v) records v; add(d) adds to this thread's running value and records it. */
+export class Counter {
+  private value = 0;
+  constructor(private readonly event: TracedEvent<[number]>) {}
+  get enabled(): boolean {
+    return this.event.enabled;
+  }
+  set(v: number): void {
+    this.value = v;
+    if (this.event.enabled) this.event.emit(v);
+  }
+  add(d: number): void {
+    this.value += d;
+    if (this.event.enabled) this.event.emit(this.value);
+  }
+}
+
+const providers = new Map<string, Provider>();
+
+/** The provider of that name (one per name per thread). */
+export function provider(name: string): Provider {
+  let p = providers.get(name);
+  if (!p) {
+    p = new Provider(name);
+    providers.set(name, p);
+  }
+  return p;
+}

@@ -1,0 +1,154 @@
+// The per-thread tracer: finds the session (by name, from RINGTRACE_SESSION),
+// attaches to it whether it appeared before or after this thread started,
+// registers this thread's event classes, and flips every event's `enabled`
+// flag when the session comes or goes. Each worker thread loads its own copy
+// of this module, so each has its own staging buffer and session mapping.
+import * as fs from 'node:fs';
+import { loadNative, type NativeAddon, type SessionHandle } from './native';
+import { STAGING_BYTES, type Staging } from './serializer';
+
+/** Session name used when RINGTRACE_SESSION is not set. */
+export const DEFAULT_SESSION = 'default';
+/** How often a thread checks whether its session appeared or went away. */
+export const POLL_MS = 500;
+
+/** What the tracer needs from an event class (see provider.ts). */
+export interface Attachable {
+  readonly description: string;
+  enabled: boolean;
+  id: number;
+}
+
+type State =
+  | { kind: 'off'; why: string }
+  | { kind: 'detached' }
+  | { kind: 'attached'; handle: SessionHandle; ino: number };
+
+class Tracer {
+  readonly staging: Staging;
+  private readonly stagingBuffer = new ArrayBuffer(STAGING_BYTES);
+  private readonly classes: Attachable[] = [];
+  private state: State = { kind: 'detached' };
+  private native: NativeAddon | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly warned = new Set<string>();
+  readonly sessionName: string;
+  private readonly shmPath: string;
+
+  constructor() {
+    this.staging = {
+      u8: Buffer.from(this.stagingBuffer),
+      dv: new DataView(this.stagingBuffer),
+      ctl: new Uint32Array(this.stagingBuffer, 0, 2),
+    };
+    this.sessionName = process.env['RINGTRACE_SESSION'] ?? DEFAULT_SESSION;
+    const uid = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+    this.shmPath = `/dev/shm/ringtrace-${uid}-${this.sessionName}`;
+    if (this.sessionName === '' || this.sessionName === 'off') {
+      this.state = { kind: 'off', why: 'RINGTRACE_SESSION is off' };
+    }
+  }
+
+  /** The hot call, bound once attached (see serializer.ts for the staging layout). */
+  emitStaged: () => void = () => {};
+
+  /** Add a class; it is enabled at once if a session is attached. */
+  add(cls: Attachable): void {
+    this.classes.push(cls);
+    if (this.state.kind === 'attached') this.register(cls, this.state.handle);
+    else this.start();
+  }
+
+  get attached(): boolean {
+    return this.state.kind === 'attached';
+  }
+
+  /** Check the session now (also runs every POLL_MS once a class exists). */
+  poll(): void {
+    if (this.state.kind === 'off') return;
+    let ino = -1;
+    try {
+      ino = fs.statSync(this.shmPath).ino;
+    } catch {
+      // no session (yet): stay or become detached
+    }
+    if (this.state.kind === 'attached') {
+      if (ino === this.state.ino) return;
+      this.detach(); // the session ended (or was replaced: attach to the new one below)
+    }
+    if (ino >= 0) this.attach(ino);
+  }
+
+  private start(): void {
+    if (this.timer || this.state.kind === 'off') return;
+    // Load the addon now, not when a session appears: a broken install is
+    // reported once at startup rather than when someone tries to trace.
+    if (!this.loadAddon()) return;
+    this.poll();
+    this.timer = setInterval(() => this.poll(), POLL_MS);
+    this.timer.unref(); // tracing never keeps a process or worker alive
+  }
+
+  private loadAddon(): boolean {
+    try {
+      this.native ??= loadNative();
+      return true;
+    } catch (e) {
+      this.state = { kind: 'off', why: 'addon' };
+      this.warnOnce(`${(e as Error).message}; tracing is off in this thread`);
+      return false;
+    }
+  }
+
+  private attach(ino: number): void {
+    if (!this.loadAddon()) return;
+    const native = this.native!;
+    let handle: SessionHandle | undefined;
+    try {
+      handle = native.open(this.sessionName);
+      native.attachThread(handle, this.stagingBuffer);
+      for (const cls of this.classes) this.register(cls, handle);
+    } catch (e) {
+      for (const cls of this.classes) cls.enabled = false;
+      if (handle) {
+        native.detachThread();
+        native.close(handle);
+      }
+      // Once per problem, not per poll: the app keeps running untraced.
+      this.warnOnce(`cannot trace into session '${this.sessionName}': ${(e as Error).message}`);
+      return;
+    }
+    this.state = { kind: 'attached', handle, ino };
+    this.emitStaged = native.emitStaged;
+  }
+
+  private register(cls: Attachable, handle: SessionHandle): void {
+    cls.id = this.native!.registerClass(handle, cls.description);
+    cls.enabled = true;
+  }
+
+  private detach(): void {
+    if (this.state.kind !== 'attached') return;
+    for (const cls of this.classes) cls.enabled = false;
+    this.emitStaged = () => {};
+    this.native!.detachThread();
+    this.native!.close(this.state.handle);
+    this.state = { kind: 'detached' };
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    process.emitWarning(message, 'RingtraceWarning');
+  }
+}
+
+let tracer: Tracer | undefined;
+
+/** This thread's tracer (created on first use). */
+export function currentTracer(): Tracer {
+  tracer ??= new Tracer();
+  return tracer;
+}
+
+export type { Tracer };

@@ -1,0 +1,180 @@
+// The instrumentation API in one process: every field type round-trips through
+// a real session (emit, consume, decode, compare), edge values, wrong values and
+// schemas, spans and counters.
+import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { collect, uniqueName } from '../fixtures/trace-helpers';
+import { provider, Session, currentTracer } from '../src/index';
+
+// The tracer reads RINGTRACE_SESSION once, when the first event is defined.
+const name = uniqueName('api');
+process.env['RINGTRACE_SESSION'] = name;
+const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+after(() => {
+  session.remove();
+  session.close();
+});
+
+const p = provider('api');
+const all = p.event('all', ['a:i8', 'b:i16', 'c:i32', 'd:i64', 'e:u8', 'f:u16', 'g:u32', 'h:u64',
+  'i:f32', 'j:f64', 'k:bool', 'l:string', 'm:bytes']);
+
+test('events are enabled once the session exists', () => {
+  assert.equal(currentTracer().attached, true);
+  assert.equal(all.enabled, true);
+  assert.ok(all.id >= 16, `class id ${all.id}`);
+  collect(session);
+});
+
+test('every type round-trips with typical and edge values', () => {
+  const rows: Parameters<typeof all.emit>[] = [
+    [1, 2, 3, 4, 5, 6, 7, 8, 1.5, 2.25, true, 'hello', Buffer.from([1, 2, 3])],
+    [-128, -32768, -(2 ** 31), -(2n ** 63n), 0, 0, 0, 0n, -0, -0, false, '', new Uint8Array(0)],
+    [127, 32767, 2 ** 31 - 1, 2n ** 63n - 1n, 255, 65535, 2 ** 32 - 1, 2n ** 64n - 1n,
+      Infinity, NaN, true, 'héllo wörld ✓ 日本語 🎉', new Uint8Array(300).fill(0xab)],
+    [0, 0, 0, -(2 ** 53), 0, 0, 0, 2 ** 64 - 2048, -Infinity, Number.MAX_VALUE, false,
+      'x'.repeat(1024), Buffer.alloc(0)],
+    [0, 0, 0, -1, 0, 0, 0, 2 ** 53 + 2, 3.4028234663852886e38, Number.MIN_VALUE, true, 'tab\there', Buffer.from('z')],
+  ];
+  for (const r of rows) all.emit(...r);
+  const got = collect(session).filter((e) => e.id === all.id);
+  assert.equal(got.length, rows.length);
+  rows.forEach((r, k) => {
+    const f = got[k]!.fields;
+    const [a, b, c, d, e, ff, g, h, i, j, kk, l, m] = r;
+    assert.deepEqual([f['a'], f['b'], f['c'], f['e'], f['f'], f['g']], [a, b, c, e, ff, g], `row ${k} ints`);
+    assert.equal(f['d'], BigInt(d), `row ${k} i64`);
+    assert.equal(f['h'], BigInt(h), `row ${k} u64`);
+    assert.ok(Object.is(f['i'], Math.fround(i)), `row ${k} f32 ${String(f['i'])} vs ${i}`);
+    assert.ok(Object.is(f['j'], j), `row ${k} f64 ${String(f['j'])} vs ${j}`);
+    assert.equal(f['k'], kk);
+    assert.equal(f['l'], l);
+    assert.deepEqual([...(f['m'] as Buffer)], [...m]);
+    assert.equal(got[k]!.pid, process.pid);
+  });
+});
+
+test('strings: truncation is visible, NUL is replaced, long non-ASCII is cut on a character', () => {
+  const short = p.event('short', ['s:string'], { maxStringBytes: 8 });
+  short.emit('12345678');       // fits exactly
+  short.emit('123456789');      // cut: 5 bytes + '…'
+  short.emit('a\0b');           // NUL would end the string: U+FFFD
+  short.emit('ééééé');          // 10 bytes: cut after 2 whole 'é' + '…'
+  const long = p.event('long', ['s:string']);
+  long.emit('y'.repeat(5000));
+  const got = collect(session).map((e) => e.fields['s']);
+  assert.deepEqual(got.slice(0, 4), ['12345678', '12345…', 'a\uFFFDb', 'éé…']);
+  const cut = got[4] as string;
+  assert.ok(cut.endsWith('…') && Buffer.byteLength(cut) <= 1024, `long string cut to ${Buffer.byteLength(cut)} bytes`);
+});
+
+test('wrong values throw a clear TypeError and record nothing', () => {
+  const ev = p.event('checked', ['n:u8', 'big:i64', 'flag:bool', 's:string', 'raw:bytes']);
+  const bad: [number, unknown[], RegExp][] = [
+    [0, [256, 0, true, '', Buffer.alloc(0)], /field 'n' \(u8\) expects an integer in \[0, 255\], got number 256/],
+    [0, [1.5, 0, true, '', Buffer.alloc(0)], /field 'n'.*got number 1.5/],
+    [0, ['1', 0, true, '', Buffer.alloc(0)], /field 'n'.*got string "1"/],
+    [1, [1, 2n ** 63n, true, '', Buffer.alloc(0)], /field 'big' \(i64\)/],
+    [1, [1, 0.5, true, '', Buffer.alloc(0)], /field 'big'/],
+    [1, [1, 2 ** 63, true, '', Buffer.alloc(0)], /field 'big'/],
+    [2, [1, 0, 1, '', Buffer.alloc(0)], /field 'flag' \(bool\) expects a boolean, got number 1/],
+    [3, [1, 0, true, null, Buffer.alloc(0)], /field 's' \(string\) expects a string, got null/],
+    [4, [1, 0, true, '', [1, 2]], /field 'raw' \(bytes\) expects a Uint8Array/],
+  ];
+  const emitAny = ev.emit as (...v: unknown[]) => void;
+  for (const [, values, message] of bad) {
+    assert.throws(() => emitAny(...values), (e: unknown) => e instanceof TypeError && message.test(e.message));
+  }
+  assert.throws(() => emitAny(1, 0, true), /emit takes 5 value\(s\), got 3/);
+  assert.throws(() => emitAny(1, 0, true, '', Buffer.alloc(70000)), RangeError);
+  assert.deepEqual(collect(session), [], 'nothing recorded by failed emits');
+  ev.emit(1, 0, true, 'ok', Buffer.alloc(1));
+  assert.equal(collect(session).length, 1, 'the event still works afterwards');
+});
+
+test('schemas and names are validated when defined', () => {
+  const cases: [() => unknown, RegExp][] = [
+    [() => provider('bad name'), /provider name/],
+    [() => p.event('1x', []), /event name "1x"/],
+    [() => p.event('ok', ['nocolon'] as never), /expected 'name:type'/],
+    [() => p.event('ok', ['x:int'] as never), /unknown type "int"/],
+    [() => p.event('ok', ['x:u8', 'x:u16']), /'x' appears twice/],
+    [() => p.event('ok', ['pid:u32']), /'pid' is reserved/],
+    [() => p.event('ok', { a: 'u8' } as never), /must be an array/],
+    [() => p.event('ok', ['s:string'], { maxStringBytes: 1 }), /maxStringBytes/],
+    [() => p.event('ok', Array.from({ length: 65 }, (_, i) => `f${i}:u8` as const)), /at most 64/],
+  ];
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (e: unknown) => e instanceof TypeError && message.test(e.message), String(message));
+  }
+});
+
+test('the same class defined twice shares one id; another schema gets another', () => {
+  const a1 = p.event('dup', ['x:u8']);
+  const a2 = p.event('dup', ['x:u8']);
+  const b = p.event('dup', ['x:u16']);
+  assert.equal(a1.id, a2.id);
+  assert.notEqual(a1.id, b.id);
+});
+
+test('spans nest through sync and async code, and end once', async () => {
+  collect(session);
+  await p.withSpan('outer', async () => {
+    p.withSpan('inner_sync', () => undefined);
+    await new Promise((r) => setTimeout(r, 5));
+    await p.withSpan('inner_async', async () => {
+      const s = p.span('manual', { k: 1 });
+      s.end({ done: true });
+      s.end(); // ignored
+    });
+  });
+  assert.throws(() => p.withSpan('failing', () => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(p.withSpan('rejecting', async () => { throw new Error('late'); }), /late/);
+  const ev = collect(session);
+  const begins = new Map(ev.filter((e) => e.cls.kind === 'span_begin')
+    .map((e) => [e.fields['span_id'] as bigint, e]));
+  const ends = ev.filter((e) => e.cls.kind === 'span_end');
+  const byName = (n: string) => [...begins.values()].find((e) => e.cls.name === n)!;
+  const outer = byName('outer');
+  assert.equal(outer.fields['parent_id'], 0n);
+  for (const child of ['inner_sync', 'inner_async']) {
+    assert.equal(byName(child).fields['parent_id'], outer.fields['span_id'], `${child} parent`);
+  }
+  assert.equal(byName('manual').fields['parent_id'], byName('inner_async').fields['span_id']);
+  assert.equal(byName('manual').fields['args'], '{"k":1}');
+  assert.equal(ends.length, begins.size, 'one end per begin');
+  const endOf = (n: string) => ends.find((e) => e.fields['span_id'] === byName(n).fields['span_id'])!;
+  assert.equal(endOf('manual').fields['args'], '{"done":true}');
+  assert.equal(endOf('failing').fields['args'], '{"error":"Error: boom"}');
+  assert.equal(endOf('rejecting').fields['args'], '{"error":"Error: late"}');
+  // Begin before end in time, and outer encloses its children.
+  assert.ok(outer.timestamp < endOf('outer').timestamp);
+  assert.ok(byName('inner_async').timestamp > outer.timestamp &&
+    endOf('inner_async').timestamp < endOf('outer').timestamp);
+});
+
+test('counters record set values and running sums', () => {
+  const c = p.counter('depth');
+  assert.equal(p.counter('depth'), c, 'one counter per name');
+  c.set(10);
+  c.add(5);
+  c.add(-2.5);
+  const got = collect(session).filter((e) => e.cls.kind === 'counter').map((e) => e.fields['value']);
+  assert.deepEqual(got, [10, 15, 12.5]);
+});
+
+test('timestamps never decrease along a ring', () => {
+  const ev = p.event('seq', ['i:u32']);
+  const got = [];
+  for (let i = 0; i < 20000; i++) {
+    ev.emit(i);
+    if (i % 5000 === 4999) got.push(...collect(session, true)); // 5000 x 32 bytes fit the rings
+  }
+  assert.equal(got.length, 20000);
+  const last = new Map<number, bigint>();
+  for (const e of got) {
+    assert.ok((last.get(e.ring) ?? 0n) <= e.timestamp, 'ordered per ring');
+    last.set(e.ring, e.timestamp);
+  }
+  assert.equal(session.lostEvents(), 0);
+});
