@@ -9,7 +9,8 @@
         "native/ring/clock.c",
         "native/ring/consumer.c",
         "native/ring/producer_slow.c",
-        "native/ring/registry.c"
+        "native/ring/registry.c",
+        "native/ring/error.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -8,7 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ArgsOf, checkEventName, checkProviderName, describe, type Field, type FieldSpec,
   parseFields, type RecordKind } from './schema';
-import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES } from './serializer';
+import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES,
+  STAGING_SLACK } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
 
 export interface EventOptions {
@@ -31,7 +32,7 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
     const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
     const strings = fields.filter((f) => f.type === 'string').length;
     if (!Number.isInteger(maxString) || maxString < 4 ||
-        fixedSize(fields) + strings * (maxString + 1) > STAGING_BYTES) {
+        fixedSize(fields) + strings * (maxString + 1) > STAGING_BYTES - STAGING_SLACK) {
       throw new TypeError(`ringtrace: ${where}: maxStringBytes ${maxString} must be an integer >= 4 ` +
         `and all ${strings} string field(s) must fit in ${STAGING_BYTES} bytes`);
     }

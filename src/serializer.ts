@@ -69,6 +69,9 @@ export function writeStringSlow(u8: Buffer, o: number, s: string, max: number): 
   return o + cut + TRUNCATION_MARK.length + 1;
 }
 
+/** Room kept free at the end of the staging buffer. */
+export const STAGING_SLACK = 8;
+
 /** Strings up to this many UTF-16 units take the charCodeAt loop (~2.5 ns per
  * character here); longer ones are cheaper through Buffer#utf8Write (~65 ns flat). */
 const SHORT_STRING = 24;
@@ -162,16 +165,21 @@ export interface EmitSink {
 export function buildEmitter(where: string, fields: Field[], opts: SerializerOptions,
   target: EmitTarget, st: Staging, sink: EmitSink): (...values: unknown[]) => void {
   const params = fields.map((_, i) => `v${i}`).join(', ');
+  // Two functions: a tiny `emit` that V8 inlines into call sites (a disabled
+  // event then costs a property check), and `record`, the checking writer.
   const body = [
-    `return function emit(${params}) {`,
-    'if (!target.enabled) return;',
-    `if (arguments.length !== ${fields.length}) throw arityError(where, ${fields.length}, arguments.length);`,
+    `function record(${params}) {`,
     'const u8 = st.u8, dv = st.dv, ctl = st.ctl;',
     `let o = ${FIELDS_OFFSET};`,
     ...fields.map((f, i) => fieldCode(f.type, `v${i}`, i)),
     'ctl[0] = o;',
     'ctl[1] = target.id;',
     'sink.emitStaged();',
+    '}',
+    `return function emit(${params}) {`,
+    'if (!target.enabled) return;',
+    `if (arguments.length !== ${fields.length}) throw arityError(where, ${fields.length}, arguments.length);`,
+    `record(${params});`,
     '};',
   ].join('\n');
   const make = new Function('where', 'fields', 'maxString', 'target', 'st', 'sink', 'valueError',

@@ -4,15 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "consumer.h"
+#include "error.h"
 
-static int corrupt(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int corrupt(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int rt_consumer_init(struct rt_consumer *c, struct rt_session *s) {
   memset(c, 0, sizeof *c);
@@ -32,14 +25,14 @@ static int check_packet(struct rt_consumer *c, uint32_t ring, uint64_t sub_off,
   const struct rt_session *s = c->s;
   if (ph->magic != RT_PACKET_MAGIC || ph->packet_seq_num != sub_off >> s->sub_shift ||
       ph->packet_size != s->sub_size * 8 || ph->stream_instance_id != ring)
-    return corrupt(c->err, sizeof c->err,
+    return rt_error(c->err, sizeof c->err,
                    "ring %u: packet at offset %llu has a bad header (magic %08x, seq %llu)", ring,
                    (unsigned long long)sub_off, ph->magic,
                    (unsigned long long)ph->packet_seq_num);
   if (!closed) return 0;
   uint64_t bits = ph->content_size;
   if (bits % (8 * RT_RECORD_ALIGN) || bits / 8 < RT_PACKET_HEADER_SIZE || bits / 8 > s->sub_size)
-    return corrupt(c->err, sizeof c->err, "ring %u: packet at offset %llu has content size %llu bits",
+    return rt_error(c->err, sizeof c->err, "ring %u: packet at offset %llu has content size %llu bits",
                    ring, (unsigned long long)sub_off, (unsigned long long)bits);
   *content = (uint32_t)(bits / 8);
   return 0;
@@ -55,7 +48,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
   uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
   if (w <= cons) return 0;
   if (w - cons > s->ring_size)
-    return corrupt(c->err, sizeof c->err,
+    return rt_error(c->err, sizeof c->err,
                    "ring %u: write offset %llu is more than a ring ahead of consumed %llu", ring,
                    (unsigned long long)w, (unsigned long long)cons);
   struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
@@ -66,7 +59,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
                  __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
   uint64_t base = lap * s->sub_size;
   if (sum < base || sum > base + s->sub_size)
-    return corrupt(c->err, sizeof c->err,
+    return rt_error(c->err, sizeof c->err,
                    "ring %u: commit counters of sub-buffer at %llu sum to %llu, outside [%llu, %llu]",
                    ring, (unsigned long long)cons, (unsigned long long)sum,
                    (unsigned long long)base, (unsigned long long)(base + s->sub_size));
@@ -79,7 +72,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
      * we acquired: re-read, since our first read may predate both. */
     if (w < cons + s->sub_size) w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
     if (w < cons + s->sub_size)
-      return corrupt(c->err, sizeof c->err,
+      return rt_error(c->err, sizeof c->err,
                      "ring %u: sub-buffer at %llu counts complete but was never closed", ring,
                      (unsigned long long)cons);
     if (check_packet(c, ring, cons, ph, 1, &end)) return -1;
@@ -95,7 +88,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
   }
   uint32_t begin = c->read_pos[ring] ? c->read_pos[ring] : RT_PACKET_HEADER_SIZE;
   if (begin > end)
-    return corrupt(c->err, sizeof c->err, "ring %u: content of sub-buffer at %llu shrank (%u < %u)",
+    return rt_error(c->err, sizeof c->err, "ring %u: content of sub-buffer at %llu shrank (%u < %u)",
                    ring, (unsigned long long)cons, end, begin);
   if (!complete && begin == end) return 0;
   out->ring = ring;
@@ -124,12 +117,12 @@ int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_eve
   uint32_t p = *pos;
   if (p >= ch->end) return 0;
   if (ch->end - p < RT_EVENT_HEADER_SIZE || p % RT_RECORD_ALIGN)
-    return corrupt(err, errlen, "ring %u: truncated record at offset %llu", ch->ring,
+    return rt_error(err, errlen, "ring %u: truncated record at offset %llu", ch->ring,
                    (unsigned long long)(ch->sub_off + p));
   memcpy(ev, ch->sub + p, sizeof *ev); /* private copy: validate what we use */
   uint32_t stride = rt_record_stride(ev->size);
   if (ev->size < RT_EVENT_HEADER_SIZE || stride > ch->end - p || stride < ev->size)
-    return corrupt(err, errlen, "ring %u: record at offset %llu has bad size %u", ch->ring,
+    return rt_error(err, errlen, "ring %u: record at offset %llu has bad size %u", ch->ring,
                    (unsigned long long)(ch->sub_off + p), ev->size);
   *payload = ch->sub + p + RT_EVENT_HEADER_SIZE;
   *pos = p + stride;

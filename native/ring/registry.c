@@ -8,16 +8,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "error.h"
 #include "registry.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int rt_registry_path(const struct rt_session *s, char *out, size_t outlen) {
   char hex[33];
@@ -58,32 +51,32 @@ int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t 
   char path[256];
   size_t dlen = strlen(desc);
   if (dlen == 0 || dlen > RT_CLASS_DESC_MAX || memchr(desc, '\n', dlen))
-    return fail(err, errlen, "event class description must be 1..%u bytes on one line",
+    return rt_error(err, errlen, "event class description must be 1..%u bytes on one line",
                 RT_CLASS_DESC_MAX);
-  if (rt_registry_path(s, path, sizeof path)) return fail(err, errlen, "registry path too long");
+  if (rt_registry_path(s, path, sizeof path)) return rt_error(err, errlen, "registry path too long");
   /* O_NOFOLLOW: a symlink planted at the path is refused, never followed. */
   int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(err, errlen, "cannot open event registry %s: %s", path, strerror(errno));
+  if (fd < 0) return rt_error(err, errlen, "cannot open event registry %s: %s", path, strerror(errno));
   int rc = -1;
   char *buf = NULL;
   if (flock(fd, LOCK_EX)) {
-    fail(err, errlen, "cannot lock event registry %s: %s", path, strerror(errno));
+    rt_error(err, errlen, "cannot lock event registry %s: %s", path, strerror(errno));
     goto out;
   }
   struct stat st;
   if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-    fail(err, errlen, "refusing event registry %s: not a private regular file of yours", path);
+    rt_error(err, errlen, "refusing event registry %s: not a private regular file of yours", path);
     goto out;
   }
   if ((uint64_t)st.st_size > RT_REGISTRY_MAX_BYTES) {
-    fail(err, errlen, "event registry %s is %lld bytes, more than %u: refusing it as corrupt", path,
+    rt_error(err, errlen, "event registry %s is %lld bytes, more than %u: refusing it as corrupt", path,
          (long long)st.st_size, RT_REGISTRY_MAX_BYTES);
     goto out;
   }
   size_t len = (size_t)st.st_size;
   buf = malloc(len + 1);
   if (!buf) {
-    fail(err, errlen, "out of memory reading %s", path);
+    rt_error(err, errlen, "out of memory reading %s", path);
     goto out;
   }
   size_t got = 0;
@@ -95,7 +88,7 @@ int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t 
   uint32_t found, max_id;
   size_t bad_line = 0;
   if (scan(buf, got, desc, &found, &max_id, &bad_line)) {
-    fail(err, errlen, "event registry %s is corrupt at line %zu", path, bad_line);
+    rt_error(err, errlen, "event registry %s is corrupt at line %zu", path, bad_line);
     goto out;
   }
   if (found) {
@@ -109,14 +102,14 @@ int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t 
   size_t keep = got;
   while (keep > 0 && buf[keep - 1] != '\n') keep--;
   if (keep != got && ftruncate(fd, (off_t)keep)) {
-    fail(err, errlen, "cannot repair event registry %s: %s", path, strerror(errno));
+    rt_error(err, errlen, "cannot repair event registry %s: %s", path, strerror(errno));
     goto out;
   }
   char head[16];
   int hl = snprintf(head, sizeof head, "%u ", next);
   char *line = malloc((size_t)hl + dlen + 1);
   if (!line) {
-    fail(err, errlen, "out of memory");
+    rt_error(err, errlen, "out of memory");
     goto out;
   }
   memcpy(line, head, (size_t)hl);
@@ -125,7 +118,7 @@ int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t 
   ssize_t w = write(fd, line, (size_t)hl + dlen + 1); /* one write under the lock */
   free(line);
   if (w != (ssize_t)((size_t)hl + dlen + 1)) {
-    fail(err, errlen, "cannot write event registry %s: %s", path, w < 0 ? strerror(errno) : "short write");
+    rt_error(err, errlen, "cannot write event registry %s: %s", path, w < 0 ? strerror(errno) : "short write");
     goto out;
   }
   *id = next;
@@ -138,8 +131,8 @@ out:
 
 int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen) {
   char path[256];
-  if (rt_registry_path(s, path, sizeof path)) return fail(err, errlen, "registry path too long");
+  if (rt_registry_path(s, path, sizeof path)) return rt_error(err, errlen, "registry path too long");
   if (unlink(path) && errno != ENOENT)
-    return fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+    return rt_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));
   return 0;
 }

@@ -10,20 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "error.h"
 #include "rseq.h"
 #include "session.h"
 
 #define SHM_DIR "/dev/shm"
 
-#include <stdarg.h>
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -83,15 +75,15 @@ static uint32_t possible_cpus(void) {
 int rt_session_shm_name(const char *name, char *out, size_t outlen, char *err, size_t errlen) {
   size_t len = name ? strlen(name) : 0;
   if (len == 0 || len >= RT_SESSION_NAME_MAX)
-    return fail(err, errlen, "session name must be 1..%u characters", RT_SESSION_NAME_MAX - 1);
+    return rt_error(err, errlen, "session name must be 1..%u characters", RT_SESSION_NAME_MAX - 1);
   if (name[0] == '.' || name[0] == '-')
-    return fail(err, errlen, "session name '%s' must not start with '.' or '-'", name);
+    return rt_error(err, errlen, "session name '%s' must not start with '.' or '-'", name);
   for (size_t i = 0; i < len; i++) {
     char c = name[i];
     int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
              c == '_' || c == '-' || c == '.';
     if (!ok)
-      return fail(err, errlen, "session name '%s' may only contain letters, digits, '_', '-', '.'",
+      return rt_error(err, errlen, "session name '%s' may only contain letters, digits, '_', '-', '.'",
                   name);
   }
   snprintf(out, outlen, "/ringtrace-%u-%s", (unsigned)geteuid(), name);
@@ -141,25 +133,25 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   uint32_t n_sub = opt && opt->n_sub ? opt->n_sub : RT_DEFAULT_N_SUB;
   if (!is_pow2(sub_size) || sub_size < RT_MIN_SUB_SIZE || sub_size < page ||
       sub_size > RT_MAX_SUB_SIZE)
-    return fail(err, errlen, "sub-buffer size %llu: must be a power of two in [%u, %u]",
+    return rt_error(err, errlen, "sub-buffer size %llu: must be a power of two in [%u, %u]",
                 (unsigned long long)sub_size, page > RT_MIN_SUB_SIZE ? page : RT_MIN_SUB_SIZE,
                 RT_MAX_SUB_SIZE);
   if (!is_pow2(n_sub) || n_sub < RT_MIN_N_SUB || n_sub > RT_MAX_N_SUB)
-    return fail(err, errlen, "sub-buffer count %u: must be a power of two in [%u, %u]", n_sub,
+    return rt_error(err, errlen, "sub-buffer count %u: must be a power of two in [%u, %u]", n_sub,
                 RT_MIN_N_SUB, RT_MAX_N_SUB);
   struct rt_clock_desc clk;
   if (rt_clock_choose(opt ? opt->clock_kind : 0, &clk, err, errlen)) return -1;
   uint32_t n_cpus = possible_cpus();
   struct geometry g;
   if (compute_geometry(n_cpus, n_sub, sub_size, page, &g))
-    return fail(err, errlen, "session too large: %u CPUs x %u x %llu bytes", n_cpus, n_sub,
+    return rt_error(err, errlen, "session too large: %u CPUs x %u x %llu bytes", n_cpus, n_sub,
                 (unsigned long long)sub_size);
 
   int fd = shm_open(shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
-      return fail(err, errlen, "session '%s' already exists (%s%s)", name, SHM_DIR, shm);
-    return fail(err, errlen, "cannot create %s%s: %s", SHM_DIR, shm, strerror(errno));
+      return rt_error(err, errlen, "session '%s' already exists (%s%s)", name, SHM_DIR, shm);
+    return rt_error(err, errlen, "cannot create %s%s: %s", SHM_DIR, shm, strerror(errno));
   }
   /* The umask may have narrowed the mode; make it exactly owner read/write.
    * Allocate every page now (tmpfs supports fallocate): a sparse object would
@@ -170,7 +162,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (alloc_err) {
     close(fd);
     shm_unlink(shm);
-    return fail(err, errlen, "cannot allocate %llu bytes for %s%s: %s%s",
+    return rt_error(err, errlen, "cannot allocate %llu bytes for %s%s: %s%s",
                 (unsigned long long)g.total_size, SHM_DIR, shm, strerror(alloc_err),
                 alloc_err == ENOSPC ? " (is " SHM_DIR " full? try smaller or fewer sub-buffers)" : "");
   }
@@ -181,7 +173,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (map == MAP_FAILED) {
     int e = errno;
     shm_unlink(shm);
-    return fail(err, errlen, "cannot map %s%s: %s", SHM_DIR, shm, strerror(e));
+    return rt_error(err, errlen, "cannot map %s%s: %s", SHM_DIR, shm, strerror(e));
   }
   struct rt_session_header *h = map;
   h->layout_version = RT_LAYOUT_VERSION;
@@ -216,7 +208,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (!s) {
     munmap(map, g.total_size);
     shm_unlink(shm);
-    return fail(err, errlen, "out of memory");
+    return rt_error(err, errlen, "out of memory");
   }
   fill_handle(s, h, map);
   s->created = 1;
@@ -227,44 +219,44 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
 int rt_session_header_check(const struct rt_session_header *h, uint64_t object_size,
                             const char *what, char *err, size_t errlen) {
   if (object_size < sizeof *h)
-    return fail(err, errlen, "%s is truncated: %llu bytes, a session header needs %zu", what,
+    return rt_error(err, errlen, "%s is truncated: %llu bytes, a session header needs %zu", what,
                 (unsigned long long)object_size, sizeof *h);
   uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
   if (magic == 0)
-    return fail(err, errlen, "%s is not initialized (no magic yet, or not a session)", what);
+    return rt_error(err, errlen, "%s is not initialized (no magic yet, or not a session)", what);
   if (magic != RT_SESSION_MAGIC)
-    return fail(err, errlen, "%s is not a ringtrace session (magic %016llx)", what,
+    return rt_error(err, errlen, "%s is not a ringtrace session (magic %016llx)", what,
                 (unsigned long long)magic);
   if (h->layout_version != RT_LAYOUT_VERSION)
-    return fail(err, errlen, "%s has layout version %u; this ringtrace reads version %u", what,
+    return rt_error(err, errlen, "%s has layout version %u; this ringtrace reads version %u", what,
                 h->layout_version, RT_LAYOUT_VERSION);
   if (h->header_size != sizeof *h)
-    return fail(err, errlen, "%s: header size %u, expected %zu", what, h->header_size, sizeof *h);
+    return rt_error(err, errlen, "%s: header size %u, expected %zu", what, h->header_size, sizeof *h);
   uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
   if (h->page_size != page)
-    return fail(err, errlen, "%s: page size %u, this machine uses %u", what, h->page_size, page);
+    return rt_error(err, errlen, "%s: page size %u, this machine uses %u", what, h->page_size, page);
   if (h->n_cpus == 0 || h->n_cpus > RT_MAX_CPUS || h->n_rings != 2 * h->n_cpus)
-    return fail(err, errlen, "%s: bad CPU/ring count %u/%u", what, h->n_cpus, h->n_rings);
+    return rt_error(err, errlen, "%s: bad CPU/ring count %u/%u", what, h->n_cpus, h->n_rings);
   if (!is_pow2(h->n_sub) || h->n_sub < RT_MIN_N_SUB || h->n_sub > RT_MAX_N_SUB)
-    return fail(err, errlen, "%s: bad sub-buffer count %u", what, h->n_sub);
+    return rt_error(err, errlen, "%s: bad sub-buffer count %u", what, h->n_sub);
   if (!is_pow2(h->sub_size) || h->sub_size < RT_MIN_SUB_SIZE || h->sub_size < page ||
       h->sub_size > RT_MAX_SUB_SIZE)
-    return fail(err, errlen, "%s: bad sub-buffer size %llu", what,
+    return rt_error(err, errlen, "%s: bad sub-buffer size %llu", what,
                 (unsigned long long)h->sub_size);
   struct geometry g;
   if (compute_geometry(h->n_cpus, h->n_sub, h->sub_size, page, &g) ||
       g.ring_ctl_offset != h->ring_ctl_offset || g.sub_ctl_offset != h->sub_ctl_offset ||
       g.data_offset != h->data_offset || g.total_size != h->total_size)
-    return fail(err, errlen, "%s: region offsets do not match its geometry", what);
+    return rt_error(err, errlen, "%s: region offsets do not match its geometry", what);
   if (object_size != h->total_size)
-    return fail(err, errlen, "%s is %llu bytes but its header says %llu (truncated or foreign)",
+    return rt_error(err, errlen, "%s is %llu bytes but its header says %llu (truncated or foreign)",
                 what, (unsigned long long)object_size, (unsigned long long)h->total_size);
   if ((h->clock_kind != RT_CLOCK_CYCLES && h->clock_kind != RT_CLOCK_MONOTONIC) ||
       h->clock_freq_hz == 0)
-    return fail(err, errlen, "%s: bad clock description (kind %u, %llu Hz)", what, h->clock_kind,
+    return rt_error(err, errlen, "%s: bad clock description (kind %u, %llu Hz)", what, h->clock_kind,
                 (unsigned long long)h->clock_freq_hz);
   if (memchr(h->name, 0, sizeof h->name) == NULL)
-    return fail(err, errlen, "%s: session name is not terminated", what);
+    return rt_error(err, errlen, "%s: session name is not terminated", what);
   return 0;
 }
 
@@ -274,14 +266,14 @@ int rt_session_open(const char *name, struct rt_session **out, char *err, size_t
   snprintf(what, sizeof what, "%s%s", SHM_DIR, shm);
   int fd = shm_open(shm, O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) {
-    if (errno == ENOENT) return fail(err, errlen, "no session '%s' (%s does not exist)", name, what);
-    return fail(err, errlen, "cannot open %s: %s", what, strerror(errno));
+    if (errno == ENOENT) return rt_error(err, errlen, "no session '%s' (%s does not exist)", name, what);
+    return rt_error(err, errlen, "cannot open %s: %s", what, strerror(errno));
   }
   struct stat st;
   if (fstat(fd, &st)) {
     int e = errno;
     close(fd);
-    return fail(err, errlen, "cannot stat %s: %s", what, strerror(e));
+    return rt_error(err, errlen, "cannot stat %s: %s", what, strerror(e));
   }
   const char *problem = NULL;
   char buf[96];
@@ -297,7 +289,7 @@ int rt_session_open(const char *name, struct rt_session **out, char *err, size_t
   }
   if (problem) {
     close(fd);
-    return fail(err, errlen, "refusing %s: it %s", what, problem);
+    return rt_error(err, errlen, "refusing %s: it %s", what, problem);
   }
   uint64_t size = (uint64_t)st.st_size;
   if (size < sizeof(struct rt_session_header)) {
@@ -309,7 +301,7 @@ int rt_session_open(const char *name, struct rt_session **out, char *err, size_t
   if (h == MAP_FAILED) {
     int e = errno;
     close(fd);
-    return fail(err, errlen, "cannot map %s: %s", what, strerror(e));
+    return rt_error(err, errlen, "cannot map %s: %s", what, strerror(e));
   }
   struct rt_session_header copy;
   memcpy(&copy, h, sizeof copy); /* validate a private copy: shm may change under us */
@@ -321,11 +313,11 @@ int rt_session_open(const char *name, struct rt_session **out, char *err, size_t
   /* MAP_POPULATE: no page faults in this process's fast path (see create). */
   void *map = mmap(NULL, copy.total_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   close(fd);
-  if (map == MAP_FAILED) return fail(err, errlen, "cannot map %s: %s", what, strerror(errno));
+  if (map == MAP_FAILED) return rt_error(err, errlen, "cannot map %s: %s", what, strerror(errno));
   struct rt_session *s = alloc_handle(copy.n_rings);
   if (!s) {
     munmap(map, copy.total_size);
-    return fail(err, errlen, "out of memory");
+    return rt_error(err, errlen, "out of memory");
   }
   /* Geometry comes from the validated copy, never from the live header. */
   fill_handle(s, &copy, map);
@@ -346,6 +338,6 @@ void rt_session_close(struct rt_session *s) {
 int rt_session_unlink(const char *name, char *err, size_t errlen) {
   char shm[128];
   if (rt_session_shm_name(name, shm, sizeof shm, err, errlen)) return -1;
-  if (shm_unlink(shm)) return fail(err, errlen, "cannot remove %s%s: %s", SHM_DIR, shm, strerror(errno));
+  if (shm_unlink(shm)) return rt_error(err, errlen, "cannot remove %s%s: %s", SHM_DIR, shm, strerror(errno));
   return 0;
 }
