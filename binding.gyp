@@ -10,7 +10,9 @@
         "native/ring/consumer.c",
         "native/ring/producer_slow.c",
         "native/ring/registry.c",
-        "native/ring/error.c"
+        "native/ring/error.c",
+        "native/ring/packet.c",
+        "native/ring/consumer_lock.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -3,6 +3,10 @@
 // traces (record, view, stats, list, export) build on the native core.
 import { Command, InvalidArgumentError } from 'commander';
 import { runDoctor } from './doctor';
+import { formatListing, listSessions } from './list';
+import { parseSize, runRecord } from './record';
+import { computeStats, formatStats } from './stats';
+import { runView } from './view';
 
 const { version } = require('../../package.json') as { version: string };
 
@@ -11,6 +15,12 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
+
+// `trace-consume view out | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 const program = new Command();
 program
@@ -40,6 +50,97 @@ program
       process.stdout.write(r.ok ? 'ok\n' : 'FAILED\n');
     }
     process.exitCode = r.ok ? 0 : 1;
+  });
+
+function sizeArg(value: string): number {
+  try {
+    return parseSize(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function secondsArg(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+program
+  .command('record')
+  .description('record a session into a CTF trace directory, running COMMAND traced or until Ctrl-C')
+  .requiredOption('-o, --output <dir>', 'trace directory to create (must not exist, or be empty)')
+  .option('-s, --session <name>', 'session name (default: "default", or record-<pid> with a COMMAND)')
+  .option('--subbuffer-size <size>', 'sub-buffer size, a power of two (e.g. 64K, 1M; default 512K)', sizeArg)
+  .option('--subbuffers <n>', 'sub-buffers per CPU ring, a power of two (default 8)', positiveInt)
+  .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
+  .option('-q, --quiet', 'no status line or messages')
+  .option('--clean', 'if a dead consumer left the session, discard it instead of taking it over')
+  .argument('[command...]', 'program to run traced (after --); its exit code becomes ours')
+  .addHelpText('after', `
+Examples:
+  $ trace-consume record -o out -- node app.js           trace one run of app.js
+  $ trace-consume record -o out --duration 10             trace apps using the default session for 10 s
+  $ RINGTRACE_SESSION=web node server.js & trace-consume record -o out -s web   attach to a running app
+
+Apps find the session by name (RINGTRACE_SESSION, default "default") and attach within a second,
+whether they started before or after the recording.`)
+  .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
+    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean }) => {
+    process.exitCode = await runRecord({ ...opts, command });
+  });
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0)) throw new InvalidArgumentError('expected a number of seconds >= 0');
+  return n;
+}
+
+program
+  .command('view')
+  .description('print the events of a trace directory in time order')
+  .argument('<dir>', 'trace directory written by `trace-consume record`')
+  .option('-e, --event <names...>', 'only these events ("provider:event" or "event"; comma-separated too)')
+  .option('--since <seconds>', 'skip events earlier than this many seconds after the first', nonNegative)
+  .option('--until <seconds>', 'stop after this many seconds after the first event', nonNegative)
+  .option('--json', 'one JSON object per line')
+  .addHelpText('after', `
+Examples:
+  $ trace-consume view out
+  $ trace-consume view out --event http:request --since 1.5 --until 2
+  $ trace-consume view out --json | jq .fields`)
+  .action((dir: string, opts: { event?: string[]; since?: number; until?: number; json?: boolean }) => {
+    let pending = '';
+    const flush = () => { if (pending) { process.stdout.write(pending); pending = ''; } };
+    const code = runView(dir, opts, (line) => {
+      pending += line + '\n';
+      if (pending.length > 1 << 16) flush();
+    });
+    flush();
+    process.exitCode = code;
+  });
+
+program
+  .command('stats')
+  .description('counts per event class and CPU, lost events, bytes, duration and rate of a trace')
+  .argument('<dir>', 'trace directory')
+  .option('--json', 'print as JSON')
+  .addHelpText('after', '\nExamples:\n  $ trace-consume stats out\n  $ trace-consume stats out --json')
+  .action((dir: string, opts: { json?: boolean }) => {
+    const s = computeStats(dir);
+    process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : formatStats(s));
+    for (const e of s.errors) process.stderr.write(`trace-consume: ${e}\n`);
+    process.exitCode = s.errors.length ? 1 : 0;
+  });
+
+program
+  .command('list')
+  .description('list your sessions: consumer, attached processes, registered event classes')
+  .option('--json', 'print as JSON')
+  .addHelpText('after', '\nExamples:\n  $ trace-consume list\n  $ trace-consume list --json')
+  .action((opts: { json?: boolean }) => {
+    const l = listSessions();
+    process.stdout.write(opts.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

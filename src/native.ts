@@ -16,7 +16,22 @@ export interface NativeSessionInfo {
   clockFreqHz: number;
   uuid: string;
   rseq: boolean;
+  clockRefTicks: bigint;
+  clockRefRealtimeNs: bigint;
+  createdRealtimeNs: bigint;
 }
+
+export interface NativePacket {
+  packet: Buffer;
+  records: number;
+  dropped: number;
+  maxUnknownId: number;
+  firstTs: bigint;
+  lastTs: bigint;
+  complete: boolean;
+}
+
+export type LockHandle = { readonly __brand: 'ringtrace.lock' };
 
 export interface NativeRingStats {
   writeOffset: number;
@@ -46,6 +61,15 @@ export interface NativeAddon {
   ringStats(handle: SessionHandle, ring: number): NativeRingStats;
   consumerCreate(handle: SessionHandle): ConsumerHandle;
   consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;
+  consumerNextPacket(consumer: ConsumerHandle, ring: number, allowPartial: boolean, known: Uint8Array,
+    seq: number, discarded: number, prevEnd: bigint, dropUnknown: boolean):
+    NativePacket | { unknownId: number } | null;
+  consumerLock(name: string): { handle: LockHandle } | { holder: number };
+  consumerUnlock(handle: LockHandle): void;
+  /** Pid of the consumer holding the session (-1 if unknown), 0 if none. */
+  consumerLockHolder(name: string): number;
+  addProcess(handle: SessionHandle, name: string): void;
+  procsPath(handle: SessionHandle): string | null;
   /** Find or add an event class in the session's registry; returns its id. */
   registerClass(handle: SessionHandle, description: string): number;
   registryPath(handle: SessionHandle): string | null;

@@ -1,7 +1,7 @@
 // A tracing session: the shared-memory rings producers write and the consumer
 // drains. This wrapper owns handle lifetime and turns native chunks into records.
-import { loadNative, type ConsumerHandle, type NativeRingStats, type NativeSessionInfo,
-  type SessionHandle } from './native';
+import { loadNative, type ConsumerHandle, type NativePacket, type NativeRingStats,
+  type NativeSessionInfo, type SessionHandle } from './native';
 import * as fs from 'node:fs';
 import { readRegistry } from './decode';
 import { records, type RawRecord } from './records';
@@ -21,7 +21,7 @@ export interface ConsumedRecord extends RawRecord {
 export class Session {
   private closed = false;
 
-  private constructor(private readonly handle: SessionHandle, readonly info: NativeSessionInfo) {}
+  private constructor(readonly handle: SessionHandle, readonly info: NativeSessionInfo) {}
 
   /** Create a new session; fails if one of that name exists. */
   static create(name: string, options: SessionOptions = {}): Session {
@@ -91,6 +91,15 @@ export class Session {
     return new Consumer(loadNative().consumerCreate(this.live()), this.info.nRings);
   }
 
+  /** Note this thread in the session's process log (for `trace-consume list`). */
+  addProcess(name: string): void {
+    loadNative().addProcess(this.live(), name);
+  }
+
+  procsPath(): string | null {
+    return loadNative().procsPath(this.live());
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -105,6 +114,13 @@ export class Session {
 
 export class Consumer {
   constructor(private readonly handle: ConsumerHandle, private readonly nRings: number) {}
+
+  /** The next chunk of `ring` as a CTF packet (see NativeAddon.consumerNextPacket). */
+  nextPacket(ring: number, allowPartial: boolean, known: Uint8Array, seq: number, discarded: number,
+    prevEnd: bigint, dropUnknown: boolean): NativePacket | { unknownId: number } | null {
+    return loadNative().consumerNextPacket(this.handle, ring, allowPartial, known, seq, discarded,
+      prevEnd, dropUnknown);
+  }
 
   /** Release everything available now without parsing it; returns the bytes (benchmarks). */
   discard(flush: boolean): number {

@@ -4,6 +4,8 @@
 // flag when the session comes or goes. Each worker thread loads its own copy
 // of this module, so each has its own staging buffer and session mapping.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon, type SessionHandle } from './native';
 import { STAGING_BYTES, type Staging } from './serializer';
 
@@ -107,6 +109,7 @@ class Tracer {
     try {
       handle = native.open(this.sessionName);
       native.attachThread(handle, this.stagingBuffer);
+      native.addProcess(handle, processLabel());
       for (const cls of this.classes) this.register(cls, handle);
     } catch (e) {
       for (const cls of this.classes) cls.enabled = false;
@@ -141,6 +144,12 @@ class Tracer {
     this.warned.add(message);
     process.emitWarning(message, 'RingtraceWarning');
   }
+}
+
+/** How `trace-consume list` shows this thread: script name, and worker id. */
+function processLabel(): string {
+  const script = path.basename(process.argv[1] ?? process.argv0);
+  return isMainThread ? script : `${script} (worker ${threadId})`;
 }
 
 let tracer: Tracer | undefined;

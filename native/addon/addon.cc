@@ -109,6 +109,10 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("clockFreqHz", static_cast<double>(s->hdr->clock_freq_hz));
   o.Set("uuid", uuid);
   o.Set("rseq", s->use_rseq != 0);
+  // 64-bit values as BigInt: the CTF clock offset needs them exact.
+  o.Set("clockRefTicks", Napi::BigInt::New(env, static_cast<uint64_t>(s->hdr->clock_ref_ticks)));
+  o.Set("clockRefRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->clock_ref_realtime_ns)));
+  o.Set("createdRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->created_realtime_ns)));
   return o;
 }
 
@@ -241,6 +245,138 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// consumerNextPacket(consumer, ring, allowPartial, known: Uint8Array, seq, discarded, prevEnd: bigint,
+//                    dropUnknown) -> {packet, records, dropped, maxUnknownId, firstTs, lastTs, complete}
+//                                  | {unknownId} | null
+// The next chunk of `ring` as a self-contained CTF packet (native/ring/packet.h).
+// Without dropUnknown, a chunk holding a class id not in `known` is left in the
+// ring and {unknownId} returned, so the caller can re-read the registry first.
+Napi::Value ConsumerNextPacket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 7 || !info[0].IsExternal() || !info[1].IsNumber() || !info[3].IsTypedArray() ||
+      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsBigInt()) {
+    Napi::TypeError::New(env, "consumerNextPacket(consumer, ring, allowPartial, known, seq, discarded, prevEnd)")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
+  SessionBox *sbox = box->session.Value().Data();
+  if (!sbox->s) {
+    Napi::Error::New(env, "session is closed").ThrowAsJavaScriptException();
+    return {};
+  }
+  uint32_t ring = info[1].As<Napi::Number>().Uint32Value();
+  if (ring >= sbox->s->n_rings) {
+    Napi::RangeError::New(env, "ring index out of range").ThrowAsJavaScriptException();
+    return {};
+  }
+  auto known = info[3].As<Napi::Uint8Array>();
+  bool lossless = false;
+  uint64_t prev_end = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
+  rt_chunk ch;
+  int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
+  if (rc < 0) {
+    Napi::Error::New(env, box->c.err).ThrowAsJavaScriptException();
+    return {};
+  }
+  if (rc == 0) return env.Null();
+  std::string buf(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin), '\0');
+  rt_packet_info pi;
+  char err[256];
+  if (rt_packet_build(&ch, known.Data(), static_cast<uint32_t>(known.ByteLength() * 8),
+                      static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()),
+                      static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value()), prev_end,
+                      reinterpret_cast<uint8_t *>(&buf[0]), &pi, err, sizeof err)) {
+    Napi::Error::New(env, err).ThrowAsJavaScriptException();  // nothing released
+    return {};
+  }
+  Napi::Object o = Napi::Object::New(env);
+  if (pi.dropped && !(info.Length() > 7 && info[7].ToBoolean().Value())) {
+    o.Set("unknownId", pi.max_unknown_id);  // chunk not released: asked again later
+    return o;
+  }
+  rt_consumer_done(&box->c, &ch);
+  o.Set("packet", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t *>(&buf[0]), pi.size));
+  o.Set("records", pi.records);
+  o.Set("dropped", pi.dropped);
+  o.Set("maxUnknownId", pi.max_unknown_id);
+  o.Set("firstTs", Napi::BigInt::New(env, pi.first_ts));
+  o.Set("lastTs", Napi::BigInt::New(env, pi.last_ts));
+  o.Set("complete", ch.complete != 0);
+  return o;
+}
+
+struct LockBox {
+  std::string name;
+  int fd = -1;
+};
+
+// consumerLock(name) -> {handle} | {holder}: take the session's consumer lock.
+Napi::Value ConsumerLock(const Napi::CallbackInfo &info) {
+  std::string name = StringArg(info, 0, "session name");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[512];
+  int fd = -1, holder = 0;
+  int rc = rt_consumer_lock(name.c_str(), &fd, &holder, err, sizeof err);
+  if (rc < 0) {
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    return {};
+  }
+  Napi::Object o = Napi::Object::New(info.Env());
+  if (rc == 1) {
+    o.Set("holder", holder);
+    return o;
+  }
+  auto *box = new LockBox{name, fd};
+  o.Set("handle", Napi::External<LockBox>::New(info.Env(), box, [](Napi::Env, LockBox *b) {
+    if (b->fd >= 0) rt_consumer_unlock(b->name.c_str(), b->fd);
+    delete b;
+  }));
+  return o;
+}
+
+Napi::Value ConsumerUnlock(const Napi::CallbackInfo &info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) return info.Env().Undefined();
+  LockBox *b = info[0].As<Napi::External<LockBox>>().Data();
+  if (b->fd >= 0) rt_consumer_unlock(b->name.c_str(), b->fd);
+  b->fd = -1;
+  return info.Env().Undefined();
+}
+
+// consumerLockHolder(name) -> pid of the live consumer, or 0 if none.
+Napi::Value ConsumerLockHolder(const Napi::CallbackInfo &info) {
+  std::string name = StringArg(info, 0, "session name");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[512];
+  int holder = 0;
+  int rc = rt_consumer_lock_probe(name.c_str(), &holder, err, sizeof err);
+  if (rc < 0) {
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+    return {};
+  }
+  return Napi::Number::New(info.Env(), rc == 1 ? (holder > 0 ? holder : -1) : 0);
+}
+
+// addProcess(handle, name): note this thread in the session's process log.
+Napi::Value AddProcess(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  std::string name = StringArg(info, 1, "process name");
+  if (info.Env().IsExceptionPending()) return {};
+  char err[512];
+  if (rt_registry_add_process(s, name.c_str(), err, sizeof err))
+    Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+Napi::Value ProcsPath(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  char path[256];
+  if (rt_registry_procs_path(s, path, sizeof path)) return info.Env().Null();
+  return Napi::String::New(info.Env(), path);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("create", Napi::Function::New(env, Create));
   exports.Set("open", Napi::Function::New(env, Open));
@@ -252,6 +388,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringStats", Napi::Function::New(env, RingStats));
   exports.Set("consumerCreate", Napi::Function::New(env, ConsumerCreate));
   exports.Set("consumerNext", Napi::Function::New(env, ConsumerNext));
+  exports.Set("consumerNextPacket", Napi::Function::New(env, ConsumerNextPacket));
+  exports.Set("consumerLock", Napi::Function::New(env, ConsumerLock));
+  exports.Set("consumerUnlock", Napi::Function::New(env, ConsumerUnlock));
+  exports.Set("consumerLockHolder", Napi::Function::New(env, ConsumerLockHolder));
+  exports.Set("addProcess", Napi::Function::New(env, AddProcess));
+  exports.Set("procsPath", Napi::Function::New(env, ProcsPath));
   exports.Set("registerClass", Napi::Function::New(env, RegisterClass));
   exports.Set("registryPath", Napi::Function::New(env, RegistryPath));
   exports.Set("registryUnlink", Napi::Function::New(env, RegistryUnlink));

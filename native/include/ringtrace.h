@@ -20,5 +20,7 @@
 #include "../ring/producer.h"
 #include "../ring/consumer.h"
 #include "../ring/registry.h"
+#include "../ring/packet.h"
+#include "../ring/consumer_lock.h"
 
 #endif

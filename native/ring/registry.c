@@ -7,17 +7,44 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "error.h"
 #include "registry.h"
 
 
-int rt_registry_path(const struct rt_session *s, char *out, size_t outlen) {
+static int side_path(const struct rt_session *s, const char *ext, char *out, size_t outlen) {
   char hex[33];
   for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", s->uuid[i]);
-  int n = snprintf(out, outlen, "/dev/shm/ringtrace-%u-%s-%s.classes", (unsigned)geteuid(),
-                   s->name, hex);
+  int n = snprintf(out, outlen, "/dev/shm/ringtrace-%u-%s-%s.%s", (unsigned)geteuid(), s->name,
+                   hex, ext);
   return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+int rt_registry_path(const struct rt_session *s, char *out, size_t outlen) {
+  return side_path(s, "classes", out, outlen);
+}
+
+int rt_registry_procs_path(const struct rt_session *s, char *out, size_t outlen) {
+  return side_path(s, "procs", out, outlen);
+}
+
+int rt_registry_add_process(const struct rt_session *s, const char *name, char *err, size_t errlen) {
+  char path[256], line[160];
+  if (rt_registry_procs_path(s, path, sizeof path)) return rt_error(err, errlen, "process log path too long");
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return rt_error(err, errlen, "cannot open process log %s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+    close(fd);
+    return rt_error(err, errlen, "refusing process log %s: not a private regular file of yours", path);
+  }
+  int n = snprintf(line, sizeof line, "%d %ld %.100s\n", (int)getpid(), (long)syscall(SYS_gettid),
+                   name && *name ? name : "-");
+  for (int i = 0; i < n - 1; i++) if (line[i] == '\n') line[i] = ' ';
+  ssize_t w = write(fd, line, (size_t)n);
+  close(fd);
+  return w == n ? 0 : rt_error(err, errlen, "cannot write process log %s", path);
 }
 
 /* Scan "<id> <desc>\n" lines: the id of `desc` if present, else 0, and the
@@ -131,8 +158,11 @@ out:
 
 int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen) {
   char path[256];
-  if (rt_registry_path(s, path, sizeof path)) return rt_error(err, errlen, "registry path too long");
-  if (unlink(path) && errno != ENOENT)
-    return rt_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+  for (int i = 0; i < 2; i++) {
+    if ((i ? rt_registry_procs_path : rt_registry_path)(s, path, sizeof path))
+      return rt_error(err, errlen, "registry path too long");
+    if (unlink(path) && errno != ENOENT)
+      return rt_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+  }
   return 0;
 }

@@ -30,7 +30,13 @@ int rt_registry_path(const struct rt_session *s, char *out, size_t outlen);
 int rt_registry_register(const struct rt_session *s, const char *desc, uint32_t *id, char *err,
                          size_t errlen);
 
-/* Remove the registry file (the consumer, when it removes the session). */
+/* Path of the session's process log: one "<pid> <tid> <name>" line per thread
+ * that attached (for `trace-consume list`). */
+int rt_registry_procs_path(const struct rt_session *s, char *out, size_t outlen);
+/* Append this thread's line to the process log (one write; O_APPEND). */
+int rt_registry_add_process(const struct rt_session *s, const char *name, char *err, size_t errlen);
+
+/* Remove the registry file and the process log (the consumer, when it removes the session). */
 int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -1,0 +1,42 @@
+/* See packet.h. */
+#include <string.h>
+#include "packet.h"
+
+int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
+                    uint64_t seq, uint64_t discarded, uint64_t prev_end, uint8_t *out,
+                    struct rt_packet_info *info, char *err, size_t errlen) {
+  memset(info, 0, sizeof *info);
+  /* content ends where the last record's bytes end; its alignment padding is
+   * outside it (readers would otherwise look for one more event there). */
+  uint32_t w = RT_PACKET_HEADER_SIZE, content = RT_PACKET_HEADER_SIZE, pos = ch->begin;
+  struct rt_event_header ev;
+  const uint8_t *payload;
+  int r;
+  while ((r = rt_chunk_next_record(ch, &pos, &ev, &payload, err, errlen)) == 1) {
+    uint32_t id = ev.id;
+    if (id >= known_bits || !(known[id >> 3] & (1u << (id & 7)))) {
+      info->dropped++;
+      if (id > info->max_unknown_id) info->max_unknown_id = id;
+      continue;
+    }
+    uint32_t stride = rt_record_stride(ev.size);
+    memcpy(out + w, payload - RT_EVENT_HEADER_SIZE, stride); /* checked by next_record */
+    content = w + ev.size;
+    w += stride;
+    if (!info->records++) info->first_ts = ev.timestamp;
+    info->last_ts = ev.timestamp;
+  }
+  if (r < 0) return -1;
+  /* The header: the ring's (magic, uuid, stream ids, cpu, ring kind), patched. */
+  struct rt_packet_header ph;
+  memcpy(&ph, ch->sub, sizeof ph);
+  ph.timestamp_begin = info->records ? info->first_ts : prev_end;
+  ph.timestamp_end = info->records ? info->last_ts : prev_end;
+  ph.content_size = (uint64_t)content * 8;
+  ph.packet_size = (uint64_t)w * 8;
+  ph.packet_seq_num = seq;
+  ph.events_discarded = discarded;
+  memcpy(out, &ph, sizeof ph);
+  info->size = w;
+  return 0;
+}

@@ -1,0 +1,38 @@
+/* Consumer side: turn a chunk of a ring into one self-contained CTF packet
+ * (packet header + context, then the chunk's records), for trace files. The
+ * ring's own header is copied and patched (content/packet size, timestamps,
+ * sequence number, discarded events); records of classes the consumer cannot
+ * describe are dropped and counted, never written undescribed. */
+#ifndef RINGTRACE_RING_PACKET_H
+#define RINGTRACE_RING_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "consumer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rt_packet_info {
+  uint32_t size;            /* bytes written to out (header + kept records) */
+  uint32_t records;         /* records kept */
+  uint32_t dropped;         /* records of unknown classes left out */
+  uint32_t max_unknown_id;  /* largest unknown class id seen (0: none) */
+  uint64_t first_ts, last_ts;
+};
+
+/* Build the packet for `ch` into out (capacity >= RT_PACKET_HEADER_SIZE +
+ * ch->end - ch->begin). known[id >> 3] & (1 << (id & 7)) says a class id is
+ * described (ids >= known_bits are unknown). seq: the stream's packet number;
+ * discarded: cumulative events lost on this ring so far; prev_end: the previous
+ * packet's timestamp_end (a packet without records starts and ends there).
+ * Returns 0, or -1 with a message in err if a record is malformed. */
+int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
+                    uint64_t seq, uint64_t discarded, uint64_t prev_end, uint8_t *out,
+                    struct rt_packet_info *info, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

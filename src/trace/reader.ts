@@ -1,0 +1,203 @@
+// Reads a ringtrace CTF trace directory back, streaming: one packet per stream
+// in memory at a time, streams merged by timestamp. Every header and length is
+// validated before use; damage ends that stream with a TraceError naming the
+// file and byte offset, after every valid event before it has been delivered.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
+import { decodePayload, type FieldValue, parseRegistry } from '../decode';
+import type { ClassDescription } from '../schema';
+import { CLASSES_FILE, SIDECAR } from './writer';
+
+const PACKET_HEADER = 88;
+const EVENT_HEADER = 16;
+const MAGIC = 0xc1fc1fc1;
+const MAX_PACKET = 1 << 30;
+
+export class TraceError extends Error {
+  constructor(readonly file: string, readonly offset: number, message: string) {
+    super(`${file}: at byte ${offset}: ${message}`);
+    this.name = 'TraceError';
+  }
+}
+
+export interface TraceEvent {
+  timestamp: bigint; // clock ticks
+  epochNs: bigint;
+  cpu: number;
+  stream: string;
+  cls: ClassDescription;
+  pid: number;
+  tid: number;
+  fields: Record<string, FieldValue>;
+}
+
+export interface PacketInfo {
+  offset: number;
+  cpu: number;
+  ringKind: number;
+  timestampBegin: bigint;
+  timestampEnd: bigint;
+  eventsDiscarded: number;
+  contentSize: number;
+  packetSize: number;
+}
+
+export interface Trace {
+  dir: string;
+  clock: TraceClock;
+  classes: Map<number, ClassDescription>;
+  streams: string[];
+  sidecar: Record<string, unknown> | undefined;
+}
+
+/** Open and validate a trace directory (metadata, class list, clock). */
+export function openTrace(dir: string): Trace {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new Error(`${dir}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new Error(`${dir}: not a directory`);
+  const metaPath = path.join(dir, 'metadata');
+  let meta: string;
+  try {
+    meta = fs.readFileSync(metaPath, 'utf8');
+  } catch {
+    throw new Error(`${dir}: not a trace directory (no metadata file)`);
+  }
+  if (!meta.startsWith('/* CTF 1.8 */')) throw new Error(`${metaPath}: not CTF 1.8 text metadata`);
+  if (!/tracer_name = "ringtrace"/.test(meta)) {
+    throw new Error(`${metaPath}: not written by ringtrace (other CTF traces: use babeltrace2)`);
+  }
+  const num = (key: string) => {
+    const m = new RegExp(`clock \\{[^}]*\\b${key} = (-?\\d+);`).exec(meta);
+    if (!m) throw new Error(`${metaPath}: clock block has no ${key}`);
+    return BigInt(m[1]!);
+  };
+  const freq = num('freq');
+  if (freq <= 0n) throw new Error(`${metaPath}: clock frequency ${freq}`);
+  // Epoch instant of tick 0 from offset_s + offset; expressed as a reference pair.
+  const zeroNs = num('offset_s') * 1_000_000_000n + (num('offset') * 1_000_000_000n) / freq;
+  const clock: TraceClock = { freq, refTicks: 0n, refRealtimeNs: zeroNs };
+  const classesPath = path.join(dir, CLASSES_FILE);
+  let classes: Map<number, ClassDescription>;
+  try {
+    classes = parseRegistry(fs.readFileSync(classesPath, 'utf8'), classesPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir}: no ${CLASSES_FILE} file (event classes)`);
+    throw e;
+  }
+  let sidecar: Record<string, unknown> | undefined;
+  try {
+    sidecar = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as Record<string, unknown>;
+  } catch {
+    sidecar = undefined; // a consumer that died writes none; the streams are still readable
+  }
+  const streams = fs.readdirSync(dir)
+    .filter((f) => !f.startsWith('.') && f !== 'metadata' && fs.statSync(path.join(dir, f)).isFile())
+    .sort();
+  return { dir, clock, classes, streams, sidecar };
+}
+
+/** Packets of one stream file, validated; reads one packet at a time. */
+export function* packets(file: string): Generator<{ info: PacketInfo; data: Buffer }> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(PACKET_HEADER);
+    const name = path.basename(file);
+    let off = 0;
+    while (off < size) {
+      if (size - off < PACKET_HEADER) throw new TraceError(name, off, `truncated packet header (${size - off} bytes left)`);
+      fs.readSync(fd, head, 0, PACKET_HEADER, off);
+      if (head.readUInt32LE(0) !== MAGIC) {
+        throw new TraceError(name, off, `bad packet magic 0x${head.readUInt32LE(0).toString(16)}`);
+      }
+      const contentBits = head.readBigUInt64LE(48);
+      const packetBits = head.readBigUInt64LE(56);
+      if (packetBits % 64n !== 0n || packetBits / 8n < PACKET_HEADER || packetBits / 8n > MAX_PACKET ||
+          contentBits > packetBits || contentBits / 8n < PACKET_HEADER || contentBits % 8n !== 0n) {
+        throw new TraceError(name, off, `bad packet sizes (content ${contentBits} bits, packet ${packetBits} bits)`);
+      }
+      const packetSize = Number(packetBits / 8n);
+      if (off + packetSize > size) {
+        throw new TraceError(name, off, `truncated packet: ${packetSize} bytes declared, ${size - off} in the file`);
+      }
+      const data = Buffer.alloc(packetSize);
+      fs.readSync(fd, data, 0, packetSize, off);
+      yield {
+        info: {
+          offset: off, cpu: head.readUInt32LE(80), ringKind: head.readUInt32LE(84),
+          timestampBegin: head.readBigUInt64LE(32), timestampEnd: head.readBigUInt64LE(40),
+          eventsDiscarded: Number(head.readBigUInt64LE(72)), contentSize: Number(contentBits / 8n), packetSize,
+        },
+        data,
+      };
+      off += packetSize;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Events of one stream in order. */
+export function* streamEvents(trace: Trace, stream: string): Generator<TraceEvent> {
+  let last = 0n;
+  for (const { info, data } of packets(path.join(trace.dir, stream))) {
+    let pos = PACKET_HEADER;
+    while (pos < info.contentSize) {
+      const at = info.offset + pos;
+      if (info.contentSize - pos < EVENT_HEADER) throw new TraceError(stream, at, 'truncated event header');
+      const id = data.readUInt32LE(pos);
+      const size = data.readUInt32LE(pos + 4);
+      const ts = data.readBigUInt64LE(pos + 8);
+      if (size < EVENT_HEADER || pos + size > info.contentSize) throw new TraceError(stream, at, `bad event size ${size}`);
+      const cls = trace.classes.get(id);
+      if (!cls) throw new TraceError(stream, at, `event class id ${id} is not described in ${CLASSES_FILE}`);
+      if (ts < last) throw new TraceError(stream, at, `timestamp ${ts} is before the previous ${last}`);
+      last = ts;
+      let decoded;
+      try {
+        decoded = decodePayload(cls, data.subarray(pos + EVENT_HEADER, pos + size));
+      } catch (e) {
+        throw new TraceError(stream, at, (e as Error).message);
+      }
+      yield { timestamp: ts, epochNs: ticksToEpochNs(trace.clock, ts), cpu: info.cpu, stream, ...decoded };
+      pos += (size + 7) & ~7;
+    }
+  }
+}
+
+/**
+ * All events of the trace in timestamp order (k-way merge of the streams).
+ * A damaged stream stops at its damage; its error goes to onError and the
+ * other streams continue.
+ */
+export function* mergedEvents(trace: Trace, onError: (e: Error) => void): Generator<TraceEvent> {
+  const heads: { it: Generator<TraceEvent>; ev: TraceEvent }[] = [];
+  const advance = (it: Generator<TraceEvent>) => {
+    try {
+      const r = it.next();
+      if (!r.done) heads.push({ it, ev: r.value });
+    } catch (e) {
+      onError(e as Error);
+    }
+  };
+  for (const s of trace.streams) advance(streamEvents(trace, s));
+  while (heads.length) {
+    let min = 0;
+    for (let i = 1; i < heads.length; i++) if (heads[i]!.ev.timestamp < heads[min]!.ev.timestamp) min = i;
+    const [h] = heads.splice(min, 1);
+    yield h!.ev;
+    advance(h!.it);
+  }
+}
+
+/** Nanoseconds since the epoch as an ISO-8601 UTC time with nanoseconds. */
+export function isoNs(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  const frac = (ns % 1_000_000_000n + 1_000_000_000n) % 1_000_000_000n;
+  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, `.${frac.toString().padStart(9, '0')}Z`);
+}
