@@ -105,9 +105,11 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   const tty = !opts.quiet && process.stderr.isTTY;
   let prev = writer.totals();
   let lastStatus = Date.now();
+  let idlePasses = 0;
   try {
     while (!stopReason) {
       const n = writer.drain(false);
+      idlePasses = n ? 0 : idlePasses + 1;
       const now = Date.now();
       if (tty && now - lastStatus >= 1000) {
         const t = writer.totals();
@@ -115,9 +117,10 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
         prev = t;
         lastStatus = now;
       }
-      // Busy rings are drained back to back; idle ones are polled every 2 ms.
-      if (n === 0) await new Promise((r) => setTimeout(r, 2));
-      else await new Promise((r) => setImmediate(r));
+      // A busy producer fills a default 4 MiB ring in ~5 ms: while data flows,
+      // poll back to back; after a quiet spell back off to 1 ms, then 10 ms.
+      if (idlePasses < 200) await new Promise((r) => setImmediate(r));
+      else await new Promise((r) => setTimeout(r, idlePasses < 1000 ? 1 : 10));
     }
     if (childDone) await childDone;
     const t = writer.finish({ durationMs: Date.now() - started, stopReason });

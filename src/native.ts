@@ -22,7 +22,10 @@ export interface NativeSessionInfo {
 }
 
 export interface NativePacket {
-  packet: Buffer;
+  /** Bytes appended to the stream file. */
+  size: number;
+  /** The ring's lost-event count when the packet was built. */
+  lost: number;
   records: number;
   dropped: number;
   maxUnknownId: number;
@@ -61,8 +64,8 @@ export interface NativeAddon {
   ringStats(handle: SessionHandle, ring: number): NativeRingStats;
   consumerCreate(handle: SessionHandle): ConsumerHandle;
   consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;
-  consumerNextPacket(consumer: ConsumerHandle, ring: number, allowPartial: boolean, known: Uint8Array,
-    seq: number, discarded: number, prevEnd: bigint, dropUnknown: boolean):
+  consumerWritePacket(consumer: ConsumerHandle, ring: number, allowPartial: boolean, known: Uint8Array,
+    seq: number, extraDiscarded: number, prevEnd: bigint, dropUnknown: boolean, fd: number):
     NativePacket | { unknownId: number } | null;
   consumerLock(name: string): { handle: LockHandle } | { holder: number };
   consumerUnlock(handle: LockHandle): void;

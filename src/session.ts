@@ -115,11 +115,11 @@ export class Session {
 export class Consumer {
   constructor(private readonly handle: ConsumerHandle, private readonly nRings: number) {}
 
-  /** The next chunk of `ring` as a CTF packet (see NativeAddon.consumerNextPacket). */
-  nextPacket(ring: number, allowPartial: boolean, known: Uint8Array, seq: number, discarded: number,
-    prevEnd: bigint, dropUnknown: boolean): NativePacket | { unknownId: number } | null {
-    return loadNative().consumerNextPacket(this.handle, ring, allowPartial, known, seq, discarded,
-      prevEnd, dropUnknown);
+  /** Append the next chunk of `ring` to a stream file as a CTF packet (see NativeAddon). */
+  writePacket(ring: number, allowPartial: boolean, known: Uint8Array, seq: number, extraDiscarded: number,
+    prevEnd: bigint, dropUnknown: boolean, fd: number): NativePacket | { unknownId: number } | null {
+    return loadNative().consumerWritePacket(this.handle, ring, allowPartial, known, seq, extraDiscarded,
+      prevEnd, dropUnknown, fd);
   }
 
   /** Release everything available now without parsing it; returns the bytes (benchmarks). */

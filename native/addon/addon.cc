@@ -3,7 +3,10 @@
 // Napi::External objects with finalizers, so a dropped handle cannot leak a mapping.
 #include <napi.h>
 
+#include <cerrno>
 #include <cstring>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <string>
 
 #include "handles.h"
@@ -245,18 +248,44 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// consumerNextPacket(consumer, ring, allowPartial, known: Uint8Array, seq, discarded, prevEnd: bigint,
-//                    dropUnknown) -> {packet, records, dropped, maxUnknownId, firstTs, lastTs, complete}
-//                                  | {unknownId} | null
-// The next chunk of `ring` as a self-contained CTF packet (native/ring/packet.h).
-// Without dropUnknown, a chunk holding a class id not in `known` is left in the
-// ring and {unknownId} returned, so the caller can re-read the registry first.
-Napi::Value ConsumerNextPacket(const Napi::CallbackInfo &info) {
+// Write all of buf or fail; on failure the file is cut back to `start`, so it
+// never ends in half a packet.
+static int WriteWhole(int fd, off_t start, struct iovec *iov, int n, std::string *err) {
+  while (n > 0) {
+    ssize_t w = writev(fd, iov, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      *err = std::string("cannot write trace file: ") + (w < 0 ? strerror(errno) : "wrote nothing");
+      if (ftruncate(fd, start)) { /* the error above is what matters */ }
+      return -1;
+    }
+    while (n > 0 && static_cast<size_t>(w) >= iov->iov_len) {
+      w -= static_cast<ssize_t>(iov->iov_len);
+      iov++;
+      n--;
+    }
+    if (n > 0) {
+      iov->iov_base = static_cast<uint8_t *>(iov->iov_base) + w;
+      iov->iov_len -= static_cast<size_t>(w);
+    }
+  }
+  return 0;
+}
+
+// consumerWritePacket(consumer, ring, allowPartial, known: Uint8Array, seq, extraDiscarded,
+//                     prevEnd: bigint, dropUnknown, fd)
+//   -> {records, dropped, lost, size, firstTs, lastTs, complete} | {unknownId} | null
+// Appends the next chunk of `ring` to the stream file `fd` as one CTF packet
+// (native/ring/packet.h), straight from the ring when every class is known.
+// Without dropUnknown, a chunk holding a class id not in `known` stays in the
+// ring and {unknownId} is returned, so the caller can re-read the registry.
+// The sub-buffer is released only after its packet is written.
+Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 7 || !info[0].IsExternal() || !info[1].IsNumber() || !info[3].IsTypedArray() ||
-      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsBigInt()) {
-    Napi::TypeError::New(env, "consumerNextPacket(consumer, ring, allowPartial, known, seq, discarded, prevEnd)")
-        .ThrowAsJavaScriptException();
+  if (info.Length() < 9 || !info[0].IsExternal() || !info[1].IsNumber() || !info[3].IsTypedArray() ||
+      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsBigInt() || !info[8].IsNumber()) {
+    Napi::TypeError::New(env, "consumerWritePacket(consumer, ring, allowPartial, known, seq, extraDiscarded, "
+                              "prevEnd, dropUnknown, fd)").ThrowAsJavaScriptException();
     return {};
   }
   ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
@@ -273,6 +302,8 @@ Napi::Value ConsumerNextPacket(const Napi::CallbackInfo &info) {
   auto known = info[3].As<Napi::Uint8Array>();
   bool lossless = false;
   uint64_t prev_end = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
+  bool drop_unknown = info[7].ToBoolean().Value();
+  int fd = info[8].As<Napi::Number>().Int32Value();
   rt_chunk ch;
   int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
   if (rc < 0) {
@@ -280,26 +311,46 @@ Napi::Value ConsumerNextPacket(const Napi::CallbackInfo &info) {
     return {};
   }
   if (rc == 0) return env.Null();
-  std::string buf(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin), '\0');
+  rt_ring_stats st;
+  rt_ring_stats_read(sbox->s, ring, &st);  // discarded so far = ring losses + caller's drops
+  uint64_t discarded = st.lost + static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
+  uint64_t seq = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
+  uint32_t bits = static_cast<uint32_t>(known.ByteLength() * 8);
   rt_packet_info pi;
   char err[256];
-  if (rt_packet_build(&ch, known.Data(), static_cast<uint32_t>(known.ByteLength() * 8),
-                      static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()),
-                      static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value()), prev_end,
-                      reinterpret_cast<uint8_t *>(&buf[0]), &pi, err, sizeof err)) {
+  if (rt_packet_build(&ch, known.Data(), bits, seq, discarded, prev_end, nullptr, &pi, err, sizeof err)) {
     Napi::Error::New(env, err).ThrowAsJavaScriptException();  // nothing released
     return {};
   }
   Napi::Object o = Napi::Object::New(env);
-  if (pi.dropped && !(info.Length() > 7 && info[7].ToBoolean().Value())) {
+  if (pi.dropped && !drop_unknown) {
     o.Set("unknownId", pi.max_unknown_id);  // chunk not released: asked again later
     return o;
   }
+  std::string copy, werr;
+  struct iovec iov[2];
+  int n = 1;
+  if (pi.dropped) {  // rebuild without the undescribed records
+    copy.resize(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin));
+    rt_packet_build(&ch, known.Data(), bits, seq, discarded + pi.dropped, prev_end,
+                    reinterpret_cast<uint8_t *>(&copy[0]), &pi, err, sizeof err);
+    iov[0] = {&copy[0], pi.size};
+  } else {
+    iov[0] = {&pi.header, RT_PACKET_HEADER_SIZE};
+    iov[1] = {const_cast<uint8_t *>(ch.sub + ch.begin), ch.end - ch.begin};
+    n = ch.end > ch.begin ? 2 : 1;
+  }
+  off_t start = lseek(fd, 0, SEEK_END);
+  if (start < 0 || WriteWhole(fd, start, iov, n, &werr)) {
+    Napi::Error::New(env, start < 0 ? std::string("cannot write trace file: ") + strerror(errno) : werr)
+        .ThrowAsJavaScriptException();  // chunk kept in the ring
+    return {};
+  }
   rt_consumer_done(&box->c, &ch);
-  o.Set("packet", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t *>(&buf[0]), pi.size));
+  o.Set("size", pi.size);
+  o.Set("lost", static_cast<double>(st.lost));
   o.Set("records", pi.records);
   o.Set("dropped", pi.dropped);
-  o.Set("maxUnknownId", pi.max_unknown_id);
   o.Set("firstTs", Napi::BigInt::New(env, pi.first_ts));
   o.Set("lastTs", Napi::BigInt::New(env, pi.last_ts));
   o.Set("complete", ch.complete != 0);
@@ -388,7 +439,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringStats", Napi::Function::New(env, RingStats));
   exports.Set("consumerCreate", Napi::Function::New(env, ConsumerCreate));
   exports.Set("consumerNext", Napi::Function::New(env, ConsumerNext));
-  exports.Set("consumerNextPacket", Napi::Function::New(env, ConsumerNextPacket));
+  exports.Set("consumerWritePacket", Napi::Function::New(env, ConsumerWritePacket));
   exports.Set("consumerLock", Napi::Function::New(env, ConsumerLock));
   exports.Set("consumerUnlock", Napi::Function::New(env, ConsumerUnlock));
   exports.Set("consumerLockHolder", Napi::Function::New(env, ConsumerLockHolder));

@@ -12,31 +12,51 @@ int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t kn
   struct rt_event_header ev;
   const uint8_t *payload;
   int r;
+  /* First pass: validate, and see whether every class is known (the usual
+   * case: then the records are copied in one piece). */
+  int all_known = 1;
+  uint32_t last_pos = 0;
   while ((r = rt_chunk_next_record(ch, &pos, &ev, &payload, err, errlen)) == 1) {
     uint32_t id = ev.id;
     if (id >= known_bits || !(known[id >> 3] & (1u << (id & 7)))) {
+      all_known = 0;
       info->dropped++;
       if (id > info->max_unknown_id) info->max_unknown_id = id;
       continue;
     }
-    uint32_t stride = rt_record_stride(ev.size);
-    memcpy(out + w, payload - RT_EVENT_HEADER_SIZE, stride); /* checked by next_record */
-    content = w + ev.size;
-    w += stride;
     if (!info->records++) info->first_ts = ev.timestamp;
     info->last_ts = ev.timestamp;
+    last_pos = (uint32_t)(payload - ch->sub) - RT_EVENT_HEADER_SIZE;
+    content = last_pos + ev.size; /* relative to the chunk's sub-buffer for now */
   }
   if (r < 0) return -1;
+  if (!out && !all_known) return 0; /* the caller needs the copying form */
+  if (all_known) {
+    if (out) memcpy(out + w, ch->sub + ch->begin, ch->end - ch->begin);
+    w += ch->end - ch->begin;
+    content = info->records ? RT_PACKET_HEADER_SIZE + (content - ch->begin) : RT_PACKET_HEADER_SIZE;
+  } else {
+    content = RT_PACKET_HEADER_SIZE;
+    for (pos = ch->begin; rt_chunk_next_record(ch, &pos, &ev, &payload, err, errlen) == 1;) {
+      uint32_t id = ev.id;
+      if (id >= known_bits || !(known[id >> 3] & (1u << (id & 7)))) continue;
+      uint32_t stride = rt_record_stride(ev.size);
+      memcpy(out + w, payload - RT_EVENT_HEADER_SIZE, stride); /* validated in the first pass */
+      content = w + ev.size;
+      w += stride;
+    }
+  }
   /* The header: the ring's (magic, uuid, stream ids, cpu, ring kind), patched. */
   struct rt_packet_header ph;
-  memcpy(&ph, ch->sub, sizeof ph);
+  memcpy(&ph, ch->sub, sizeof ph); /* a private copy of shared memory */
   ph.timestamp_begin = info->records ? info->first_ts : prev_end;
   ph.timestamp_end = info->records ? info->last_ts : prev_end;
   ph.content_size = (uint64_t)content * 8;
   ph.packet_size = (uint64_t)w * 8;
   ph.packet_seq_num = seq;
   ph.events_discarded = discarded;
-  memcpy(out, &ph, sizeof ph);
+  info->header = ph;
+  if (out) memcpy(out, &ph, sizeof ph);
   info->size = w;
   return 0;
 }

@@ -20,10 +20,14 @@ struct rt_packet_info {
   uint32_t dropped;         /* records of unknown classes left out */
   uint32_t max_unknown_id;  /* largest unknown class id seen (0: none) */
   uint64_t first_ts, last_ts;
+  struct rt_packet_header header; /* the packet's header, also when out is NULL */
 };
 
 /* Build the packet for `ch` into out (capacity >= RT_PACKET_HEADER_SIZE +
- * ch->end - ch->begin). known[id >> 3] & (1 << (id & 7)) says a class id is
+ * ch->end - ch->begin). With out == NULL only the header is built (in info):
+ * if info->dropped == 0 the packet is that header followed by ch's bytes
+ * [begin, end) as they are (the consumer writes them straight from the ring);
+ * otherwise call again with a buffer. known[id >> 3] & (1 << (id & 7)) says a class id is
  * described (ids >= known_bits are unknown). seq: the stream's packet number;
  * discarded: cumulative events lost on this ring so far; prev_end: the previous
  * packet's timestamp_end (a packet without records starts and ends there).

@@ -63,6 +63,7 @@ export class TraceWriter {
 
   constructor(private readonly dir: string, private readonly session: Session) {
     this.consumer = session.consumer();
+
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
       ring, file: ring < n ? `stream_cpu${ring}` : `stream_cpu${ring - n}_atomic`, fd: undefined,
@@ -77,21 +78,21 @@ export class TraceWriter {
     let written = 0;
     for (const st of this.streams) {
       for (;;) {
-        const lost = this.session.ringStats(st.ring).lost;
-        let p = this.consumer.nextPacket(st.ring, flush, this.known, st.seq, lost + st.droppedUnknown,
-          st.prevEnd, false);
+        if (st.fd === undefined) {
+          if (this.session.ringStats(st.ring).writeOffset === 0) break; // never written: no file
+          st.fd = fs.openSync(path.join(this.dir, st.file), O_CREATE, 0o600);
+        }
+        let p = this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
+          false, st.fd);
         if (p && 'unknownId' in p) {
           this.refreshClasses(); // a class registered since we last looked?
-          p = this.consumer.nextPacket(st.ring, flush, this.known, st.seq, lost + st.droppedUnknown,
-            st.prevEnd, true);
+          p = this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
+            true, st.fd);
         }
         if (!p || 'unknownId' in p) break;
-        if (p.dropped) {
-          st.droppedUnknown += p.dropped;
-          // Reflect the drop in this very packet's discarded count: patch it.
-          p.packet.writeBigUInt64LE(BigInt(lost + st.droppedUnknown), 72);
-        }
-        this.writePacket(st, p.packet);
+        st.droppedUnknown += p.dropped;
+        st.seq++;
+        st.bytes += p.size;
         st.events += p.records;
         if (p.records) st.prevEnd = p.lastTs;
         written += p.records;
@@ -120,7 +121,7 @@ export class TraceWriter {
     this.drain(true);
     this.writeMetadata();
     const t = this.totals();
-    const rings = this.streams.map((s) => ({ ring: s.ring, file: s.fd === undefined ? null : s.file,
+    const rings = this.streams.map((s) => ({ ring: s.ring, file: s.bytes ? s.file : null,
       events: s.events, bytes: s.bytes, ...this.session.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
     const info = this.session.info;
     const sidecar = {
@@ -129,16 +130,12 @@ export class TraceWriter {
       createdRealtimeNs: info.createdRealtimeNs.toString(), totals: t, rings, ...extra,
     };
     this.writeAtomically(SIDECAR, JSON.stringify(sidecar, null, 2) + '\n');
-    for (const s of this.streams) if (s.fd !== undefined) fs.closeSync(s.fd);
+    for (const s of this.streams) {
+      if (s.fd === undefined) continue;
+      fs.closeSync(s.fd);
+      if (!s.bytes) fs.rmSync(path.join(this.dir, s.file)); // opened, never written
+    }
     return t;
-  }
-
-  private writePacket(st: Stream, packet: Buffer): void {
-    if (st.fd === undefined) st.fd = fs.openSync(path.join(this.dir, st.file), O_CREATE, 0o600);
-    let off = 0;
-    while (off < packet.length) off += fs.writeSync(st.fd, packet, off, packet.length - off);
-    st.seq++;
-    st.bytes += packet.length;
   }
 
   private refreshClasses(): void {
