@@ -3,7 +3,9 @@
 // rate, and the share of remote commits (from the recording's side file).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openTrace, packets, streamEvents } from '../src/trace/reader';
+import { openCursors } from '../src/trace/cursor';
+import { openTrace } from '../src/trace/reader';
+import { displayName } from '../src/schema';
 
 export interface TraceStats {
   events: number;
@@ -24,33 +26,36 @@ export function computeStats(dir: string): TraceStats {
   const errors: string[] = [];
   let events = 0;
   let bytes = 0;
-  let first: bigint | undefined;
-  let last: bigint | undefined;
-  for (const s of trace.streams) {
-    bytes += fs.statSync(path.join(dir, s)).size;
-    let lost = 0;
-    let cpu = -1;
+  let first = Infinity; // ns since the trace start
+  let last = -Infinity;
+  const perId = new Map<number, number>();
+  const { cursors } = openCursors(trace);
+  for (const c of cursors) {
+    bytes += fs.statSync(path.join(dir, c.stream)).size;
+    let n = 0;
     try {
-      for (const p of packets(path.join(dir, s))) {
-        lost = Math.max(lost, p.info.eventsDiscarded); // cumulative per stream
-        cpu = p.info.cpu;
+      while (c.next()) {
+        n++;
+        perId.set(c.id, (perId.get(c.id) ?? 0) + 1);
+        if (n === 1) first = Math.min(first, c.sinceStartNs());
       }
-      for (const e of streamEvents(trace, s)) {
-        events++;
-        const k = `${e.cls.provider}:${e.cls.name}`;
-        perClass[k] = (perClass[k] ?? 0) + 1;
-        const c = (perCpu[`cpu${e.cpu}`] ??= { events: 0, lost: 0 });
-        c.events++;
-        if (first === undefined || e.epochNs < first) first = e.epochNs;
-        if (last === undefined || e.epochNs > last) last = e.epochNs;
-      }
+      if (n) last = Math.max(last, c.sinceStartNs());
     } catch (e) {
       errors.push((e as Error).message);
     }
-    if (cpu >= 0) (perCpu[`cpu${cpu}`] ??= { events: 0, lost: 0 }).lost += lost;
+    events += n;
+    if (c.packet) {
+      const cpu = (perCpu[`cpu${c.packet.cpu}`] ??= { events: 0, lost: 0 });
+      cpu.events += n;
+      cpu.lost += c.packet.eventsDiscarded; // cumulative: the last packet has the stream's total
+    }
+  }
+  for (const [id, n] of perId) {
+    const k = displayName(trace.classes.get(id)!);
+    perClass[k] = (perClass[k] ?? 0) + n;
   }
   const lost = Object.values(perCpu).reduce((n, c) => n + c.lost, 0);
-  const durationS = first !== undefined && last !== undefined ? Number(last - first) / 1e9 : 0;
+  const durationS = events ? (last - first) / 1e9 : 0;
   const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: number; events?: number };
   const remoteCommitShare = totals.remoteCommits !== undefined && totals.events
     ? totals.remoteCommits / totals.events : null;

@@ -7,6 +7,7 @@ import { formatListing, listSessions } from './list';
 import { parseSize, runRecord } from './record';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
+import { OutputClosed, TextSink } from '../src/export/sink';
 
 const { version } = require('../../package.json') as { version: string };
 
@@ -110,14 +111,13 @@ Examples:
   $ trace-consume view out --event http:request --since 1.5 --until 2
   $ trace-consume view out --json | jq .fields`)
   .action((dir: string, opts: { event?: string[]; since?: number; until?: number; json?: boolean }) => {
-    let pending = '';
-    const flush = () => { if (pending) { process.stdout.write(pending); pending = ''; } };
-    const code = runView(dir, opts, (line) => {
-      pending += line + '\n';
-      if (pending.length > 1 << 16) flush();
-    });
-    flush();
-    process.exitCode = code;
+    const out = new TextSink(1, 'standard output');
+    try {
+      process.exitCode = runView(dir, opts, (line) => out.line(line));
+      out.flush();
+    } catch (e) {
+      if (!(e instanceof OutputClosed)) throw e;
+    }
   });
 
 program

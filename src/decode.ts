@@ -46,48 +46,80 @@ export function readRegistry(path: string): Map<number, ClassDescription> {
 const FIXED: Record<string, number> = { i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4,
   f32: 4, i64: 8, u64: 8, f64: 8 };
 
-/** Decode one payload of class `cls`. */
-export function decodePayload(cls: ClassDescription, payload: Buffer): DecodedEvent {
-  const where = `${cls.provider}:${cls.name}`;
-  if (payload.length < 8) throw new DecodeError(`${where}: payload of ${payload.length} bytes has no context`);
-  const fields: Record<string, FieldValue> = {};
-  let o = 8;
-  for (const f of cls.fields) {
-    const need = FIXED[f.type] ?? (f.type === 'bytes' ? 4 : 1);
-    if (o + need > payload.length) {
-      throw new DecodeError(`${where}: field '${f.name}' runs past the record (${payload.length} bytes)`);
+const TWO32 = 4294967296;
+
+/**
+ * Decode the fields of one record into `out` (one value per field, in schema
+ * order), reading `buf[start, end)` (the payload: pid, tid, then the fields).
+ * 64-bit integers are bigints, or with `safeNumbers` plain numbers when they
+ * fit in 2^53 (readers that print them avoid a BigInt per value). Every read
+ * is bounds-checked; a mismatch throws a DecodeError naming class and field.
+ */
+export function decodeValues(cls: ClassDescription, buf: Buffer, start: number, end: number, out: FieldValue[],
+  safeNumbers = false): void {
+  const fields = cls.fields;
+  if (end - start < 8) {
+    throw new DecodeError(`${cls.provider}:${cls.name}: payload of ${end - start} bytes has no context`);
+  }
+  let o = start + 8;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const type = f.type;
+    const need = FIXED[type] ?? (type === 'bytes' ? 4 : 1);
+    if (o + need > end) {
+      throw new DecodeError(`${cls.provider}:${cls.name}: field '${f.name}' runs past the record (${end - start} bytes)`);
     }
-    switch (f.type) {
-      case 'i8': fields[f.name] = payload.readInt8(o); break;
-      case 'u8': fields[f.name] = payload.readUInt8(o); break;
-      case 'bool': fields[f.name] = payload.readUInt8(o) !== 0; break;
-      case 'i16': fields[f.name] = payload.readInt16LE(o); break;
-      case 'u16': fields[f.name] = payload.readUInt16LE(o); break;
-      case 'i32': fields[f.name] = payload.readInt32LE(o); break;
-      case 'u32': fields[f.name] = payload.readUInt32LE(o); break;
-      case 'f32': fields[f.name] = payload.readFloatLE(o); break;
-      case 'f64': fields[f.name] = payload.readDoubleLE(o); break;
-      case 'i64': fields[f.name] = payload.readBigInt64LE(o); break;
-      case 'u64': fields[f.name] = payload.readBigUInt64LE(o); break;
+    let v: FieldValue;
+    switch (type) {
+      case 'i8': v = buf.readInt8(o); break;
+      case 'u8': v = buf[o]!; break;
+      case 'bool': v = buf[o] !== 0; break;
+      case 'i16': v = buf.readInt16LE(o); break;
+      case 'u16': v = buf.readUInt16LE(o); break;
+      case 'i32': v = buf.readInt32LE(o); break;
+      case 'u32': v = buf.readUInt32LE(o); break;
+      case 'f32': v = buf.readFloatLE(o); break;
+      case 'f64': v = buf.readDoubleLE(o); break;
+      case 'u64': {
+        const hi = buf.readUInt32LE(o + 4);
+        v = safeNumbers && hi < 0x200000 ? hi * TWO32 + buf.readUInt32LE(o) : buf.readBigUInt64LE(o);
+        break;
+      }
+      case 'i64': {
+        const hi = buf.readInt32LE(o + 4);
+        v = safeNumbers && hi < 0x200000 && hi >= -0x200000 ? hi * TWO32 + buf.readUInt32LE(o) : buf.readBigInt64LE(o);
+        break;
+      }
       case 'string': {
-        const end = payload.indexOf(0, o);
-        if (end < 0) throw new DecodeError(`${where}: string field '${f.name}' is not terminated`);
-        fields[f.name] = payload.toString('utf8', o, end);
-        o = end + 1;
+        const nul = buf.indexOf(0, o);
+        if (nul < 0 || nul >= end) {
+          throw new DecodeError(`${cls.provider}:${cls.name}: string field '${f.name}' is not terminated`);
+        }
+        out[i] = buf.toString('utf8', o, nul);
+        o = nul + 1;
         continue;
       }
-      case 'bytes': {
-        const n = payload.readUInt32LE(o);
-        if (n > payload.length - o - 4) {
-          throw new DecodeError(`${where}: bytes field '${f.name}' claims ${n} bytes, ` +
-            `${payload.length - o - 4} remain`);
+      default: { // bytes
+        const n = buf.readUInt32LE(o);
+        if (n > end - o - 4) {
+          throw new DecodeError(`${cls.provider}:${cls.name}: bytes field '${f.name}' claims ${n} bytes, ` +
+            `${end - o - 4} remain`);
         }
-        fields[f.name] = Buffer.from(payload.subarray(o + 4, o + 4 + n));
+        out[i] = Buffer.from(buf.subarray(o + 4, o + 4 + n));
         o += 4 + n;
         continue;
       }
     }
+    out[i] = v;
     o += need;
   }
+}
+
+/** Decode one payload of class `cls`. */
+export function decodePayload(cls: ClassDescription, payload: Buffer): DecodedEvent {
+  const values: FieldValue[] = [];
+  decodeValues(cls, payload, 0, payload.length, values);
+  const fields: Record<string, FieldValue> = {};
+  cls.fields.forEach((f, i) => { fields[f.name] = values[i]!; });
   return { cls, pid: payload.readUInt32LE(0), tid: payload.readUInt32LE(4), fields };
 }

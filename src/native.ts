@@ -62,6 +62,7 @@ export interface NativeAddon {
   setRseq(handle: SessionHandle, enabled: boolean): boolean;
   emit(handle: SessionHandle, id: number, payload: Uint8Array): number;
   ringStats(handle: SessionHandle, ring: number): NativeRingStats;
+  ringWritten(handle: SessionHandle, ring: number): boolean;
   consumerCreate(handle: SessionHandle): ConsumerHandle;
   consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;
   consumerWritePacket(consumer: ConsumerHandle, ring: number, allowPartial: boolean, known: Uint8Array,

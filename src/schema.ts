@@ -24,6 +24,13 @@ export type ArgsOf<S extends readonly FieldSpec[]> = {
 
 export type RecordKind = 'event' | 'span_begin' | 'span_end' | 'counter';
 
+/** How a class is shown in traces: `provider:name`, with `:begin` / `:end`
+ *  for span records (':' cannot occur in names, so this never clashes). */
+export function displayName(c: { provider: string; name: string; kind: RecordKind }): string {
+  const suffix = c.kind === 'span_begin' ? ':begin' : c.kind === 'span_end' ? ':end' : '';
+  return `${c.provider}:${c.name}${suffix}`;
+}
+
 export interface Field {
   name: string;
   type: FieldType;

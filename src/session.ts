@@ -56,6 +56,11 @@ export class Session {
     return loadNative().ringStats(this.live(), ring);
   }
 
+  /** Whether any producer has written to this ring yet (cheap enough to poll). */
+  ringWritten(ring: number): boolean {
+    return loadNative().ringWritten(this.live(), ring);
+  }
+
   /** Events dropped because a ring was full, over all rings. */
   lostEvents(): number {
     let lost = 0;

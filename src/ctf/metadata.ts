@@ -1,7 +1,7 @@
 // CTF 1.8 metadata (TSDL) for a ringtrace trace: the packet and event headers
 // exactly as native/ring/layout.h lays them out, the clock as the session
 // calibrated it, and one event block per registered class (schema.ts types).
-import type { ClassDescription, Field } from '../schema';
+import { displayName, type ClassDescription, type Field } from '../schema';
 
 export interface TraceClock {
   /** Ticks per second. */
@@ -77,7 +77,7 @@ export function buildMetadata(m: MetadataInput): string {
     .map(([k, v]) => `\t${k} = ${typeof v === 'number' ? String(v) : quote(v)};`).join('\n');
   const events = [...m.classes].sort(([a], [b]) => a - b).map(([id, c]) => {
     const fields = c.fields.map((f) => `\t\t${fieldDecl(f)}`).join('\n');
-    return `event {\n\tname = ${quote(`${c.provider}:${c.name}`)};\n\tid = ${id};\n\tstream_id = 0;\n` +
+    return `event {\n\tname = ${quote(displayName(c))};\n\tid = ${id};\n\tstream_id = 0;\n` +
       `\tfields := struct {\n${fields}\n\t};\n};\n`;
   }).join('\n');
   return `/* CTF 1.8 */

@@ -4,13 +4,12 @@
 // file and byte offset, after every valid event before it has been delivered.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
-import { decodePayload, type FieldValue, parseRegistry } from '../decode';
+import type { TraceClock } from '../ctf/metadata';
+import { parseRegistry } from '../decode';
 import type { ClassDescription } from '../schema';
 import { CLASSES_FILE, SIDECAR } from './writer';
 
 const PACKET_HEADER = 88;
-const EVENT_HEADER = 16;
 const MAGIC = 0xc1fc1fc1;
 const MAX_PACKET = 1 << 30;
 
@@ -19,17 +18,6 @@ export class TraceError extends Error {
     super(`${file}: at byte ${offset}: ${message}`);
     this.name = 'TraceError';
   }
-}
-
-export interface TraceEvent {
-  timestamp: bigint; // clock ticks
-  epochNs: bigint;
-  cpu: number;
-  stream: string;
-  cls: ClassDescription;
-  pid: number;
-  tid: number;
-  fields: Record<string, FieldValue>;
 }
 
 export interface PacketInfo {
@@ -139,59 +127,6 @@ export function* packets(file: string): Generator<{ info: PacketInfo; data: Buff
     }
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** Events of one stream in order. */
-export function* streamEvents(trace: Trace, stream: string): Generator<TraceEvent> {
-  let last = 0n;
-  for (const { info, data } of packets(path.join(trace.dir, stream))) {
-    let pos = PACKET_HEADER;
-    while (pos < info.contentSize) {
-      const at = info.offset + pos;
-      if (info.contentSize - pos < EVENT_HEADER) throw new TraceError(stream, at, 'truncated event header');
-      const id = data.readUInt32LE(pos);
-      const size = data.readUInt32LE(pos + 4);
-      const ts = data.readBigUInt64LE(pos + 8);
-      if (size < EVENT_HEADER || pos + size > info.contentSize) throw new TraceError(stream, at, `bad event size ${size}`);
-      const cls = trace.classes.get(id);
-      if (!cls) throw new TraceError(stream, at, `event class id ${id} is not described in ${CLASSES_FILE}`);
-      if (ts < last) throw new TraceError(stream, at, `timestamp ${ts} is before the previous ${last}`);
-      last = ts;
-      let decoded;
-      try {
-        decoded = decodePayload(cls, data.subarray(pos + EVENT_HEADER, pos + size));
-      } catch (e) {
-        throw new TraceError(stream, at, (e as Error).message);
-      }
-      yield { timestamp: ts, epochNs: ticksToEpochNs(trace.clock, ts), cpu: info.cpu, stream, ...decoded };
-      pos += (size + 7) & ~7;
-    }
-  }
-}
-
-/**
- * All events of the trace in timestamp order (k-way merge of the streams).
- * A damaged stream stops at its damage; its error goes to onError and the
- * other streams continue.
- */
-export function* mergedEvents(trace: Trace, onError: (e: Error) => void): Generator<TraceEvent> {
-  const heads: { it: Generator<TraceEvent>; ev: TraceEvent }[] = [];
-  const advance = (it: Generator<TraceEvent>) => {
-    try {
-      const r = it.next();
-      if (!r.done) heads.push({ it, ev: r.value });
-    } catch (e) {
-      onError(e as Error);
-    }
-  };
-  for (const s of trace.streams) advance(streamEvents(trace, s));
-  while (heads.length) {
-    let min = 0;
-    for (let i = 1; i < heads.length; i++) if (heads[i]!.ev.timestamp < heads[min]!.ev.timestamp) min = i;
-    const [h] = heads.splice(min, 1);
-    yield h!.ev;
-    advance(h!.it);
   }
 }
 

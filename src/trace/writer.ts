@@ -79,7 +79,7 @@ export class TraceWriter {
     for (const st of this.streams) {
       for (;;) {
         if (st.fd === undefined) {
-          if (this.session.ringStats(st.ring).writeOffset === 0) break; // never written: no file
+          if (!this.session.ringWritten(st.ring)) break; // never written: no file
           st.fd = fs.openSync(path.join(this.dir, st.file), O_CREATE, 0o600);
         }
         let p = this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
