@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // trace-consume: the ringtrace consumer CLI. Commands that record and read
 // traces (record, view, stats, list, export) build on the native core.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDoctor } from './doctor';
+import { runExportCommand } from './export';
+import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
 import { parseSize, runRecord } from './record';
 import { computeStats, formatStats } from './stats';
@@ -131,6 +133,27 @@ program
     process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : formatStats(s));
     for (const e of s.errors) process.stderr.write(`trace-consume: ${e}\n`);
     process.exitCode = s.errors.length ? 1 : 0;
+  });
+
+program
+  .command('export')
+  .description('convert a trace for Perfetto UI, chrome://tracing or scripts (streaming)')
+  .argument('<dir>', 'trace directory')
+  .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS]).makeOptionMandatory())
+  .requiredOption('-o, --output <file>', 'output file ("-" for standard output)')
+  .option('-q, --quiet', 'no progress bar or summary')
+  .addHelpText('after', `
+Formats:
+  perfetto  perfetto.protos.Trace protobuf: open it in https://ui.perfetto.dev
+  chrome    Chrome trace event JSON: chrome://tracing, Perfetto UI, speedscope
+  jsonl     one JSON object per event (timestamp_ns, cpu, pid, tid, provider, event, fields)
+
+Examples:
+  $ trace-consume export out --format perfetto -o out.pftrace
+  $ trace-consume export out --format chrome -o out.json
+  $ trace-consume export out --format jsonl -o - | jq -c 'select(.event == "request")'`)
+  .action((dir: string, opts: { format: ExportFormat; output: string; quiet?: boolean }) => {
+    process.exitCode = runExportCommand(dir, opts);
   });
 
 program

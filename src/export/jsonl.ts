@@ -17,7 +17,8 @@ function keysOf(c: StreamCursor): string[] {
   return keys;
 }
 
-function jsonValue(v: FieldValue): string {
+/** A field value as JSON text (see the header for the conventions). */
+export function jsonValue(v: FieldValue): string {
   switch (typeof v) {
     case 'number': return Number.isFinite(v) ? String(v) : `"${v}"`;
     case 'string': return JSON.stringify(v);

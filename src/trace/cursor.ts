@@ -4,6 +4,7 @@
 // they are handled as Numbers relative to a base, which is exact while a
 // trace spans less than 2^53 ticks (about a month at 3 GHz); beyond that the
 // cursor throws rather than round.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceClock } from '../ctf/metadata';
 import { decodeValues, type FieldValue } from '../decode';
@@ -70,6 +71,7 @@ export class StreamCursor {
   packet: PacketInfo | undefined;
 
   private readonly file: string;
+  private readonly fileBytes: number;
   private readonly it: Generator<{ info: PacketInfo; data: Buffer }>;
   private data: Buffer = Buffer.alloc(0);
   private pos = 0; // next record's offset in data
@@ -83,8 +85,18 @@ export class StreamCursor {
   constructor(private readonly trace: Trace, readonly stream: string, private readonly base: { hi: number; lo: number },
     startNs: bigint) {
     this.file = path.join(trace.dir, stream);
+    this.fileBytes = fs.statSync(this.file).size;
     this.it = packets(this.file);
     this.time = new TimeBase(trace.clock, startNs);
+  }
+
+  /** Bytes of the stream file read so far, and its size (for progress). */
+  bytesRead(): number {
+    return (this.packet?.offset ?? 0) + this.pos;
+  }
+
+  fileSize(): number {
+    return this.fileBytes;
   }
 
   /** Advance to the next record; false at the end. Throws TraceError on damage. */

@@ -2,7 +2,8 @@
 // that carried data (`stream_cpu<N>`, and `stream_cpu<N>_atomic` for the
 // fallback rings), the `metadata` file (rewritten atomically when new classes
 // appear), and hidden side files readers of ringtrace use (`.classes`: the
-// registry, `.ringtrace.json`: session facts and final counters). Packets are
+// registry, `.processes`: the process log, `.ringtrace.json`: session facts
+// and final counters). Packets are
 // built natively from ring chunks (native/ring/packet.c); nothing is written
 // half: a packet is one write, the metadata a rename.
 import * as fs from 'node:fs';
@@ -14,6 +15,7 @@ import type { Consumer, Session } from '../session';
 
 export const SIDECAR = '.ringtrace.json';
 export const CLASSES_FILE = '.classes';
+export const PROCESSES_FILE = '.processes';
 
 interface Stream {
   ring: number;
@@ -119,7 +121,7 @@ export class TraceWriter {
   /** Final flush, metadata and side files; closes the stream files. */
   finish(extra: Record<string, unknown> = {}): WriterTotals {
     this.drain(true);
-    this.writeMetadata();
+    this.writeMetadata(); // also copies the final process log
     const t = this.totals();
     const rings = this.streams.map((s) => ({ ring: s.ring, file: s.bytes ? s.file : null,
       events: s.events, bytes: s.bytes, ...this.session.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
@@ -159,6 +161,20 @@ export class TraceWriter {
     const lines = [...this.classes].map(([id, c]) => `${id} ${JSON.stringify(c)}`).join('\n');
     this.writeAtomically(CLASSES_FILE, lines ? lines + '\n' : '');
     this.metadataClasses = this.classes.size;
+    this.copyProcesses();
+  }
+
+  /** The session's process log (pid, tid, label per attached thread), for exports' track names. */
+  private copyProcesses(): void {
+    const from = this.session.procsPath();
+    let text: string;
+    try {
+      if (!from) return;
+      text = fs.readFileSync(from, 'utf8');
+    } catch {
+      return; // no process attached yet
+    }
+    this.writeAtomically(PROCESSES_FILE, text);
   }
 
   /** Write to a hidden temporary file, then rename: readers never see half a file. */

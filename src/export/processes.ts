@@ -1,0 +1,38 @@
+// Process and thread names for exports, from the trace's `.processes` file
+// (the session's process log: "<pid> <tid> <label>" per attached thread,
+// label = script name, "(worker N)" for worker threads). Lines that do not
+// parse are skipped: names are cosmetic, events never depend on them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROCESSES_FILE } from '../trace/writer';
+
+export interface Names {
+  process(pid: number): string;
+  thread(pid: number, tid: number): string;
+}
+
+export function readNames(dir: string): Names {
+  const procs = new Map<number, string>();
+  const threads = new Map<number, string>();
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, PROCESSES_FILE), 'utf8');
+  } catch {
+    // older traces, or a consumer that died before writing it
+  }
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) (\d+) (.{1,200})$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const tid = Number(m[2]);
+    const label = m[3]!;
+    const worker = /^(.*) \((worker \d+)\)$/.exec(label);
+    if (!worker) procs.set(pid, label);
+    else if (!procs.has(pid)) procs.set(pid, worker[1]!);
+    threads.set(tid, pid === tid ? 'main' : worker ? worker[2]! : `thread ${tid}`);
+  }
+  return {
+    process: (pid) => `${procs.get(pid) ?? 'process'} (${pid})`,
+    thread: (pid, tid) => threads.get(tid) ?? (pid === tid ? 'main' : `thread ${tid}`),
+  };
+}
