@@ -25,7 +25,8 @@ function textLine(c: StreamCursor): string {
 }
 
 /** Returns the exit code: 0, or 1 if any stream was damaged (after printing what was valid). */
-export function runView(dir: string, opts: ViewOptions, out: (line: string) => void): number {
+export function runView(dir: string, opts: ViewOptions, out: (line: string) => void,
+  err: (message: string) => void = (m) => process.stderr.write(`trace-consume: ${m}\n`)): number {
   const trace = openTrace(dir);
   const names = opts.event?.flatMap((e) => e.split(',')).filter(Boolean);
   const wanted = names && names.length ? new Set(names) : undefined;
@@ -53,6 +54,6 @@ export function runView(dir: string, opts: ViewOptions, out: (line: string) => v
     out(opts.json ? jsonLine(c) : textLine(c));
     return true;
   });
-  for (const e of errors) process.stderr.write(`trace-consume: ${e.message}\n`);
+  for (const e of errors) err(e.message);
   return errors.length ? 1 : 0;
 }
