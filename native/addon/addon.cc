@@ -174,16 +174,22 @@ Napi::Value RegistryUnlink(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-Napi::Value RingStats(const Napi::CallbackInfo &info) {
+// Read the stats of ring info[1] of session info[0]; false with a JS exception pending.
+bool RingStatsArg(const Napi::CallbackInfo &info, rt_ring_stats *st) {
   rt_session *s = SessionArg(info, 0);
-  if (!s) return {};
+  if (!s) return false;
   uint32_t ring = info.Length() > 1 ? info[1].ToNumber().Uint32Value() : 0;
   if (ring >= s->n_rings) {
     Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
-    return {};
+    return false;
   }
+  rt_ring_stats_read(s, ring, st);
+  return true;
+}
+
+Napi::Value RingStats(const Napi::CallbackInfo &info) {
   rt_ring_stats st;
-  rt_ring_stats_read(s, ring, &st);
+  if (!RingStatsArg(info, &st)) return {};
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("writeOffset", static_cast<double>(st.write_off));
   o.Set("consumedOffset", static_cast<double>(st.consumed_off));
@@ -199,15 +205,8 @@ Napi::Value RingStats(const Napi::CallbackInfo &info) {
 // it returns a bare boolean instead of ringStats' object (measured: building
 // that object on every poll cost 11% of the consumer's CPU).
 Napi::Value RingWritten(const Napi::CallbackInfo &info) {
-  rt_session *s = SessionArg(info, 0);
-  if (!s) return {};
-  uint32_t ring = info.Length() > 1 ? info[1].ToNumber().Uint32Value() : 0;
-  if (ring >= s->n_rings) {
-    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
-    return {};
-  }
   rt_ring_stats st;
-  rt_ring_stats_read(s, ring, &st);
+  if (!RingStatsArg(info, &st)) return {};
   return Napi::Boolean::New(info.Env(), st.write_off != 0);
 }
 
@@ -228,6 +227,23 @@ Napi::Value ConsumerCreate(const Napi::CallbackInfo &info) {
   });
 }
 
+// The consumer (info[0]) and ring index (info[1]) of consumer calls, checked:
+// false with a JS exception pending if the session is closed or the ring is out of range.
+bool ConsumerRingArgs(const Napi::CallbackInfo &info, ConsumerBox **box, SessionBox **sbox, uint32_t *ring) {
+  *box = info[0].As<Napi::External<ConsumerBox>>().Data();
+  *sbox = (*box)->session.Value().Data();
+  if (!(*sbox)->s) {
+    Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
+    return false;
+  }
+  *ring = info[1].As<Napi::Number>().Uint32Value();
+  if (*ring >= (*sbox)->s->n_rings) {
+    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 // consumerNext(consumer, ring, allowPartial) -> {ring, subOffset, complete, data} | null.
 // The chunk bytes are copied before the sub-buffer is released to producers.
 Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
@@ -236,17 +252,10 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
     Napi::TypeError::New(env, "consumerNext(consumer, ring, allowPartial)").ThrowAsJavaScriptException();
     return {};
   }
-  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
-  SessionBox *sbox = box->session.Value().Data();
-  if (!sbox->s) {
-    Napi::Error::New(env, "session is closed").ThrowAsJavaScriptException();
-    return {};
-  }
-  uint32_t ring = info[1].As<Napi::Number>().Uint32Value();
-  if (ring >= sbox->s->n_rings) {
-    Napi::RangeError::New(env, "ring index out of range").ThrowAsJavaScriptException();
-    return {};
-  }
+  ConsumerBox *box = nullptr;
+  SessionBox *sbox = nullptr;
+  uint32_t ring = 0;
+  if (!ConsumerRingArgs(info, &box, &sbox, &ring)) return {};
   rt_chunk ch;
   int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
   if (rc < 0) {
@@ -305,17 +314,10 @@ Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
                               "prevEnd, dropUnknown, fd)").ThrowAsJavaScriptException();
     return {};
   }
-  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
-  SessionBox *sbox = box->session.Value().Data();
-  if (!sbox->s) {
-    Napi::Error::New(env, "session is closed").ThrowAsJavaScriptException();
-    return {};
-  }
-  uint32_t ring = info[1].As<Napi::Number>().Uint32Value();
-  if (ring >= sbox->s->n_rings) {
-    Napi::RangeError::New(env, "ring index out of range").ThrowAsJavaScriptException();
-    return {};
-  }
+  ConsumerBox *box = nullptr;
+  SessionBox *sbox = nullptr;
+  uint32_t ring = 0;
+  if (!ConsumerRingArgs(info, &box, &sbox, &ring)) return {};
   auto known = info[3].As<Napi::Uint8Array>();
   bool lossless = false;
   uint64_t prev_end = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
