@@ -31,6 +31,9 @@ class TimeBase {
   sinceStartNs = 0; // epochNs - trace start, as a Number
   epochSec = 0; // epochNs split for fast exact printing
   epochFrac = 0;
+  beforeEpoch = false;
+  private secText = ''; // String(secTextOf), cached: seconds change rarely
+  private secTextOf = -1;
   private rem = 0; // (base * 1e9) mod freq
   private readonly freq: number;
 
@@ -47,6 +50,15 @@ class TimeBase {
     this.sinceStartNs = Number(this.epochNs - this.startNs);
     this.epochSec = Number(this.epochNs / 1_000_000_000n);
     this.epochFrac = Number(this.epochNs % 1_000_000_000n);
+    this.beforeEpoch = this.epochNs < 0n;
+  }
+
+  secondsText(sec: number): string {
+    if (sec !== this.secTextOf) {
+      this.secTextOf = sec;
+      this.secText = String(sec);
+    }
+    return this.secText;
   }
 
   /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
@@ -164,12 +176,15 @@ export class StreamCursor {
 
   /** epochNs() as a decimal string, without BigInt arithmetic per event. */
   epochNsString(): string {
-    if (this.time.epochNs < 0n) return this.epochNs().toString();
-    const total = this.time.epochFrac + this.inPacketNs();
+    const t = this.time;
+    if (t.beforeEpoch) return this.epochNs().toString();
+    const total = t.epochFrac + this.inPacketNs();
     const carry = Math.floor(total / NS);
     const frac = total - carry * NS;
-    const sec = this.time.epochSec + carry;
-    return sec === 0 ? String(frac) : String(sec) + String(frac).padStart(9, '0');
+    const sec = t.epochSec + carry;
+    if (sec === 0) return String(frac);
+    // frac + 1e9 has exactly ten digits: drop the leading 1 instead of padding
+    return t.secondsText(sec) + String(frac + NS).slice(1);
   }
 
   /** Nanoseconds since the `startNs` given to the constructor (exact integer while < 2^53). */
