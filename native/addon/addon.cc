@@ -227,21 +227,25 @@ Napi::Value ConsumerCreate(const Napi::CallbackInfo &info) {
   });
 }
 
-// The consumer (info[0]) and ring index (info[1]) of consumer calls, checked:
-// false with a JS exception pending if the session is closed or the ring is out of range.
-bool ConsumerRingArgs(const Napi::CallbackInfo &info, ConsumerBox **box, SessionBox **sbox, uint32_t *ring) {
+// The next chunk of ring info[1] of consumer info[0] (info[2]: allow a
+// committed prefix): 1 with *ch filled, 0 if none is ready, -1 with a JS
+// exception pending (session closed, ring out of range, corrupt ring).
+int ConsumerNextChunk(const Napi::CallbackInfo &info, ConsumerBox **box, SessionBox **sbox, uint32_t *ring,
+                      rt_chunk *ch) {
   *box = info[0].As<Napi::External<ConsumerBox>>().Data();
   *sbox = (*box)->session.Value().Data();
   if (!(*sbox)->s) {
     Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
-    return false;
+    return -1;
   }
   *ring = info[1].As<Napi::Number>().Uint32Value();
   if (*ring >= (*sbox)->s->n_rings) {
     Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
-    return false;
+    return -1;
   }
-  return true;
+  int rc = rt_consumer_next(&(*box)->c, *ring, ch, info[2].ToBoolean().Value());
+  if (rc < 0) Napi::Error::New(info.Env(), (*box)->c.err).ThrowAsJavaScriptException();
+  return rc;
 }
 
 // consumerNext(consumer, ring, allowPartial) -> {ring, subOffset, complete, data} | null.
@@ -255,14 +259,9 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
   ConsumerBox *box = nullptr;
   SessionBox *sbox = nullptr;
   uint32_t ring = 0;
-  if (!ConsumerRingArgs(info, &box, &sbox, &ring)) return {};
   rt_chunk ch;
-  int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
-  if (rc < 0) {
-    Napi::Error::New(env, box->c.err).ThrowAsJavaScriptException();
-    return {};
-  }
-  if (rc == 0) return env.Null();
+  int rc = ConsumerNextChunk(info, &box, &sbox, &ring, &ch);
+  if (rc <= 0) return rc < 0 ? Napi::Value() : env.Null();
   auto data = Napi::Buffer<uint8_t>::Copy(env, ch.sub + ch.begin, ch.end - ch.begin);
   rt_consumer_done(&box->c, &ch);
   Napi::Object o = Napi::Object::New(env);
@@ -317,19 +316,14 @@ Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   ConsumerBox *box = nullptr;
   SessionBox *sbox = nullptr;
   uint32_t ring = 0;
-  if (!ConsumerRingArgs(info, &box, &sbox, &ring)) return {};
+  rt_chunk ch;
+  int rc = ConsumerNextChunk(info, &box, &sbox, &ring, &ch);
+  if (rc <= 0) return rc < 0 ? Napi::Value() : env.Null();
   auto known = info[3].As<Napi::Uint8Array>();
   bool lossless = false;
   uint64_t prev_end = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
   bool drop_unknown = info[7].ToBoolean().Value();
   int fd = info[8].As<Napi::Number>().Int32Value();
-  rt_chunk ch;
-  int rc = rt_consumer_next(&box->c, ring, &ch, info[2].ToBoolean().Value());
-  if (rc < 0) {
-    Napi::Error::New(env, box->c.err).ThrowAsJavaScriptException();
-    return {};
-  }
-  if (rc == 0) return env.Null();
   rt_ring_stats st;
   rt_ring_stats_read(sbox->s, ring, &st);  // discarded so far = ring losses + caller's drops
   uint64_t discarded = st.lost + static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
