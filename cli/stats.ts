@@ -1,8 +1,6 @@
 // `trace-consume stats DIR`: counts per event class and per CPU, lost events
 // per CPU (from the packets' cumulative events_discarded), bytes, duration,
 // rate, and the share of remote commits (from the recording's side file).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { openCursors } from '../src/trace/cursor';
 import { openTrace } from '../src/trace/reader';
 import { displayName } from '../src/schema';
@@ -31,7 +29,7 @@ export function computeStats(dir: string): TraceStats {
   const perId = new Map<number, number>();
   const { cursors } = openCursors(trace);
   for (const c of cursors) {
-    bytes += fs.statSync(path.join(dir, c.stream)).size;
+    bytes += c.fileSize();
     let n = 0;
     try {
       while (c.next()) {

@@ -115,11 +115,16 @@ export function decodeValues(cls: ClassDescription, buf: Buffer, start: number, 
   }
 }
 
+/** Values from decodeValues as an object keyed by field name. */
+export function fieldsObject(cls: ClassDescription, values: FieldValue[]): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  cls.fields.forEach((f, i) => { fields[f.name] = values[i]!; });
+  return fields;
+}
+
 /** Decode one payload of class `cls`. */
 export function decodePayload(cls: ClassDescription, payload: Buffer): DecodedEvent {
   const values: FieldValue[] = [];
   decodeValues(cls, payload, 0, payload.length, values);
-  const fields: Record<string, FieldValue> = {};
-  cls.fields.forEach((f, i) => { fields[f.name] = values[i]!; });
-  return { cls, pid: payload.readUInt32LE(0), tid: payload.readUInt32LE(4), fields };
+  return { cls, pid: payload.readUInt32LE(0), tid: payload.readUInt32LE(4), fields: fieldsObject(cls, values) };
 }

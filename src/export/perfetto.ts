@@ -240,7 +240,7 @@ export class PerfettoSink implements TimelineSink {
         }
         break;
       case 'bigint':
-        if (v < 0n || v < 1n << 63n) {
+        if (v < 1n << 63n) {
           w.varint(T.aInt);
           w.int64(v);
         } else {

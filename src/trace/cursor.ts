@@ -6,13 +6,11 @@
 // cursor throws rather than round.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TraceClock } from '../ctf/metadata';
-import { decodeValues, type FieldValue } from '../decode';
+import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
+import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
-import { packets, TraceError, type PacketInfo, type Trace } from './reader';
+import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
 
-const EVENT_HEADER = 16;
-const PACKET_HEADER = 88;
 const NS = 1_000_000_000;
 const TWO32 = 4294967296;
 
@@ -78,7 +76,6 @@ export class StreamCursor {
   cls!: ClassDescription;
   rel = 0;
   cpu = 0;
-  ringKind = 0;
   /** Latest packet context seen (its events_discarded is cumulative). */
   packet: PacketInfo | undefined;
 
@@ -122,7 +119,6 @@ export class StreamCursor {
       this.pos = PACKET_HEADER;
       this.content = info.contentSize;
       this.cpu = info.cpu;
-      this.ringKind = info.ringKind;
       this.time.set(info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
         ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin);
     }
@@ -138,7 +134,7 @@ export class StreamCursor {
     const lo = d.readUInt32LE(pos + 8);
     const hi = d.readUInt32LE(pos + 12);
     const rel = relTicks(hi, lo, this.base.hi, this.base.lo, this.stream, at);
-    if (rel < this.lastRel) throw new TraceError(this.stream, at, `timestamp ${this.ticks(hi, lo)} is before the previous one`);
+    if (rel < this.lastRel) throw new TraceError(this.stream, at, `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`);
     if (size < EVENT_HEADER + 8) throw new TraceError(this.stream, at, `event of ${size} bytes has no pid/tid context`);
     this.lastRel = rel;
     this.id = id;
@@ -151,10 +147,6 @@ export class StreamCursor {
     return true;
   }
 
-  private ticks(hi = this.data.readUInt32LE(this.at + 12), lo = this.data.readUInt32LE(this.at + 8)): bigint {
-    return (BigInt(hi) << 32n) | BigInt(lo);
-  }
-
   private inPacketNs(): number {
     if (this.nsInPacket < 0) {
       const d = this.data;
@@ -162,11 +154,6 @@ export class StreamCursor {
       this.nsInPacket = this.time.nsAfter(rel);
     }
     return this.nsInPacket;
-  }
-
-  /** The record's clock value (ticks). */
-  timestamp(): bigint {
-    return this.ticks();
   }
 
   /** Exact nanoseconds since the epoch. */
@@ -212,10 +199,7 @@ export class StreamCursor {
 
   /** The fields as an object (64-bit integers as bigints). */
   fields(): Record<string, FieldValue> {
-    const v = this.values([]);
-    const o: Record<string, FieldValue> = {};
-    this.cls.fields.forEach((f, i) => { o[f.name] = v[i]!; });
-    return o;
+    return fieldsObject(this.cls, this.values([]));
   }
 }
 
@@ -241,8 +225,7 @@ export function traceBase(trace: Trace): bigint {
 export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: bigint } {
   const baseTicks = traceBase(trace);
   const base = { hi: Number(baseTicks >> 32n), lo: Number(baseTicks & 0xffffffffn) };
-  const c = trace.clock;
-  const startNs = c.refRealtimeNs + ((baseTicks - c.refTicks) * 1_000_000_000n) / c.freq;
+  const startNs = ticksToEpochNs(trace.clock, baseTicks);
   return { cursors: trace.streams.map((s) => new StreamCursor(trace, s, base, startNs)), startNs };
 }
 
