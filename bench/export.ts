@@ -3,7 +3,7 @@
 // times `trace-consume export` to each format in a fresh process and reads
 // its peak RSS. Prints
 //   bench ringtrace export_<format> events_per_s=… peak_rss_mb=… out_mb=…
-// Usage: node dist/bench/export.js [--events N] [--keep DIR]
+// Usage: node dist/bench/export.js [--events N] [--keep] [--trace DIR (reuse a recorded trace)] [--formats a,b]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,17 +18,21 @@ const arg = (name: string, def: string) => {
 };
 const events = Number(arg('--events', '10000000'));
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-export-'));
-const trace = path.join(base, 'trace');
+const given = arg('--trace', '');
+const trace = given || path.join(base, 'trace');
+const formats = arg('--formats', 'jsonl,perfetto,chrome').split(',');
 
 try {
-  // Paced so that nothing is lost: the benchmark is about reading, not the consumer.
-  const rec = spawnSync(process.execPath, [cli, 'record', '-q', '-o', trace, '--subbuffers', '32', '--',
-    process.execPath, emitter, 'mixed', String(events), '3000000'], { encoding: 'utf8' });
-  if (rec.status !== 0) throw new Error(`record failed: ${rec.stderr}`);
+  if (!given) {
+    // Paced so that nothing is lost: the benchmark is about reading, not the consumer.
+    const rec = spawnSync(process.execPath, [cli, 'record', '-q', '-o', trace, '--subbuffers', '32', '--',
+      process.execPath, emitter, 'mixed', String(events), '3000000'], { encoding: 'utf8' });
+    if (rec.status !== 0) throw new Error(`record failed: ${rec.stderr}`);
+  }
   const st = JSON.parse(spawnSync(process.execPath, [cli, 'stats', trace, '--json'], { encoding: 'utf8' }).stdout) as
     { events: number; lost: number; bytes: number };
   console.log(`# trace: ${st.events} events (${st.lost} lost), ${(st.bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} CPUs`);
-  for (const format of ['jsonl', 'perfetto', 'chrome']) {
+  for (const format of formats) {
     const out = path.join(base, `out.${format}`);
     const script = `const t=process.hrtime.bigint();process.argv=[process.argv[0],${JSON.stringify(cli)},'export',` +
       `${JSON.stringify(trace)},'-q','-f','${format}','-o',${JSON.stringify(out)}];` +

@@ -6,11 +6,13 @@ import * as fs from 'node:fs';
 import { mergeCursors, openCursors, type StreamCursor } from '../trace/cursor';
 import { openTrace } from '../trace/reader';
 import { ChromeSink } from './chrome';
-import { jsonLine } from './jsonl';
+import { BackgroundWriter } from './background-writer';
+import { ByteOut } from './byteout';
+import { JsonlWriter } from './jsonl';
 import { type ModelSummary, TimelineModel } from './model';
 import { PerfettoSink } from './perfetto';
 import { readNames } from './processes';
-import { TextSink, writeAllSync } from './sink';
+import { TextSink } from './sink';
 
 export const FORMATS = ['perfetto', 'chrome', 'jsonl'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -60,36 +62,36 @@ export function runExport(dir: string, opts: ExportOptions): ExportResult {
   const { cursors, startNs } = openCursors(trace);
   const total = cursors.reduce((n, c) => n + c.fileSize(), 0);
   let events = 0;
-  let bytesOut = 0;
   let model: TimelineModel | undefined;
   let visit: (c: StreamCursor) => void;
-  let finish: () => void;
-  const text = new TextSink(out.fd, what);
+  let flush: () => void; // the format's last bytes into the writer
+  const writer = new BackgroundWriter(out.fd, what);
   try {
     if (opts.format === 'jsonl') {
-      visit = (c) => text.line(jsonLine(c));
-      finish = () => text.flush();
-    } else if (opts.format === 'chrome') {
-      const sink = new ChromeSink((s) => text.write(s), startNs);
-      const m = new TimelineModel(sink, readNames(dir));
-      model = m;
-      visit = (c) => m.add(c);
-      finish = () => { m.finish(); sink.finish(); text.flush(); };
+      const w = new JsonlWriter(new ByteOut((b) => writer.write(b)));
+      visit = (c) => w.add(c);
+      flush = () => w.flush();
     } else {
-      const sink = new PerfettoSink(startNs, (chunk) => { bytesOut += chunk.length; writeAllSync(out.fd, chunk, what); });
+      const text = new TextSink((b) => writer.write(b), what);
+      const sink = opts.format === 'chrome' ? new ChromeSink((s) => text.write(s), startNs)
+        : new PerfettoSink(startNs, (chunk) => writer.write(chunk));
       const m = new TimelineModel(sink, readNames(dir));
       model = m;
       visit = (c) => m.add(c);
-      finish = () => { m.finish(); sink.finish(); };
+      flush = () => { m.finish(); sink.finish(); text.flush(); };
     }
     const report = opts.progress;
-    mergeCursors(cursors, (e) => errors.push(e.message), (c) => {
-      visit(c);
-      if ((++events & 0xffff) === 0 && report) report(cursors.reduce((n, s) => n + s.bytesRead(), 0), total, events);
-    });
-    finish();
+    events = mergeCursors(cursors, (e) => errors.push(e.message), visit,
+      report && ((n) => report(cursors.reduce((sum, s) => sum + s.bytesRead(), 0), total, n)));
+    flush();
+    writer.close();
   } finally {
+    try {
+      writer.close(); // after an error: stop the thread (a no-op once closed)
+    } catch {
+      // the error already on its way out is the one to report
+    }
     out.close();
   }
-  return { events, bytesOut: bytesOut + text.bytes, errors, model: model?.summary };
+  return { events, bytesOut: writer.bytes, errors, model: model?.summary };
 }

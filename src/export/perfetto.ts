@@ -67,6 +67,9 @@ const TYPE_SLICE_END = 2;
 const TYPE_INSTANT = 3;
 const TYPE_COUNTER = 4;
 const TWO32 = 4294967296;
+const PACKET_TAG = 1 * 8 + WIRE_LEN; // Trace.packet
+const EVENT_FIXED_MAX = 128; // an event packet without interned data and annotations, at most
+const ANNOTATION_FIXED_MAX = 40; // a non-string annotation, at most
 
 interface Interning {
   names: Map<string, number>;
@@ -157,7 +160,10 @@ export class PerfettoSink implements TimelineSink {
 
     const w = this.w;
     const T = this.T;
-    w.tag(1, WIRE_LEN);
+    // Room for everything but interned data and string annotations (which check for
+    // themselves; reserve again after them): the varints then skip their own checks.
+    w.reserve(EVENT_FIXED_MAX);
+    w.varintFast(PACKET_TAG);
     const packet = w.begin();
     // timestamp = start + ns, as two 32-bit halves (epoch ns exceed 2^53)
     const addHi = Math.floor(ns / TWO32);
@@ -167,31 +173,34 @@ export class PerfettoSink implements TimelineSink {
       lo -= TWO32;
       hi += 1;
     }
-    w.varint(T.timestamp);
+    w.varintFast(T.timestamp);
     w.varint64(hi >>> 0, lo >>> 0);
-    w.varint(T.seq);
-    w.varint(th.seq);
-    w.varint(T.flags);
-    w.varint(st.started ? SEQ_NEEDS_INCREMENTAL_STATE : SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE);
+    w.varintFast(T.seq);
+    w.varintFast(th.seq);
+    w.varintFast(T.flags);
+    w.varintFast(st.started ? SEQ_NEEDS_INCREMENTAL_STATE : SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE);
     st.started = true;
-    if (this.newNames.length || this.newCategories.length || this.newKeys.length) this.writeInterned();
+    if (this.newNames.length || this.newCategories.length || this.newKeys.length) {
+      this.writeInterned();
+      w.reserve(EVENT_FIXED_MAX);
+    }
 
-    w.varint(T.trackEvent);
+    w.varintFast(T.trackEvent);
     const ev = w.begin();
-    w.varint(T.type);
-    w.varint(type);
-    w.varint(T.track);
-    w.varint(t.id);
+    w.varintFast(T.type);
+    w.varintFast(type);
+    w.varintFast(T.track);
+    w.varintFast(t.id);
     if (catIid) {
-      w.varint(T.category);
-      w.varint(catIid);
+      w.varintFast(T.category);
+      w.varintFast(catIid);
     }
     if (nameIid) {
-      w.varint(T.name);
-      w.varint(nameIid);
+      w.varintFast(T.name);
+      w.varintFast(nameIid);
     }
     if (type === TYPE_COUNTER) {
-      w.varint(T.counter);
+      w.varintFast(T.counter);
       w.double(value);
     }
     for (let i = 0; i < n; i++) this.annotation(st.keys.get(args!.keys[i]!)!, args!.values[i]!);
@@ -225,39 +234,40 @@ export class PerfettoSink implements TimelineSink {
   private annotation(keyIid: number, v: FieldValue): void {
     const w = this.w;
     const T = this.T;
-    w.varint(T.annotation);
+    w.reserve(ANNOTATION_FIXED_MAX); // then fixed-size parts skip their checks
+    w.varintFast(T.annotation);
     const m = w.begin();
-    w.varint(T.aName);
-    w.varint(keyIid);
+    w.varintFast(T.aName);
+    w.varintFast(keyIid);
     switch (typeof v) {
       case 'number':
         if (Number.isSafeInteger(v)) {
-          w.varint(T.aInt);
+          w.varintFast(T.aInt);
           w.int64(v);
         } else {
-          w.varint(T.aDouble);
+          w.varintFast(T.aDouble);
           w.double(v);
         }
         break;
       case 'bigint':
         if (v < 1n << 63n) {
-          w.varint(T.aInt);
+          w.varintFast(T.aInt);
           w.int64(v);
         } else {
-          w.varint(T.aUint);
+          w.varintFast(T.aUint);
           w.uint64(v);
         }
         break;
       case 'boolean':
-        w.varint(T.aBool);
-        w.varint(v ? 1 : 0);
+        w.varintFast(T.aBool);
+        w.varintFast(v ? 1 : 0);
         break;
       case 'string':
-        w.varint(T.aString);
+        w.varintFast(T.aString);
         w.string(v);
         break;
       default: // bytes: hex text
-        w.varint(T.aString);
+        w.varintFast(T.aString);
         w.string((v as Buffer).toString('hex'));
     }
     w.end(m);

@@ -28,10 +28,24 @@ export class ProtoWriter {
     this.buf = next;
   }
 
+  /** Make sure `n` more bytes fit (callers that reserve once may then use the *Fast methods). */
+  reserve(n: number): void {
+    this.room(n);
+  }
+
   /** An unsigned integer below 2^53. */
   varint(v: number): void {
     this.room(10);
+    this.varintFast(v);
+  }
+
+  /** varint() without the room check: the caller reserved 10 bytes. */
+  varintFast(v: number): void {
     const b = this.buf;
+    if (v < 128) { // tags, iids, small values: most varints of a trace
+      b[this.pos++] = v;
+      return;
+    }
     let p = this.pos;
     while (v >= 128) {
       b[p++] = (v % 128) | 128;

@@ -36,7 +36,12 @@ export class TextSink {
   private pending = '';
   bytes = 0;
 
-  constructor(private readonly fd: number, private readonly what: string) {}
+  private readonly out: (bytes: Buffer) => void;
+
+  /** Output to a file descriptor (written here) or to a function that takes the bytes. */
+  constructor(output: number | ((bytes: Buffer) => void), what: string) {
+    this.out = typeof output === 'number' ? (b) => writeAllSync(output, b, what) : output;
+  }
 
   write(text: string): void {
     this.pending += text;
@@ -52,6 +57,6 @@ export class TextSink {
     const buf = Buffer.from(this.pending, 'utf8');
     this.pending = '';
     this.bytes += buf.length;
-    writeAllSync(this.fd, buf, this.what);
+    this.out(buf);
   }
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
+import { u32 } from './le';
 import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
 
 const NS = 1_000_000_000;
@@ -90,6 +91,7 @@ export class StreamCursor {
   private lastRel = -Infinity;
   private readonly time: TimeBase;
   private nsInPacket = -1; // cached nsAfter() of the current record
+  private readonly parts = new Float64Array(2);
 
   constructor(private readonly trace: Trace, readonly stream: string, private readonly base: { hi: number; lo: number },
     startNs: bigint) {
@@ -126,13 +128,13 @@ export class StreamCursor {
     const pos = this.pos;
     const at = this.packet!.offset + pos;
     if (this.content - pos < EVENT_HEADER) throw new TraceError(this.stream, at, 'truncated event header');
-    const id = d.readUInt32LE(pos);
-    const size = d.readUInt32LE(pos + 4);
+    const id = u32(d, pos);
+    const size = u32(d, pos + 4);
     if (size < EVENT_HEADER || pos + size > this.content) throw new TraceError(this.stream, at, `bad event size ${size}`);
     const cls = this.trace.classes.get(id);
     if (!cls) throw new TraceError(this.stream, at, `event class id ${id} is not described in the trace's class list`);
-    const lo = d.readUInt32LE(pos + 8);
-    const hi = d.readUInt32LE(pos + 12);
+    const lo = u32(d, pos + 8);
+    const hi = u32(d, pos + 12);
     const rel = relTicks(hi, lo, this.base.hi, this.base.lo, this.stream, at);
     if (rel < this.lastRel) throw new TraceError(this.stream, at, `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`);
     if (size < EVENT_HEADER + 8) throw new TraceError(this.stream, at, `event of ${size} bytes has no pid/tid context`);
@@ -150,7 +152,7 @@ export class StreamCursor {
   private inPacketNs(): number {
     if (this.nsInPacket < 0) {
       const d = this.data;
-      const rel = (d.readUInt32LE(this.at + 12) - this.time.hi) * TWO32 + (d.readUInt32LE(this.at + 8) - this.time.lo);
+      const rel = (u32(d, this.at + 12) - this.time.hi) * TWO32 + (u32(d, this.at + 8) - this.time.lo);
       this.nsInPacket = this.time.nsAfter(rel);
     }
     return this.nsInPacket;
@@ -161,17 +163,41 @@ export class StreamCursor {
     return this.time.epochNs + BigInt(this.inPacketNs());
   }
 
-  /** epochNs() as a decimal string, without BigInt arithmetic per event. */
-  epochNsString(): string {
+  /**
+   * epochNs() split into whole seconds (out[0]) and nanoseconds (out[1]) for
+   * printing without BigInt arithmetic; false (out untouched) before 1970.
+   */
+  epochParts(out: Float64Array): boolean {
     const t = this.time;
-    if (t.beforeEpoch) return this.epochNs().toString();
+    if (t.beforeEpoch) return false;
     const total = t.epochFrac + this.inPacketNs();
     const carry = Math.floor(total / NS);
-    const frac = total - carry * NS;
-    const sec = t.epochSec + carry;
-    if (sec === 0) return String(frac);
+    out[0] = t.epochSec + carry;
+    out[1] = total - carry * NS;
+    return true;
+  }
+
+  /** epochNs() as a decimal string, without BigInt arithmetic per event. */
+  epochNsString(): string {
+    const parts = this.parts;
+    if (!this.epochParts(parts)) return this.epochNs().toString();
+    const sec = parts[0]!;
+    if (sec === 0) return String(parts[1]);
     // frac + 1e9 has exactly ten digits: drop the leading 1 instead of padding
-    return t.secondsText(sec) + String(frac + NS).slice(1);
+    return this.time.secondsText(sec) + String(parts[1]! + NS).slice(1);
+  }
+
+  /** The current record's bytes: its payload (pid, tid, fields) is recordData()[payloadStart(), payloadEnd()). */
+  recordData(): Buffer {
+    return this.data;
+  }
+
+  payloadStart(): number {
+    return this.at + EVENT_HEADER;
+  }
+
+  payloadEnd(): number {
+    return this.at + this.size;
   }
 
   /** Nanoseconds since the `startNs` given to the constructor (exact integer while < 2^53). */
@@ -180,11 +206,11 @@ export class StreamCursor {
   }
 
   pid(): number {
-    return this.data.readUInt32LE(this.at + EVENT_HEADER);
+    return u32(this.data, this.at + EVENT_HEADER);
   }
 
   tid(): number {
-    return this.data.readUInt32LE(this.at + EVENT_HEADER + 4);
+    return u32(this.data, this.at + EVENT_HEADER + 4);
   }
 
   /** Decode the field values into `out`, in schema order (see decodeValues); a mismatch is a TraceError. */
@@ -232,10 +258,12 @@ export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: b
 /**
  * Visit every record of the trace in timestamp order (k-way merge of the
  * streams). A damaged stream stops at its damage: the error goes to onError
- * and the other streams continue. `visit` reads the cursor; it must not keep it.
+ * and the other streams continue. `visit` reads the cursor; it must not keep
+ * it, and returns false to stop. `tick` (optional) runs every 65 536 records,
+ * for progress reports. Returns the number of records visited.
  */
 export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => void,
-  visit: (c: StreamCursor) => boolean | void): void {
+  visit: (c: StreamCursor) => boolean | void, tick?: (visited: number) => void): number {
   const live: StreamCursor[] = [];
   const advance = (c: StreamCursor): boolean => {
     try {
@@ -246,11 +274,14 @@ export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => voi
     }
   };
   for (const c of cursors) if (advance(c)) live.push(c);
+  let visited = 0;
   while (live.length) {
     let min = 0;
     for (let i = 1; i < live.length; i++) if (live[i]!.rel < live[min]!.rel) min = i;
     const c = live[min]!;
-    if (visit(c) === false) return;
+    if (visit(c) === false) break;
+    if ((++visited & 0xffff) === 0 && tick) tick(visited);
     if (!advance(c)) live.splice(min, 1);
   }
+  return visited;
 }
