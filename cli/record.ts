@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { loadNative, type LockHandle } from '../src/native';
 import { Session } from '../src/session';
-import { prepareOutputDir, TraceWriter, type WriterTotals } from '../src/trace/writer';
+import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
 
 export interface RecordOptions {
   output: string;
@@ -129,6 +129,16 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
         `, lost ${t.lost}${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
     }
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    if (tty) process.stderr.write('\r\x1b[K');
+    stopOnOutputError(e, writer, opts.output, Date.now() - started);
+    session.remove(); // the app stops emitting into rings nobody reads; it keeps running
+    if (childDone) {
+      log('waiting for the command to exit (it runs on, untraced)');
+      await childDone;
+    }
+    return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -137,6 +147,15 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     loadNative().consumerUnlock(lock);
   }
   return childCode ?? 0;
+}
+
+/** Say what the trace holds after a write failed, and leave the side file if the disk allows. */
+function stopOnOutputError(e: OutputError, writer: TraceWriter, output: string, durationMs: number): void {
+  const { totals, unwritten, sidecar } = writer.abandon(e.message, { durationMs, stopReason: 'output error' });
+  log(`stopped recording: ${e.message}`);
+  log(`${output} holds the ${totals.events} events written before the error, readable (no partial packet); ` +
+    `${unwritten} events still in the rings could not be written, ${totals.lost} were lost to full rings` +
+    (sidecar ? '' : `; ${SIDECAR} could not be written either`));
 }
 
 /** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */

@@ -4,6 +4,7 @@
 import { openCursors } from '../src/trace/cursor';
 import { openTrace } from '../src/trace/reader';
 import { displayName } from '../src/schema';
+import { SIDECAR } from '../src/trace/writer';
 
 export interface TraceStats {
   events: number;
@@ -15,6 +16,15 @@ export interface TraceStats {
   perCpu: Record<string, { events: number; lost: number }>;
   remoteCommitShare: number | null;
   errors: string[];
+  /** Why the counts may be incomplete: the recording stopped on an error, or never finished. */
+  incomplete: string | null;
+}
+
+function incompleteReason(sidecar: Record<string, unknown> | undefined): string | null {
+  if (!sidecar) return `no ${SIDECAR}: the recording did not finish (events and losses after the last packet are unknown)`;
+  const error = sidecar['outputError'];
+  if (typeof error !== 'string') return null;
+  return `the recording stopped early: ${error}; ${Number(sidecar['unwrittenEvents'] ?? 0)} more events could not be written`;
 }
 
 export function computeStats(dir: string): TraceStats {
@@ -58,7 +68,7 @@ export function computeStats(dir: string): TraceStats {
   const remoteCommitShare = totals.remoteCommits !== undefined && totals.events
     ? totals.remoteCommits / totals.events : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
-    perCpu, remoteCommitShare, errors };
+    perCpu, remoteCommitShare, errors, incomplete: incompleteReason(trace.sidecar) };
 }
 
 export function formatStats(s: TraceStats): string {
@@ -75,5 +85,6 @@ export function formatStats(s: TraceStats): string {
     ...Object.entries(s.perCpu).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
       .map(([k, c]) => `  ${k} events ${c.events} lost ${c.lost}`),
   ];
+  if (s.incomplete) lines.push(`warning: ${s.incomplete}`);
   return lines.join('\n') + '\n';
 }

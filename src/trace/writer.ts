@@ -28,6 +28,14 @@ interface Stream {
   bytes: number;
 }
 
+/** Writing the trace failed (disk full, I/O error): what is written stays readable. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}
+
 export interface WriterTotals {
   events: number;
   bytes: number;
@@ -45,7 +53,16 @@ export function prepareOutputDir(dir: string): void {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (!st) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      // parents first, then DIR itself: a recursive mkdir reports some errors (EROFS) as ENOENT
+      fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true, mode: 0o700 });
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why = { EROFS: 'read-only file system', EACCES: 'permission denied', ENOSPC: 'no space left on device',
+        ENOTDIR: 'a parent is not a directory' }[err.code ?? ''] ?? err.message;
+      throw new Error(`cannot create output directory ${dir}: ${why}`);
+    }
     return;
   }
   if (st.isSymbolicLink()) throw new Error(`output ${dir} is a symbolic link; refusing to follow it`);
@@ -84,12 +101,10 @@ export class TraceWriter {
           if (!this.session.ringWritten(st.ring)) break; // never written: no file
           st.fd = fs.openSync(path.join(this.dir, st.file), O_CREATE, 0o600);
         }
-        let p = this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
-          false, st.fd);
+        let p = this.writePacket(st, flush, false);
         if (p && 'unknownId' in p) {
           this.refreshClasses(); // a class registered since we last looked?
-          p = this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
-            true, st.fd);
+          p = this.writePacket(st, flush, true);
         }
         if (!p || 'unknownId' in p) break;
         st.droppedUnknown += p.dropped;
@@ -103,6 +118,42 @@ export class TraceWriter {
     }
     if (this.classes.size !== this.metadataClasses) this.writeMetadata();
     return written;
+  }
+
+  /** One packet of `st`'s ring into its file; a failed write (cut back to the last whole packet) is an OutputError. */
+  private writePacket(st: Stream, flush: boolean, dropUnknown: boolean): ReturnType<Consumer['writePacket']> {
+    try {
+      return this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
+        dropUnknown, st.fd!);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!msg.startsWith('cannot write trace file: ')) throw e;
+      throw new OutputError(`cannot write ${path.join(this.dir, st.file)}: ${msg.slice('cannot write trace file: '.length)}`);
+    }
+  }
+
+  /**
+   * After an OutputError: count the events the rings still hold (they cannot
+   * be written; the sub-buffers are released so producers go on), and try to
+   * leave the side file with the totals and the error. Never throws.
+   */
+  abandon(error: string, extra: Record<string, unknown> = {}): { totals: WriterTotals; unwritten: number;
+    sidecar: boolean } {
+    let unwritten = 0;
+    try {
+      for (const _ of this.consumer.drain(true)) unwritten++;
+    } catch {
+      // a damaged ring: the count is a lower bound
+    }
+    const totals = this.totals();
+    let sidecar = true;
+    try {
+      this.writeSidecar(totals, { ...extra, outputError: error, unwrittenEvents: unwritten });
+    } catch {
+      sidecar = false; // the disk is still full: the trace itself is readable without it
+    }
+    for (const s of this.streams) if (s.fd !== undefined) fs.closeSync(s.fd);
+    return { totals, unwritten, sidecar };
   }
 
   totals(): WriterTotals {
@@ -123,6 +174,16 @@ export class TraceWriter {
     this.drain(true);
     this.writeMetadata(); // also copies the final process log
     const t = this.totals();
+    this.writeSidecar(t, extra);
+    for (const s of this.streams) {
+      if (s.fd === undefined) continue;
+      fs.closeSync(s.fd);
+      if (!s.bytes) fs.rmSync(path.join(this.dir, s.file)); // opened, never written
+    }
+    return t;
+  }
+
+  private writeSidecar(t: WriterTotals, extra: Record<string, unknown>): void {
     const rings = this.streams.map((s) => ({ ring: s.ring, file: s.bytes ? s.file : null,
       events: s.events, bytes: s.bytes, ...this.session.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
     const info = this.session.info;
@@ -132,12 +193,6 @@ export class TraceWriter {
       createdRealtimeNs: info.createdRealtimeNs.toString(), totals: t, rings, ...extra,
     };
     this.writeAtomically(SIDECAR, JSON.stringify(sidecar, null, 2) + '\n');
-    for (const s of this.streams) {
-      if (s.fd === undefined) continue;
-      fs.closeSync(s.fd);
-      if (!s.bytes) fs.rmSync(path.join(this.dir, s.file)); // opened, never written
-    }
-    return t;
   }
 
   private refreshClasses(): void {
@@ -185,9 +240,12 @@ export class TraceWriter {
     try {
       fs.writeSync(fd, text);
       fs.fsyncSync(fd);
-    } finally {
+    } catch (e) {
       fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true }); // the previous version stays in place
+      throw new OutputError(`cannot write ${path.join(this.dir, name)}: ${(e as Error).message}`);
     }
+    fs.closeSync(fd);
     fs.renameSync(tmp, path.join(this.dir, name));
   }
 }
