@@ -13,6 +13,7 @@ import { STAGING_BYTES, type Staging } from './serializer';
 export const DEFAULT_SESSION = 'default';
 /** How often a thread checks whether its session appeared or went away. */
 export const POLL_MS = 500;
+const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/; // as native/ring/session.c checks
 
 /** What the tracer needs from an event class (see provider.ts). */
 export interface Attachable {
@@ -48,6 +49,12 @@ class Tracer {
     this.shmPath = `/dev/shm/ringtrace-${uid}-${this.sessionName}`;
     if (this.sessionName === '' || this.sessionName === 'off') {
       this.state = { kind: 'off', why: 'RINGTRACE_SESSION is off' };
+    } else if (!SESSION_NAME.test(this.sessionName)) {
+      // the core would refuse it too (native/ring/session.c); say so once instead of polling a path that cannot exist
+      const why = `RINGTRACE_SESSION '${this.sessionName}' is not a session name (1-63 letters, digits, '_', '-', '.'; ` +
+        `not starting with '.' or '-'): tracing is off`;
+      this.state = { kind: 'off', why };
+      process.emitWarning(why, 'RingtraceWarning');
     }
   }
 
