@@ -31,6 +31,8 @@ test('ring unit tests (rseq)', () => { runNative('test_ring'); });
 test('ring unit tests (rseq disabled: atomic fallback)', () => {
   runNative('test_ring', [], NO_RSEQ);
 });
+test('fork: children record into the same rings under their own pid', () => { runNative('test_fork'); });
+test('fork (atomic fallback)', () => { runNative('test_fork', [], NO_RSEQ); });
 test('bad input is refused with clear errors', () => { runNative('test_bad_input'); });
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);
