@@ -10,13 +10,27 @@
 int rt_consumer_init(struct rt_consumer *c, struct rt_session *s) {
   memset(c, 0, sizeof *c);
   c->s = s;
-  c->read_pos = calloc(s->n_rings, sizeof *c->read_pos);
-  return c->read_pos ? 0 : -1;
+  return 0;
 }
 
-void rt_consumer_fini(struct rt_consumer *c) {
-  free(c->read_pos);
-  c->read_pos = NULL;
+void rt_consumer_fini(struct rt_consumer *c) { (void)c; }
+
+/* Release the sub-buffer at `sub_off`. Release order: our reads of it (and the
+ * mark saying it was handed out) complete before a producer, acquiring
+ * consumed_off, may reuse it. */
+static void release_sub(struct rt_ring_ctl *rc, uint64_t sub_off, uint64_t sub_size) {
+  __atomic_store_n(&rc->consumer_mark, sub_off + sub_size, __ATOMIC_RELAXED);
+  __atomic_store_n(&rc->consumed_off, sub_off + sub_size, __ATOMIC_RELEASE);
+}
+
+/* Where to resume in the sub-buffer at `cons`: after what an earlier consumer
+ * (this one, or one that died) already handed out. */
+static uint32_t resume_at(struct rt_ring_ctl *rc, uint64_t cons, uint64_t sub_size) {
+  /* Only consumers write the mark, one at a time (consumer lock); a dead
+   * one's stores are visible to us since we took over its lock. */
+  uint64_t mark = __atomic_load_n(&rc->consumer_mark, __ATOMIC_RELAXED);
+  if (mark <= cons + RT_PACKET_HEADER_SIZE || mark > cons + sub_size) return RT_PACKET_HEADER_SIZE;
+  return (uint32_t)(mark - cons);
 }
 
 /* Check the packet header fields producers wrote; returns content bytes. */
@@ -86,7 +100,12 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
     if (check_packet(c, ring, cons, ph, 0, &end)) return -1;
     end = (uint32_t)reserved;
   }
-  uint32_t begin = c->read_pos[ring] ? c->read_pos[ring] : RT_PACKET_HEADER_SIZE;
+  uint32_t begin = resume_at(rc, cons, s->sub_size);
+  if (complete && begin == s->sub_size) {
+    /* Written whole by a consumer that died before releasing it: release, go on. */
+    release_sub(rc, cons, s->sub_size);
+    return rt_consumer_next(c, ring, out, allow_partial);
+  }
   if (begin > end)
     return rt_error(c->err, sizeof c->err, "ring %u: content of sub-buffer at %llu shrank (%u < %u)",
                    ring, (unsigned long long)cons, end, begin);
@@ -101,15 +120,11 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
 }
 
 void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch) {
-  if (!ch->complete) {
-    c->read_pos[ch->ring] = ch->end;
-    return;
-  }
-  c->read_pos[ch->ring] = 0;
-  /* Release: our reads of the sub-buffer complete before a producer, acquiring
-   * consumed_off, may reuse it. */
-  __atomic_store_n(&c->s->rings[ch->ring].consumed_off, ch->sub_off + c->s->sub_size,
-                   __ATOMIC_RELEASE);
+  struct rt_ring_ctl *rc = &c->s->rings[ch->ring];
+  if (ch->complete)
+    release_sub(rc, ch->sub_off, c->s->sub_size);
+  else
+    __atomic_store_n(&rc->consumer_mark, ch->sub_off + ch->end, __ATOMIC_RELAXED);
 }
 
 int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_event_header *ev,

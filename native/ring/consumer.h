@@ -26,7 +26,6 @@ struct rt_chunk {
 
 struct rt_consumer {
   struct rt_session *s;
-  uint32_t *read_pos; /* per ring: bytes of the current sub-buffer already handed out */
   char err[256];
 };
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
-#define RT_LAYOUT_VERSION 1u
+#define RT_LAYOUT_VERSION 2u /* 2: consumer_mark */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 
@@ -64,6 +64,10 @@ struct rt_ring_ctl {
   uint64_t cpu_mismatches; /* sections left because the thread was on another CPU */
   /* Consumer line: written only by the consumer, read by producers. */
   uint64_t consumed_off __attribute__((aligned(RT_CACHELINE)));
+  /* Free-running offset up to which records were handed out (and written):
+   * kept here, not in the consumer's memory, so a consumer that takes over
+   * after a crash neither repeats a prefix already written nor loses one. */
+  uint64_t consumer_mark;
 };
 
 /* Per sub-buffer commit counters, free-running across laps. A generation

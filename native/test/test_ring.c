@@ -150,6 +150,44 @@ static void test_prefix_then_complete(void) {
   rt_session_close(s);
 }
 
+/* A consumer that takes over (the previous one died) resumes after what was
+ * handed out: a prefix already read is not repeated, and a sub-buffer read
+ * whole but not yet released when its consumer died is released, not re-read. */
+static void test_takeover_resumes_after_mark(void) {
+  pin_cpu(0);
+  struct rt_session *s = new_session(4096, 4);
+  uint32_t ring = ring_of_cpu0(s);
+  uint8_t buf[64] = {0};
+  struct seen sn = {0};
+  struct rt_consumer a, b;
+  rt_consumer_init(&a, s);
+  for (int i = 0; i < 10; i++) rt_emit(s, 1, buf, 24);
+  CHECK(drain_once(&a, 1, collect, &sn) == 10, "first consumer reads a prefix of 10");
+  rt_consumer_fini(&a); /* ...and dies */
+  rt_consumer_init(&b, s);
+  for (int i = 0; i < 5; i++) rt_emit(s, 1, buf, 24);
+  CHECK(drain_once(&b, 1, collect, &sn) == 5, "the next one starts after the prefix");
+  rt_consumer_fini(&b);
+
+  /* Fill the first sub-buffer and open the second; read it whole, then die
+   * between marking it written and releasing it (as release_sub would). */
+  for (int i = 0; i < 100; i++) rt_emit(s, 1, buf, 24);
+  rt_consumer_init(&a, s);
+  struct rt_chunk ch;
+  CHECK(rt_consumer_next(&a, ring, &ch, 0) == 1 && ch.complete, "a complete sub-buffer");
+  __atomic_store_n(&s->rings[ring].consumer_mark, ch.sub_off + s->sub_size, __ATOMIC_RELAXED);
+  rt_consumer_fini(&a);
+  rt_consumer_init(&b, s);
+  long before = sn.count;
+  CHECK(drain_once(&b, 1, collect, &sn) >= 0, "drain");
+  uint64_t consumed = __atomic_load_n(&s->rings[ring].consumed_off, __ATOMIC_RELAXED);
+  CHECK(consumed == ch.sub_off + s->sub_size, "released without being read again");
+  /* 100 records of 40 bytes fill a 4 KiB sub-buffer: the last 15 opened the second. */
+  CHECK(sn.count - before == 15, "only the second sub-buffer's prefix is read (%ld records)", sn.count - before);
+  rt_consumer_fini(&b);
+  rt_session_close(s);
+}
+
 /* Reserve on CPU 0, migrate, commit: the commit must go to commit_remote. */
 static void test_remote_commit(void) {
   if (n_online_cpus() < 2) {
@@ -206,6 +244,7 @@ int main(void) {
   RUN(test_exact_fit);
   RUN(test_full_ring_counts_lost);
   RUN(test_prefix_then_complete);
+  RUN(test_takeover_resumes_after_mark);
   RUN(test_remote_commit);
   RUN(test_fallback_rings);
   return CHECK_EXIT();
