@@ -73,7 +73,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
   prepareOutputDir(opts.output);
   const { session, lock } = openSession(name, opts);
-  const writer = new TraceWriter(opts.output, session);
+  const writer = new TraceWriter(opts.output, session, log);
   const started = Date.now();
   let stopReason = '';
   let childCode: number | null = null;

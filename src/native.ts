@@ -68,6 +68,11 @@ export interface NativeAddon {
   consumerWritePacket(consumer: ConsumerHandle, ring: number, allowPartial: boolean, known: Uint8Array,
     seq: number, extraDiscarded: number, prevEnd: bigint, dropUnknown: boolean, fd: number):
     NativePacket | { unknownId: number } | null;
+  /** The sub-buffer at `ring`'s read position is missing commits (see native/ring/consumer.h). */
+  consumerBlocked(consumer: ConsumerHandle, ring: number): { subOffset: number; committed: number } | null;
+  /** Complete that sub-buffer: only when its missing writer is known dead. Throws when unsafe. */
+  consumerSalvage(consumer: ConsumerHandle, ring: number): { holeAt: number; holeBytes: number; completed: number } |
+    null;
   consumerLock(name: string): { handle: LockHandle } | { holder: number };
   consumerUnlock(handle: LockHandle): void;
   /** Pid of the consumer holding the session (-1 if unknown), 0 if none. */

@@ -21,6 +21,9 @@ export class RecordFormatError extends Error {
 }
 
 /** Yields each record of `data`, which starts at `firstOffset` in its sub-buffer. */
+/** RT_HOLE_ID (native/ring/layout.h). */
+export const HOLE_ID = 0xffffffff;
+
 export function* records(data: Buffer, firstOffset: number, where: string): Generator<RawRecord> {
   let pos = 0;
   while (pos < data.length) {
@@ -33,8 +36,13 @@ export function* records(data: Buffer, firstOffset: number, where: string): Gene
     if (size < EVENT_HEADER_SIZE || stride > data.length - pos) {
       throw new RecordFormatError(`${where}: record at offset ${at} has bad size ${size}`, at);
     }
+    const id = data.readUInt32LE(pos);
+    if (id === HOLE_ID) { // a dead writer's record, made padding by the consumer (counted lost)
+      pos += stride;
+      continue;
+    }
     yield {
-      id: data.readUInt32LE(pos),
+      id,
       timestamp: data.readBigUInt64LE(pos + 8),
       payload: data.subarray(pos + EVENT_HEADER_SIZE, pos + size),
       offset: at,

@@ -127,6 +127,15 @@ export class Consumer {
       prevEnd, dropUnknown, fd);
   }
 
+  blocked(ring: number): { subOffset: number; committed: number } | null {
+    return loadNative().consumerBlocked(this.handle, ring);
+  }
+
+  /** See NativeAddon.consumerSalvage: the caller must know the missing writer died. */
+  salvage(ring: number): { holeAt: number; holeBytes: number; completed: number } | null {
+    return loadNative().consumerSalvage(this.handle, ring);
+  }
+
   /** Release everything available now without parsing it; returns the bytes (benchmarks). */
   discard(flush: boolean): number {
     const native = loadNative();

@@ -33,6 +33,10 @@ test('ring unit tests (rseq disabled: atomic fallback)', () => {
 });
 test('fork: children record into the same rings under their own pid', () => { runNative('test_fork'); });
 test('fork (atomic fallback)', () => { runNative('test_fork', [], NO_RSEQ); });
+test('dead writers: a record killed between reserve and commit is salvaged, others intact', () => {
+  runNative('test_salvage');
+});
+test('dead writers (atomic fallback)', () => { runNative('test_salvage', [], NO_RSEQ); });
 test('bad input is refused with clear errors', () => { runNative('test_bad_input'); });
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);

@@ -343,7 +343,7 @@ Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   std::string copy, werr;
   struct iovec iov[2];
   int n = 1;
-  if (pi.dropped) {  // rebuild without the undescribed records
+  if (pi.dropped || pi.holes) {  // rebuild without undescribed records and dead writers' holes
     copy.resize(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin));
     rt_packet_build(&ch, known.Data(), bits, seq, discarded + pi.dropped, prev_end,
                     reinterpret_cast<uint8_t *>(&copy[0]), &pi, err, sizeof err);
@@ -367,6 +367,59 @@ Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   o.Set("firstTs", Napi::BigInt::New(env, pi.first_ts));
   o.Set("lastTs", Napi::BigInt::New(env, pi.last_ts));
   o.Set("complete", ch.complete != 0);
+  return o;
+}
+
+// Consumer and ring of a (consumer, ring) call; nullptr with a JS exception pending.
+static ConsumerBox *ConsumerRingArgs(const Napi::CallbackInfo &info, const char *usage, uint32_t *ring) {
+  if (info.Length() < 2 || !info[0].IsExternal() || !info[1].IsNumber()) {
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
+  SessionBox *sbox = box->session.Value().Data();
+  if (!sbox->s) {
+    Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  *ring = info[1].As<Napi::Number>().Uint32Value();
+  if (*ring >= sbox->s->n_rings) {
+    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return box;
+}
+
+// consumerBlocked(consumer, ring) -> {subOffset, committed} | null (see rt_consumer_blocked).
+Napi::Value ConsumerBlocked(const Napi::CallbackInfo &info) {
+  uint32_t ring = 0;
+  ConsumerBox *box = ConsumerRingArgs(info, "consumerBlocked(consumer, ring)", &ring);
+  if (!box) return {};
+  uint64_t off = 0, committed = 0;
+  if (!rt_consumer_blocked(&box->c, ring, &off, &committed)) return info.Env().Null();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("subOffset", static_cast<double>(off));
+  o.Set("committed", static_cast<double>(committed));
+  return o;
+}
+
+// consumerSalvage(consumer, ring) -> {holeAt, holeBytes, completed} | null; throws when unsafe.
+// Only for a ring whose missing commits belong to a writer known to be dead (rt_consumer_salvage).
+Napi::Value ConsumerSalvage(const Napi::CallbackInfo &info) {
+  uint32_t ring = 0;
+  ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring)", &ring);
+  if (!box) return {};
+  rt_salvage sv;
+  int rc = rt_consumer_salvage(&box->c, ring, &sv);
+  if (rc < 0) {
+    Napi::Error::New(info.Env(), box->c.err).ThrowAsJavaScriptException();
+    return {};
+  }
+  if (rc == 0) return info.Env().Null();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("holeAt", sv.hole_at);
+  o.Set("holeBytes", sv.hole_bytes);
+  o.Set("completed", static_cast<double>(sv.completed));
   return o;
 }
 
@@ -454,6 +507,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("consumerCreate", Napi::Function::New(env, ConsumerCreate));
   exports.Set("consumerNext", Napi::Function::New(env, ConsumerNext));
   exports.Set("consumerWritePacket", Napi::Function::New(env, ConsumerWritePacket));
+  exports.Set("consumerBlocked", Napi::Function::New(env, ConsumerBlocked));
+  exports.Set("consumerSalvage", Napi::Function::New(env, ConsumerSalvage));
   exports.Set("consumerLock", Napi::Function::New(env, ConsumerLock));
   exports.Set("consumerUnlock", Napi::Function::New(env, ConsumerUnlock));
   exports.Set("consumerLockHolder", Napi::Function::New(env, ConsumerLockHolder));

@@ -8,6 +8,7 @@
  *   [0,4) end: offset just past the last field   [4,8) class id
  *   [8,16) context: pid, tid (written here once)  [16,end) fields
  * emitStaged() records staging[8, end) as one event of that class. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,19 @@ struct producer_state {
   uint8_t *staging;
   size_t staging_len;
   napi_ref box_ref, staging_ref; /* keep both alive while attached */
+  /* Test hook (RINGTRACE_TEST_KILL_IN_RECORD=N, read at attach): the Nth record
+   * of this thread is reserved, half written, and the process SIGKILLs itself
+   * before committing it (test/dead-writer.test.ts). 0: off, one predictable
+   * branch per event. */
+  unsigned long kill_in_record;
 };
+
+/* The test hook's death: reserve, write half the payload, die uncommitted. */
+static void die_in_record(const struct rt_session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+  struct rt_reservation r;
+  if (rt_reserve(s, id, len, &r) == RT_RESERVED) memcpy(rt_payload(&r), payload, len / 2);
+  raise(SIGKILL);
+}
 
 /* This thread's state while attached. initial-exec: one %fs-relative load,
  * no __tls_get_addr call (8 bytes of glibc's static TLS reserve). */
@@ -72,6 +85,8 @@ static napi_value attach_thread(napi_env env, napi_callback_info info) {
   st->staging_len = len;
   uint32_t ctx[2] = {(uint32_t)getpid(), (uint32_t)syscall(SYS_gettid)};
   memcpy(st->staging + CTL_BYTES, ctx, sizeof ctx);
+  const char *kill_at = getenv("RINGTRACE_TEST_KILL_IN_RECORD");
+  st->kill_in_record = kill_at ? strtoul(kill_at, NULL, 10) : 0;
   current = st;
   return NULL;
 }
@@ -97,6 +112,8 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   memcpy(ctl, st->staging, sizeof ctl);
   if (ctl[0] > st->staging_len || ctl[0] < CTL_BYTES + CONTEXT_BYTES)
     return throw_type(env, "emitStaged: record end outside the staging buffer");
+  if (__builtin_expect(st->kill_in_record != 0, 0) && --st->kill_in_record == 0)
+    die_in_record(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
   rt_emit(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
   return NULL;
 }

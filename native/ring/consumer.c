@@ -154,3 +154,89 @@ void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_rin
   out->rseq_aborts = __atomic_load_n(&rc->rseq_aborts, __ATOMIC_RELAXED);
   out->cpu_mismatches = __atomic_load_n(&rc->cpu_mismatches, __ATOMIC_RELAXED);
 }
+
+int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
+                        uint64_t *committed) {
+  const struct rt_session *s = c->s;
+  if (ring >= s->n_rings) return 0;
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  uint64_t cons = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
+  /* Same acquire order as rt_consumer_next: write_off, then the counters. */
+  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
+  if (w <= cons || w - cons > s->ring_size) return 0;
+  struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
+  uint64_t sum = __atomic_load_n(&sc->commit_local, __ATOMIC_ACQUIRE) +
+                 __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
+  uint64_t reserved = w - cons < s->sub_size ? w - cons : s->sub_size;
+  if (sum >= (cons / s->ring_size) * s->sub_size + reserved) return 0;
+  *sub_off = cons;
+  *committed = sum;
+  return 1;
+}
+
+/* A record header sealed in this lap of its sub-buffer (see rt_commit). */
+static int sealed(const struct rt_event_header *ev, uint32_t room, uint64_t prev_ts, uint64_t max_ts) {
+  uint32_t stride = rt_record_stride(ev->size);
+  return ev->id != RT_HOLE_ID && ev->size >= RT_EVENT_HEADER_SIZE && stride >= ev->size &&
+         stride <= room && ev->timestamp >= prev_ts && ev->timestamp <= max_ts;
+}
+
+int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out) {
+  const struct rt_session *s = c->s;
+  uint64_t cons, sum;
+  if (!rt_consumer_blocked(c, ring, &cons, &sum)) return 0;
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
+  int closed = w >= cons + s->sub_size;
+  uint64_t expected = closed ? s->sub_size : w - cons; /* bytes reserved in this sub-buffer */
+  uint64_t missing = (cons / s->ring_size) * s->sub_size + expected - sum;
+  uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
+  const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
+  uint32_t end = (uint32_t)expected;
+  if (check_packet(c, ring, cons, ph, closed, &end)) return -1;
+  uint64_t max_ts = closed ? ph->timestamp_end : UINT64_MAX;
+
+  /* Find the one unsealed record; everything around it must be sealed and end
+   * exactly at the content's end, or we touch nothing. */
+  uint32_t p = RT_PACKET_HEADER_SIZE, hole = 0, hole_bytes = 0;
+  uint64_t prev = ph->timestamp_begin, hole_ts = 0;
+  while (p < end) {
+    struct rt_event_header ev;
+    memcpy(&ev, sub + p, sizeof ev); /* private copy: validate what we use */
+    if (sealed(&ev, end - p, prev, max_ts)) {
+      prev = ev.timestamp;
+      p += rt_record_stride(ev.size);
+      continue;
+    }
+    /* The first record's writer also opened the sub-buffer: its commit covers the packet header. */
+    uint64_t opener = p == RT_PACKET_HEADER_SIZE ? RT_PACKET_HEADER_SIZE : 0;
+    if (hole || missing < opener + RT_EVENT_HEADER_SIZE || missing - opener > end - p ||
+        (missing - opener) % RT_RECORD_ALIGN)
+      return rt_error(c->err, sizeof c->err,
+                     "ring %u: sub-buffer at %llu: cannot salvage (unsealed record at offset %u, "
+                     "%llu bytes uncommitted): more than one dead writer, or damage",
+                     ring, (unsigned long long)cons, p, (unsigned long long)missing);
+    hole = p;
+    hole_bytes = (uint32_t)(missing - opener);
+    hole_ts = prev;
+    p += hole_bytes;
+  }
+  if (p != end || (!hole && (missing % RT_RECORD_ALIGN || missing > end)))
+    return rt_error(c->err, sizeof c->err,
+                   "ring %u: sub-buffer at %llu: cannot salvage: records end at %u, content at %u",
+                   ring, (unsigned long long)cons, p, end);
+  if (hole) {
+    struct rt_event_header h = {.id = RT_HOLE_ID, .size = hole_bytes, .timestamp = hole_ts};
+    memcpy(sub + hole, &h, sizeof h);
+    __atomic_fetch_add(&rc->lost_remote, 1, __ATOMIC_RELAXED);
+  }
+  /* Release: the hole's header is visible before the counters say the bytes
+   * are complete (pairs with rt_consumer_next's acquire of the counters). The
+   * dead writer never adds its share: the sum comes out exact. */
+  __atomic_fetch_add(&rt_sub_ctl_at(s, ring, cons)->commit_remote, missing, __ATOMIC_RELEASE);
+  out->sub_off = cons;
+  out->hole_at = hole;
+  out->hole_bytes = hole_bytes;
+  out->completed = missing;
+  return 1;
+}

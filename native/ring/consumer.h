@@ -37,6 +37,33 @@ void rt_consumer_fini(struct rt_consumer *c);
  * -1 (corrupt shared state; message in c->err, nothing consumed). */
 int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
                      int allow_partial);
+/* A closed sub-buffer at the read position of `ring` whose commits are
+ * incomplete: 1 with its offset and committed byte count (free-running, as
+ * the counters), 0 if the ring is not blocked that way. Callers watch it: the
+ * same (offset, committed) for long, with a writer known dead, is a record
+ * that will never be committed. */
+int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
+                        uint64_t *committed);
+
+struct rt_salvage {
+  uint64_t sub_off;
+  uint32_t hole_at;    /* offset in the sub-buffer of the unsealed record, 0 if none */
+  uint32_t hole_bytes; /* its stride, now a RT_HOLE_ID record */
+  uint64_t completed;  /* bytes added to commit_remote */
+};
+
+/* Complete the blocked sub-buffer of `ring` whose missing commits belong to a
+ * writer that died between reserve and commit. The caller must know it died:
+ * a slow writer (stopped, descheduled) looks the same, and committing after a
+ * salvage corrupts the counters. The dead record is found by walking the
+ * records: a sealed header (rt_commit) has a timestamp within the packet's
+ * [begin, end] and not before the previous record's; an unsealed one still
+ * holds an older lap's bytes. It becomes a RT_HOLE_ID record counted as one
+ * lost event; a record sealed but not committed is kept (it is whole).
+ * Returns 1 (salvaged; details in *out), 0 (not blocked), -1 (cannot salvage
+ * safely, e.g. several unsealed records or an unclosed packet; c->err). */
+int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out);
+
 /* Mark a chunk read; a complete one releases its sub-buffer to producers. */
 void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch);
 

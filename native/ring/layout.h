@@ -103,6 +103,10 @@ struct rt_event_header {
   uint64_t timestamp;
 };
 #define RT_EVENT_HEADER_SIZE 16u
+/* Class id of a hole: the record of a writer that died between reserve and
+ * commit, turned into padding by the consumer's salvage. Never a real class;
+ * readers skip it (it is counted in the ring's lost events). */
+#define RT_HOLE_ID 0xFFFFFFFFu
 #define RT_RECORD_ALIGN 8u
 
 #define RT_STATIC_ASSERT(c, m) _Static_assert(c, m)

@@ -18,6 +18,11 @@ int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t kn
   uint32_t last_pos = 0;
   while ((r = rt_chunk_next_record(ch, &pos, &ev, &payload, err, errlen)) == 1) {
     uint32_t id = ev.id;
+    if (id == RT_HOLE_ID) { /* a dead writer's record: left out, already counted lost */
+      all_known = 0;
+      info->holes++;
+      continue;
+    }
     if (id >= known_bits || !(known[id >> 3] & (1u << (id & 7)))) {
       all_known = 0;
       info->dropped++;

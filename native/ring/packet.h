@@ -19,13 +19,14 @@ struct rt_packet_info {
   uint32_t records;         /* records kept */
   uint32_t dropped;         /* records of unknown classes left out */
   uint32_t max_unknown_id;  /* largest unknown class id seen (0: none) */
+  uint32_t holes;           /* dead writers' records (RT_HOLE_ID) left out; counted lost by the salvage */
   uint64_t first_ts, last_ts;
   struct rt_packet_header header; /* the packet's header, also when out is NULL */
 };
 
 /* Build the packet for `ch` into out (capacity >= RT_PACKET_HEADER_SIZE +
  * ch->end - ch->begin). With out == NULL only the header is built (in info):
- * if info->dropped == 0 the packet is that header followed by ch's bytes
+ * if info->dropped == 0 and info->holes == 0 the packet is that header followed by ch's bytes
  * [begin, end) as they are (the consumer writes them straight from the ring);
  * otherwise call again with a buffer. known[id >> 3] & (1 << (id & 7)) says a class id is
  * described (ids >= known_bits are unknown). seq: the stream's packet number;

@@ -25,13 +25,17 @@ enum rt_reserve_result {
   RT_DISCARDED_SIZE = -2, /* record larger than a sub-buffer can hold: counted as lost */
 };
 
-/* A reserved record, between rt_reserve and rt_commit. */
+/* A reserved record, between rt_reserve and rt_commit. Its event header is
+ * written by rt_commit, after the payload ("sealed"): a writer that dies in
+ * between leaves the previous lap's bytes there, which the consumer's salvage
+ * of dead writers' records recognizes (consumer.h). */
 struct rt_reservation {
   struct rt_ring_ctl *ring;
   struct rt_sub_ctl *sub; /* sub-buffer the record lies in */
   uint8_t *record;        /* event header; payload follows */
   uint32_t commit_bytes;  /* record stride (+ packet header if it opened the sub) */
   int32_t cpu;            /* reserving CPU; -1 for an atomic ring */
+  struct rt_event_header header; /* written at commit */
 };
 
 /* Where a reservation of `stride` bytes at write offset `old` lands. A record
@@ -85,13 +89,12 @@ static inline void rt_finish_inside(const struct rt_session *s, uint32_t ring_id
                                     uint64_t record, uint64_t ts, uint32_t id, uint32_t size,
                                     uint32_t stride, struct rt_reservation *r) {
   const struct rt_ring_view *v = &s->views[ring_idx];
-  struct rt_event_header *ev = (struct rt_event_header *)(v->data + (record & s->ring_mask));
-  ev->id = id;
-  ev->size = size;
-  ev->timestamp = ts;
+  r->header.id = id;
+  r->header.size = size;
+  r->header.timestamp = ts;
   r->ring = &s->rings[ring_idx];
   r->sub = &v->subs[(record >> s->sub_shift) & s->sub_index_mask];
-  r->record = (uint8_t *)ev;
+  r->record = v->data + (record & s->ring_mask);
   r->commit_bytes = stride;
   r->cpu = cpu;
 }
@@ -117,8 +120,8 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
                       struct rt_reservation *r);
 int rt_discard_oversized(const struct rt_session *s);
 
-/* Reserve a record for `payload_size` bytes of event `id`; the event header
- * (id, size, timestamp) is written. Returns RT_RESERVED or a RT_DISCARDED_*. */
+/* Reserve a record for `payload_size` bytes of event `id` (its header is
+ * written at commit). Returns RT_RESERVED or a RT_DISCARDED_*. */
 static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t payload_size,
                              struct rt_reservation *r) {
   if (RT_UNLIKELY(payload_size > s->max_payload)) return rt_discard_oversized(s);
@@ -177,8 +180,13 @@ static inline void *rt_payload(const struct rt_reservation *r) {
   return r->record + RT_EVENT_HEADER_SIZE;
 }
 
-/* Publish a reserved record. Returns 0 if committed locally, 1 if remotely. */
+/* Seal and publish a reserved record. Returns 0 if committed locally, 1 if remotely. */
 static inline int rt_commit(const struct rt_reservation *r) {
+  /* Compiler fence: the header stores stay after the caller's payload stores.
+   * (For live readers the commit below orders everything; this order only
+   * matters for a writer killed here, whose executed stores all land.) */
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  memcpy(r->record, &r->header, sizeof r->header);
   return rt_commit_bytes(r->ring, r->sub, r->cpu, r->commit_bytes);
 }
 

@@ -75,13 +75,12 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
     ph->timestamp_end = ts;
     ph->content_size = s->sub_size * 8;
   }
-  struct rt_event_header *ev = (struct rt_event_header *)(data + (p->record & s->ring_mask));
-  ev->id = id;
-  ev->size = size;
-  ev->timestamp = ts;
+  r->header.id = id;
+  r->header.size = size;
+  r->header.timestamp = ts;
   r->ring = ring;
   r->sub = rt_sub_ctl_at(s, ring_idx, p->record);
-  r->record = (uint8_t *)ev;
+  r->record = data + (p->record & s->ring_mask);
   r->commit_bytes = stride + (p->opens ? RT_PACKET_HEADER_SIZE : 0);
   r->cpu = cpu;
 }

@@ -37,6 +37,7 @@ static inline long drain_once(struct rt_consumer *c, int allow_partial, record_f
       char err[256];
       int r;
       while ((r = rt_chunk_next_record(&ch, &pos, &ev, &payload, err, sizeof err)) == 1) {
+        if (ev.id == RT_HOLE_ID) continue; /* a dead writer's record (counted lost) */
         fn(ctx, &ch, &ev, payload);
         n++;
       }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { buildMetadata } from '../ctf/metadata';
 import type { ClassDescription } from '../schema';
 import type { Consumer, Session } from '../session';
+import { DeadWriterWatch } from './dead-writers';
 
 export const SIDECAR = '.ringtrace.json';
 export const CLASSES_FILE = '.classes';
@@ -42,6 +43,8 @@ export interface WriterTotals {
   lost: number;
   droppedUnknown: number;
   remoteCommits: number;
+  /** Records of writers that died between reserve and commit (included in lost). */
+  deadWriterRecords: number;
 }
 
 /** Create DIR (0700) or accept an empty existing one; refuse anything else. */
@@ -80,8 +83,14 @@ export class TraceWriter {
   private known = new Uint8Array(0);
   private metadataClasses = -1;
 
-  constructor(private readonly dir: string, private readonly session: Session) {
+  private readonly deadWriters: DeadWriterWatch;
+  private lastWatch = 0;
+
+  /** `notice`: messages for the user (dead writers salvaged). */
+  constructor(private readonly dir: string, private readonly session: Session,
+    notice: (message: string) => void = () => undefined) {
     this.consumer = session.consumer();
+    this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, () => session.procsPath(), notice);
 
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
@@ -117,6 +126,11 @@ export class TraceWriter {
       }
     }
     if (this.classes.size !== this.metadataClasses) this.writeMetadata();
+    const now = Date.now();
+    if (now - this.lastWatch >= 250) { // a blocked ring is rare: look 4 times a second
+      this.lastWatch = now;
+      this.deadWriters.check(now);
+    }
     return written;
   }
 
@@ -166,11 +180,13 @@ export class TraceWriter {
     }
     const sum = (f: (s: Stream) => number) => this.streams.reduce((n, s) => n + f(s), 0);
     return { events: sum((s) => s.events), bytes: sum((s) => s.bytes), lost,
-      droppedUnknown: sum((s) => s.droppedUnknown), remoteCommits: remote };
+      droppedUnknown: sum((s) => s.droppedUnknown), remoteCommits: remote, deadWriterRecords: this.deadWriters.salvaged };
   }
 
   /** Final flush, metadata and side files; closes the stream files. */
   finish(extra: Record<string, unknown> = {}): WriterTotals {
+    this.drain(true);
+    this.deadWriters.check(Date.now(), true); // a ring blocked by a writer that died at the end
     this.drain(true);
     this.writeMetadata(); // also copies the final process log
     const t = this.totals();

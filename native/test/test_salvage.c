@@ -1,0 +1,195 @@
+/* Writers killed between reserve and commit (SIGKILL, in a forked child that
+ * shares the session): the ring is blocked until the consumer salvages the
+ * dead record; then every other record is delivered intact, in order, and the
+ * dead one is counted as exactly one lost event (or delivered, when it was
+ * sealed before the kill). Unsafe cases are refused without touching the ring. */
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "check.h"
+#include "util.h"
+
+#define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer */
+
+struct seen {
+  long count;
+  uint64_t next_seq; /* parent records carry 0, 1, 2, ... */
+  long out_of_order;
+  long dead_writer;  /* records carrying the child's marker */
+};
+
+static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
+                    const uint8_t *payload) {
+  (void)ch;
+  struct seen *s = ctx;
+  uint64_t v;
+  memcpy(&v, payload, 8);
+  s->count++;
+  if (v == UINT64_MAX) {
+    s->dead_writer++;
+    return;
+  }
+  if (v != s->next_seq || ev->size != RT_EVENT_HEADER_SIZE + PAYLOAD) s->out_of_order++;
+  s->next_seq = v + 1;
+}
+
+static struct rt_session *new_session(void) {
+  char name[64], err[256];
+  struct rt_session *s;
+  test_session_name(name, sizeof name, "salvage");
+  struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
+  REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
+  rt_session_unlink(name, err, sizeof err);
+  return s;
+}
+
+static uint64_t seq;
+static void emit(const struct rt_session *s, int n) {
+  uint8_t buf[PAYLOAD] = {0};
+  for (int i = 0; i < n; i++) {
+    memcpy(buf, &seq, 8);
+    seq++;
+    CHECK(rt_emit(s, 1, buf, PAYLOAD) == RT_RESERVED, "emit");
+  }
+}
+
+enum death { BEFORE_PAYLOAD, MID_PAYLOAD, AFTER_SEAL };
+
+/* A child (same CPU, same rings) reserves one record and is killed before committing it. */
+static void dead_writer(const struct rt_session *s, enum death when) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0, "fork");
+  if (pid == 0) {
+    struct rt_reservation r;
+    if (rt_reserve(s, 1, PAYLOAD, &r) != RT_RESERVED) _exit(2);
+    uint64_t marker = UINT64_MAX;
+    if (when != BEFORE_PAYLOAD) memcpy(rt_payload(&r), &marker, 8);
+    if (when == AFTER_SEAL) memcpy(r.record, &r.header, sizeof r.header); /* what rt_commit does first */
+    raise(SIGKILL);
+    _exit(3);
+  }
+  int status;
+  REQUIRE(waitpid(pid, &status, 0) == pid, "wait");
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed (status %d)", status);
+}
+
+static uint32_t ring_of_cpu0(const struct rt_session *s) { return s->use_rseq ? 0 : s->n_cpus; }
+
+static uint64_t lost(const struct rt_session *s) {
+  struct rt_ring_stats st;
+  rt_ring_stats_read(s, ring_of_cpu0(s), &st);
+  return st.lost;
+}
+
+/* After `warm` records written and read (so the dead record's bytes hold an
+ * older lap's records, whose headers look valid but for their timestamps):
+ * emit `before`, a writer dies (as `when`), emit `after`; salvage and drain. */
+static void run_case(const char *what, int warm, int before, enum death when, int after,
+                     int expect_hole_at_start) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  uint32_t ring = ring_of_cpu0(s);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  struct seen sn = {0};
+  seq = 0;
+  for (int left = warm; left > 0; left -= 50) { /* in pieces the ring holds */
+    emit(s, left < 50 ? left : 50);
+    CHECK(drain_once(&c, 1, collect, &sn) == (left < 50 ? left : 50), "%s: warm-up", what);
+  }
+  sn = (struct seen){.next_seq = seq};
+  uint64_t base = seq;
+  emit(s, before);
+  dead_writer(s, when);
+  emit(s, after);
+  uint64_t off, committed;
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "%s: drain up to the dead record", what);
+  CHECK(sn.count <= before, "%s: nothing past the dead record (%ld)", what, sn.count);
+  CHECK(rt_consumer_blocked(&c, ring, &off, &committed) == 1, "%s: ring blocked", what);
+  struct rt_salvage sv;
+  CHECK(rt_consumer_salvage(&c, ring, &sv) == 1, "%s: salvaged: %s", what, c.err);
+  CHECK(rt_consumer_blocked(&c, ring, &off, &committed) == 0, "%s: unblocked", what);
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "%s: drain", what);
+  long expect_dead = when == AFTER_SEAL;
+  CHECK(sn.count == before + after + expect_dead, "%s: delivered %ld of %d", what, sn.count,
+        before + after + (int)expect_dead);
+  CHECK(sn.out_of_order == 0 && sn.next_seq == base + (uint64_t)(before + after), "%s: in order, intact", what);
+  CHECK(sn.dead_writer == expect_dead, "%s: the dead record %s", what, expect_dead ? "kept (sealed)" : "left out");
+  CHECK(lost(s) == (uint64_t)(1 - expect_dead), "%s: lost %llu", what, (unsigned long long)lost(s));
+  if (when != AFTER_SEAL) {
+    CHECK(sv.hole_bytes == RT_EVENT_HEADER_SIZE + PAYLOAD, "%s: hole of %u bytes", what, sv.hole_bytes);
+    CHECK((sv.hole_at == RT_PACKET_HEADER_SIZE) == expect_hole_at_start, "%s: hole at %u", what, sv.hole_at);
+  }
+  /* The ring works normally afterwards. */
+  emit(s, 300);
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0 && sn.next_seq == base + (uint64_t)(before + after + 300) &&
+            sn.out_of_order == 0, "%s: ring usable after the salvage", what);
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
+static void test_killed_before_payload(void) {
+  run_case("before payload, first lap", 0, 20, BEFORE_PAYLOAD, 150, 0);
+  run_case("before payload, later lap", 437, 20, BEFORE_PAYLOAD, 150, 0);
+}
+static void test_killed_mid_payload(void) {
+  run_case("mid payload, first lap", 0, 20, MID_PAYLOAD, 150, 0);
+  run_case("mid payload, later lap", 1013, 20, MID_PAYLOAD, 150, 0);
+}
+static void test_killed_opener(void) {
+  run_case("opener, first lap", 0, 0, MID_PAYLOAD, 150, 1);
+  run_case("opener, later lap", 400, 0, BEFORE_PAYLOAD, 150, 1);
+}
+static void test_killed_after_seal(void) { run_case("after seal", 437, 20, AFTER_SEAL, 150, 0); }
+static void test_killed_in_open_sub_buffer(void) { run_case("open sub-buffer", 437, 20, MID_PAYLOAD, 10, 0); }
+
+/* Two dead writers in one sub-buffer: which bytes belong to which is not
+ * knowable, so the salvage refuses and changes nothing. */
+static void test_two_dead_writers_refused(void) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  uint32_t ring = ring_of_cpu0(s);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  seq = 0;
+  emit(s, 10);
+  dead_writer(s, MID_PAYLOAD);
+  emit(s, 10);
+  dead_writer(s, BEFORE_PAYLOAD);
+  emit(s, 150);
+  uint64_t off, before, after;
+  CHECK(rt_consumer_blocked(&c, ring, &off, &before) == 1, "blocked");
+  struct rt_salvage sv;
+  CHECK(rt_consumer_salvage(&c, ring, &sv) == -1, "refused");
+  CHECK(strstr(c.err, "more than one dead writer") != NULL, "message: %s", c.err);
+  CHECK(rt_consumer_blocked(&c, ring, &off, &after) == 1 && after == before, "counters untouched");
+  CHECK(lost(s) == 0, "no loss counted");
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
+static void test_healthy_ring_not_blocked(void) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  seq = 0;
+  emit(s, 150);
+  uint64_t off, committed;
+  struct rt_salvage sv;
+  CHECK(rt_consumer_blocked(&c, ring_of_cpu0(s), &off, &committed) == 0, "not blocked");
+  CHECK(rt_consumer_salvage(&c, ring_of_cpu0(s), &sv) == 0, "nothing to salvage");
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
+int main(void) {
+  RUN(test_killed_before_payload);
+  RUN(test_killed_mid_payload);
+  RUN(test_killed_opener);
+  RUN(test_killed_after_seal);
+  RUN(test_killed_in_open_sub_buffer);
+  RUN(test_two_dead_writers_refused);
+  RUN(test_healthy_ring_not_blocked);
+  return CHECK_EXIT();
+}
