@@ -62,3 +62,50 @@ test('a writer killed between reserve and commit costs exactly its one record', 
     fs.rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a writer stopped (SIGSTOP) mid-record is waited for, not salvaged; nothing is lost', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-stopped-'));
+  try {
+    const out = path.join(work, 'trace');
+    // The victim stops in its 3000th recorded event and is continued 2.5 s later
+    // (longer than the consumer's 1 s patience for dead writers).
+    const driver = `
+      const { spawn } = require('node:child_process');
+      const fs = require('node:fs');
+      const run = (args, env) => {
+        const p = spawn(process.execPath, [${JSON.stringify(emitterPath)}, ...args],
+          { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        p.stdout.on('data', (d) => { text += d; });
+        return { p, done: new Promise((resolve) => p.on('exit', (code) => resolve({ text, code }))) };
+      };
+      const state = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+        return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3); } catch { return '?'; } };
+      const victim = run(['late', '20000'], { RINGTRACE_TEST_STOP_IN_RECORD: '3000' });
+      const survivor = run(['blast', '4', '20000'], {});
+      const wait = setInterval(() => {
+        if (state(victim.p.pid) !== 'T') return;
+        clearInterval(wait);
+        setTimeout(() => process.kill(victim.p.pid, 'SIGCONT'), 2500);
+      }, 20);
+      Promise.all([victim.done, survivor.done]).then(([v, s]) =>
+        console.log(JSON.stringify({ victim: v.code, survivor: s.text.trim() })));`;
+    const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--', process.execPath, '-e', driver],
+      { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { victim: number; survivor: string };
+    assert.equal(result.victim, 0, 'the victim finished after SIGCONT');
+    assert.doesNotMatch(r.stderr, /died between reserve and commit/, 'no salvage of a stopped writer');
+    const view = spawnSync(process.execPath, [cli, 'view', out, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(view.status, 0, view.stderr);
+    const events = view.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { fields: { tag: string } });
+    assert.equal(events.filter((e) => e.fields.tag === 'after').length, 20000, 'every victim event, the stopped one too');
+    assert.equal(events.filter((e) => e.fields.tag === 'blast').length,
+      Number(/emitted (\d+)/.exec(result.survivor)?.[1]), 'every survivor event');
+    const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
+      { lost: number };
+    assert.equal(stats.lost, 0);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});

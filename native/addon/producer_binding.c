@@ -24,18 +24,25 @@ struct producer_state {
   uint8_t *staging;
   size_t staging_len;
   napi_ref box_ref, staging_ref; /* keep both alive while attached */
-  /* Test hook (RINGTRACE_TEST_KILL_IN_RECORD=N, read at attach): the Nth record
-   * of this thread is reserved, half written, and the process SIGKILLs itself
-   * before committing it (test/dead-writer.test.ts). 0: off, one predictable
-   * branch per event. */
-  unsigned long kill_in_record;
+  /* Test hooks (read at attach): the Nth record of this thread is reserved,
+   * half written, and the process gets SIGKILL (RINGTRACE_TEST_KILL_IN_RECORD=N)
+   * or SIGSTOP, then finishes and commits it once continued
+   * (RINGTRACE_TEST_STOP_IN_RECORD=N). See test/dead-writer.test.ts.
+   * 0: off, one predictable branch per event. */
+  unsigned long hook_countdown;
+  int hook_signal;
 };
 
-/* The test hook's death: reserve, write half the payload, die uncommitted. */
-static void die_in_record(const struct rt_session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+/* A test hook's record: reserve, write half the payload, signal ourselves; if
+ * we live on (SIGSTOP, then SIGCONT), finish and commit it. */
+static void signal_in_record(const struct rt_session *s, uint32_t id, const uint8_t *payload, uint32_t len,
+                             int sig) {
   struct rt_reservation r;
-  if (rt_reserve(s, id, len, &r) == RT_RESERVED) memcpy(rt_payload(&r), payload, len / 2);
-  raise(SIGKILL);
+  if (rt_reserve(s, id, len, &r) != RT_RESERVED) return;
+  memcpy(rt_payload(&r), payload, len / 2);
+  raise(sig);
+  memcpy((uint8_t *)rt_payload(&r) + len / 2, payload + len / 2, len - len / 2);
+  rt_commit(&r);
 }
 
 /* This thread's state while attached. initial-exec: one %fs-relative load,
@@ -86,7 +93,9 @@ static napi_value attach_thread(napi_env env, napi_callback_info info) {
   uint32_t ctx[2] = {(uint32_t)getpid(), (uint32_t)syscall(SYS_gettid)};
   memcpy(st->staging + CTL_BYTES, ctx, sizeof ctx);
   const char *kill_at = getenv("RINGTRACE_TEST_KILL_IN_RECORD");
-  st->kill_in_record = kill_at ? strtoul(kill_at, NULL, 10) : 0;
+  const char *stop_at = getenv("RINGTRACE_TEST_STOP_IN_RECORD");
+  st->hook_signal = kill_at ? SIGKILL : SIGSTOP;
+  st->hook_countdown = kill_at ? strtoul(kill_at, NULL, 10) : stop_at ? strtoul(stop_at, NULL, 10) : 0;
   current = st;
   return NULL;
 }
@@ -112,8 +121,10 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   memcpy(ctl, st->staging, sizeof ctl);
   if (ctl[0] > st->staging_len || ctl[0] < CTL_BYTES + CONTEXT_BYTES)
     return throw_type(env, "emitStaged: record end outside the staging buffer");
-  if (__builtin_expect(st->kill_in_record != 0, 0) && --st->kill_in_record == 0)
-    die_in_record(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
+  if (__builtin_expect(st->hook_countdown != 0, 0) && --st->hook_countdown == 0) {
+    signal_in_record(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES, st->hook_signal);
+    return NULL;
+  }
   rt_emit(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
   return NULL;
 }
