@@ -13,46 +13,13 @@ import * as path from 'node:path';
 import { computeStats } from '../cli/stats';
 import { runView } from '../cli/view';
 import { runExport } from '../src/export/export';
+import { damage, rng } from '../fixtures/damage';
 import { emitterPath } from '../fixtures/trace-helpers';
 
 const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const ROUNDS = Number(process.env['RINGTRACE_FUZZ_ROUNDS'] ?? 150);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-fuzz-'));
 const pristine = path.join(work, 'pristine');
-
-/** xorshift32: deterministic per seed. */
-function rng(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
-function damage(dir: string, rand: () => number): string {
-  const files = fs.readdirSync(dir).filter((f) => f.startsWith('stream_') || f === '.classes' || f === '.processes' ||
-    f === 'metadata');
-  const file = files[Math.floor(rand() * files.length)]!;
-  const p = path.join(dir, file);
-  const data = fs.readFileSync(p);
-  const kind = Math.floor(rand() * 4);
-  const at = Math.floor(rand() * data.length);
-  if (kind === 0 && data.length) {
-    data[at] = data[at]! ^ (1 << Math.floor(rand() * 8)); // one bit
-  } else if (kind === 1) {
-    for (let i = 0; i < 8 && at + i < data.length; i++) data[at + i] = Math.floor(rand() * 256); // a run of bytes
-  } else if (kind === 2 && data.length >= 8) {
-    // a plausible but wrong 32-bit value where headers keep sizes and ids
-    data.writeUInt32LE([0, 1, 0xffffffff, 0x7fffffff, 16, 88][Math.floor(rand() * 6)]!, Math.min(at - (at % 4), data.length - 4));
-  } else {
-    fs.writeFileSync(p, data.subarray(0, at)); // truncation
-    return `${file}: truncated at ${at}`;
-  }
-  fs.writeFileSync(p, data);
-  return `${file}: kind ${kind} at ${at}`;
-}
 
 test.before(() => {
   const r = spawnSync(process.execPath, [cli, 'record', '-q', '-o', pristine, '--subbuffer-size', '4K', '--subbuffers',
