@@ -37,6 +37,9 @@ test('dead writers: a record killed between reserve and commit is salvaged, othe
   runNative('test_salvage');
 });
 test('dead writers (atomic fallback)', () => { runNative('test_salvage', [], NO_RSEQ); });
+test('damaged shared memory: opened, drained, salvaged without a crash (300 seeded rounds)', () => {
+  runNative('test_fuzz_shm');
+});
 test('bad input is refused with clear errors', () => { runNative('test_bad_input'); });
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);

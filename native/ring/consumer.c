@@ -60,6 +60,9 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
   /* Acquire on write_off, then on the counters: a sum that covers everything up
    * to write_off means every one of those reservations has been committed. */
   uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
+  if (cons & s->sub_mask) /* only we write it, always a sub-buffer start: damage */
+    return rt_error(c->err, sizeof c->err, "ring %u: consumed offset %llu is not at a sub-buffer start",
+                   ring, (unsigned long long)cons);
   if (w <= cons) return 0;
   if (w - cons > s->ring_size)
     return rt_error(c->err, sizeof c->err,
@@ -163,7 +166,7 @@ int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
   uint64_t cons = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
   /* Same acquire order as rt_consumer_next: write_off, then the counters. */
   uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
-  if (w <= cons || w - cons > s->ring_size) return 0;
+  if (w <= cons || w - cons > s->ring_size || (cons & s->sub_mask)) return 0; /* damage: next() reports it */
   struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
   uint64_t sum = __atomic_load_n(&sc->commit_local, __ATOMIC_ACQUIRE) +
                  __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
