@@ -60,10 +60,11 @@ async function main(): Promise<number> {
         { stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
       p.stdout.on('data', (d) => { text += d; });
-      p.on('exit', () => resolve(text));
+      p.on('exit', (code, signal) => resolve(/soak (.*)/.exec(text)?.[1] ??
+        JSON.stringify({ ['emitter ' + p.pid + ' failed: ' + (signal || code)]: -1 })));
     }));
-    Promise.all(kids).then((texts) => console.log('counts ' + JSON.stringify(Object.assign({},
-      ...texts.map((t) => JSON.parse(/soak (.*)/.exec(t)[1]))))));`;
+    Promise.all(kids).then((counts) => console.log('counts ' + JSON.stringify(Object.assign({},
+      ...counts.map((c) => JSON.parse(c))))));`;
   const rec = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, '-e', driver],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let recOut = '';
@@ -98,7 +99,12 @@ async function main(): Promise<number> {
     log(`record failed with status ${code}`);
     return 1;
   }
-  const emitted = JSON.parse(/counts (.*)/.exec(recOut)![1]!) as Record<string, number>;
+  const emitted = JSON.parse(/counts (.*)/.exec(recOut)?.[1] ?? '{}') as Record<string, number>;
+  const failed = Object.keys(emitted).filter((k) => emitted[k]! < 0);
+  if (failed.length || !Object.keys(emitted).length) {
+    log(`traced processes failed: ${failed.join('; ') || 'no counts printed'}`);
+    return 1;
+  }
 
   // Exact accounting, per thread: sequence numbers 0..n-1, each once, in order.
   const trace = openTrace(out);
