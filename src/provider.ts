@@ -60,9 +60,15 @@ const spanBase = (threadId + 1) * 2 ** 32;
 function argsJson(fields: Record<string, unknown> | undefined): string {
   if (fields === undefined) return '';
   try {
-    return JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch (e) {
-    return JSON.stringify({ unserializable: String(e) });
+    // Without a replacer first: V8's fast path; a replacer function makes every key a call back into JS
+    // (measured 2-3 us for 4 fields vs ~0.2 us). BigInts throw here, then take the replacer.
+    return JSON.stringify(fields);
+  } catch {
+    try {
+      return JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    } catch (e) {
+      return JSON.stringify({ unserializable: String(e) });
+    }
   }
 }
 

@@ -126,6 +126,9 @@ test('spans nest through sync and async code, and end once', async () => {
       const s = p.span('manual', { k: 1 });
       s.end({ done: true });
       s.end(); // ignored
+      const circular: Record<string, unknown> = {};
+      circular['self'] = circular;
+      p.span('big', { n: 2n ** 64n - 1n, s: 'x' }).end(circular);
     });
   });
   assert.throws(() => p.withSpan('failing', () => { throw new Error('boom'); }), /boom/);
@@ -147,6 +150,8 @@ test('spans nest through sync and async code, and end once', async () => {
   assert.equal(endOf('manual').fields['args'], '{"done":true}');
   assert.equal(endOf('failing').fields['args'], '{"error":"Error: boom"}');
   assert.equal(endOf('rejecting').fields['args'], '{"error":"Error: late"}');
+  assert.equal(byName('big').fields['args'], '{"n":"18446744073709551615","s":"x"}', 'bigints as strings');
+  assert.match(endOf('big').fields['args'] as string, /^\{"unserializable":"TypeError: .*circular/i);
   // Begin before end in time, and outer encloses its children.
   assert.ok(outer.timestamp < endOf('outer').timestamp);
   assert.ok(byName('inner_async').timestamp > outer.timestamp &&
