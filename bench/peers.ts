@@ -8,7 +8,7 @@
 // ringtrace's JS API vs pino, OpenTelemetry, diagnostics_channel and
 // performance.mark (bench/js-peers.ts). Every case checks that nothing was
 // lost at default settings and prints the count. Benchmarks never fail on a time.
-// Usage: node dist/bench/peers.js [--quick] [--no-js] [--no-c]
+// Usage: node dist/bench/peers.js [--quick] [--no-js] [--no-c] [--no-scaling]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -110,6 +110,26 @@ function jsCases(): void {
   printLines(run(process.execPath, [script, ...(quick ? ['--quick'] : [])]));
 }
 
+/** Scaling and mechanism costs from the other benchmarks, quick runs (their docs have full runs). */
+function scalingCases(): void {
+  console.log('# scaling and mechanism (quick runs of bench:native, bench:js, bench:consumer):');
+  const native = run(path.join(nativeDir, 'build', 'bench_native'), ['--quick', 'emit_3u64_1thread', 'emit_3u64_2threads',
+    'emit_3u64_fallback', 'commit_local', 'commit_remote']);
+  for (const l of native.split('\n').filter((x) => x.startsWith('ringtrace native '))) console.log(l);
+  const js = run(process.execPath, [path.join(__dirname, 'js.js'), '--quick', 'enabled_3ints_string', 'enabled_2workers']);
+  for (const l of js.split('\n').filter((x) => x.startsWith('ringtrace js '))) console.log(l);
+  const drain = run(process.execPath, [path.join(__dirname, 'consumer.js'), '--quick']);
+  for (const l of drain.split('\n').filter((x) => x.startsWith('bench '))) console.log(l);
+  // Memory per CPU at default settings: both rings of a CPU (rseq + atomic fallback), all preallocated.
+  const { Session } = require('../src/index') as typeof import('../src/index');
+  const s = Session.create(`bench-mem-${process.pid}`, {});
+  const perCpu = (2 * s.info.nSub * s.info.subSize) / (1 << 20);
+  console.log(`bench ringtrace memory_per_cpu mib=${perCpu} sub_buffers=${s.info.nSub}x${s.info.subSize / 1024}KiB ` +
+    `rings_per_cpu=2 cpus=${s.info.nCpus}`);
+  s.remove();
+  s.close();
+}
+
 function ratio(tool: string, peer: string, c: string, peerCase = c): string {
   const a = Number(results.get(`${tool} ${c}`)?.['ns_per_event']);
   const b = Number(results.get(`${peer} ${peerCase}`)?.['ns_per_event']);
@@ -151,4 +171,5 @@ function table(): void {
 console.log(`# ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} CPUs, node ${process.version}, ${os.release()}`);
 if (!process.argv.includes('--no-c')) cCases();
 if (!process.argv.includes('--no-js')) jsCases();
+if (!process.argv.includes('--no-scaling')) scalingCases();
 table();

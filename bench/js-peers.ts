@@ -1,0 +1,211 @@
+// JS side of `npm run bench` (bench/peers.ts): ringtrace's JS API next to
+// pino writing to a file, an OpenTelemetry SDK span (4 attributes, batch
+// processor), node:diagnostics_channel with one subscriber, and
+// performance.mark; each also disabled. Same event everywhere: three integers
+// and a short string. Each case runs in 3 fresh processes (JIT and host load
+// differ between processes), pinned to CPU 0 when taskset exists; inside, events
+// are timed in chunks of 2 000 (OpenTelemetry's batch queue holds 2 048) and
+// whatever each tool buffers is flushed between chunks, untimed; the median
+// chunk is the process's result, the median process is printed:
+//   bench <tool> <case> ns_per_event=<x> lost=<n> runs=...
+// `lost` is checked against what each tool reports delivering.
+import { spawnSync } from 'node:child_process';
+import * as dc from 'node:diagnostics_channel';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { currentTracer, provider, Session } from '../src/index';
+
+const CHUNK = 2000;
+const quick = process.argv.includes('--quick');
+const CHUNKS = quick ? 9 : 41;
+const WARMUP = 50; // chunks: 100 000 events before timing, so V8 has optimized every path
+const RUNS = quick ? 1 : 3;
+const CASES = ['ringtrace-js request', 'ringtrace-js span', 'ringtrace-js disabled', 'pino request', 'pino_async request',
+  'pino disabled', 'otel span', 'otel disabled', 'diagnostics_channel request', 'diagnostics_channel disabled',
+  'performance_mark request'];
+const PATH = '/api/items';
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** ns per event: median of timed chunks; `between` runs untimed after each (may be async). */
+async function timeChunks(body: (base: number) => void, between: () => unknown): Promise<number> {
+  const times: number[] = [];
+  for (let k = -WARMUP; k < CHUNKS; k++) {
+    const t0 = performance.now();
+    body((k + WARMUP) * CHUNK);
+    const t1 = performance.now();
+    await between();
+    if (k >= 0) times.push(((t1 - t0) * 1e6) / CHUNK);
+  }
+  return median(times);
+}
+const EMITTED = (CHUNKS + WARMUP) * CHUNK;
+
+type Case = () => Promise<{ ns: number; lost: number | string }>;
+
+const cases: Record<string, Case> = {
+  async 'ringtrace-js request'() {
+    const { session, ev, drain } = await ringtraceSession();
+    const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) ev.request.emit(b + i, i, 7, PATH); }, drain);
+    return { ns, lost: finishSession(session) };
+  },
+  async 'ringtrace-js span'() { // a span with the same 4 fields as the OpenTelemetry span's attributes
+    const { session, ev, drain } = await ringtraceSession();
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) ev.p.span('request', { a: b + i, b: i, c: 7, path: PATH }).end();
+    }, drain);
+    return { ns, lost: finishSession(session) };
+  },
+  async 'ringtrace-js disabled'() { // tracing off: the event's enabled flag is false
+    process.env['RINGTRACE_SESSION'] = 'off';
+    const request = provider('bench').event('request', ['a:u32', 'b:u32', 'c:u32', 'path:string']);
+    const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) request.emit(b + i, i, 7, PATH); }, () => 0);
+    return { ns, lost: 0 };
+  },
+  async 'pino request'() { return pinoCase('info', true); },
+  async 'pino_async request'() { return pinoCase('info', false); },
+  async 'pino disabled'() { return pinoCase('warn', true); },
+  async 'otel span'() {
+    const { trace } = await import('@opentelemetry/api');
+    const sdk = await import('@opentelemetry/sdk-trace-base');
+    let exported = 0;
+    // Counts spans: the export cost measured is the SDK's own, not an exporter's I/O.
+    const exporter = {
+      export(spans: unknown[], done: (r: { code: number }) => void) { exported += spans.length; done({ code: 0 }); },
+      shutdown: () => Promise.resolve(),
+    };
+    const processor = new sdk.BatchSpanProcessor(exporter as never);
+    const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('bench');
+    void trace;
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) {
+        tracer.startSpan('request', { attributes: { a: b + i, b: i, c: 7, path: PATH } }).end();
+      }
+    }, () => processor.forceFlush());
+    return { ns, lost: EMITTED - exported };
+  },
+  async 'otel disabled'() { // the API without an SDK registered: its no-op tracer
+    const { trace } = await import('@opentelemetry/api');
+    const tracer = trace.getTracer('bench');
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) tracer.startSpan('request', { attributes: { a: b + i, b: i, c: 7, path: PATH } }).end();
+    }, () => 0);
+    return { ns, lost: 0 };
+  },
+  async 'diagnostics_channel request'() {
+    const ch = dc.channel('bench.request');
+    let received = 0;
+    ch.subscribe(() => { received++; });
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) if (ch.hasSubscribers) ch.publish({ a: b + i, b: i, c: 7, path: PATH });
+    }, () => 0);
+    return { ns, lost: EMITTED - received };
+  },
+  async 'diagnostics_channel disabled'() {
+    const ch = dc.channel('bench.nobody');
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) if (ch.hasSubscribers) ch.publish({ a: b + i, b: i, c: 7, path: PATH });
+    }, () => 0);
+    return { ns, lost: 0 };
+  },
+  async 'performance_mark request'() { // marks are cleared between chunks, else the timeline grows without bound
+    let kept = 0;
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) performance.mark('request', { detail: { a: b + i, b: i, c: 7, path: PATH } });
+    }, () => { kept += performance.getEntriesByName('request', 'mark').length; performance.clearMarks(); });
+    return { ns, lost: EMITTED - kept };
+  },
+};
+
+async function ringtraceSession() {
+  const name = `bench-peers-js-${process.pid}`;
+  process.env['RINGTRACE_SESSION'] = name;
+  const session = Session.create(name, {}); // default buffers
+  const p = provider('bench');
+  const ev = { p, request: p.event('request', ['a:u32', 'b:u32', 'c:u32', 'path:string']) };
+  currentTracer().poll();
+  if (!ev.request.enabled) throw new Error('ringtrace events did not attach');
+  const consumer = session.consumer();
+  return { session, ev, drain: () => consumer.discard(true) };
+}
+
+function finishSession(session: { lostEvents(): number; remove(): void; close(): void }): number {
+  const lost = session.lostEvents();
+  session.remove();
+  session.close();
+  return lost;
+}
+
+async function pinoCase(level: string, sync: boolean) {
+  const pino = (await import('pino')).default;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-pino-'));
+  const file = path.join(dir, 'log');
+  // pino.destination(file) is what the docs show; it writes synchronously by default.
+  const dest = pino.destination({ dest: file, sync });
+  if (!sync) await new Promise((r) => dest.once('ready', r)); // the asynchronous one opens the file first
+  const log = pino({ level }, dest);
+  try {
+    const ns = await timeChunks((b) => {
+      for (let i = 0; i < CHUNK; i++) log.info({ a: b + i, b: i, c: 7, path: PATH }, 'request');
+    }, () => { if (!sync) dest.flushSync(); });
+    dest.flushSync();
+    const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
+    return { ns, lost: level === 'info' ? EMITTED - lines : lines };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function versions(): string {
+  const v = (p: string) => {
+    try {
+      return JSON.parse(fs.readFileSync(require.resolve(`${p}/package.json`, { paths: [__dirname] }), 'utf8')).version;
+    } catch {
+      let dir = path.dirname(require.resolve(p));
+      while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version as string;
+    }
+  };
+  return `pino ${v('pino')}, @opentelemetry/api ${v('@opentelemetry/api')}, ` +
+    `@opentelemetry/sdk-trace-base ${v('@opentelemetry/sdk-trace-base')}, node ${process.version}`;
+}
+
+async function child(name: string): Promise<void> {
+  const r = await cases[name]!();
+  console.log(`result ns=${r.ns} lost=${r.lost}`);
+}
+
+function parent(): void {
+  console.log(`# JS peers: ${versions()}`);
+  const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  for (const name of CASES) {
+    const runs: { ns: number; lost: string }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const args = [__filename, '--case', name, ...(quick ? ['--quick'] : [])];
+      const out = pin ? spawnSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
+        : spawnSync(process.execPath, args, { encoding: 'utf8' });
+      const m = /result ns=([\d.e+-]+) lost=(\S+)/.exec(out.stdout);
+      if (out.status !== 0 || !m) throw new Error(`case ${name} failed:\n${out.stdout}${out.stderr}`);
+      runs.push({ ns: Number(m[1]), lost: m[2]! });
+    }
+    runs.sort((a, b) => a.ns - b.ns);
+    const mid = runs[Math.floor(runs.length / 2)]!;
+    const lost = runs.every((x) => x.lost === '0') ? '0' : runs.map((x) => x.lost).join('/');
+    console.log(`bench ${name} ns_per_event=${mid.ns.toFixed(2)} lost=${lost} runs=${runs.map((x) => x.ns.toFixed(1)).join('/')}`);
+  }
+}
+
+const at = process.argv.indexOf('--case');
+if (at > 0) {
+  child(process.argv[at + 1]!).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  parent();
+}
