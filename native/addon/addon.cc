@@ -227,22 +227,29 @@ Napi::Value ConsumerCreate(const Napi::CallbackInfo &info) {
   });
 }
 
+// Consumer, session and ring of info[0] and info[1] (their types checked by
+// the caller): false with a JS exception pending (session closed, ring out of range).
+static bool ConsumerRing(const Napi::CallbackInfo &info, ConsumerBox **box, SessionBox **sbox, uint32_t *ring) {
+  *box = info[0].As<Napi::External<ConsumerBox>>().Data();
+  *sbox = (*box)->session.Value().Data();
+  if (!(*sbox)->s) {
+    Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
+    return false;
+  }
+  *ring = info[1].As<Napi::Number>().Uint32Value();
+  if (*ring >= (*sbox)->s->n_rings) {
+    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 // The next chunk of ring info[1] of consumer info[0] (info[2]: allow a
 // committed prefix): 1 with *ch filled, 0 if none is ready, -1 with a JS
 // exception pending (session closed, ring out of range, corrupt ring).
 int ConsumerNextChunk(const Napi::CallbackInfo &info, ConsumerBox **box, SessionBox **sbox, uint32_t *ring,
                       rt_chunk *ch) {
-  *box = info[0].As<Napi::External<ConsumerBox>>().Data();
-  *sbox = (*box)->session.Value().Data();
-  if (!(*sbox)->s) {
-    Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
-    return -1;
-  }
-  *ring = info[1].As<Napi::Number>().Uint32Value();
-  if (*ring >= (*sbox)->s->n_rings) {
-    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
-    return -1;
-  }
+  if (!ConsumerRing(info, box, sbox, ring)) return -1;
   int rc = rt_consumer_next(&(*box)->c, *ring, ch, info[2].ToBoolean().Value());
   if (rc < 0) Napi::Error::New(info.Env(), (*box)->c.err).ThrowAsJavaScriptException();
   return rc;
@@ -376,18 +383,9 @@ static ConsumerBox *ConsumerRingArgs(const Napi::CallbackInfo &info, const char 
     Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
     return nullptr;
   }
-  ConsumerBox *box = info[0].As<Napi::External<ConsumerBox>>().Data();
-  SessionBox *sbox = box->session.Value().Data();
-  if (!sbox->s) {
-    Napi::Error::New(info.Env(), "session is closed").ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  *ring = info[1].As<Napi::Number>().Uint32Value();
-  if (*ring >= sbox->s->n_rings) {
-    Napi::RangeError::New(info.Env(), "ring index out of range").ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  return box;
+  ConsumerBox *box = nullptr;
+  SessionBox *sbox = nullptr;
+  return ConsumerRing(info, &box, &sbox, ring) ? box : nullptr;
 }
 
 // consumerBlocked(consumer, ring) -> {subOffset, committed} | null (see rt_consumer_blocked).

@@ -11,25 +11,12 @@
 #include <string.h>
 #include <time.h>
 #include "../test/util.h"
+#include "bench_util.h"
 
 #define CHUNK 65536 /* events per timed chunk: 2.6 MB of 40-byte records */
 static int n_chunks = 41;
 static volatile uint64_t sink;
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return v[n / 2];
-}
 
 static void report(const char *name, double ns, const char *extra) {
   printf("ringtrace native %s ns_per_event=%.2f%s%s\n", name, ns, extra ? " " : "", extra ? extra : "");
@@ -208,16 +195,6 @@ static void bench_op(const char *name, op_fn op) {
   }
   sink = acc;
   report(name, median(t, n_chunks) / CHUNK, NULL);
-}
-
-static int wanted(int argc, char **argv, const char *name) {
-  int any = 0;
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] == '-') continue;
-    any = 1;
-    if (!strcmp(argv[i], name)) return 1;
-  }
-  return !any;
 }
 
 int main(int argc, char **argv) {

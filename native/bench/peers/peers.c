@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../../test/util.h"
+#include "../bench_util.h"
 #ifdef PEER_LTTNG
 #include "rtbench_tp.h"
 #define TOOL "lttng-ust"
@@ -30,21 +31,6 @@
 static int n_chunks = 31;
 static const char *const PATH = "/api/items";
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return v[n / 2];
-}
 
 #ifndef PEER_LTTNG
 /* ---- ringtrace: records laid out as the JS serializer does (pid, tid, then fields) ---- */
@@ -213,16 +199,6 @@ static void run(const char *name, chunk_fn fn, int threads, double per_event_fac
   printf("bench %s %s ns_per_event=%.2f emitted=%ld threads=%d events_per_s=%.0f%s\n", TOOL, name,
          per_thread * per_event_factor, emitted, threads, threads * 1e9 / per_thread, loss_report(emitted));
   fflush(stdout);
-}
-
-static int wanted(int argc, char **argv, const char *name) {
-  int any = 0;
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] == '-') continue;
-    any = 1;
-    if (!strcmp(argv[i], name)) return 1;
-  }
-  return !any;
 }
 
 int main(int argc, char **argv) {
