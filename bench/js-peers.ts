@@ -22,7 +22,7 @@ const quick = process.argv.includes('--quick');
 const CHUNKS = quick ? 9 : 41;
 const WARMUP = 50; // chunks: 100 000 events before timing, so V8 has optimized every path
 const RUNS = quick ? 1 : 3;
-const CASES = ['ringtrace-js request', 'ringtrace-js span', 'ringtrace-js disabled', 'pino request', 'pino_async request',
+const CASES = ['ringtrace-js request', 'ringtrace-js span', 'ringtrace-js span_typed', 'ringtrace-js disabled', 'pino request', 'pino_async request',
   'pino disabled', 'otel span', 'otel disabled', 'diagnostics_channel request', 'diagnostics_channel disabled',
   'performance_mark request'];
 const PATH = '/api/items';
@@ -59,6 +59,13 @@ const cases: Record<string, Case> = {
     const ns = await timeChunks((b) => {
       for (let i = 0; i < CHUNK; i++) ev.p.span('request', { a: b + i, b: i, c: 7, path: PATH }).end();
     }, drain);
+    return { ns, lost: finishSession(session) };
+  },
+  async 'ringtrace-js span_typed'() { // the same 4 fields, typed (Provider.spanType): no JSON
+    const { session, ev, drain } = await ringtraceSession();
+    const span = ev.p.spanType('request_typed', ['a:u32', 'b:u32', 'c:u32', 'path:string']);
+    currentTracer().poll();
+    const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) span.start(b + i, i, 7, PATH).end(); }, drain);
     return { ns, lost: finishSession(session) };
   },
   async 'ringtrace-js disabled'() { // tracing off: the event's enabled flag is false

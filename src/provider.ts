@@ -82,6 +82,54 @@ class ActiveSpan implements SpanHandle {
   }
 }
 
+/** Run fn inside `span` (sync or async); a throw or rejection ends it with `error`. */
+function runInSpan<T>(span: SpanHandle, fn: () => T): T {
+  if (span === NOOP_SPAN) return fn();
+  return currentSpan.run(span.id, () => {
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      span.end({ error: String(e) });
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.then((v: unknown) => {
+        span.end();
+        return v;
+      }, (e: unknown) => {
+        span.end({ error: String(e) });
+        throw e;
+      }) as T;
+    }
+    span.end();
+    return result;
+  });
+}
+
+/** Spans with typed fields: Provider.spanType. */
+export class SpanType<Args extends unknown[]> {
+  constructor(private readonly begin: TracedEvent<[number, number, ...Args]>,
+    private readonly endEvent: TracedEvent<[number, string]>) {}
+
+  get enabled(): boolean {
+    return this.begin.enabled;
+  }
+
+  /** Start a span with these field values; its parent is the span current in the async context. */
+  start(...values: Args): SpanHandle {
+    if (!this.begin.enabled) return NOOP_SPAN;
+    const id = spanBase + ++spanCounter;
+    this.begin.emit(id, currentSpan.getStore() ?? 0, ...values);
+    return new ActiveSpan(id, this.endEvent);
+  }
+
+  /** Run fn inside a span started with these values (as Provider.withSpan). */
+  run<T>(fn: () => T, ...values: Args): T {
+    return runInSpan(this.start(...values), fn);
+  }
+}
+
 interface SpanClass {
   begin: TracedEvent<[number, number, string]>;
   end: TracedEvent<[number, string]>;
@@ -120,28 +168,25 @@ export class Provider {
    * awaits, are its children. A throw or rejection ends the span with `error`.
    */
   withSpan<T>(name: string, fn: () => T, fields?: Record<string, unknown>): T {
-    const span = this.span(name, fields);
-    if (span === NOOP_SPAN) return fn();
-    return currentSpan.run(span.id, () => {
-      let result: T;
-      try {
-        result = fn();
-      } catch (e) {
-        span.end({ error: String(e) });
-        throw e;
-      }
-      if (result instanceof Promise) {
-        return result.then((v: unknown) => {
-          span.end();
-          return v;
-        }, (e: unknown) => {
-          span.end({ error: String(e) });
-          throw e;
-        }) as T;
-      }
-      span.end();
-      return result;
-    });
+    return runInSpan(this.span(name, fields), fn);
+  }
+
+  /**
+   * A span class whose start records typed fields, like an event's (no JSON:
+   * ~10x cheaper than span(name, fields) with four fields). The fields follow
+   * span_id and parent_id in the begin record; `span_id`, `parent_id` and
+   * `args` are the span's own names.
+   */
+  spanType<const S extends readonly FieldSpec[]>(name: string, fields: S, options?: EventOptions):
+    SpanType<ArgsOf<S>> {
+    checkEventName(this.name, name);
+    const where = `${this.name}:${name}`;
+    const own = parseFields(where, fields).find((f) => ['span_id', 'parent_id', 'args'].includes(f.name));
+    if (own) throw new TypeError(`ringtrace: ${where}: field '${own.name}' is a span's own field; choose another name`);
+    return new SpanType<ArgsOf<S>>(
+      new TracedEvent(this.name, name, 'span_begin', parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]),
+        options),
+      this.spanClass(name).end);
   }
 
   /** A counter track; values are f64. */

@@ -117,6 +117,29 @@ test('the same class defined twice shares one id; another schema gets another', 
   assert.notEqual(a1.id, b.id);
 });
 
+test('typed spans record their fields in the begin record and nest like any span', async () => {
+  collect(session);
+  const req = p.spanType('handled', ['method:string', 'status:u16', 'bytes:u64']);
+  await p.withSpan('around', async () => {
+    await req.run(async () => {
+      await new Promise((r) => setTimeout(r, 2));
+      p.span('inside').end();
+    }, 'GET', 200, 5n);
+    req.start('PUT', 201, 0).end({ note: 'x' });
+  });
+  const ev = collect(session);
+  const begin = (n: string) => ev.filter((e) => e.cls.kind === 'span_begin' && e.cls.name === n);
+  const [get, put] = begin('handled');
+  assert.deepEqual(get!.fields, { span_id: get!.fields['span_id'], parent_id: begin('around')[0]!.fields['span_id'],
+    method: 'GET', status: 200, bytes: 5n });
+  assert.deepEqual([put!.fields['method'], put!.fields['status'], put!.fields['bytes']], ['PUT', 201, 0n]);
+  assert.equal(begin('inside')[0]!.fields['parent_id'], get!.fields['span_id'], 'the async context carries it');
+  const end = ev.find((e) => e.cls.kind === 'span_end' && e.fields['span_id'] === put!.fields['span_id'])!;
+  assert.equal(end.fields['args'], '{"note":"x"}');
+  assert.throws(() => p.spanType('clash', ['span_id:u64']), /'span_id' is a span's own field/);
+  assert.throws(() => req.start('GET', 70000, 0), /TypeError|u16/, 'values are checked like an event\'s');
+});
+
 test('spans nest through sync and async code, and end once', async () => {
   collect(session);
   await p.withSpan('outer', async () => {

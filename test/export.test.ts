@@ -104,6 +104,9 @@ test('perfetto: tracks, nested slices, instants with annotations, counters', () 
   const byName = (n: string) => slices.filter((s) => s.name === n);
   assert.deepEqual(byName('outer').map((s) => [s.track, s.depth, s.args]), [[mainId, 0, { depth: 1n }]]);
   assert.deepEqual(byName('inner').map((s) => [s.track, s.depth, s.args]), [[mainId, 1, { depth: 2n }]]);
+  assert.deepEqual(byName('typed').map((s) => [s.track, s.depth, s.args, s.endArgs]),
+    [[mainId, 0, { method: 'GET', status: 200n }, {}]], 'a typed span: its fields as typed annotations');
+  assert.deepEqual(byName('under').map((s) => s.depth), [1]);
   assert.deepEqual(byName('a').map((s) => [s.track, s.depth]), [[mainId, 0]]);
   assert.deepEqual(byName('b').map((s) => [s.track, s.args, s.endArgs]), [[lane![0], { who: 'b' }, { status: 'done' }]]);
   assert.deepEqual(byName('child').map((s) => s.depth), [1], 'child nested in parent');

@@ -27,6 +27,10 @@ function compileTimeChecks(): void {
   http.event('bad', ['x:int']);
   // @ts-expect-error u16 does not take bigint
   http.event('narrow', ['s:u16']).emit(1n);
+  const span = http.spanType('handle', ['route:string', 'status:u16']);
+  span.start('/x', 200).end();
+  // @ts-expect-error typed span fields are checked like emit's
+  span.start(200, '/x');
 }
 
 test('emit parameter types follow the schema', () => {

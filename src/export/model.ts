@@ -122,8 +122,8 @@ export class TimelineModel {
     const cls = c.cls;
     const v = c.values(this.values, true);
     switch (cls.kind) {
-      case 'span_begin': return this.spanBegin(th, ns, cls, v[0]!, v[1]!, v[2] as string);
-      case 'span_end': return this.spanEnd(th, ns, cls, v[0]!, v[1] as string);
+      case 'span_begin': return this.spanBegin(th, ns, cls, v[0]!, v[1]!, v);
+      case 'span_end': return this.spanEnd(th, ns, cls, v[0]!, v);
       case 'counter': return this.sink.counter(this.counterTrack(th, c.id, cls), ns, v[0] as number);
       default: return this.sink.instant(th.track, ns, cls.provider, cls.name, this.fieldArgs(cls, v));
     }
@@ -139,16 +139,29 @@ export class TimelineModel {
     return t;
   }
 
-  private fieldArgs(cls: ClassDescription, v: FieldValue[]): Annotations | null {
-    const n = cls.fields.length;
-    if (!n) return null;
+  /** Fields `from` on as annotations. */
+  private fieldArgs(cls: ClassDescription, v: FieldValue[], from = 0): Annotations | null {
+    const n = cls.fields.length - from;
+    if (n <= 0) return null;
     const a = this.args;
     for (let i = 0; i < n; i++) {
-      a.keys[i] = cls.fields[i]!.name;
-      a.values[i] = v[i]!;
+      a.keys[i] = cls.fields[from + i]!.name;
+      a.values[i] = v[from + i]!;
     }
     a.length = n;
     return a;
+  }
+
+  /**
+   * A span record's annotations, after its ids (`from`): the JSON text of
+   * `args` (span(name, fields)), or typed fields (spanType).
+   */
+  private spanArgs(cls: ClassDescription, v: FieldValue[], from: number): Annotations | null {
+    const f = cls.fields;
+    if (f.length === from + 1 && f[from]!.name === 'args' && f[from]!.type === 'string') {
+      return this.jsonArgs(v[from] as string);
+    }
+    return this.fieldArgs(cls, v, from);
   }
 
   /** Span fields' JSON (written by the JS API) as annotations; text that is not an object is kept whole. */
@@ -180,7 +193,7 @@ export class TimelineModel {
   }
 
   private spanBegin(th: ThreadState, ns: number, cls: ClassDescription, id: FieldValue, parent: FieldValue,
-    args: string): void {
+    v: FieldValue[]): void {
     this.summary.spans++;
     const parentOpen = th.open.get(parent as SpanId);
     let lane: Lane | undefined;
@@ -194,17 +207,17 @@ export class TimelineModel {
     }
     lane.stack.push(id as SpanId);
     th.open.set(id as SpanId, { id: id as SpanId, lane });
-    this.sink.begin(lane.track, ns, cls.provider, cls.name, this.jsonArgs(args));
+    this.sink.begin(lane.track, ns, cls.provider, cls.name, this.spanArgs(cls, v, 2));
   }
 
-  private spanEnd(th: ThreadState, ns: number, cls: ClassDescription, id: FieldValue, args: string): void {
+  private spanEnd(th: ThreadState, ns: number, cls: ClassDescription, id: FieldValue, v: FieldValue[]): void {
     const open = th.open.get(id as SpanId);
     if (!open) {
       if (th.ended.delete(id as SpanId)) {
-        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (ended after its parent)`, this.jsonArgs(args));
+        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (ended after its parent)`, this.spanArgs(cls, v, 1));
       } else {
         this.summary.endsWithoutBegin++; // its begin is not in the trace (lost, or before the recording)
-        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (end without begin)`, this.jsonArgs(args));
+        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (end without begin)`, this.spanArgs(cls, v, 1));
       }
       return;
     }
@@ -218,7 +231,7 @@ export class TimelineModel {
     }
     stack.pop();
     th.open.delete(id as SpanId);
-    this.sink.end(open.lane.track, ns, this.jsonArgs(args));
+    this.sink.end(open.lane.track, ns, this.spanArgs(cls, v, 1));
   }
 
   /** End the spans still open, at the last timestamp. */
