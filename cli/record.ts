@@ -127,7 +127,8 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K');
     if (!opts.quiet) {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
-        `, lost ${t.lost}${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
+        `, lost ${t.lost}${t.deadWriterRecords ? ` (${t.deadWriterRecords} records of writers killed mid-record)` : ''}` +
+        `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
     }
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;

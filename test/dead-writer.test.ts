@@ -40,6 +40,7 @@ test('a writer killed between reserve and commit costs exactly its one record', 
     const survivorEmitted = Number(/emitted (\d+)/.exec(result.survivor)?.[1]);
     assert.ok(survivorEmitted > 0, result.survivor);
     assert.match(r.stderr, /a writer died between reserve and commit .*its record is counted as lost/);
+    assert.match(r.stderr, /lost 1 \(1 records of writers killed mid-record\)/);
 
     const view = spawnSync(process.execPath, [cli, 'view', out, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
     assert.equal(view.status, 0, view.stderr);
