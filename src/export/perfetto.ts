@@ -89,6 +89,7 @@ export class PerfettoSink implements TimelineSink {
   private newNames: [number, string][] = [];
   private newCategories: [number, string][] = [];
   private newKeys: [number, string][] = [];
+  private readonly keyIids: number[] = []; // the current event's annotation name iids
 
   constructor(startNs: bigint, private readonly out: (chunk: Buffer) => void) {
     this.startHi = Number(startNs >> 32n);
@@ -156,7 +157,8 @@ export class PerfettoSink implements TimelineSink {
     const nameIid = name === undefined ? 0 : this.iid(st.names, name, this.newNames);
     const catIid = category === undefined ? 0 : this.iid(st.categories, category, this.newCategories);
     const n = args ? args.length : 0;
-    for (let i = 0; i < n; i++) this.iid(st.keys, args!.keys[i]!, this.newKeys);
+    const keyIids = this.keyIids;
+    for (let i = 0; i < n; i++) keyIids[i] = this.iid(st.keys, args!.keys[i]!, this.newKeys);
 
     const w = this.w;
     const T = this.T;
@@ -203,7 +205,7 @@ export class PerfettoSink implements TimelineSink {
       w.varintFast(T.counter);
       w.double(value);
     }
-    for (let i = 0; i < n; i++) this.annotation(st.keys.get(args!.keys[i]!)!, args!.values[i]!);
+    for (let i = 0; i < n; i++) this.annotation(keyIids[i]!, args!.values[i]!);
     w.end(ev);
     w.end(packet);
     this.maybeFlush();

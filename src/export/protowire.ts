@@ -94,6 +94,7 @@ export class ProtoWriter {
 
   /** A length-delimited UTF-8 string (field tag written by the caller). */
   string(s: string): void {
+    if (s.length < 64 && this.asciiString(s)) return;
     // Up to 3 bytes per UTF-16 unit; a 1- or 2-byte length covers nearly every string.
     const max = s.length * 3;
     const lenBytes = max < 128 ? 1 : max < 16384 ? 2 : 4;
@@ -102,6 +103,21 @@ export class ProtoWriter {
     const n = this.buf.write(s, start, max, 'utf8');
     this.patchLength(this.pos, lenBytes, n);
     this.pos = start + n;
+  }
+
+  /** A short ASCII string byte by byte (a C++ call per string costs more here); false if not ASCII. */
+  private asciiString(s: string): boolean {
+    this.room(1 + s.length);
+    const b = this.buf;
+    let p = this.pos + 1;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return false; // nothing committed: pos is unchanged
+      b[p++] = c;
+    }
+    b[this.pos] = s.length; // < 64: a one-byte length
+    this.pos = p;
+    return true;
   }
 
   /** Raw bytes, length-delimited. */
