@@ -68,6 +68,24 @@ test('strings: truncation is visible, NUL is replaced, long non-ASCII is cut on 
   assert.ok(cut.endsWith('…') && Buffer.byteLength(cut) <= 1024, `long string cut to ${Buffer.byteLength(cut)} bytes`);
 });
 
+test('repeated strings (copied from the per-field cache) record the same bytes as new ones', () => {
+  const ev = p.event('cached', ['s:string', 'n:u32', 't:string']);
+  const a31 = 'a'.repeat(31); // 32 bytes with its NUL: the largest cached
+  const b32 = 'b'.repeat(32); // not cached
+  const rows: [string, number, string][] = [];
+  for (const [s, t] of [['GET', ''], ['GET', ''], ['GET', ''], ['GET', 'x'], ['PUT', 'x'], ['GET', 'x'], ['GET', 'xy'],
+    [a31, b32], [a31, b32], [a31, b32], ['', a31], ['', a31], ['', a31], ['é', 'é'], ['é', 'é'], ['é', 'é'],
+    ['GETS', ''], ['GET', ''], ['GET', ''], ['GET', '']] as [string, string][]) {
+    rows.push([s, rows.length * 65537, t]);
+  }
+  for (const r of rows) ev.emit(...r);
+  const short = p.event('cached_short', ['s:string'], { maxStringBytes: 8 });
+  for (let i = 0; i < 4; i++) short.emit('123456789'); // cut, then cached cut
+  const got = collect(session);
+  assert.deepEqual(got.filter((e) => e.id === ev.id).map((e) => [e.fields['s'], e.fields['n'], e.fields['t']]), rows);
+  assert.deepEqual(got.filter((e) => e.id === short.id).map((e) => e.fields['s']), Array(4).fill('12345…'));
+});
+
 test('wrong values throw a clear TypeError and record nothing', () => {
   const ev = p.event('checked', ['n:u8', 'big:i64', 'flag:bool', 's:string', 'raw:bytes']);
   const bad: [number, unknown[], RegExp][] = [
@@ -77,6 +95,11 @@ test('wrong values throw a clear TypeError and record nothing', () => {
     [1, [1, 2n ** 63n, true, '', Buffer.alloc(0)], /field 'big' \(i64\)/],
     [1, [1, 0.5, true, '', Buffer.alloc(0)], /field 'big'/],
     [1, [1, 2 ** 63, true, '', Buffer.alloc(0)], /field 'big'/],
+    [1, [1, -(2 ** 63) - 4096, true, '', Buffer.alloc(0)], /field 'big'/],
+    [1, [1, 5e-324, true, '', Buffer.alloc(0)], /field 'big'.*got number 5e-324/],
+    [1, [1, -4294967296.5, true, '', Buffer.alloc(0)], /field 'big'/],
+    [1, [1, NaN, true, '', Buffer.alloc(0)], /field 'big'/],
+    [1, [1, -Infinity, true, '', Buffer.alloc(0)], /field 'big'/],
     [2, [1, 0, 1, '', Buffer.alloc(0)], /field 'flag' \(bool\) expects a boolean, got number 1/],
     [3, [1, 0, true, null, Buffer.alloc(0)], /field 's' \(string\) expects a string, got null/],
     [4, [1, 0, true, '', [1, 2]], /field 'raw' \(bytes\) expects a Uint8Array/],
@@ -90,6 +113,17 @@ test('wrong values throw a clear TypeError and record nothing', () => {
   assert.deepEqual(collect(session), [], 'nothing recorded by failed emits');
   ev.emit(1, 0, true, 'ok', Buffer.alloc(1));
   assert.equal(collect(session).length, 1, 'the event still works afterwards');
+});
+
+test('u64 takes exactly the integers in [0, 2^64) (numbers and bigints)', () => {
+  const ev = p.event('unsigned64', ['v:u64']);
+  for (const v of [-1, -(2 ** 40), 0.5, 2 ** 32 + 0.5, 5e-324, NaN, Infinity, 2 ** 64, -1n, 2n ** 64n]) {
+    assert.throws(() => ev.emit(v), /field 'v' \(u64\)/, `rejects ${String(v)}`);
+  }
+  const good = [0, -0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 + 2, 2 ** 64 - 2048, 2n ** 64n - 1n];
+  for (const v of good) ev.emit(v);
+  const got = collect(session).filter((e) => e.id === ev.id).map((e) => e.fields['v']);
+  assert.deepEqual(got, good.map((v) => BigInt(v)));
 });
 
 test('schemas and names are validated when defined', () => {
