@@ -42,12 +42,14 @@ export function computeStats(dir: string): TraceStats {
     bytes += c.fileSize();
     let n = 0;
     try {
+      let lastNs = -Infinity;
       while (c.next()) {
         n++;
         perId.set(c.id, (perId.get(c.id) ?? 0) + 1);
-        if (n === 1) first = Math.min(first, c.sinceStartNs());
+        lastNs = c.sinceStartNs();
+        if (n === 1) first = Math.min(first, lastNs);
       }
-      if (n) last = Math.max(last, c.sinceStartNs());
+      last = Math.max(last, lastNs);
     } catch (e) {
       errors.push((e as Error).message);
     }

@@ -5,6 +5,7 @@
 // trace spans less than 2^53 ticks (about a month at 3 GHz); beyond that the
 // cursor throws rather than round.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
@@ -12,18 +13,16 @@ import type { ClassDescription } from '../schema';
 import { u32 } from './le';
 import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
 
+// Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
+if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
+
 const NS = 1_000_000_000;
+const DENSE_IDS = 1 << 16;
+const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
 const TWO32 = 4294967296;
 
-/** Ticks relative to `base`, exact as a Number, or a TraceError. */
-function relTicks(hi: number, lo: number, baseHi: number, baseLo: number, file: string, at: number): number {
-  const rel = (hi - baseHi) * TWO32 + (lo - baseLo);
-  if (!Number.isSafeInteger(rel)) throw new TraceError(file, at, 'timestamp is more than 2^53 ticks from the trace start');
-  return rel;
-}
-
 /** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
-class TimeBase {
+export class TimeBase {
   hi = 0;
   lo = 0;
   epochNs = 0n; // exact epoch ns of the base tick
@@ -33,11 +32,15 @@ class TimeBase {
   beforeEpoch = false;
   private secText = ''; // String(secTextOf), cached: seconds change rarely
   private secTextOf = -1;
+  /** The base tick relative to the trace base (set by the cursor), so records convert from their `rel`. */
+  relBase = 0;
   private rem = 0; // (base * 1e9) mod freq
   private readonly freq: number;
+  private readonly perTick: number; // 1 / freq: a multiply per record instead of a divide
 
   constructor(private readonly clock: TraceClock, private readonly startNs: bigint) {
     this.freq = Number(clock.freq);
+    this.perTick = 1 / this.freq;
   }
 
   set(ticks: bigint): void {
@@ -62,15 +65,23 @@ class TimeBase {
 
   /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
   nsAfter(rel: number): number {
-    const x = (this.rem + rel * NS) / this.freq;
+    const x = (this.rem + rel * NS) * this.perTick;
     const q = Math.floor(x);
     // A double holds x to ~1e-7 ns here; near an integer (or far out) redo it with BigInt.
-    if (Math.abs(x) < 1e11 && x - q > 1e-4 && q + 1 - x > 1e-4) return q;
+    if (x < 1e11 && x - q > 1e-4 && q + 1 - x > 1e-4) return q;
     // rel >= 0 (records of a packet never precede its first), so BigInt division floors.
     return Number((BigInt(this.rem) + BigInt(rel) * 1_000_000_000n) / this.clock.freq);
   }
 }
 
+/**
+ * A cursor over one stream file. Each packet is read and indexed once: every
+ * record's offset, size, class id, ticks and nanoseconds go into typed arrays,
+ * validated in one tight loop, so readers either step record by record
+ * (next(), as view and stats do) or take runs of records by index (export:
+ * mergeRuns). Damage ends the stream: the records before it are delivered,
+ * then a TraceError names the file and byte.
+ */
 export class StreamCursor {
   /** Current record: class id, class, ticks since the trace base, cpu. */
   id = 0;
@@ -80,97 +91,189 @@ export class StreamCursor {
   /** Latest packet context seen (its events_discarded is cumulative). */
   packet: PacketInfo | undefined;
 
+  /** The current packet's bytes and its records: record k is data[at[k], at[k] + size[k]). */
+  data: Buffer = Buffer.alloc(0);
+  count = 0;
+  /** Index of the current record (next()), or of the first record not yet taken (mergeRuns). */
+  i = 0;
+  at: Int32Array = new Int32Array(0);
+  size: Int32Array = new Int32Array(0);
+  ids: Uint32Array = new Uint32Array(0);
+  rels: Float64Array = new Float64Array(0); // ticks since the trace base
+  nsIn: Float64Array = new Float64Array(0); // nanoseconds since the packet's time base
+  readonly time: TimeBase;
+
   private readonly file: string;
   private readonly fileBytes: number;
   private readonly it: Generator<{ info: PacketInfo; data: Buffer }>;
-  private data: Buffer = Buffer.alloc(0);
-  private pos = 0; // next record's offset in data
-  private at = 0; // current record's offset in data
-  private size = 0;
-  private content = 0;
+  private damage: TraceError | undefined; // found while indexing; thrown once the records before it are used
   private lastRel = -Infinity;
-  private readonly time: TimeBase;
-  private nsInPacket = -1; // cached nsAfter() of the current record
+  private started = false; // next() has been called
   private readonly parts = new Float64Array(2);
+  // Class ids are small and dense (registry line numbers): an array index
+  // instead of a Map lookup per record.
+  private readonly byId: (ClassDescription | undefined)[] = [];
+  private words: Uint32Array = new Uint32Array(0); // the packet's bytes as little-endian words (x86-64, arm64)
 
   constructor(private readonly trace: Trace, readonly stream: string, private readonly base: { hi: number; lo: number },
     startNs: bigint) {
     this.file = path.join(trace.dir, stream);
     this.fileBytes = fs.statSync(this.file).size;
-    this.it = packets(this.file);
+    this.it = packets(this.file, true); // a packet's records are used before the next packet is read
     this.time = new TimeBase(trace.clock, startNs);
+    for (const [id, cls] of trace.classes) if (id < DENSE_IDS) this.byId[id] = cls;
   }
 
   /** Bytes of the stream file read so far, and its size (for progress). */
   bytesRead(): number {
-    return (this.packet?.offset ?? 0) + this.pos;
+    return (this.packet?.offset ?? 0) + (this.i < this.count ? this.at[this.i]! : this.packet?.contentSize ?? 0);
   }
 
   fileSize(): number {
     return this.fileBytes;
   }
 
+  /** The class of an id in this trace. */
+  classOf(id: number): ClassDescription {
+    return (id < DENSE_IDS ? this.byId[id] : this.trace.classes.get(id))!;
+  }
+
   /** Advance to the next record; false at the end. Throws TraceError on damage. */
   next(): boolean {
-    while (this.pos >= this.content) {
+    const k = this.started ? this.i + 1 : 0;
+    this.started = true;
+    if (k < this.count) {
+      this.select(k);
+      return true;
+    }
+    if (!this.fill()) return false;
+    this.select(0);
+    return true;
+  }
+
+  /** Make record k of the current packet the current record. */
+  select(k: number): void {
+    this.i = k;
+    this.id = this.ids[k]!;
+    this.cls = this.classOf(this.id);
+    this.rel = this.rels[k]!;
+  }
+
+  /**
+   * Read and index the next packet that has records; false at the end of the
+   * file. Throws the damage found in the previous packet (or in this file's
+   * packet framing) once that packet's valid records have been used.
+   */
+  fill(): boolean {
+    for (;;) {
+      if (this.damage) {
+        const e = this.damage;
+        this.damage = undefined;
+        this.count = 0;
+        throw e;
+      }
       const r = this.it.next();
       if (r.done) return false;
       const { info, data } = r.value;
       this.packet = info;
       this.data = data;
-      this.pos = PACKET_HEADER;
-      this.content = info.contentSize;
       this.cpu = info.cpu;
-      this.time.set(info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
-        ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin);
+      const baseTicks = info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
+        ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
+      this.time.set(baseTicks);
+      this.time.relBase = (this.time.hi - this.base.hi) * TWO32 + (this.time.lo - this.base.lo);
+      this.index(info);
+      this.i = 0;
+      if (this.count) return true;
     }
-    const d = this.data;
-    const pos = this.pos;
-    const at = this.packet!.offset + pos;
-    if (this.content - pos < EVENT_HEADER) throw new TraceError(this.stream, at, 'truncated event header');
-    const id = u32(d, pos);
-    const size = u32(d, pos + 4);
-    if (size < EVENT_HEADER || pos + size > this.content) throw new TraceError(this.stream, at, `bad event size ${size}`);
-    const cls = this.trace.classes.get(id);
-    if (!cls) throw new TraceError(this.stream, at, `event class id ${id} is not described in the trace's class list`);
-    const lo = u32(d, pos + 8);
-    const hi = u32(d, pos + 12);
-    const rel = relTicks(hi, lo, this.base.hi, this.base.lo, this.stream, at);
-    if (rel < this.lastRel) throw new TraceError(this.stream, at, `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`);
-    if (size < EVENT_HEADER + 8) throw new TraceError(this.stream, at, `event of ${size} bytes has no pid/tid context`);
-    this.lastRel = rel;
-    this.id = id;
-    this.cls = cls;
-    this.rel = rel;
-    this.at = pos;
-    this.size = size;
-    this.nsInPacket = -1;
-    this.pos = pos + ((size + 7) & ~7);
-    return true;
   }
 
-  private inPacketNs(): number {
-    if (this.nsInPacket < 0) {
-      const d = this.data;
-      const rel = (u32(d, this.at + 12) - this.time.hi) * TWO32 + (u32(d, this.at + 8) - this.time.lo);
-      this.nsInPacket = this.time.nsAfter(rel);
+  /** Validate and index the records of the packet just read. */
+  private index(info: PacketInfo): void {
+    const d = this.data;
+    const content = info.contentSize;
+    const most = Math.ceil((content - PACKET_HEADER) / MIN_RECORD);
+    if (this.at.length < most) {
+      this.at = new Int32Array(most);
+      this.size = new Int32Array(most);
+      this.ids = new Uint32Array(most);
+      this.rels = new Float64Array(most);
+      this.nsIn = new Float64Array(most);
     }
-    return this.nsInPacket;
+    if (this.words.buffer !== d.buffer || this.words.length < content >> 2) {
+      // packets() reads into one buffer at offset 0 of its own ArrayBuffer: records (8-aligned) read as words
+      this.words = new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);
+    }
+    const { at, size: sizes, ids, rels, nsIn, time, words, byId } = this;
+    const baseHi = this.base.hi;
+    const baseLo = this.base.lo;
+    let lastRel = this.lastRel;
+    let n = 0;
+    let pos = PACKET_HEADER;
+    let why = '';
+    while (pos < content) {
+      if (content - pos < EVENT_HEADER) {
+        why = 'truncated event header';
+        break;
+      }
+      const w = pos >> 2;
+      const id = words[w]!;
+      const size = words[w + 1]!;
+      if (size < EVENT_HEADER || pos + size > content) {
+        why = `bad event size ${size}`;
+        break;
+      }
+      if ((id < DENSE_IDS ? byId[id] : this.trace.classes.get(id)) === undefined) {
+        why = `event class id ${id} is not described in the trace's class list`;
+        break;
+      }
+      const lo = words[w + 2]!;
+      const hi = words[w + 3]!;
+      const rel = (hi - baseHi) * TWO32 + (lo - baseLo);
+      if (!(rel <= Number.MAX_SAFE_INTEGER && rel >= -Number.MAX_SAFE_INTEGER)) {
+        why = 'timestamp is more than 2^53 ticks from the trace start';
+        break;
+      }
+      if (rel < lastRel) {
+        why = `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`;
+        break;
+      }
+      if (size < EVENT_HEADER + 8) {
+        why = `event of ${size} bytes has no pid/tid context`;
+        break;
+      }
+      lastRel = rel;
+      at[n] = pos;
+      sizes[n] = size;
+      ids[n] = id;
+      rels[n] = rel;
+      nsIn[n] = time.nsAfter(rel - time.relBase);
+      n++;
+      pos += (size + 7) & ~7;
+    }
+    this.lastRel = lastRel;
+    this.count = n;
+    if (why) this.damage = new TraceError(this.stream, info.offset + pos, why);
   }
 
   /** Exact nanoseconds since the epoch. */
   epochNs(): bigint {
-    return this.time.epochNs + BigInt(this.inPacketNs());
+    return this.time.epochNs + BigInt(this.nsIn[this.i]!);
   }
 
   /**
    * epochNs() split into whole seconds (out[0]) and nanoseconds (out[1]) for
    * printing without BigInt arithmetic; false (out untouched) before 1970.
    */
-  epochParts(out: Float64Array): boolean {
+  epochParts(out: Float64Array, k = this.i): boolean {
     const t = this.time;
     if (t.beforeEpoch) return false;
-    const total = t.epochFrac + this.inPacketNs();
+    const total = t.epochFrac + this.nsIn[k]!;
+    if (total < NS) { // within the packet's first second: no division (most records)
+      out[0] = t.epochSec;
+      out[1] = total;
+      return true;
+    }
     const carry = Math.floor(total / NS);
     out[0] = t.epochSec + carry;
     out[1] = total - carry * NS;
@@ -193,32 +296,33 @@ export class StreamCursor {
   }
 
   payloadStart(): number {
-    return this.at + EVENT_HEADER;
+    return this.at[this.i]! + EVENT_HEADER;
   }
 
   payloadEnd(): number {
-    return this.at + this.size;
+    return this.at[this.i]! + this.size[this.i]!;
   }
 
   /** Nanoseconds since the `startNs` given to the constructor (exact integer while < 2^53). */
-  sinceStartNs(): number {
-    return this.time.sinceStartNs + this.inPacketNs();
+  sinceStartNs(k = this.i): number {
+    return this.time.sinceStartNs + this.nsIn[k]!;
   }
 
   pid(): number {
-    return u32(this.data, this.at + EVENT_HEADER);
+    return u32(this.data, this.at[this.i]! + EVENT_HEADER);
   }
 
   tid(): number {
-    return u32(this.data, this.at + EVENT_HEADER + 4);
+    return u32(this.data, this.at[this.i]! + EVENT_HEADER + 4);
   }
 
   /** Decode the field values into `out`, in schema order (see decodeValues); a mismatch is a TraceError. */
   values(out: FieldValue[], safeNumbers = false): FieldValue[] {
+    const at = this.at[this.i]!;
     try {
-      decodeValues(this.cls, this.data, this.at + EVENT_HEADER, this.at + this.size, out, safeNumbers);
+      decodeValues(this.cls, this.data, at + EVENT_HEADER, at + this.size[this.i]!, out, safeNumbers);
     } catch (e) {
-      throw new TraceError(this.stream, this.packet!.offset + this.at, (e as Error).message);
+      throw new TraceError(this.stream, this.packet!.offset + at, (e as Error).message);
     }
     return out;
   }
@@ -256,32 +360,67 @@ export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: b
 }
 
 /**
- * Visit every record of the trace in timestamp order (k-way merge of the
- * streams). A damaged stream stops at its damage: the error goes to onError
- * and the other streams continue. `visit` reads the cursor; it must not keep
- * it, and returns false to stop. `tick` (optional) runs every 65 536 records,
- * for progress reports. Returns the number of records visited.
+ * Every record of the trace in timestamp order (a k-way merge of the
+ * streams), handed over as runs: `run(c, from, to)` gets records [from, to)
+ * of c's current packet, which come before every other stream's next record
+ * (ties go to the stream listed first). A damaged stream stops at its damage:
+ * the error goes to onError and the other streams continue. `run` must not
+ * keep the cursor's data, and returns false to stop. `tick` (optional) runs
+ * about every 65 536 records, for progress. Returns the number of records
+ * handed over.
  */
-export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => void,
-  visit: (c: StreamCursor) => boolean | void, tick?: (visited: number) => void): number {
-  const live: StreamCursor[] = [];
-  const advance = (c: StreamCursor): boolean => {
+export function mergeRuns(cursors: StreamCursor[], onError: (e: Error) => void,
+  run: (c: StreamCursor, from: number, to: number) => boolean | void, tick?: (taken: number) => void): number {
+  const fill = (c: StreamCursor): boolean => {
     try {
-      return c.next();
+      return c.fill();
     } catch (e) {
       onError(e as Error);
       return false;
     }
   };
-  for (const c of cursors) if (advance(c)) live.push(c);
-  let visited = 0;
+  const live: StreamCursor[] = [];
+  for (const c of cursors) if (fill(c)) live.push(c);
+  let taken = 0;
+  let nextTick = 0x10000;
   while (live.length) {
     let min = 0;
-    for (let i = 1; i < live.length; i++) if (live[i]!.rel < live[min]!.rel) min = i;
+    for (let j = 1; j < live.length; j++) if (live[j]!.rels[live[j]!.i]! < live[min]!.rels[live[min]!.i]!) min = j;
+    let bound = Infinity; // the earliest next record of the other streams
+    for (let j = 0; j < live.length; j++) if (j !== min && live[j]!.rels[live[j]!.i]! < bound) bound = live[j]!.rels[live[j]!.i]!;
     const c = live[min]!;
-    if (visit(c) === false) break;
-    if ((++visited & 0xffff) === 0 && tick) tick(visited);
-    if (!advance(c)) live.splice(min, 1);
+    const from = c.i;
+    const rels = c.rels;
+    let to = from + 1;
+    while (to < c.count && rels[to]! < bound) to++;
+    if (run(c, from, to) === false) return taken;
+    taken += to - from;
+    if (taken >= nextTick) {
+      nextTick = taken + 0x10000;
+      if (tick) tick(taken);
+    }
+    c.i = to;
+    if (to === c.count && !fill(c)) live.splice(min, 1);
   }
+  return taken;
+}
+
+/**
+ * Visit every record of the trace in timestamp order, one at a time (the
+ * cursor is positioned on it); see mergeRuns. `visit` returns false to stop.
+ * Returns the number of records visited.
+ */
+export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => void,
+  visit: (c: StreamCursor) => boolean | void, tick?: (visited: number) => void): number {
+  let visited = 0;
+  mergeRuns(cursors, onError, (c, from, to) => {
+    for (let k = from; k < to; k++) {
+      c.select(k);
+      if (visit(c) === false) return false;
+      visited++;
+    }
+    c.i = to - 1; // mergeRuns sets it to `to` next
+    return true;
+  }, tick && (() => tick(visited)));
   return visited;
 }
