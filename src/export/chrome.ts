@@ -6,8 +6,11 @@
 // microseconds would not fit a double that precisely); the epoch time of
 // zero is in otherData.trace_start_epoch_ns. Async lanes of a thread (see
 // model.ts) become extra thread ids, named after their thread.
+import type { FieldValue } from '../decode';
+import type { StreamCursor } from '../trace/cursor';
 import { jsonValue } from './jsonl';
-import type { Annotations, TimelineSink, Track } from './model';
+import type { TimelineSink, Track } from './model';
+import { type Annotations, RecordArgs } from './record-args';
 
 const LANE_TID_BASE = 1 << 30; // lanes get tid LANE_TID_BASE + track id: unlike any real tid
 
@@ -28,6 +31,8 @@ export class ChromeSink implements TimelineSink {
   private first = true;
   private readonly tids = new Map<Track, string>(); // track -> '"pid":P,"tid":T'
   private readonly quoted = new Map<string, string>();
+  private readonly args = new RecordArgs();
+  private readonly values: FieldValue[] = [];
 
   constructor(private readonly write: (text: string) => void, private readonly startNs: bigint) {
     this.write('{"traceEvents":[\n');
@@ -60,21 +65,29 @@ export class ChromeSink implements TimelineSink {
     }
   }
 
-  begin(t: Track, ns: number, category: string, name: string, args: Annotations | null): void {
-    this.emit(`{"ph":"B",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(category)},"name":${this.q(name)}` +
-      `${argsJson(args)}}`);
+  begin(t: Track, ns: number, c: StreamCursor, k: number): void {
+    const args = this.args.of(c, k);
+    this.emit(`{"ph":"B",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(c.cls.provider)},` +
+      `"name":${this.q(c.cls.name)}${argsJson(args)}}`);
   }
 
-  end(t: Track, ns: number, args: Annotations | null): void {
-    this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${argsJson(args)}}`);
+  end(t: Track, ns: number, c: StreamCursor, k: number): void {
+    this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${argsJson(this.args.of(c, k))}}`);
   }
 
-  instant(t: Track, ns: number, category: string, name: string, args: Annotations | null): void {
-    this.emit(`{"ph":"i","s":"t",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(category)},` +
-      `"name":${this.q(name)}${argsJson(args)}}`);
+  endWithout(t: Track, ns: number, unfinished: boolean): void {
+    this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${unfinished ? argsJson(this.args.unfinished()) : ''}}`);
   }
 
-  counter(t: Track, ns: number, value: number): void {
+  instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void {
+    const args = this.args.of(c, k);
+    this.emit(`{"ph":"i","s":"t",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(c.cls.provider)},` +
+      `"name":${this.q(c.cls.name + suffix)}${argsJson(args)}}`);
+  }
+
+  counter(t: Track, ns: number, c: StreamCursor, k: number): void {
+    c.select(k);
+    const value = c.values(this.values, true)[0] as number;
     this.emit(`{"ph":"C",${this.tids.get(t)},"ts":${micros(ns)},"name":${this.q(t.name)},` +
       `"args":{"value":${jsonValue(value)}}}`);
   }

@@ -3,7 +3,7 @@
 // order and handled one at a time, so memory is bounded by one packet per
 // stream plus the per-thread state of the timeline model.
 import * as fs from 'node:fs';
-import { mergeCursors, openCursors, type StreamCursor } from '../trace/cursor';
+import { mergeRuns, openCursors, type StreamCursor } from '../trace/cursor';
 import { openTrace } from '../trace/reader';
 import { ChromeSink } from './chrome';
 import { BackgroundWriter } from './background-writer';
@@ -63,25 +63,25 @@ export function runExport(dir: string, opts: ExportOptions): ExportResult {
   const total = cursors.reduce((n, c) => n + c.fileSize(), 0);
   let events = 0;
   let model: TimelineModel | undefined;
-  let visit: (c: StreamCursor) => void;
+  let run: (c: StreamCursor, from: number, to: number) => void;
   let flush: () => void; // the format's last bytes into the writer
   const writer = new BackgroundWriter(out.fd, what);
   try {
     if (opts.format === 'jsonl') {
-      const w = new JsonlWriter(new ByteOut((b) => writer.write(b)));
-      visit = (c) => w.add(c);
+      const w = new JsonlWriter(new ByteOut(writer));
+      run = (c, from, to) => w.addRun(c, from, to);
       flush = () => w.flush();
     } else {
       const text = new TextSink((b) => writer.write(b), what);
       const sink = opts.format === 'chrome' ? new ChromeSink((s) => text.write(s), startNs)
-        : new PerfettoSink(startNs, (chunk) => writer.write(chunk));
+        : new PerfettoSink(startNs, writer);
       const m = new TimelineModel(sink, readNames(dir));
       model = m;
-      visit = (c) => m.add(c);
+      run = (c, from, to) => m.addRun(c, from, to);
       flush = () => { m.finish(); sink.finish(); text.flush(); };
     }
     const report = opts.progress;
-    events = mergeCursors(cursors, (e) => errors.push(e.message), visit,
+    events = mergeRuns(cursors, (e) => errors.push(e.message), run,
       report && ((n) => report(cursors.reduce((sum, s) => sum + s.bytesRead(), 0), total, n)));
     flush();
     writer.close();

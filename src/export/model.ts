@@ -13,9 +13,10 @@
 // parent)". Spans still open when the trace ends are ended at its last
 // timestamp with the annotation unfinished=true. Every such case is counted
 // in the summary.
-import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
+import { u32 } from '../trace/le';
+import { EVENT_HEADER } from '../trace/reader';
 import type { Names } from './processes';
 
 export type TrackKind = 'process' | 'thread' | 'lane' | 'counter';
@@ -30,19 +31,23 @@ export interface Track {
   thread: ThreadState | undefined; // the thread whose sequence it belongs to
 }
 
-/** Annotations as parallel arrays (reused between events: sinks must not keep them). */
-export interface Annotations {
-  keys: string[];
-  values: FieldValue[];
-  length: number;
-}
-
+/**
+ * What the model hands each record to: the track it goes on, its time
+ * (ns since the trace start) and the record itself (record k of the cursor's
+ * current packet), whose arguments the sink reads as it likes.
+ */
 export interface TimelineSink {
   track(t: Track): void;
-  begin(t: Track, ns: number, category: string, name: string, args: Annotations | null): void;
-  end(t: Track, ns: number, args: Annotations | null): void;
-  instant(t: Track, ns: number, category: string, name: string, args: Annotations | null): void;
-  counter(t: Track, ns: number, value: number): void;
+  /** Record k begins a span (slice) on t. */
+  begin(t: Track, ns: number, c: StreamCursor, k: number): void;
+  /** Record k ends the innermost span of t. */
+  end(t: Track, ns: number, c: StreamCursor, k: number): void;
+  /** The innermost span of t ends without a record of its own: with its parent, or unfinished at the trace's end. */
+  endWithout(t: Track, ns: number, unfinished: boolean): void;
+  /** Record k as an instant on t, named after its class and `suffix`. */
+  instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void;
+  /** Record k is a counter value (its first field, f64) on counter track t. */
+  counter(t: Track, ns: number, c: StreamCursor, k: number): void;
 }
 
 export interface ModelSummary {
@@ -56,11 +61,6 @@ export interface ModelSummary {
 
 type SpanId = number | bigint;
 
-interface OpenSpan {
-  id: SpanId;
-  lane: Lane;
-}
-
 interface Lane {
   track: Track;
   stack: SpanId[];
@@ -71,10 +71,38 @@ export interface ThreadState {
   tid: number;
   seq: number; // 1-based index: the Perfetto packet sequence of this thread
   track: Track;
-  lanes: Lane[];
-  open: Map<SpanId, OpenSpan>;
+  lanes: Lane[]; // open spans are on their lane's stack (a Map of open spans cost ~7 % of an export)
   ended: Set<SpanId>; // ended early with their parent; their real end is still to come
   counters: Map<number, Track>; // class id -> counter track
+  sinkState: unknown; // the sink's own per-thread state (Perfetto: its sequence)
+}
+
+// What the model does with a class's records (by class id).
+const UNSEEN = 0;
+const INSTANT = 1;
+const BEGIN = 2;
+const END = 3;
+const COUNTER = 4;
+const TWO32 = 4294967296;
+
+/** How records of a class are shown: spans and counters need the fields they are read by. */
+function roleOf(cls: ClassDescription): number {
+  const f = cls.fields;
+  const u64 = (i: number, name: string) => f[i]?.type === 'u64' && f[i]!.name === name;
+  if (cls.kind === 'span_begin' && u64(0, 'span_id') && u64(1, 'parent_id')) return BEGIN;
+  if (cls.kind === 'span_end' && u64(0, 'span_id')) return END;
+  if (cls.kind === 'counter' && f[0]?.type === 'f64') return COUNTER;
+  return INSTANT; // events, and span or counter records of a shape the model does not know
+}
+
+function top(lane: Lane): SpanId | undefined {
+  return lane.stack.length ? lane.stack[lane.stack.length - 1] : undefined;
+}
+
+/** A span id (u64) at d[o]: a number below 2^53, a bigint beyond. */
+function spanId(d: Buffer, o: number): SpanId {
+  const hi = u32(d, o + 4);
+  return hi < 0x200000 ? hi * TWO32 + u32(d, o) : d.readBigUInt64LE(o);
 }
 
 export class TimelineModel {
@@ -84,8 +112,11 @@ export class TimelineModel {
   private readonly threads = new Map<number, ThreadState>(); // by pid * 2^22 + tid
   private nextTrack = 1;
   private lastNs = 0;
-  private readonly values: FieldValue[] = [];
-  private readonly args: Annotations = { keys: [], values: [], length: 0 };
+  private readonly roles = new Uint8Array(1 << 16); // by class id, for ids below 2^16
+  private readonly bigRoles = new Map<number, number>();
+  // The thread of the previous record: runs of one thread's records are the common case.
+  private lastKey = -1;
+  private lastThread: ThreadState | undefined;
 
   constructor(private readonly sink: TimelineSink, private readonly names: Names) {}
 
@@ -98,35 +129,70 @@ export class TimelineModel {
 
   private thread(pid: number, tid: number): ThreadState {
     const key = pid * 4194304 + tid;
+    if (key === this.lastKey) return this.lastThread!;
     let th = this.threads.get(key);
-    if (th) return th;
-    let proc = this.processes.get(pid);
-    if (!proc) {
-      proc = this.newTrack('process', pid, pid, this.names.process(pid), undefined, undefined);
-      this.processes.set(pid, proc);
+    if (!th) {
+      let proc = this.processes.get(pid);
+      if (!proc) {
+        proc = this.newTrack('process', pid, pid, this.names.process(pid), undefined, undefined);
+        this.processes.set(pid, proc);
+      }
+      th = { pid, tid, seq: this.threads.size + 1, track: undefined as unknown as Track, lanes: [], ended: new Set(),
+        counters: new Map(), sinkState: undefined };
+      th.track = this.newTrack('thread', pid, tid, this.names.thread(pid, tid), proc, th);
+      th.lanes.push({ track: th.track, stack: [] });
+      this.threads.set(key, th);
     }
-    th = { pid, tid, seq: this.threads.size + 1, track: undefined as unknown as Track, lanes: [], open: new Map(),
-      ended: new Set(), counters: new Map() };
-    th.track = this.newTrack('thread', pid, tid, this.names.thread(pid, tid), proc, th);
-    th.lanes.push({ track: th.track, stack: [] });
-    this.threads.set(key, th);
+    this.lastKey = key;
+    this.lastThread = th;
     return th;
   }
 
-  /** Feed the cursor's current record (records must come in time order). */
-  add(c: StreamCursor): void {
-    const ns = c.sinceStartNs();
-    this.lastNs = ns;
-    this.summary.events++;
-    const th = this.thread(c.pid(), c.tid());
-    const cls = c.cls;
-    const v = c.values(this.values, true);
-    switch (cls.kind) {
-      case 'span_begin': return this.spanBegin(th, ns, cls, v[0]!, v[1]!, v);
-      case 'span_end': return this.spanEnd(th, ns, cls, v[0]!, v);
-      case 'counter': return this.sink.counter(this.counterTrack(th, c.id, cls), ns, v[0] as number);
-      default: return this.sink.instant(th.track, ns, cls.provider, cls.name, this.fieldArgs(cls, v));
+  private role(c: StreamCursor, id: number): number {
+    if (id < this.roles.length) {
+      const r = this.roles[id]!;
+      if (r !== UNSEEN) return r;
+      return (this.roles[id] = roleOf(c.classOf(id)));
     }
+    let r = this.bigRoles.get(id);
+    if (r === undefined) this.bigRoles.set(id, (r = roleOf(c.classOf(id))));
+    return r;
+  }
+
+  /** Feed records [from, to) of c's current packet (records must come in time order: see mergeRuns). */
+  addRun(c: StreamCursor, from: number, to: number): void {
+    const d = c.data;
+    const at = c.at;
+    const size = c.size;
+    const ids = c.ids;
+    const nsIn = c.nsIn;
+    const base = c.time.sinceStartNs;
+    for (let k = from; k < to; k++) {
+      const p = at[k]! + EVENT_HEADER; // payload: pid, tid, fields
+      const th = this.thread(u32(d, p), u32(d, p + 4));
+      const ns = base + nsIn[k]!;
+      const id = ids[k]!;
+      const role = this.role(c, id);
+      if (role === INSTANT) {
+        this.sink.instant(th.track, ns, c, k, '');
+      } else if (role === COUNTER) {
+        this.sink.counter(this.counterTrack(th, id, c.classOf(id)), ns, c, k);
+      } else {
+        const idsEnd = p + 8 + (role === BEGIN ? 16 : 8);
+        if (idsEnd > at[k]! + size[k]!) this.damaged(c, k);
+        if (role === BEGIN) this.spanBegin(th, ns, c, k, spanId(d, p + 8), spanId(d, p + 16));
+        else this.spanEnd(th, ns, c, k, spanId(d, p + 8));
+      }
+    }
+    if (to > from) this.lastNs = base + nsIn[to - 1]!;
+    this.summary.events += to - from;
+  }
+
+  /** A record too short for its class: decoding it raises the TraceError that names it. */
+  private damaged(c: StreamCursor, k: number): never {
+    c.select(k);
+    c.values([]);
+    throw new Error(`${c.stream}: record ${k} of a packet does not match its class`); // not reached
   }
 
   private counterTrack(th: ThreadState, id: number, cls: ClassDescription): Track {
@@ -139,116 +205,61 @@ export class TimelineModel {
     return t;
   }
 
-  /** Fields `from` on as annotations. */
-  private fieldArgs(cls: ClassDescription, v: FieldValue[], from = 0): Annotations | null {
-    const n = cls.fields.length - from;
-    if (n <= 0) return null;
-    const a = this.args;
-    for (let i = 0; i < n; i++) {
-      a.keys[i] = cls.fields[from + i]!.name;
-      a.values[i] = v[from + i]!;
-    }
-    a.length = n;
-    return a;
-  }
-
-  /**
-   * A span record's annotations, after its ids (`from`): the JSON text of
-   * `args` (span(name, fields)), or typed fields (spanType).
-   */
-  private spanArgs(cls: ClassDescription, v: FieldValue[], from: number): Annotations | null {
-    const f = cls.fields;
-    if (f.length === from + 1 && f[from]!.name === 'args' && f[from]!.type === 'string') {
-      return this.jsonArgs(v[from] as string);
-    }
-    return this.fieldArgs(cls, v, from);
-  }
-
-  /** Span fields' JSON (written by the JS API) as annotations; text that is not an object is kept whole. */
-  private jsonArgs(json: string): Annotations | null {
-    if (!json) return null;
-    const a = this.args;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(json);
-    } catch {
-      obj = undefined;
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      a.keys[0] = 'args';
-      a.values[0] = json;
-      a.length = 1;
-      return a;
-    }
-    let n = 0;
-    const o = obj as Record<string, unknown>;
-    for (const k in o) {
-      const val = o[k];
-      a.keys[n] = k;
-      a.values[n++] = typeof val === 'number' || typeof val === 'boolean' || typeof val === 'string' ? val
-        : JSON.stringify(val);
-    }
-    a.length = n;
-    return n ? a : null;
-  }
-
-  private spanBegin(th: ThreadState, ns: number, cls: ClassDescription, id: FieldValue, parent: FieldValue,
-    v: FieldValue[]): void {
+  private spanBegin(th: ThreadState, ns: number, c: StreamCursor, k: number, id: SpanId, parent: SpanId): void {
     this.summary.spans++;
-    const parentOpen = th.open.get(parent as SpanId);
+    const lanes = th.lanes;
+    // On its parent's lane if the parent is the innermost span there, else on the first free lane.
     let lane: Lane | undefined;
-    if (parentOpen && parentOpen.lane.stack[parentOpen.lane.stack.length - 1] === parent) lane = parentOpen.lane;
-    lane ??= th.lanes.find((l) => l.stack.length === 0);
+    for (let i = 0; i < lanes.length && !lane; i++) if (top(lanes[i]!) === parent) lane = lanes[i];
+    for (let i = 0; i < lanes.length && !lane; i++) if (lanes[i]!.stack.length === 0) lane = lanes[i];
     if (!lane) {
-      const n = th.lanes.length;
+      const n = lanes.length;
       lane = { track: this.newTrack('lane', th.pid, th.tid, `${th.track.name} (async ${n})`, th.track, th), stack: [] };
-      th.lanes.push(lane);
+      lanes.push(lane);
       this.summary.asyncLanes++;
     }
-    lane.stack.push(id as SpanId);
-    th.open.set(id as SpanId, { id: id as SpanId, lane });
-    this.sink.begin(lane.track, ns, cls.provider, cls.name, this.spanArgs(cls, v, 2));
+    lane.stack.push(id);
+    this.sink.begin(lane.track, ns, c, k);
   }
 
-  private spanEnd(th: ThreadState, ns: number, cls: ClassDescription, id: FieldValue, v: FieldValue[]): void {
-    const open = th.open.get(id as SpanId);
-    if (!open) {
-      if (th.ended.delete(id as SpanId)) {
-        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (ended after its parent)`, this.spanArgs(cls, v, 1));
-      } else {
-        this.summary.endsWithoutBegin++; // its begin is not in the trace (lost, or before the recording)
-        this.sink.instant(th.track, ns, cls.provider, `${cls.name} (end without begin)`, this.spanArgs(cls, v, 1));
+  private spanEnd(th: ThreadState, ns: number, c: StreamCursor, k: number, id: SpanId): void {
+    const lanes = th.lanes;
+    for (let i = 0; i < lanes.length; i++) { // the common case: the innermost span of a lane ends
+      if (top(lanes[i]!) === id) {
+        lanes[i]!.stack.pop();
+        return this.sink.end(lanes[i]!.track, ns, c, k);
       }
-      return;
     }
-    const stack = open.lane.stack;
-    while (stack.length && stack[stack.length - 1] !== id) {
-      const inner = stack.pop()!;
-      th.open.delete(inner);
-      th.ended.add(inner);
-      this.summary.endedWithParent++;
-      this.sink.end(open.lane.track, ns, null);
+    for (const lane of lanes) {
+      const stack = lane.stack;
+      const at = stack.lastIndexOf(id);
+      if (at < 0) continue;
+      while (stack.length > at + 1) { // spans started inside it and still open end with it
+        th.ended.add(stack.pop()!);
+        this.summary.endedWithParent++;
+        this.sink.endWithout(lane.track, ns, false);
+      }
+      stack.pop();
+      return this.sink.end(lane.track, ns, c, k);
     }
-    stack.pop();
-    th.open.delete(id as SpanId);
-    this.sink.end(open.lane.track, ns, this.spanArgs(cls, v, 1));
+    if (th.ended.delete(id)) {
+      this.sink.instant(th.track, ns, c, k, ' (ended after its parent)');
+    } else {
+      this.summary.endsWithoutBegin++; // its begin is not in the trace (lost, or before the recording)
+      this.sink.instant(th.track, ns, c, k, ' (end without begin)');
+    }
   }
 
   /** End the spans still open, at the last timestamp. */
   finish(): void {
-    const a = this.args;
     for (const th of this.threads.values()) {
       for (const lane of th.lanes) {
         while (lane.stack.length) {
           lane.stack.pop();
           this.summary.unfinished++;
-          a.keys[0] = 'unfinished';
-          a.values[0] = true;
-          a.length = 1;
-          this.sink.end(lane.track, this.lastNs, a);
+          this.sink.endWithout(lane.track, this.lastNs, true);
         }
       }
-      th.open.clear();
     }
   }
 }

@@ -13,12 +13,60 @@ export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
 
+// Writers at an offset into a buffer the caller has made room in; each
+// returns the offset after what it wrote. Hot loops keep the buffer and
+// offset in locals and use these (V8 inlines them), instead of a method call
+// and two property updates per field.
+
+/** An unsigned integer below 2^53 as a varint. */
+export function putVarint(b: Uint8Array, p: number, v: number): number {
+  if (v < 128) { // tags, iids, small values: most varints of a trace
+    b[p] = v;
+    return p + 1;
+  }
+  if (v < 0x80000000) {
+    while (v >= 128) {
+      b[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+  } else {
+    while (v >= 128) {
+      const q = Math.floor(v * 0.0078125); // v / 128, exact: a power of two (no division)
+      b[p++] = (v - q * 128) | 128;
+      v = q;
+    }
+  }
+  b[p] = v;
+  return p + 1;
+}
+
+/** A 64-bit value given as two unsigned 32-bit halves (two's complement for negatives) as a varint. */
+export function putVarint64(b: Uint8Array, p: number, hi: number, lo: number): number {
+  while (hi !== 0 || lo >= 128) {
+    b[p++] = (lo & 127) | 128;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  b[p] = lo;
+  return p + 1;
+}
+
+/** Bytes src[from, to) copied to b[p]. */
+export function putBytes(b: Uint8Array, p: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from > 32) { // TypedArray.set is a call into C++: worth it for longer runs only
+    b.set(src.subarray(from, to), p);
+    return p + to - from;
+  }
+  for (let i = from; i < to; i++) b[p++] = src[i]!;
+  return p;
+}
+
 export class ProtoWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(initial = 1 << 20) {
-    this.buf = Buffer.allocUnsafe(initial);
+  constructor(initial: Buffer | number = 1 << 20) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   }
 
   private room(n: number): void {
@@ -41,32 +89,13 @@ export class ProtoWriter {
 
   /** varint() without the room check: the caller reserved 10 bytes. */
   varintFast(v: number): void {
-    const b = this.buf;
-    if (v < 128) { // tags, iids, small values: most varints of a trace
-      b[this.pos++] = v;
-      return;
-    }
-    let p = this.pos;
-    while (v >= 128) {
-      b[p++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
 
   /** A 64-bit value given as two unsigned 32-bit halves (two's complement for negatives). */
   varint64(hi: number, lo: number): void {
     this.room(10);
-    const b = this.buf;
-    let p = this.pos;
-    while (hi !== 0 || lo >= 128) {
-      b[p++] = (lo & 127) | 128;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    b[p++] = lo;
-    this.pos = p;
+    this.pos = putVarint64(this.buf, this.pos, hi, lo);
   }
 
   /** int64 field value (protobuf int64: negatives are 10-byte two's complement). */
@@ -142,6 +171,29 @@ export class ProtoWriter {
     this.patchLength(mark, 4, n);
   }
 
+  /**
+   * Start a nested message expected to be short (< 128 bytes: most event
+   * packets and their parts) with a one-byte length; the caller reserved room.
+   */
+  beginShort(): number {
+    return this.pos++;
+  }
+
+  /** End a beginShort() message: a longer one is moved up to make room for its length. */
+  endShort(mark: number): void {
+    const n = this.pos - mark - 1;
+    if (n < 128) {
+      this.buf[mark] = n;
+      return;
+    }
+    if (n > NESTED_MAX) throw new RangeError(`protobuf message of ${n} bytes is too large`);
+    const width = n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+    this.room(width - 1);
+    this.buf.copyWithin(mark + width, mark + 1, this.pos);
+    this.pos += width - 1;
+    this.patchLength(mark, width, n);
+  }
+
   /** Write n as a varint of exactly `width` bytes at `at` (redundant high bytes when needed). */
   private patchLength(at: number, width: number, n: number): void {
     const b = this.buf;
@@ -152,10 +204,9 @@ export class ProtoWriter {
     b[at + width - 1] = n;
   }
 
-  /** Take what was written so far and start over in the same buffer. */
-  take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
+  /** Go on in `next` (the caller took the current buffer and its `pos` bytes). */
+  reset(next: Buffer): void {
+    this.buf = next;
     this.pos = 0;
-    return out;
   }
 }

@@ -1,46 +1,41 @@
-// The body of BackgroundWriter's thread: writes the slots the exporting
-// thread fills, in order, so the kernel's copy into the page cache runs on
-// the other CPU. Protocol (Int32Array over shared memory, see
-// background-writer.ts): ctrl[i] > 0 is a slot of that many bytes to write,
-// then set to 0 (free); -1 ends the thread. An error is posted on the port,
-// then ctrl[ERROR] is set and every slot freed so the other side wakes up.
-import { parentPort, workerData } from 'node:worker_threads';
+// The body of BackgroundWriter's thread: writes the buffers the exporting
+// thread moves here, in the order they come, so the kernel's copy into the
+// page cache runs on the other CPU, then sends each buffer back for reuse
+// and counts it in ctrl[RETURNED] (the exporting thread waits on that word).
+// An error is posted on the port; ctrl[DONE] is set when the thread stops.
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { OutputClosed, writeAllSync } from './sink';
 
-interface WriterData { fd: number; what: string; data: SharedArrayBuffer; ctrl: SharedArrayBuffer; slots: number;
-  slotSize: number; port: MessagePort }
+interface WriterData { fd: number; what: string; ctrl: SharedArrayBuffer; port: MessagePort }
+interface ToWriter { buffer?: ArrayBuffer; n?: number; end?: boolean }
 
-const { fd, what, data, ctrl: ctrlBuffer, slots, slotSize, port } = workerData as WriterData;
+const RETURNED = 0; // as in background-writer.ts
+const DONE = 1;
+const STARTED = 2;
+
+const { fd, what, ctrl: ctrlBuffer, port } = workerData as WriterData;
 const ctrl = new Int32Array(ctrlBuffer);
-const ERROR = slots;
-const DONE = slots + 1;
-const STARTED = slots + 2;
 Atomics.store(ctrl, STARTED, 1);
 
-function run(): void {
-  for (let i = 0; ; i = (i + 1) % slots) {
-    Atomics.wait(ctrl, i, 0); // returns at once if the slot is already filled
-    const n = Atomics.load(ctrl, i);
-    if (n < 0) return;
-    writeAllSync(fd, new Uint8Array(data, i * slotSize, n), what);
-    // The slot's bytes are in the kernel now: hand it back (the store
-    // publishes "free"; the filler's wait/load sees it and may overwrite).
-    Atomics.store(ctrl, i, 0);
-    Atomics.notify(ctrl, i);
-  }
-}
-
-try {
-  run();
-} catch (e) {
-  port.postMessage({ closed: e instanceof OutputClosed, message: (e as Error).message });
-  Atomics.store(ctrl, ERROR, 1);
-  for (let i = 0; i < slots; i++) {
-    Atomics.store(ctrl, i, 0);
-    Atomics.notify(ctrl, i);
-  }
-} finally {
+function stop(): void {
+  port.close();
   Atomics.store(ctrl, DONE, 1);
   Atomics.notify(ctrl, DONE);
+  Atomics.add(ctrl, RETURNED, 1); // wake a wait for a buffer: it then sees DONE
+  Atomics.notify(ctrl, RETURNED);
   parentPort?.close();
 }
+
+port.on('message', (msg: ToWriter) => {
+  if (msg.end) return stop();
+  try {
+    writeAllSync(fd, new Uint8Array(msg.buffer!, 0, msg.n!), what);
+  } catch (e) {
+    port.postMessage({ error: { closed: e instanceof OutputClosed, message: (e as Error).message } });
+    return stop();
+  }
+  // The bytes are in the kernel now: the buffer goes back to be filled again.
+  port.postMessage({ buffer: msg.buffer }, [msg.buffer!]);
+  Atomics.add(ctrl, RETURNED, 1);
+  Atomics.notify(ctrl, RETURNED);
+});
