@@ -16,7 +16,7 @@ const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-jsonl-'));
 const awkward = path.join(work, 'awkward');
 const mixed = path.join(work, 'mixed');
-const MIXED_EVENTS = 60_000; // ~10 MB of JSON lines: more than the writer thread's 4 x 1 MiB slots
+const MIXED_EVENTS = 60_000; // ~10 MB of JSON lines: more than the writer thread's 16 x 256 KiB buffers
 
 test.before(() => {
   let r = tc('record', '-q', '-o', awkward, '--', process.execPath, emitterPath, 'awkward');
@@ -58,7 +58,7 @@ test('export jsonl equals view --json on spans, events and counters, across many
   const fast = exportJsonl(mixed);
   const reference = tc('view', mixed, '--json');
   assert.equal(reference.status, 0, reference.stderr);
-  assert.ok(fast.length > 5 * (1 << 20), `output of ${fast.length} bytes spans several writer slots`);
+  assert.ok(fast.length > 5 * (1 << 20), `output of ${fast.length} bytes spans many writer buffers`);
   assert.equal(fast.split('\n').length - 1, MIXED_EVENTS);
   assert.ok(fast === reference.stdout, 'identical output');
 });

@@ -12,8 +12,10 @@ import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { OutputClosed } from './sink';
 
-const BUFFERS = 4;
-export const BUFFER_SIZE = 1 << 20;
+const BUFFERS = 16;
+// 256 KiB buffers stay in cache between uses (4 % faster than 1 MiB ones); 16 of them, as with
+// 4 x 1 MiB the exporting thread waited for a free one ~4 % of the time.
+export const BUFFER_SIZE = 1 << 18;
 // ctrl words (shared with write-worker.ts)
 const RETURNED = 0; // buffers sent back so far: a wait target
 const DONE = 1;

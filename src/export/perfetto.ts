@@ -340,7 +340,7 @@ export class PerfettoSink implements TimelineSink {
       hi += 1;
     }
     b[p++] = T.timestamp;
-    p = putVarint64(b, p, hi >>> 0, lo >>> 0);
+    p = this.putTimestamp(b, p, hi >>> 0, lo >>> 0);
     b[p++] = T.seq;
     p = putVarint(b, p, seq.id);
     b[p++] = T.flags;
@@ -360,6 +360,28 @@ export class PerfettoSink implements TimelineSink {
 
   private packetMark = 0;
   private eventMark = 0;
+  // The varint bytes of a timestamp's bits 28 and up: they change every 2^28 ns (0.27 s).
+  private upperOf = -1;
+  private readonly upperBytes = new Uint8Array(10);
+  private upperLength = 0;
+
+  /** A timestamp (hi:lo) as a varint: four bytes of its low 28 bits, then the cached rest. */
+  private putTimestamp(b: Uint8Array, p: number, hi: number, lo: number): number {
+    const upper = hi * 16 + (lo >>> 28);
+    if (upper === 0) return putVarint64(b, p, hi, lo);
+    if (upper !== this.upperOf) {
+      this.upperOf = upper;
+      this.upperLength = putVarint(this.upperBytes, 0, upper);
+    }
+    b[p] = (lo & 127) | 128;
+    b[p + 1] = ((lo >>> 7) & 127) | 128;
+    b[p + 2] = ((lo >>> 14) & 127) | 128;
+    b[p + 3] = ((lo >>> 21) & 127) | 128;
+    p += 4;
+    const u = this.upperBytes;
+    for (let i = 0; i < this.upperLength; i++) b[p++] = u[i]!;
+    return p;
+  }
 
   /** End the track event and its packet at offset p. */
   private packetEnd(p: number): void {
