@@ -8,6 +8,9 @@
 // whatever each tool buffers is flushed between chunks, untimed; the median
 // chunk is the process's result, the median process is printed:
 //   bench <tool> <case> ns_per_event=<x> lost=<n> runs=...
+// The two comparisons with targets also run as pairs: both tools in one
+// process, chunk by chunk in turn (see pair()), printed as
+//   bench pair <a>_vs_<b> ratio=<b/a> ns_per_event=<a> peer_ns_per_event=<b> ...
 // `lost` is checked against what each tool reports delivering.
 import { spawnSync } from 'node:child_process';
 import * as dc from 'node:diagnostics_channel';
@@ -48,12 +51,122 @@ const EMITTED = (CHUNKS + WARMUP) * CHUNK;
 
 type Case = () => Promise<{ ns: number; lost: number | string }>;
 
+/** A tool ready to time: a chunk of events from `base`, what runs untimed after it, and the losses at the end. */
+interface Setup {
+  body: (base: number) => void;
+  between: () => unknown;
+  finish: () => number | string;
+}
+
+async function ringtraceRequest(): Promise<Setup> {
+  const { session, ev, drain } = await ringtraceSession();
+  return {
+    body: (b) => { for (let i = 0; i < CHUNK; i++) ev.request.emit(b + i, i, 7, PATH); },
+    between: drain, finish: () => finishSession(session),
+  };
+}
+
+async function ringtraceSpanTyped(): Promise<Setup> { // the 4 fields of the OpenTelemetry span's attributes, typed
+  const { session, ev, drain } = await ringtraceSession();
+  const span = ev.p.spanType('request_typed', ['a:u32', 'b:u32', 'c:u32', 'path:string']);
+  currentTracer().poll();
+  return {
+    body: (b) => { for (let i = 0; i < CHUNK; i++) span.start(b + i, i, 7, PATH).end(); },
+    between: drain, finish: () => finishSession(session),
+  };
+}
+
+async function otelSpan(): Promise<Setup> {
+  const sdk = await import('@opentelemetry/sdk-trace-base');
+  let exported = 0;
+  let emitted = 0;
+  // Counts spans: the export cost measured is the SDK's own, not an exporter's I/O.
+  const exporter = {
+    export(spans: unknown[], done: (r: { code: number }) => void) { exported += spans.length; done({ code: 0 }); },
+    shutdown: () => Promise.resolve(),
+  };
+  const processor = new sdk.BatchSpanProcessor(exporter as never);
+  const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('bench');
+  return {
+    body: (b) => {
+      for (let i = 0; i < CHUNK; i++) tracer.startSpan('request', { attributes: { a: b + i, b: i, c: 7, path: PATH } }).end();
+      emitted += CHUNK;
+    },
+    between: () => processor.forceFlush(), finish: () => emitted - exported,
+  };
+}
+
+async function pinoRequest(level: string, sync: boolean): Promise<Setup> {
+  const pino = (await import('pino')).default;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-pino-'));
+  const file = path.join(dir, 'log');
+  // pino.destination(file) is what the docs show; it writes synchronously by default.
+  const dest = pino.destination({ dest: file, sync });
+  if (!sync) await new Promise((r) => dest.once('ready', r)); // the asynchronous one opens the file first
+  const log = pino({ level }, dest);
+  let emitted = 0;
+  return {
+    body: (b) => {
+      for (let i = 0; i < CHUNK; i++) log.info({ a: b + i, b: i, c: 7, path: PATH }, 'request');
+      emitted += CHUNK;
+    },
+    between: () => { if (!sync) dest.flushSync(); },
+    finish: () => {
+      dest.flushSync();
+      const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
+      fs.rmSync(dir, { recursive: true, force: true });
+      return level === 'info' ? emitted - lines : lines;
+    },
+  };
+}
+
+async function single(setup: Promise<Setup>): Promise<{ ns: number; lost: number | string }> {
+  const s = await setup;
+  const ns = await timeChunks(s.body, s.between);
+  return { ns, lost: s.finish() };
+}
+
+/**
+ * Two tools in one process, chunk by chunk in turn, so both meet the same
+ * host speed (this machine's drifts by up to 2x between processes); also each
+ * one's garbage and cache misses land on the other (a cost for ringtrace,
+ * next to the allocating peers). Prints both medians and the median of the
+ * per-pair ratios.
+ */
+async function pair(a: Promise<Setup>, b: Promise<Setup>): Promise<{ ns: number; peerNs: number; ratio: number;
+  lost: string }> {
+  const x = await a;
+  const y = await b;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const ratios: number[] = [];
+  for (let k = -WARMUP; k < CHUNKS; k++) {
+    const base = (k + WARMUP) * CHUNK;
+    let t0 = performance.now();
+    x.body(base);
+    let t1 = performance.now();
+    await x.between();
+    const tx = t1 - t0;
+    t0 = performance.now();
+    y.body(base);
+    t1 = performance.now();
+    await y.between();
+    if (k >= 0) {
+      xs.push((tx * 1e6) / CHUNK);
+      ys.push(((t1 - t0) * 1e6) / CHUNK);
+      ratios.push((t1 - t0) / tx);
+    }
+  }
+  return { ns: median(xs), peerNs: median(ys), ratio: median(ratios), lost: `${x.finish()}/${y.finish()}` };
+}
+
+const PAIRS: Record<string, () => ReturnType<typeof pair>> = {
+  'ringtrace-js request vs pino request': () => pair(ringtraceRequest(), pinoRequest('info', true)),
+  'ringtrace-js span_typed vs otel span': () => pair(ringtraceSpanTyped(), otelSpan()),
+};
+
 const cases: Record<string, Case> = {
-  async 'ringtrace-js request'() {
-    const { session, ev, drain } = await ringtraceSession();
-    const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) ev.request.emit(b + i, i, 7, PATH); }, drain);
-    return { ns, lost: finishSession(session) };
-  },
+  'ringtrace-js request': () => single(ringtraceRequest()),
   async 'ringtrace-js span'() { // a span with the same 4 fields as the OpenTelemetry span's attributes
     const { session, ev, drain } = await ringtraceSession();
     const ns = await timeChunks((b) => {
@@ -61,41 +174,17 @@ const cases: Record<string, Case> = {
     }, drain);
     return { ns, lost: finishSession(session) };
   },
-  async 'ringtrace-js span_typed'() { // the same 4 fields, typed (Provider.spanType): no JSON
-    const { session, ev, drain } = await ringtraceSession();
-    const span = ev.p.spanType('request_typed', ['a:u32', 'b:u32', 'c:u32', 'path:string']);
-    currentTracer().poll();
-    const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) span.start(b + i, i, 7, PATH).end(); }, drain);
-    return { ns, lost: finishSession(session) };
-  },
+  'ringtrace-js span_typed': () => single(ringtraceSpanTyped()), // the same 4 fields, typed: no JSON
   async 'ringtrace-js disabled'() { // tracing off: the event's enabled flag is false
     process.env['RINGTRACE_SESSION'] = 'off';
     const request = provider('bench').event('request', ['a:u32', 'b:u32', 'c:u32', 'path:string']);
     const ns = await timeChunks((b) => { for (let i = 0; i < CHUNK; i++) request.emit(b + i, i, 7, PATH); }, () => 0);
     return { ns, lost: 0 };
   },
-  async 'pino request'() { return pinoCase('info', true); },
-  async 'pino_async request'() { return pinoCase('info', false); },
-  async 'pino disabled'() { return pinoCase('warn', true); },
-  async 'otel span'() {
-    const { trace } = await import('@opentelemetry/api');
-    const sdk = await import('@opentelemetry/sdk-trace-base');
-    let exported = 0;
-    // Counts spans: the export cost measured is the SDK's own, not an exporter's I/O.
-    const exporter = {
-      export(spans: unknown[], done: (r: { code: number }) => void) { exported += spans.length; done({ code: 0 }); },
-      shutdown: () => Promise.resolve(),
-    };
-    const processor = new sdk.BatchSpanProcessor(exporter as never);
-    const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('bench');
-    void trace;
-    const ns = await timeChunks((b) => {
-      for (let i = 0; i < CHUNK; i++) {
-        tracer.startSpan('request', { attributes: { a: b + i, b: i, c: 7, path: PATH } }).end();
-      }
-    }, () => processor.forceFlush());
-    return { ns, lost: EMITTED - exported };
-  },
+  'pino request': () => single(pinoRequest('info', true)),
+  'pino_async request': () => single(pinoRequest('info', false)),
+  'pino disabled': () => single(pinoRequest('warn', true)),
+  'otel span': () => single(otelSpan()),
   async 'otel disabled'() { // the API without an SDK registered: its no-op tracer
     const { trace } = await import('@opentelemetry/api');
     const tracer = trace.getTracer('bench');
@@ -148,26 +237,6 @@ function finishSession(session: { lostEvents(): number; remove(): void; close():
   return lost;
 }
 
-async function pinoCase(level: string, sync: boolean) {
-  const pino = (await import('pino')).default;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-pino-'));
-  const file = path.join(dir, 'log');
-  // pino.destination(file) is what the docs show; it writes synchronously by default.
-  const dest = pino.destination({ dest: file, sync });
-  if (!sync) await new Promise((r) => dest.once('ready', r)); // the asynchronous one opens the file first
-  const log = pino({ level }, dest);
-  try {
-    const ns = await timeChunks((b) => {
-      for (let i = 0; i < CHUNK; i++) log.info({ a: b + i, b: i, c: 7, path: PATH }, 'request');
-    }, () => { if (!sync) dest.flushSync(); });
-    dest.flushSync();
-    const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
-    return { ns, lost: level === 'info' ? EMITTED - lines : lines };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function versions(): string {
   const v = (p: string) => {
     try {
@@ -183,6 +252,11 @@ function versions(): string {
 }
 
 async function child(name: string): Promise<void> {
+  if (PAIRS[name]) {
+    const r = await PAIRS[name]();
+    console.log(`result ns=${r.ns} peer_ns=${r.peerNs} ratio=${r.ratio} lost=${r.lost}`);
+    return;
+  }
   const r = await cases[name]!();
   console.log(`result ns=${r.ns} lost=${r.lost}`);
 }
@@ -193,11 +267,9 @@ function parent(): void {
   for (const name of CASES) {
     const runs: { ns: number; lost: string }[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const args = [__filename, '--case', name, ...(quick ? ['--quick'] : [])];
-      const out = pin ? spawnSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
-        : spawnSync(process.execPath, args, { encoding: 'utf8' });
-      const m = /result ns=([\d.e+-]+) lost=(\S+)/.exec(out.stdout);
-      if (out.status !== 0 || !m) throw new Error(`case ${name} failed:\n${out.stdout}${out.stderr}`);
+      const out = runChild(name, pin);
+      const m = /result ns=([\d.e+-]+) lost=(\S+)/.exec(out);
+      if (!m) throw new Error(`case ${name} failed:\n${out}`);
       runs.push({ ns: Number(m[1]), lost: m[2]! });
     }
     runs.sort((a, b) => a.ns - b.ns);
@@ -205,6 +277,29 @@ function parent(): void {
     const lost = runs.every((x) => x.lost === '0') ? '0' : runs.map((x) => x.lost).join('/');
     console.log(`bench ${name} ns_per_event=${mid.ns.toFixed(2)} lost=${lost} runs=${runs.map((x) => x.ns.toFixed(1)).join('/')}`);
   }
+  for (const name of Object.keys(PAIRS)) {
+    const runs: { ratio: number; ns: number; peer: number; lost: string }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const out = runChild(name, pin);
+      const m = /result ns=(\S+) peer_ns=(\S+) ratio=(\S+) lost=(\S+)/.exec(out);
+      if (!m) throw new Error(`pair ${name} failed:\n${out}`);
+      runs.push({ ns: Number(m[1]), peer: Number(m[2]), ratio: Number(m[3]), lost: m[4]! });
+    }
+    runs.sort((a, b) => a.ratio - b.ratio);
+    const mid = runs[Math.floor(runs.length / 2)]!;
+    const lost = runs.every((x) => x.lost === '0/0') ? '0' : runs.map((x) => x.lost).join(',');
+    console.log(`bench pair ${name.replaceAll(' ', '_')} ratio=${mid.ratio.toFixed(2)} ns_per_event=${mid.ns.toFixed(2)} ` +
+      `peer_ns_per_event=${mid.peer.toFixed(2)} lost=${lost} ratios=${runs.map((x) => x.ratio.toFixed(1)).join('/')}`);
+  }
+}
+
+/** One case (or pair) in a fresh process, pinned to CPU 0 when `pin`. */
+function runChild(name: string, pin: boolean): string {
+  const args = [__filename, '--case', name, ...(quick ? ['--quick'] : [])];
+  const out = pin ? spawnSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`case ${name} failed:\n${out.stdout}${out.stderr}`);
+  return out.stdout;
 }
 
 const at = process.argv.indexOf('--case');

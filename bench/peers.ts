@@ -159,6 +159,10 @@ function table(): void {
     const pc = c === 'span_typed' ? 'span' : c; // the peer's span case serves both ringtrace span cases
     if (!results.has(`${tool} ${c}`) && !results.has(`${peer} ${pc}`)) continue;
     console.log(`| ${label} | ${ns(`${tool} ${c}`)} | ${ns(`${peer} ${pc}`)} | ${ratio(tool, peer, c, pc)} | ${target} |`);
+    // the same two tools measured in one process, in turn (js-peers.ts pair())
+    const p = results.get(`pair ${tool}_${c}_vs_${peer}_${pc}`);
+    if (p) console.log(`| ${label}, in one process in turn | ${p['ns_per_event']} | ${p['peer_ns_per_event']} | ` +
+      `${Number(p['ratio']).toFixed(1)}x | ${target} |`);
   }
   const one = Number(results.get('ringtrace-c request_1thread')?.['events_per_s']);
   const two = Number(results.get('ringtrace-c request_2threads')?.['events_per_s']);

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ArgsOf, checkEventName, checkProviderName, describe, type Field, type FieldSpec,
   parseFields, type RecordKind } from './schema';
-import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES,
+import { arityError, buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES,
   STAGING_SLACK } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
 
@@ -26,8 +26,9 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
   /** Record one event. Throws a TypeError (and records nothing) on a wrong value. */
   readonly emit: (...values: Args) => void;
 
+  /** `trustedIds`: the library's own span records, see SerializerOptions. */
   constructor(readonly provider: string, readonly name: string, kind: RecordKind, fields: Field[],
-    options: EventOptions = {}) {
+    options: EventOptions = {}, trustedIds: readonly ('seq' | 'id')[] = []) {
     const where = `${provider}:${name}`;
     const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
     const strings = fields.filter((f) => f.type === 'string').length;
@@ -39,8 +40,8 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
     this.fields = fields;
     this.description = describe(provider, name, kind, fields);
     const tracer = currentTracer();
-    this.emit = buildEmitter(where, fields, { maxStringBytes: maxString }, this, tracer.staging,
-      tracer) as (...values: Args) => void;
+    this.emit = buildEmitter(where, fields, { maxStringBytes: maxString, trustedIds, seqBase: spanBase }, this,
+      tracer.staging, tracer) as (...values: Args) => void;
     tracer.add(this);
   }
 }
@@ -72,13 +73,31 @@ function argsJson(fields: Record<string, unknown> | undefined): string {
   }
 }
 
+/**
+ * A span name's end records: with fields (their JSON), or bare (the common
+ * end(): no string to write, one field fewer to copy).
+ */
+interface SpanEnds {
+  withFields: TracedEvent<[number, string]>;
+  bare: TracedEvent<[number]>;
+}
+
+/**
+ * Two fields, both small: the span's number in this thread (a small integer,
+ * where the id itself, above 2^32, would be a heap-allocated double) and its
+ * end records until it has ended. A span cost 70 bytes of garbage before.
+ */
 class ActiveSpan implements SpanHandle {
-  private ended = false;
-  constructor(readonly id: number, private readonly endEvent: TracedEvent<[number, string]>) {}
+  constructor(private readonly seq: number, private ends: SpanEnds | null) {}
+  get id(): number {
+    return spanBase + this.seq;
+  }
   end(fields?: Record<string, unknown>): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.endEvent.enabled) this.endEvent.emit(this.id, argsJson(fields));
+    const ends = this.ends;
+    if (ends === null) return;
+    this.ends = null;
+    if (fields === undefined) ends.bare.emit(this.seq); // span_id is recorded as spanBase + seq
+    else ends.withFields.emit(this.seq, argsJson(fields));
   }
 }
 
@@ -107,21 +126,49 @@ function runInSpan<T>(span: SpanHandle, fn: () => T): T {
   });
 }
 
+// Span records' leading fields: span_id given as the span's seq, parent_id as an id.
+const SPAN_BEGIN_IDS = ['seq', 'id'] as const;
+const SPAN_END_IDS = ['seq'] as const;
+
+function nextSpanSeq(): number {
+  return ++spanCounter;
+}
+
+function currentParent(): number {
+  return currentSpan.getStore() ?? 0;
+}
+
+/**
+ * SpanType's start for n fields, generated with n named parameters: a rest
+ * parameter and a spread into the begin record's emit cost an array per span.
+ */
+function buildStart(where: string, n: number, begin: TracedEvent<unknown[]>,
+  ends: SpanEnds): (...values: unknown[]) => SpanHandle {
+  const params = Array.from({ length: n }, (_, i) => `v${i}`);
+  const body = `return function start(${params.join(', ')}) {
+  if (!begin.enabled) return NOOP_SPAN;
+  if (arguments.length !== ${n}) throw arityError(where, ${n}, arguments.length);
+  const seq = nextSpanSeq();
+  begin.emit(${['seq', 'currentParent()', ...params].join(', ')}); // span_id: spanBase + seq
+  return new ActiveSpan(seq, ends);
+};`;
+  const make = new Function('where', 'begin', 'ends', 'NOOP_SPAN', 'ActiveSpan', 'nextSpanSeq', 'currentParent',
+    'arityError', body) as (...a: unknown[]) => (...values: unknown[]) => SpanHandle;
+  return make(where, begin, ends, NOOP_SPAN, ActiveSpan, nextSpanSeq, currentParent, arityError);
+}
+
 /** Spans with typed fields: Provider.spanType. */
 export class SpanType<Args extends unknown[]> {
-  constructor(private readonly begin: TracedEvent<[number, number, ...Args]>,
-    private readonly endEvent: TracedEvent<[number, string]>) {}
+  /** Start a span with these field values; its parent is the span current in the async context. */
+  readonly start: (...values: Args) => SpanHandle;
+
+  constructor(where: string, private readonly begin: TracedEvent<[number, number, ...Args]>, ends: SpanEnds) {
+    this.start = buildStart(where, begin.fields.length - 2, begin as unknown as TracedEvent<unknown[]>,
+      ends) as (...values: Args) => SpanHandle;
+  }
 
   get enabled(): boolean {
     return this.begin.enabled;
-  }
-
-  /** Start a span with these field values; its parent is the span current in the async context. */
-  start(...values: Args): SpanHandle {
-    if (!this.begin.enabled) return NOOP_SPAN;
-    const id = spanBase + ++spanCounter;
-    this.begin.emit(id, currentSpan.getStore() ?? 0, ...values);
-    return new ActiveSpan(id, this.endEvent);
   }
 
   /** Run fn inside a span started with these values (as Provider.withSpan). */
@@ -132,7 +179,7 @@ export class SpanType<Args extends unknown[]> {
 
 interface SpanClass {
   begin: TracedEvent<[number, number, string]>;
-  end: TracedEvent<[number, string]>;
+  ends: SpanEnds;
 }
 
 export class Provider {
@@ -158,9 +205,9 @@ export class Provider {
   span(name: string, fields?: Record<string, unknown>): SpanHandle {
     const cls = this.spanClass(name);
     if (!cls.begin.enabled) return NOOP_SPAN;
-    const id = spanBase + ++spanCounter;
-    cls.begin.emit(id, currentSpan.getStore() ?? 0, argsJson(fields));
-    return new ActiveSpan(id, cls.end);
+    const seq = nextSpanSeq();
+    cls.begin.emit(seq, currentParent(), argsJson(fields)); // span_id: spanBase + seq
+    return new ActiveSpan(seq, cls.ends);
   }
 
   /**
@@ -183,10 +230,10 @@ export class Provider {
     const where = `${this.name}:${name}`;
     const own = parseFields(where, fields).find((f) => ['span_id', 'parent_id', 'args'].includes(f.name));
     if (own) throw new TypeError(`ringtrace: ${where}: field '${own.name}' is a span's own field; choose another name`);
-    return new SpanType<ArgsOf<S>>(
+    return new SpanType<ArgsOf<S>>(where,
       new TracedEvent(this.name, name, 'span_begin', parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]),
-        options),
-      this.spanClass(name).end);
+        options, SPAN_BEGIN_IDS),
+      this.spanClass(name).ends);
   }
 
   /** A counter track; values are f64. */
@@ -209,8 +256,12 @@ export class Provider {
       const where = `${this.name}:${name}`;
       cls = {
         begin: new TracedEvent(this.name, name, 'span_begin',
-          parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string'])),
-        end: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64', 'args:string'])),
+          parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string']), {}, SPAN_BEGIN_IDS),
+        ends: {
+          withFields: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64', 'args:string']),
+            {}, SPAN_END_IDS),
+          bare: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64']), {}, SPAN_END_IDS),
+        },
       };
       this.spans.set(name, cls);
     }
