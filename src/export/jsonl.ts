@@ -4,7 +4,7 @@
 // bytes are hex; NaN and infinities are strings (JSON has none).
 import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
-import type { StreamCursor } from '../trace/cursor';
+import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
 import { type ByteOut, putNineDigits, putRaw } from './byteout';
@@ -58,7 +58,6 @@ export function jsonLine(c: StreamCursor): string {
 
 // ---- The export path: the same lines, written as bytes straight from the records ----
 
-const DENSE_IDS = 1 << 16;
 const MAX_VALUE_TEXT = 26; // longest number as JSON text ("-1.2345678901234567e-308", a quoted u64)
 const LINE_FRAME = 96; // timestamp, cpu, pid, tid and punctuation
 

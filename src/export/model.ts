@@ -14,7 +14,7 @@
 // timestamp with the annotation unfinished=true. Every such case is counted
 // in the summary.
 import type { ClassDescription } from '../schema';
-import type { StreamCursor } from '../trace/cursor';
+import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
 import type { Names } from './processes';
@@ -112,7 +112,7 @@ export class TimelineModel {
   private readonly threads = new Map<number, ThreadState>(); // by pid * 2^22 + tid
   private nextTrack = 1;
   private lastNs = 0;
-  private readonly roles = new Uint8Array(1 << 16); // by class id, for ids below 2^16
+  private readonly roles = new Uint8Array(DENSE_IDS); // by class id
   private readonly bigRoles = new Map<number, number>();
   // The thread of the previous record: runs of one thread's records are the common case.
   private lastKey = -1;

@@ -17,10 +17,10 @@
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import type { FieldValue } from '../decode';
-import { BUFFER_SIZE, type OutputBuffers } from './background-writer';
-import type { StreamCursor } from '../trace/cursor';
+import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
+import { BUFFER_SIZE, type OutputBuffers } from './background-writer';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
 import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from './flat-json';
@@ -89,7 +89,6 @@ const INV_TWO32 = 1 / TWO32;
 const PACKET_TAG = 1 * 8 + WIRE_LEN; // Trace.packet
 const PACKET_FIXED_MAX = 48; // packet tag and length, timestamp, sequence, flags, track event tag and length, track
 const ANNOTATION_MAX = 24; // a non-string annotation: tag, length, name iid, value
-const DENSE_IDS = 1 << 16;
 const FLUSH_AT = BUFFER_SIZE - (64 << 10); // hand a buffer on before an event outgrows it
 
 /** How one class's records are written on one sequence: constant bytes and one op per argument. */

@@ -17,7 +17,8 @@ import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type
 if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
 
 const NS = 1_000_000_000;
-const DENSE_IDS = 1 << 16;
+/** Class ids below this are looked up by array index (they are registry line numbers: small and dense). */
+export const DENSE_IDS = 1 << 16;
 const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
 const TWO32 = 4294967296;
 
