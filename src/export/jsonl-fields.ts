@@ -9,12 +9,16 @@
 // to jsonLine.
 import type { Field } from '../schema';
 import { i32, u32 } from '../trace/le';
-import { putAscii, putInt, putRaw, putUint } from './byteout';
+import { putAscii, putInt, putRaw, putUint, wordsOf } from './byteout';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
 
-/** Writes a record's fields (d[o, end): after pid and tid) as JSON at b[p]; the offset after them, or -1. */
-export type FieldsWriter = (b: Uint8Array, p: number, d: Buffer, o: number, end: number) => number;
+/**
+ * Writes a record's fields (d[o, end): after pid and tid) as JSON at b[p]
+ * (`v`: a DataView of b, for the word writers); the offset after them, or -1.
+ * May store up to WORD_SLACK bytes past that offset.
+ */
+export type FieldsWriter = (b: Uint8Array, v: DataView, p: number, d: Buffer, o: number, end: number) => number;
 
 const TWO32 = 4294967296;
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -22,32 +26,33 @@ const TRUE = Buffer.from('true', 'latin1');
 const FALSE = Buffer.from('false', 'latin1');
 
 /** A float field: counters and measurements are mostly integers, printed without a string. */
-function putNumber(b: Uint8Array, p: number, v: number, text: (v: number) => string): number {
-  return Number.isSafeInteger(v) ? putInt(b, p, v) : putAscii(b, p, text(v));
+function putNumber(b: Uint8Array, v: DataView, p: number, x: number, text: (x: number) => string): number {
+  return Number.isSafeInteger(x) ? putInt(v, p, x) : putAscii(b, p, text(x));
 }
 
-/** Constant bytes as stores (short ones) or one copy. */
+/** Constant bytes as word stores (short ones: up to 3 bytes past them, overwritten by the value) or one copy. */
 function constant(bytes: Buffer, name: string): string {
   if (bytes.length > 16) return `p = putRaw(b, p, ${name});`;
-  return [...bytes].map((v, i) => `b[p + ${i}] = ${v};`).join(' ') + ` p += ${bytes.length};`;
+  return [...wordsOf(bytes)].map((w, i) => `v.setUint32(p + ${4 * i}, ${w}, true);`).join(' ') +
+    ` p += ${bytes.length};`;
 }
 
 function valueCode(op: number): string {
   switch (op) {
-    case OP_U8: return 'p = putUint(b, p, d[o]); o += 1;';
-    case OP_I8: return 'p = putInt(b, p, (d[o] << 24) >> 24); o += 1;';
+    case OP_U8: return 'p = putUint(v, p, d[o]); o += 1;';
+    case OP_I8: return 'p = putInt(v, p, (d[o] << 24) >> 24); o += 1;';
     case OP_BOOL: return 'p = putRaw(b, p, d[o] !== 0 ? TRUE : FALSE); o += 1;';
-    case OP_U16: return 'p = putUint(b, p, d[o] | (d[o + 1] << 8)); o += 2;';
-    case OP_I16: return 'p = putInt(b, p, ((d[o] | (d[o + 1] << 8)) << 16) >> 16); o += 2;';
-    case OP_U32: return 'p = putUint(b, p, u32(d, o)); o += 4;';
-    case OP_I32: return 'p = putInt(b, p, i32(d, o)); o += 4;';
-    case OP_F32: return 'p = putNumber(b, p, d.readFloatLE(o), text); o += 4;';
-    case OP_F64: return 'p = putNumber(b, p, d.readDoubleLE(o), text); o += 8;';
+    case OP_U16: return 'p = putUint(v, p, d[o] | (d[o + 1] << 8)); o += 2;';
+    case OP_I16: return 'p = putInt(v, p, ((d[o] | (d[o + 1] << 8)) << 16) >> 16); o += 2;';
+    case OP_U32: return 'p = putUint(v, p, u32(d, o)); o += 4;';
+    case OP_I32: return 'p = putInt(v, p, i32(d, o)); o += 4;';
+    case OP_F32: return 'p = putNumber(b, v, p, d.readFloatLE(o), text); o += 4;';
+    case OP_F64: return 'p = putNumber(b, v, p, d.readDoubleLE(o), text); o += 8;';
     case OP_U64: return `{ const hi = u32(d, o + 4);
-  p = hi < 0x200000 ? putUint(b, p, hi * TWO32 + u32(d, o)) : putAscii(b, p, '"' + d.readBigUInt64LE(o) + '"');
+  p = hi < 0x200000 ? putUint(v, p, hi * TWO32 + u32(d, o)) : putAscii(b, p, '"' + d.readBigUInt64LE(o) + '"');
   o += 8; }`;
     case OP_I64: return `{ const hi = i32(d, o + 4);
-  p = hi < 0x200000 && hi >= -0x200000 ? putInt(b, p, hi * TWO32 + u32(d, o))
+  p = hi < 0x200000 && hi >= -0x200000 ? putInt(v, p, hi * TWO32 + u32(d, o))
     : putAscii(b, p, '"' + d.readBigInt64LE(o) + '"');
   o += 8; }`;
     case OP_STRING:
@@ -98,6 +103,6 @@ export function compileFields(fields: readonly Field[], keys: Buffer[], text: (v
   body.push('return p;');
   const make = new Function('K', 'putRaw', 'putAscii', 'putInt', 'putUint', 'putNumber', 'u32', 'i32', 'TRUE',
     'FALSE', 'HEX', 'TWO32', 'text',
-    `return function fields(b, p, d, o, end) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FieldsWriter;
+    `return function fields(b, v, p, d, o, end) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FieldsWriter;
   return make(keys, putRaw, putAscii, putInt, putUint, putNumber, u32, i32, TRUE, FALSE, HEX, TWO32, text);
 }

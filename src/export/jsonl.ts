@@ -7,7 +7,7 @@ import type { ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
-import { type ByteOut, putNineDigits, putRaw } from './byteout';
+import { type ByteOut, putNineDigits, putRaw, WORD_SLACK } from './byteout';
 import { compileFields, type FieldsWriter } from './jsonl-fields';
 
 
@@ -111,7 +111,7 @@ export class JsonlWriter {
     const d = c.data;
     const start = c.at[k]! + EVENT_HEADER;
     const end = c.at[k]! + c.size[k]!;
-    if (!out.reserve(plan.constBytes + 2 * (end - start) + MAX_VALUE_TEXT * plan.fieldCount)) {
+    if (!out.reserve(plan.constBytes + 2 * (end - start) + MAX_VALUE_TEXT * plan.fieldCount + WORD_SLACK)) {
       return this.slow(c, k);
     }
     const parts = this.parts;
@@ -121,8 +121,8 @@ export class JsonlWriter {
     const b = out.buf;
     const lineStart = out.pos;
     let p = putRaw(b, lineStart, prefix.bytes);
-    putNineDigits(b, lineStart + prefix.fracAt, parts[1]!);
-    p = plan.fields(b, p, d, start + 8, end);
+    putNineDigits(out.view, lineStart + prefix.fracAt, parts[1]!);
+    p = plan.fields(b, out.view, p, d, start + 8, end);
     if (p < 0) return this.slow(c, k);
     b[p++] = 125; // }}\n
     b[p++] = 125;
