@@ -61,9 +61,6 @@ for (let i = 0; i < 1000; i++) {
   SMALL_LEN[i] = short.length;
 }
 
-/** Bytes a word writer may store past the offset it returns. */
-export const WORD_SLACK = 3;
-
 const groups = new Float64Array(6); // of a number >= 10^9, least significant first
 
 /** A non-negative integer below 2^53 in decimal (at most 16 bytes, plus WORD_SLACK). */
@@ -103,19 +100,6 @@ export function putInt(v: DataView, p: number, n: number): number {
     n = -n;
   }
   return putUint(v, p, n);
-}
-
-/** Constant bytes given as little-endian words (see wordsOf), `length` of them (plus WORD_SLACK). */
-export function putWords(v: DataView, p: number, words: Uint32Array, length: number): number {
-  for (let i = 0; i < words.length; i++) v.setUint32(p + 4 * i, words[i]!, true);
-  return p + length;
-}
-
-/** Bytes as little-endian words, for putWords. */
-export function wordsOf(bytes: Uint8Array): Uint32Array {
-  const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  padded.set(bytes);
-  return new Uint32Array(padded.buffer);
 }
 
 /** Exactly nine digits of 0..999 999 999, zero-padded (the nanoseconds of a timestamp); nothing past them. */

@@ -9,9 +9,10 @@
 // to jsonLine.
 import type { Field } from '../schema';
 import { i32, u32 } from '../trace/le';
-import { putAscii, putInt, putRaw, putUint, wordsOf } from './byteout';
+import { putAscii, putInt, putRaw, putUint } from './byteout';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
+import { wordsOf } from './words';
 
 /**
  * Writes a record's fields (d[o, end): after pid and tid) as JSON at b[p]

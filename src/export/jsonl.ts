@@ -7,8 +7,9 @@ import type { ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
-import { type ByteOut, putNineDigits, putRaw, WORD_SLACK } from './byteout';
+import { type ByteOut, putNineDigits, putRaw } from './byteout';
 import { compileFields, type FieldsWriter } from './jsonl-fields';
+import { WORD_SLACK } from './words';
 
 
 const values: FieldValue[] = [];

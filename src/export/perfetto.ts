@@ -27,6 +27,7 @@ import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from 
 import type { ThreadState, TimelineSink, Track } from './model';
 import { ProtoWriter, putBytes, putVarint, putVarint64, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
 import { type Annotations, argsFrom, hasJsonArgs, RecordArgs } from './record-args';
+import { putWords, putWordsFrom, WORD_SLACK, wordsOf } from './words';
 
 export const PERFETTO_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'perfetto_trace.proto');
 
@@ -94,11 +95,13 @@ const FLUSH_AT = BUFFER_SIZE - (64 << 10); // hand a buffer on before an event o
 /** How one class's records are written on one sequence: constant bytes and one op per argument. */
 interface EventPlan {
   head: Uint8Array; // TrackEvent fields after the track: type, and category and name where they belong
+  headWords: Uint32Array; // the same as words (putWords)
   from: number; // index of the first argument field
   argsAt: number; // its offset in the payload (after pid, tid and the span ids: all fixed-size)
   json: boolean; // the arguments are one JSON text (span(name, fields))
   ops: Uint8Array; // typed arguments: one value op each
   keys: Uint8Array[]; // typed arguments: each annotation's name_iid field, as bytes
+  keyWords: Uint32Array[]; // the same as words
   bound: number; // encoded size at most, beyond the record's own bytes
   jsonKeys: Uint8Array[]; // JSON arguments: the member names seen last at each position
   jsonKeyFields: Uint8Array[]; // and their name_iid fields
@@ -117,6 +120,13 @@ interface Sequence {
 
 type SliceableBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/** 8 bytes from src (at o) to v (at p), as two words. */
+function copy8(v: DataView, p: number, src: DataView, o: number): number {
+  v.setUint32(p, src.getUint32(o, true), true);
+  v.setUint32(p + 4, src.getUint32(o + 4, true), true);
+  return p + 8;
+}
 
 /** `tag` then v (an integer, |v| < 2^53) as int64. */
 function putInt(b: Uint8Array, p: number, tag: number, v: number): number {
@@ -198,7 +208,6 @@ export class PerfettoSink implements TimelineSink {
 
   counter(t: Track, ns: number, c: StreamCursor, k: number): void {
     const seq = this.sequence(t.thread!);
-    const d = c.data;
     const o = c.at[k]! + EVENT_HEADER + 8; // the value: the first field, f64
     if (o + 8 > c.at[k]! + c.size[k]!) return this.damaged(c, k);
     const w = this.w;
@@ -211,7 +220,7 @@ export class PerfettoSink implements TimelineSink {
     b[p++] = T.track;
     p = putVarint(b, p, t.id);
     p = putVarint(b, p, T.counter);
-    for (let i = 0; i < 8; i++) b[p++] = d[o + i]!; // IEEE 754 little-endian, as protobuf's fixed64
+    p = copy8(w.view, p, c.view, o); // IEEE 754 little-endian, as protobuf's fixed64
     this.packetEnd(p);
   }
 
@@ -265,8 +274,10 @@ export class PerfettoSink implements TimelineSink {
     const json = hasJsonArgs(cls);
     const fields = json ? [] : cls.fields.slice(from);
     const keys = fields.map((f) => Uint8Array.from([T.aName, ...varintBytes(this.iid(seq.keys, f.name, this.newKeys))]));
+    const headBytes = Uint8Array.from(head);
     const plan: EventPlan = {
-      head: Uint8Array.from(head), from, argsAt: 8 + 8 * from, json, ops: fieldOps(fields), keys,
+      head: headBytes, headWords: wordsOf(headBytes), from, argsAt: 8 + 8 * from, json, ops: fieldOps(fields), keys,
+      keyWords: keys.map(wordsOf),
       bound: PACKET_FIXED_MAX + head.length + fields.length * ANNOTATION_MAX, jsonKeys: [], jsonKeyFields: [],
     };
     if (id < DENSE_IDS) seq.plans[id] = plan;
@@ -293,7 +304,7 @@ export class PerfettoSink implements TimelineSink {
     }
     const w = this.w;
     // Room for all but interned data (written with checks): the rest writes without them.
-    const room = plan.bound + members * ANNOTATION_MAX + 3 * (end - args);
+    const room = plan.bound + members * ANNOTATION_MAX + 3 * (end - args) + WORD_SLACK;
     w.reserve(room);
     const packetAt = w.pos;
     let p = this.packetStart(seq, ns);
@@ -304,12 +315,11 @@ export class PerfettoSink implements TimelineSink {
     const b = w.buf;
     b[p++] = this.T.track;
     p = putVarint(b, p, t.id);
-    const head = plan.head;
-    for (let i = 0; i < head.length; i++) b[p++] = head[i]!;
+    p = putWords(w.view, p, plan.headWords, plan.head.length);
     if (plan.json) {
-      p = this.members(b, p, plan, d, members);
+      p = this.members(b, p, plan, d, c.view, members);
     } else {
-      p = this.fields(b, p, plan, d, args, end);
+      p = this.fields(b, p, plan, d, c.view, args, end);
       if (p < 0) {
         w.pos = packetAt;
         return this.damaged(c, k);
@@ -361,7 +371,8 @@ export class PerfettoSink implements TimelineSink {
   private eventMark = 0;
   // The varint bytes of a timestamp's bits 28 and up: they change every 2^28 ns (0.27 s).
   private upperOf = -1;
-  private readonly upperBytes = new Uint8Array(10);
+  private readonly upperBytes = new Uint8Array(12);
+  private readonly upperWords = new Uint32Array(this.upperBytes.buffer);
   private upperLength = 0;
 
   /** A timestamp (hi:lo) as a varint: four bytes of its low 28 bits, then the cached rest. */
@@ -372,14 +383,12 @@ export class PerfettoSink implements TimelineSink {
       this.upperOf = upper;
       this.upperLength = putVarint(this.upperBytes, 0, upper);
     }
-    b[p] = (lo & 127) | 128;
-    b[p + 1] = ((lo >>> 7) & 127) | 128;
-    b[p + 2] = ((lo >>> 14) & 127) | 128;
-    b[p + 3] = ((lo >>> 21) & 127) | 128;
-    p += 4;
-    const u = this.upperBytes;
-    for (let i = 0; i < this.upperLength; i++) b[p++] = u[i]!;
-    return p;
+    const v = this.w.view;
+    v.setUint32(p, (lo & 127) | ((lo << 1) & 0x7f00) | ((lo << 2) & 0x7f0000) | ((lo << 3) & 0x7f000000) | 0x80808080,
+      true);
+    v.setUint32(p + 4, this.upperWords[0]!, true); // bits 28-63: at most 5 bytes (5 for epoch times)
+    if (this.upperLength > 4) v.setUint32(p + 8, this.upperWords[1]!, true);
+    return p + 4 + this.upperLength;
   }
 
   /** End the track event and its packet at offset p. */
@@ -392,16 +401,17 @@ export class PerfettoSink implements TimelineSink {
   }
 
   /** Typed arguments from d[o, end) written at b[p]; the offset after them, or -1 if the record does not hold them. */
-  private fields(b: Uint8Array, p: number, plan: EventPlan, d: Buffer, o: number, end: number): number {
+  private fields(b: Uint8Array, p: number, plan: EventPlan, d: Buffer, dv: DataView, o: number, end: number): number {
     const T = this.T;
-    const { ops, keys } = plan;
+    const { ops, keys, keyWords } = plan;
+    let v = this.w.view;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (o + FIXED_SIZE[op]! > end) return -1;
       b[p++] = T.annotation;
       const mark = p++; // one-byte length: a non-string annotation is at most ANNOTATION_MAX bytes
       const key = keys[i]!;
-      for (let j = 0; j < key.length; j++) b[p++] = key[j]!;
+      p = putWords(v, p, keyWords[i]!, key.length);
       switch (op) {
         case OP_STRING: {
           let nul = o;
@@ -416,16 +426,18 @@ export class PerfettoSink implements TimelineSink {
             this.w.pos = mark - 1; // back to the annotation's tag
             this.stringAnnotation(key, (d as SliceableBuffer).utf8Slice(o, nul));
             b = this.w.buf;
+            v = this.w.view;
             p = this.w.pos;
             o = nul + 1;
             continue;
           }
           b[p++] = T.aString;
           p = putVarint(b, p, nul - o);
-          p = putBytes(b, p, d, o, nul);
+          p = nul - o <= 32 && nul + WORD_SLACK < dv.byteLength ? putWordsFrom(v, p, dv, o, nul) : putBytes(b, p, d, o, nul);
           o = nul + 1;
           p = this.closeLong(b, mark, p);
           b = this.w.buf;
+          v = this.w.view;
           continue;
         }
         case OP_BYTES: {
@@ -440,6 +452,7 @@ export class PerfettoSink implements TimelineSink {
           o += 4 + n;
           p = this.closeLong(b, mark, p);
           b = this.w.buf;
+          v = this.w.view;
           continue;
         }
         case OP_U8: p = putInt(b, p, T.aInt, d[o]!); o += 1; break;
@@ -460,7 +473,7 @@ export class PerfettoSink implements TimelineSink {
           break;
         case OP_F64:
           b[p++] = T.aDouble;
-          for (let j = 0; j < 8; j++) b[p++] = d[o + j]!; // IEEE 754 little-endian, as protobuf's fixed64
+          p = copy8(v, p, dv, o); // IEEE 754 little-endian, as protobuf's fixed64
           o += 8;
           break;
         case OP_U64: {
@@ -541,9 +554,10 @@ export class PerfettoSink implements TimelineSink {
   }
 
   /** The members found by jsonMembers, written at b[p]; returns the offset after them. */
-  private members(b: Uint8Array, p: number, plan: EventPlan, d: Buffer, n: number): number {
+  private members(b: Uint8Array, p: number, plan: EventPlan, d: Buffer, dv: DataView, n: number): number {
     const T = this.T;
     const json = this.json;
+    let v = this.w.view;
     for (let j = 0; j < n; j++) {
       b[p++] = T.annotation;
       const mark = p++;
@@ -555,9 +569,10 @@ export class PerfettoSink implements TimelineSink {
         const ve = json.valEnd[j]!;
         b[p++] = T.aString;
         p = putVarint(b, p, ve - vs);
-        p = putBytes(b, p, d, vs, ve);
+        p = ve - vs <= 32 && ve + WORD_SLACK < dv.byteLength ? putWordsFrom(v, p, dv, vs, ve) : putBytes(b, p, d, vs, ve);
         p = this.closeLong(b, mark, p);
         b = this.w.buf;
+        v = this.w.view;
         continue;
       }
       if (kind === MEMBER_INT) {

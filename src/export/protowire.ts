@@ -61,12 +61,19 @@ export function putBytes(b: Uint8Array, p: number, src: Uint8Array, from: number
   return p;
 }
 
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
 export class ProtoWriter {
   buf: Buffer;
+  /** The same memory, for word stores. */
+  view: DataView;
   pos = 0;
 
   constructor(initial: Buffer | number = 1 << 20) {
     this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
+    this.view = viewOf(this.buf);
   }
 
   private room(n: number): void {
@@ -74,6 +81,7 @@ export class ProtoWriter {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = viewOf(next);
   }
 
   /** Make sure `n` more bytes fit (callers that reserve once may then use the *Fast methods). */
@@ -207,6 +215,7 @@ export class ProtoWriter {
   /** Go on in `next` (the caller took the current buffer and its `pos` bytes). */
   reset(next: Buffer): void {
     this.buf = next;
+    this.view = viewOf(next);
     this.pos = 0;
   }
 }

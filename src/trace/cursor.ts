@@ -102,6 +102,8 @@ export class StreamCursor {
   ids: Uint32Array = new Uint32Array(0);
   rels: Float64Array = new Float64Array(0); // ticks since the trace base
   nsIn: Float64Array = new Float64Array(0); // nanoseconds since the packet's time base
+  /** The packet's bytes as a DataView, for readers that copy a word at a time. */
+  view: DataView = new DataView(new ArrayBuffer(0));
   readonly time: TimeBase;
 
   private readonly file: string;
@@ -204,6 +206,7 @@ export class StreamCursor {
     if (this.words.buffer !== d.buffer || this.words.length < content >> 2) {
       // packets() reads into one buffer at offset 0 of its own ArrayBuffer: records (8-aligned) read as words
       this.words = new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);
+      this.view = new DataView(d.buffer, d.byteOffset, d.length);
     }
     const { at, size: sizes, ids, rels, nsIn, time, words, byId } = this;
     const baseHi = this.base.hi;
