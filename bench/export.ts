@@ -28,6 +28,9 @@ try {
     const rec = spawnSync(process.execPath, [cli, 'record', '-q', '-o', trace, '--subbuffers', '32', '--',
       process.execPath, emitter, 'mixed', String(events), '3000000'], { encoding: 'utf8' });
     if (rec.status !== 0) throw new Error(`record failed: ${rec.stderr}`);
+    // The kernel writes the fresh trace back to the disk in the background: let that finish
+    // first, or it competes with the first export for the CPUs.
+    spawnSync('sync');
   }
   const st = JSON.parse(spawnSync(process.execPath, [cli, 'stats', trace, '--json'], { encoding: 'utf8' }).stdout) as
     { events: number; lost: number; bytes: number };
