@@ -15,7 +15,6 @@
 // in the summary.
 import type { ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
-import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../trace/reader';
 import type { Names } from './processes';
 
@@ -99,10 +98,10 @@ function top(lane: Lane): SpanId | undefined {
   return lane.stack.length ? lane.stack[lane.stack.length - 1] : undefined;
 }
 
-/** A span id (u64) at d[o]: a number below 2^53, a bigint beyond. */
-function spanId(d: Buffer, o: number): SpanId {
-  const hi = u32(d, o + 4);
-  return hi < 0x200000 ? hi * TWO32 + u32(d, o) : d.readBigUInt64LE(o);
+/** A span id (u64) at word w of a packet: a number below 2^53, a bigint beyond. */
+function spanId(words: Uint32Array, w: number): SpanId {
+  const hi = words[w + 1]!;
+  return hi < 0x200000 ? hi * TWO32 + words[w]! : (BigInt(hi) << 32n) | BigInt(words[w]!);
 }
 
 export class TimelineModel {
@@ -161,7 +160,7 @@ export class TimelineModel {
 
   /** Feed records [from, to) of c's current packet (records must come in time order: see mergeRuns). */
   addRun(c: StreamCursor, from: number, to: number): void {
-    const d = c.data;
+    const words = c.words; // records are 8-aligned: pid, tid and span ids are whole words
     const at = c.at;
     const size = c.size;
     const ids = c.ids;
@@ -169,7 +168,8 @@ export class TimelineModel {
     const base = c.time.sinceStartNs;
     for (let k = from; k < to; k++) {
       const p = at[k]! + EVENT_HEADER; // payload: pid, tid, fields
-      const th = this.thread(u32(d, p), u32(d, p + 4));
+      const w = p >> 2;
+      const th = this.thread(words[w]!, words[w + 1]!);
       const ns = base + nsIn[k]!;
       const id = ids[k]!;
       const role = this.role(c, id);
@@ -180,8 +180,8 @@ export class TimelineModel {
       } else {
         const idsEnd = p + 8 + (role === BEGIN ? 16 : 8);
         if (idsEnd > at[k]! + size[k]!) this.damaged(c, k);
-        if (role === BEGIN) this.spanBegin(th, ns, c, k, spanId(d, p + 8), spanId(d, p + 16));
-        else this.spanEnd(th, ns, c, k, spanId(d, p + 8));
+        if (role === BEGIN) this.spanBegin(th, ns, c, k, spanId(words, w + 2), spanId(words, w + 4));
+        else this.spanEnd(th, ns, c, k, spanId(words, w + 2));
       }
     }
     if (to > from) this.lastNs = base + nsIn[to - 1]!;

@@ -116,7 +116,8 @@ export class StreamCursor {
   // Class ids are small and dense (registry line numbers): an array index
   // instead of a Map lookup per record.
   private readonly byId: (ClassDescription | undefined)[] = [];
-  private words: Uint32Array = new Uint32Array(0); // the packet's bytes as little-endian words (x86-64, arm64)
+  /** The packet's bytes as little-endian words (x86-64, arm64): records start 8-aligned. */
+  words: Uint32Array = new Uint32Array(0);
 
   constructor(private readonly trace: Trace, readonly stream: string, private readonly base: { hi: number; lo: number },
     startNs: bigint) {
