@@ -130,7 +130,7 @@ function fieldCode(type: Field['type'], v: string, f: number): string {
       // and costs a few cycles where a division costs ~20: a span writes three u64s).
       return `if (typeof ${v} === 'number') {
   if (!(${v} >= ${lo} && ${v} < ${hi} && Math.floor(${v}) === ${v})) ${bad}
-  dv.setUint32(o, ${v} >>> 0, true); dv.setUint32(o + 4, Math.floor(${v} * 2.3283064365386963e-10) >>> 0, true);
+  ${u64Stores(v)}
 } else if (typeof ${v} === 'bigint' && ${big}) {
   dv.${type === 'u64' ? 'setBigUint64' : 'setBigInt64'}(o, ${v}, true);
 } else ${bad}
@@ -160,10 +160,14 @@ dv.setUint32(o, ${v}.length, true); u8.set(${v}, o + 4); o += 4 + ${v}.length;`;
   }
 }
 
+/** An integer number (|v| < 2^64) as a 64-bit little-endian word pair (setUint32 wraps negatives). */
+function u64Stores(v: string): string {
+  return `dv.setUint32(o, ${v} >>> 0, true); dv.setUint32(o + 4, Math.floor(${v} * 2.3283064365386963e-10) >>> 0, true);`;
+}
+
 /** A span id: the library's own integer below 2^53, as u64 (see SerializerOptions.trustedIds). */
 function trustedIdCode(v: string): string {
-  return `{ const id = ${v}; dv.setUint32(o, id >>> 0, true); dv.setUint32(o + 4, Math.floor(id * 2.3283064365386963e-10), true); }
-o += 8;`;
+  return `{ const id = ${v}; ${u64Stores('id')} }\no += 8;`;
 }
 
 function bytesError(where: string, field: Field, len: number, room: number): RangeError {
