@@ -3,6 +3,7 @@
 // allocation, a concatenation and a UTF-8 encode at the end). Full buffers
 // are handed on whole (OutputBuffers: the background writer moves them to its
 // thread) and a fresh one taken.
+import { viewOf } from '../trace/le';
 import type { OutputBuffers } from './background-writer';
 
 // Writers at an offset into a buffer the caller has made room in; each
@@ -31,13 +32,6 @@ export function putAscii(d: Uint8Array, p: number, s: string): number {
 // division: a double division costs ~20 cycles on these CPUs and digit
 // loops chain them (seven per 7-digit number cost ~30 ns, as much as
 // the rest of a JSON line's fields).
-const DIGITS3 = new Uint8Array(3000);
-for (let i = 0; i < 1000; i++) {
-  DIGITS3[3 * i] = 48 + Math.floor(i / 100);
-  DIGITS3[3 * i + 1] = 48 + (Math.floor(i / 10) % 10);
-  DIGITS3[3 * i + 2] = 48 + (i % 10);
-}
-
 /** floor(n / 1000) for an integer 0 <= n < 2^53. */
 function div1000(n: number): number {
   const q = Math.floor(n * 0.001);
@@ -45,16 +39,16 @@ function div1000(n: number): number {
   return r < 0 ? q - 1 : r >= 1000 ? q + 1 : q;
 }
 
-// The same digits as little-endian words, for writers that store a word at a
-// time (DataView): a JS byte store costs ~1-2.5 ns here, a word store about as
-// much. PAD3[n]: the three digits of n; SMALL[n]: n's digits without leading
+// The digit tables hold little-endian words, for writers that store a word at
+// a time (DataView): a JS byte store costs ~1-2.5 ns here, a word store about
+// as much. PAD3[n]: the three digits of n; SMALL[n]: n's digits without leading
 // zeros, SMALL_LEN[n] of them. Word writers store four bytes: up to three past
 // the number, which what follows overwrites (callers reserve room for them).
 const PAD3 = new Uint32Array(1000);
 const SMALL = new Uint32Array(1000);
 const SMALL_LEN = new Uint8Array(1000);
 for (let i = 0; i < 1000; i++) {
-  const digits = [DIGITS3[3 * i]!, DIGITS3[3 * i + 1]!, DIGITS3[3 * i + 2]!];
+  const digits = [...String(i).padStart(3, '0')].map((ch) => ch.charCodeAt(0));
   PAD3[i] = digits[0]! | (digits[1]! << 8) | (digits[2]! << 16);
   const short = digits.slice(i >= 100 ? 0 : i >= 10 ? 1 : 2);
   SMALL[i] = short.reduce((w, c, k) => w | (c << (8 * k)), 0);
@@ -125,7 +119,7 @@ export class ByteOut {
   /** Full buffers go to `out`, which gives the next one (see OutputBuffers). */
   constructor(private readonly out: OutputBuffers) {
     this.buf = out.buffer();
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.view = viewOf(this.buf);
   }
 
   get capacity(): number {
@@ -146,7 +140,7 @@ export class ByteOut {
     this.flushed += n;
     this.pos = 0;
     this.buf = this.out.buffer(); // before submit: a buffer moved to the writer is gone from here
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.view = viewOf(this.buf);
     this.out.submit(full, n);
   }
 

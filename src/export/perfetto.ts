@@ -25,9 +25,9 @@ import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
 import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from './flat-json';
 import type { ThreadState, TimelineSink, Track } from './model';
-import { ProtoWriter, putBytes, putVarint, putVarint64, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
+import { ProtoWriter, putVarint, putVarint64, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
 import { type Annotations, argsFrom, hasJsonArgs, RecordArgs } from './record-args';
-import { putWords, putWordsFrom, WORD_SLACK, wordsOf } from './words';
+import { copyBytes, putWords, WORD_SLACK, wordsOf } from './words';
 
 export const PERFETTO_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'perfetto_trace.proto');
 
@@ -433,7 +433,7 @@ export class PerfettoSink implements TimelineSink {
           }
           b[p++] = T.aString;
           p = putVarint(b, p, nul - o);
-          p = nul - o <= 32 && nul + WORD_SLACK < dv.byteLength ? putWordsFrom(v, p, dv, o, nul) : putBytes(b, p, d, o, nul);
+          p = copyBytes(b, v, p, d, dv, o, nul);
           o = nul + 1;
           p = this.closeLong(b, mark, p);
           b = this.w.buf;
@@ -569,7 +569,7 @@ export class PerfettoSink implements TimelineSink {
         const ve = json.valEnd[j]!;
         b[p++] = T.aString;
         p = putVarint(b, p, ve - vs);
-        p = ve - vs <= 32 && ve + WORD_SLACK < dv.byteLength ? putWordsFrom(v, p, dv, vs, ve) : putBytes(b, p, d, vs, ve);
+        p = copyBytes(b, v, p, d, dv, vs, ve);
         p = this.closeLong(b, mark, p);
         b = this.w.buf;
         v = this.w.view;
@@ -578,12 +578,12 @@ export class PerfettoSink implements TimelineSink {
       if (kind === MEMBER_INT) {
         p = putInt(b, p, T.aInt, json.num[j]!);
       } else if (kind === MEMBER_DOUBLE) {
-        const v = json.num[j]!;
-        if (Number.isSafeInteger(v)) { // as JSON.parse's value is written on the general path
-          p = putInt(b, p, T.aInt, v);
+        const x = json.num[j]!;
+        if (Number.isSafeInteger(x)) { // as JSON.parse's value is written on the general path
+          p = putInt(b, p, T.aInt, x);
         } else {
           b[p++] = T.aDouble;
-          p = this.putDouble(b, p, v);
+          p = this.putDouble(b, p, x);
         }
       } else { // MEMBER_TRUE, MEMBER_FALSE
         b[p++] = T.aBool;

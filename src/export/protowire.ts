@@ -5,7 +5,10 @@
 // the schema protobufjs loads (perfetto.ts), so the two cannot disagree.
 // Nested messages reserve a fixed 4-byte length (a redundant varint: every
 // protobuf parser accepts it, Perfetto's own writer does the same) that is
-// patched when the message ends, so nothing is sized twice.
+// patched when the message ends, so nothing is sized twice; or, for the short
+// messages of event packets, one byte, moved up when the message turns out
+// to be 128 bytes or longer (beginShort / endShort).
+import { viewOf } from '../trace/le';
 
 const NESTED_MAX = (1 << 28) - 1; // the largest length 4 varint bytes hold
 
@@ -49,20 +52,6 @@ export function putVarint64(b: Uint8Array, p: number, hi: number, lo: number): n
   }
   b[p] = lo;
   return p + 1;
-}
-
-/** Bytes src[from, to) copied to b[p]. */
-export function putBytes(b: Uint8Array, p: number, src: Uint8Array, from: number, to: number): number {
-  if (to - from > 32) { // TypedArray.set is a call into C++: worth it for longer runs only
-    b.set(src.subarray(from, to), p);
-    return p + to - from;
-  }
-  for (let i = from; i < to; i++) b[p++] = src[i]!;
-  return p;
-}
-
-function viewOf(b: Buffer): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.length);
 }
 
 export class ProtoWriter {

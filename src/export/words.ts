@@ -28,3 +28,20 @@ export function putWordsFrom(v: DataView, p: number, src: DataView, from: number
   for (let i = from; i < to; i += 4) v.setUint32(p + i - from, src.getUint32(i, true), true);
   return p + to - from;
 }
+
+/**
+ * Bytes src[from, to) copied to b at p (`v` views b, `sv` views src): short
+ * runs a word at a time when the over-read stays inside src, long ones with
+ * one TypedArray.set (a call into C++, worth it past ~32 bytes), else by bytes.
+ */
+export function copyBytes(b: Uint8Array, v: DataView, p: number, src: Uint8Array, sv: DataView, from: number,
+  to: number): number {
+  const n = to - from;
+  if (n > 32) {
+    b.set(src.subarray(from, to), p);
+    return p + n;
+  }
+  if (to + WORD_SLACK < sv.byteLength) return putWordsFrom(v, p, sv, from, to);
+  for (let i = from; i < to; i++) b[p++] = src[i]!;
+  return p;
+}

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
-import { u32 } from './le';
+import { u32, viewOf } from './le';
 import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
 
 // Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
@@ -24,8 +24,6 @@ const TWO32 = 4294967296;
 
 /** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
 export class TimeBase {
-  hi = 0;
-  lo = 0;
   epochNs = 0n; // exact epoch ns of the base tick
   sinceStartNs = 0; // epochNs - trace start, as a Number
   epochSec = 0; // epochNs split for fast exact printing
@@ -33,7 +31,7 @@ export class TimeBase {
   beforeEpoch = false;
   private secText = ''; // String(secTextOf), cached: seconds change rarely
   private secTextOf = -1;
-  /** The base tick relative to the trace base (set by the cursor), so records convert from their `rel`. */
+  /** The base tick relative to the trace base, so records convert from their `rel`. */
   relBase = 0;
   private rem = 0; // (base * 1e9) mod freq
   private readonly freq: number;
@@ -44,9 +42,9 @@ export class TimeBase {
     this.perTick = 1 / this.freq;
   }
 
-  set(ticks: bigint): void {
-    this.hi = Number(ticks >> 32n);
-    this.lo = Number(ticks & 0xffffffffn);
+  /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
+  set(ticks: bigint, traceBase: { hi: number; lo: number }): void {
+    this.relBase = (Number(ticks >> 32n) - traceBase.hi) * TWO32 + (Number(ticks & 0xffffffffn) - traceBase.lo);
     const scaled = (ticks - this.clock.refTicks) * 1_000_000_000n;
     this.epochNs = this.clock.refRealtimeNs + scaled / this.clock.freq;
     this.rem = Number(scaled % this.clock.freq);
@@ -184,8 +182,7 @@ export class StreamCursor {
       this.cpu = info.cpu;
       const baseTicks = info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
         ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
-      this.time.set(baseTicks);
-      this.time.relBase = (this.time.hi - this.base.hi) * TWO32 + (this.time.lo - this.base.lo);
+      this.time.set(baseTicks, this.base);
       this.index(info);
       this.i = 0;
       if (this.count) return true;
@@ -207,7 +204,7 @@ export class StreamCursor {
     if (this.words.buffer !== d.buffer || this.words.length < content >> 2) {
       // packets() reads into one buffer at offset 0 of its own ArrayBuffer: records (8-aligned) read as words
       this.words = new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);
-      this.view = new DataView(d.buffer, d.byteOffset, d.length);
+      this.view = viewOf(d);
     }
     const { at, size: sizes, ids, rels, nsIn, time, words, byId } = this;
     const baseHi = this.base.hi;
@@ -364,6 +361,11 @@ export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: b
   return { cursors: trace.streams.map((s) => new StreamCursor(trace, s, base, startNs)), startNs };
 }
 
+/** Ticks of a cursor's first record not yet taken. */
+function head(c: StreamCursor): number {
+  return c.rels[c.i]!;
+}
+
 /**
  * Every record of the trace in timestamp order (a k-way merge of the
  * streams), handed over as runs: `run(c, from, to)` gets records [from, to)
@@ -390,9 +392,9 @@ export function mergeRuns(cursors: StreamCursor[], onError: (e: Error) => void,
   let nextTick = 0x10000;
   while (live.length) {
     let min = 0;
-    for (let j = 1; j < live.length; j++) if (live[j]!.rels[live[j]!.i]! < live[min]!.rels[live[min]!.i]!) min = j;
+    for (let j = 1; j < live.length; j++) if (head(live[j]!) < head(live[min]!)) min = j;
     let bound = Infinity; // the earliest next record of the other streams
-    for (let j = 0; j < live.length; j++) if (j !== min && live[j]!.rels[live[j]!.i]! < bound) bound = live[j]!.rels[live[j]!.i]!;
+    for (let j = 0; j < live.length; j++) if (j !== min && head(live[j]!) < bound) bound = head(live[j]!);
     const c = live[min]!;
     const from = c.i;
     const rels = c.rels;

@@ -10,3 +10,8 @@ export function u32(d: Uint8Array, o: number): number {
 export function i32(d: Uint8Array, o: number): number {
   return d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
 }
+
+/** A DataView of exactly a Buffer's bytes (for word-at-a-time copies; little-endian access). */
+export function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
