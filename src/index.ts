@@ -1,5 +1,6 @@
 // ringtrace: public entry point.
-export { provider, Provider, TracedEvent, Counter, SpanType, type SpanHandle, type EventOptions } from './provider';
+export { provider, configure, Provider, TracedEvent, Counter, SpanType, type SpanHandle, type EventOptions,
+  type Configuration } from './provider';
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';

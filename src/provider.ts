@@ -8,8 +8,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { threadId } from 'node:worker_threads';
 import { type ArgsOf, checkEventName, checkProviderName, describe, type Field, type FieldSpec,
   parseFields, type RecordKind } from './schema';
-import { arityError, buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES,
-  STAGING_SLACK } from './serializer';
+import { describeValue, InvalidValues, isStrict, setInvalidRecorder, setStrict } from './invalid-values';
+import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES, STAGING_SLACK,
+  type SerializerOptions } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
 
 export interface EventOptions {
@@ -23,8 +24,14 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
   id = 0;
   readonly description: string;
   readonly fields: readonly Field[];
-  /** Record one event. Throws a TypeError (and records nothing) on a wrong value. */
+  /**
+   * Record one event. A value the schema cannot take drops the event, counted
+   * in the trace as ringtrace:invalid_value (strict mode throws instead).
+   */
   readonly emit: (...values: Args) => void;
+  /** What happens to values emit cannot record (see invalid-values.ts). */
+  readonly invalid: InvalidValues;
+  private readonly serializer: SerializerOptions;
 
   /** `trustedIds`: the library's own span records, see SerializerOptions. */
   constructor(readonly provider: string, readonly name: string, kind: RecordKind, fields: Field[],
@@ -39,10 +46,48 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
     }
     this.fields = fields;
     this.description = describe(provider, name, kind, fields);
+    this.invalid = new InvalidValues(where, fields, this);
+    this.serializer = { maxStringBytes: maxString, trustedIds, seqBase: spanBase };
+    this.emit = this.buildEmit();
+    rebuildable.push(this);
+    currentTracer().add(this);
+  }
+
+  /** emit, typed for the library's own use: true if the event was recorded. */
+  get record(): (...values: Args) => boolean {
+    return this.emit as unknown as (...values: Args) => boolean;
+  }
+
+  /** Generate emit again (strict mode changed). */
+  rebuild(): void {
+    (this as { emit: (...values: Args) => void }).emit = this.buildEmit();
+  }
+
+  private buildEmit(): (...values: Args) => void {
     const tracer = currentTracer();
-    this.emit = buildEmitter(where, fields, { maxStringBytes: maxString, trustedIds, seqBase: spanBase }, this,
-      tracer.staging, tracer) as (...values: Args) => void;
-    tracer.add(this);
+    return buildEmitter(this.fields as Field[], this.serializer, this, tracer.staging, tracer, this.invalid,
+      isStrict()) as unknown as (...values: Args) => void;
+  }
+}
+
+/** Everything whose generated code depends on strict mode. */
+const rebuildable: { rebuild(): void }[] = [];
+
+export interface Configuration {
+  /**
+   * Throw a TypeError/RangeError from emit (and span starts, counters) for a
+   * value its schema cannot take, whether or not a session is attached. For
+   * tests and development; default false (RINGTRACE_STRICT=1 sets it): the
+   * event is dropped and counted in the trace, never thrown.
+   */
+  strict?: boolean;
+}
+
+/** Change settings for this thread (each worker thread has its own). */
+export function configure(options: Configuration): void {
+  if (options.strict !== undefined && options.strict !== isStrict()) {
+    setStrict(options.strict);
+    for (const r of rebuildable) r.rebuild();
   }
 }
 
@@ -101,6 +146,13 @@ class ActiveSpan implements SpanHandle {
   }
 }
 
+/** A span's function is checked before the span starts: no begin without its end. */
+function checkFunction(call: string, fn: unknown): void {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`ringtrace: ${call}: fn must be a function, got ${describeValue(fn)}`);
+  }
+}
+
 /** Run fn inside `span` (sync or async); a throw or rejection ends it with `error`. */
 function runInSpan<T>(span: SpanHandle, fn: () => T): T {
   if (span === NOOP_SPAN) return fn();
@@ -141,20 +193,23 @@ function currentParent(): number {
 /**
  * SpanType's start for n fields, generated with n named parameters: a rest
  * parameter and a spread into the begin record's emit cost an array per span.
+ * A begin record that was not recorded (disabled, or an invalid value) makes
+ * no span: no end record without its begin. Strict mode checks values while
+ * disabled too (begin's emit does).
  */
-function buildStart(where: string, n: number, begin: TracedEvent<unknown[]>,
-  ends: SpanEnds): (...values: unknown[]) => SpanHandle {
+function buildStart(n: number, begin: TracedEvent<unknown[]>, ends: SpanEnds,
+  strict: boolean): (...values: unknown[]) => SpanHandle {
   const params = Array.from({ length: n }, (_, i) => `v${i}`);
   const body = `return function start(${params.join(', ')}) {
-  if (!begin.enabled) return NOOP_SPAN;
-  if (arguments.length !== ${n}) throw arityError(where, ${n}, arguments.length);
+  ${strict ? '' : 'if (!begin.enabled) return NOOP_SPAN;'}
+  if (arguments.length !== ${n}) return begin.invalid.arity(${n}, arguments.length, 'start') || NOOP_SPAN;
   const seq = nextSpanSeq();
-  begin.emit(${['seq', 'currentParent()', ...params].join(', ')}); // span_id: spanBase + seq
+  if (!begin.record(${['seq', 'currentParent()', ...params].join(', ')})) return NOOP_SPAN; // span_id: spanBase + seq
   return new ActiveSpan(seq, ends);
 };`;
-  const make = new Function('where', 'begin', 'ends', 'NOOP_SPAN', 'ActiveSpan', 'nextSpanSeq', 'currentParent',
-    'arityError', body) as (...a: unknown[]) => (...values: unknown[]) => SpanHandle;
-  return make(where, begin, ends, NOOP_SPAN, ActiveSpan, nextSpanSeq, currentParent, arityError);
+  const make = new Function('begin', 'ends', 'NOOP_SPAN', 'ActiveSpan', 'nextSpanSeq', 'currentParent',
+    body) as (...a: unknown[]) => (...values: unknown[]) => SpanHandle;
+  return make(begin, ends, NOOP_SPAN, ActiveSpan, nextSpanSeq, currentParent);
 }
 
 /** Spans with typed fields: Provider.spanType. */
@@ -162,9 +217,19 @@ export class SpanType<Args extends unknown[]> {
   /** Start a span with these field values; its parent is the span current in the async context. */
   readonly start: (...values: Args) => SpanHandle;
 
-  constructor(where: string, private readonly begin: TracedEvent<[number, number, ...Args]>, ends: SpanEnds) {
-    this.start = buildStart(where, begin.fields.length - 2, begin as unknown as TracedEvent<unknown[]>,
-      ends) as (...values: Args) => SpanHandle;
+  constructor(private readonly begin: TracedEvent<[number, number, ...Args]>, private readonly ends: SpanEnds) {
+    this.start = this.buildStart();
+    rebuildable.push(this);
+  }
+
+  /** Generate start again (strict mode changed). */
+  rebuild(): void {
+    (this as { start: (...values: Args) => SpanHandle }).start = this.buildStart();
+  }
+
+  private buildStart(): (...values: Args) => SpanHandle {
+    return buildStart(this.begin.fields.length - 2, this.begin as unknown as TracedEvent<unknown[]>, this.ends,
+      isStrict()) as (...values: Args) => SpanHandle;
   }
 
   get enabled(): boolean {
@@ -173,6 +238,7 @@ export class SpanType<Args extends unknown[]> {
 
   /** Run fn inside a span started with these values (as Provider.withSpan). */
   run<T>(fn: () => T, ...values: Args): T {
+    checkFunction(`${this.begin.provider}:${this.begin.name}.run(fn, ...)`, fn);
     return runInSpan(this.start(...values), fn);
   }
 }
@@ -215,6 +281,7 @@ export class Provider {
    * awaits, are its children. A throw or rejection ends the span with `error`.
    */
   withSpan<T>(name: string, fn: () => T, fields?: Record<string, unknown>): T {
+    checkFunction(`${this.name}.withSpan('${name}', fn)`, fn);
     return runInSpan(this.span(name, fields), fn);
   }
 
@@ -230,7 +297,7 @@ export class Provider {
     const where = `${this.name}:${name}`;
     const own = parseFields(where, fields).find((f) => ['span_id', 'parent_id', 'args'].includes(f.name));
     if (own) throw new TypeError(`ringtrace: ${where}: field '${own.name}' is a span's own field; choose another name`);
-    return new SpanType<ArgsOf<S>>(where,
+    return new SpanType<ArgsOf<S>>(
       new TracedEvent(this.name, name, 'span_begin', parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]),
         options, SPAN_BEGIN_IDS),
       this.spanClass(name).ends);
@@ -271,7 +338,12 @@ export class Provider {
   }
 }
 
-/** set(v) records v; add(d) adds to this thread's running value and records it. */
+/**
+ * set(v) records v; add(d) adds to this thread's running value and records it.
+ * A value that is not a number (or a delta that is not finite, which would
+ * poison the running value) changes nothing and is handled like an invalid
+ * emit value: dropped and counted, or thrown in strict mode.
+ */
 export class Counter {
   private value = 0;
   constructor(private readonly event: TracedEvent<[number]>) {}
@@ -279,10 +351,19 @@ export class Counter {
     return this.event.enabled;
   }
   set(v: number): void {
+    if (typeof v !== 'number') {
+      this.event.invalid.value(0, v);
+      return;
+    }
     this.value = v;
     if (this.event.enabled) this.event.emit(v);
   }
   add(d: number): void {
+    if (typeof d !== 'number' || !Number.isFinite(d)) {
+      this.event.invalid.other('value', () => new TypeError(`ringtrace: ${this.event.provider}:${this.event.name}: ` +
+        `add expects a finite number, got ${describeValue(d)}; nothing was recorded`));
+      return;
+    }
     this.value += d;
     if (this.event.enabled) this.event.emit(this.value);
   }
@@ -290,10 +371,20 @@ export class Counter {
 
 const providers = new Map<string, Provider>();
 
+/** The library's own records (ringtrace:invalid_value); users cannot define this provider. */
+const OWN_PROVIDER = 'ringtrace';
+let invalidValue: TracedEvent<[string, string, string]> | undefined;
+setInvalidRecorder((event, field, problem) => {
+  invalidValue ??= new TracedEvent(OWN_PROVIDER, 'invalid_value', 'event',
+    parseFields(`${OWN_PROVIDER}:invalid_value`, ['event:string', 'field:string', 'problem:string']));
+  invalidValue.emit(event, field, problem);
+});
+
 /** The provider of that name (one per name per thread). */
 export function provider(name: string): Provider {
   let p = providers.get(name);
   if (!p) {
+    if (name === OWN_PROVIDER) throw new TypeError(`ringtrace: provider name '${OWN_PROVIDER}' is reserved for the library's own records`);
     p = new Provider(name);
     providers.set(name, p);
   }

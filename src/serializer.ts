@@ -6,6 +6,7 @@
 // packed, byte-aligned as the CTF metadata declares it):
 //   i8/u8/bool 1 byte, i16/u16 2, i32/u32/f32 4, i64/u64/f64 8,
 //   string: UTF-8 bytes then NUL, bytes: u32 length then the bytes.
+import type { InvalidValues } from './invalid-values';
 import type { Field } from './schema';
 
 export const CTL_BYTES = 8;
@@ -34,31 +35,6 @@ export interface SerializerOptions {
    */
   trustedIds?: readonly ('seq' | 'id')[];
   seqBase?: number;
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
-  if (v === null) return 'null';
-  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.length})`;
-  return typeof v === 'object' ? `object ${Object.prototype.toString.call(v)}` : typeof v;
-}
-
-/** Errors thrown by generated code: built only on the failure path. */
-export function valueError(where: string, field: Field, v: unknown): TypeError {
-  const expect: Record<string, string> = {
-    i8: 'an integer in [-128, 127]', i16: 'an integer in [-32768, 32767]',
-    i32: 'an integer in [-2^31, 2^31)', u8: 'an integer in [0, 255]', u16: 'an integer in [0, 65535]',
-    u32: 'an integer in [0, 2^32)', i64: 'an integer number or bigint in [-2^63, 2^63)',
-    u64: 'an integer number or bigint in [0, 2^64)', f32: 'a number', f64: 'a number',
-    bool: 'a boolean', string: 'a string', bytes: 'a Uint8Array or Buffer',
-  };
-  return new TypeError(`ringtrace: ${where}: field '${field.name}' (${field.type}) expects ` +
-    `${expect[field.type]}, got ${describeValue(v)}; nothing was recorded`);
-}
-
-export function arityError(where: string, expected: number, got: number): TypeError {
-  return new TypeError(`ringtrace: ${where}: emit takes ${expected} value(s), got ${got}; nothing was recorded`);
 }
 
 /** Slow path: long, non-ASCII or NUL-containing strings. */
@@ -105,7 +81,7 @@ export function writeString(u8: Buffer, o: number, s: string, max: number): numb
 
 // One statement block per type; `v` is the value, `f` the field index.
 function fieldCode(type: Field['type'], v: string, f: number): string {
-  const bad = `throw valueError(where, fields[${f}], ${v});`;
+  const bad = `return invalid.value(${f}, ${v});`;
   const int = (check: string, store: string, size: number) =>
     `if (${check} !== ${v}) ${bad}\ndv.${store}(o, ${v}, true); o += ${size};`;
   switch (type) {
@@ -155,7 +131,7 @@ if (same${f} && words${f} !== 0) {
 }`;
     case 'bytes':
       return `if (!(${v} instanceof Uint8Array)) ${bad}
-if (${v}.length > u8.length - o - 4) throw bytesError(where, fields[${f}], ${v}.length, u8.length - o - 4);
+if (${v}.length > u8.length - o - 4) return invalid.bytes(${f}, ${v}.length, u8.length - o - 4);
 dv.setUint32(o, ${v}.length, true); u8.set(${v}, o + 4); o += 4 + ${v}.length;`;
   }
 }
@@ -168,11 +144,6 @@ function u64Stores(v: string): string {
 /** A span id: the library's own integer below 2^53, as u64 (see SerializerOptions.trustedIds). */
 function trustedIdCode(v: string): string {
   return `{ const id = ${v}; ${u64Stores('id')} }\no += 8;`;
-}
-
-function bytesError(where: string, field: Field, len: number, room: number): RangeError {
-  return new RangeError(`ringtrace: ${where}: bytes field '${field.name}' has ${len} bytes; ` +
-    `at most ${Math.max(0, room)} fit in one event; nothing was recorded`);
 }
 
 /** Strings whose encoding (with its NUL) fits here are cached per field. */
@@ -208,13 +179,15 @@ export interface EmitSink {
 }
 
 /**
- * Build the emit function of a schema. `where` names the event in errors. The
- * generated function returns at once when the event is disabled; otherwise it
- * checks arity and every value while writing into staging, and only then makes
- * the one native call, so a bad value never produces a record.
+ * Build the emit function of a schema. It returns true if it recorded the
+ * event. By default it returns at once when the event is disabled; otherwise
+ * it checks arity and every value while writing into staging, and only then
+ * makes the one native call, so a bad value never produces a record: `invalid`
+ * decides what happens instead (dropped and counted, or thrown in strict mode).
+ * `strict`: check values even while disabled (the record is then skipped).
  */
-export function buildEmitter(where: string, fields: Field[], opts: SerializerOptions,
-  target: EmitTarget, st: Staging, sink: EmitSink): (...values: unknown[]) => void {
+export function buildEmitter(fields: Field[], opts: SerializerOptions, target: EmitTarget, st: Staging,
+  sink: EmitSink, invalid: InvalidValues, strict: boolean): (...values: unknown[]) => boolean {
   const params = fields.map((_, i) => `v${i}`).join(', ');
   // Two functions: a tiny `emit` that V8 inlines into call sites (a disabled
   // event then costs a property check), and `record`, the checking writer.
@@ -227,18 +200,19 @@ export function buildEmitter(where: string, fields: Field[], opts: SerializerOpt
       const trusted = opts.trustedIds?.[i];
       return trusted ? trustedIdCode(trusted === 'seq' ? `(seqBase + v${i})` : `v${i}`) : fieldCode(f.type, `v${i}`, i);
     }),
+    ...(strict ? ['if (!target.enabled) return false;'] : []),
     'ctl[0] = o;',
     'ctl[1] = target.id;',
     'sink.emitStaged();',
+    'return true;',
     '}',
     `return function emit(${params}) {`,
-    'if (!target.enabled) return;',
-    `if (arguments.length !== ${fields.length}) throw arityError(where, ${fields.length}, arguments.length);`,
-    `record(${params});`,
+    ...(strict ? [] : ['if (!target.enabled) return false;']),
+    `if (arguments.length !== ${fields.length}) return invalid.arity(${fields.length}, arguments.length);`,
+    `return record(${params});`,
     '};',
   ].join('\n');
-  const make = new Function('where', 'fields', 'maxString', 'target', 'st', 'sink', 'valueError',
-    'arityError', 'bytesError', 'writeString', 'seqBase', body) as (...a: unknown[]) => (...v: unknown[]) => void;
-  return make(where, fields, opts.maxStringBytes, target, st, sink, valueError, arityError,
-    bytesError, writeString, opts.seqBase ?? 0);
+  const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase',
+    body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+  return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0);
 }

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { collect, uniqueName } from '../fixtures/trace-helpers';
-import { provider, Session, currentTracer } from '../src/index';
+import { configure, provider, Session, currentTracer } from '../src/index';
 
 // The tracer reads RINGTRACE_SESSION once, when the first event is defined.
 const name = uniqueName('api');
@@ -86,7 +86,31 @@ test('repeated strings (copied from the per-field cache) record the same bytes a
   assert.deepEqual(got.filter((e) => e.id === short.id).map((e) => e.fields['s']), Array(4).fill('12345…'));
 });
 
-test('wrong values throw a clear TypeError and record nothing', () => {
+/** Run fn with strict mode on (emit throws on invalid values), then back to the default. */
+function strictly(fn: () => void): void {
+  configure({ strict: true });
+  try {
+    fn();
+  } finally {
+    configure({ strict: false });
+  }
+}
+
+/** RingtraceWarnings emitted while fn runs (process 'warning' events are asynchronous). */
+async function warningsDuring(fn: () => void): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (w: Error) => { if (w.name === 'RingtraceWarning') seen.push(w.message); };
+  process.on('warning', listener);
+  try {
+    fn();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', listener);
+  }
+  return seen;
+}
+
+function badValues() {
   const ev = p.event('checked', ['n:u8', 'big:i64', 'flag:bool', 's:string', 'raw:bytes']);
   const bad: [number, unknown[], RegExp][] = [
     [0, [256, 0, true, '', Buffer.alloc(0)], /field 'n' \(u8\) expects an integer in \[0, 255\], got number 256/],
@@ -104,22 +128,81 @@ test('wrong values throw a clear TypeError and record nothing', () => {
     [3, [1, 0, true, null, Buffer.alloc(0)], /field 's' \(string\) expects a string, got null/],
     [4, [1, 0, true, '', [1, 2]], /field 'raw' \(bytes\) expects a Uint8Array/],
   ];
-  const emitAny = ev.emit as (...v: unknown[]) => void;
-  for (const [, values, message] of bad) {
-    assert.throws(() => emitAny(...values), (e: unknown) => e instanceof TypeError && message.test(e.message));
+  return { ev, bad, emitAny: ev.emit as (...v: unknown[]) => void };
+}
+
+test('wrong values are dropped and counted as ringtrace:invalid_value, never thrown, warned once per field', async () => {
+  const { ev, bad, emitAny } = badValues();
+  collect(session);
+  const warnings = await warningsDuring(() => {
+    for (const [, values] of bad) emitAny(...values); // would crash an app if it threw
+    emitAny(1, 0, true);
+    emitAny(1, 0, true, '', Buffer.alloc(70000));
+    emitAny(2, 0, true, '', Buffer.alloc(70000));
+  });
+  const got = collect(session);
+  assert.deepEqual(got.filter((e) => e.id === ev.id), [], 'nothing recorded by failed emits');
+  const invalid = got.filter((e) => e.cls.provider === 'ringtrace' && e.cls.name === 'invalid_value');
+  assert.equal(invalid.length, bad.length + 3, 'each dropped event is counted');
+  const fieldNames = ['n', 'big', 'flag', 's', 'raw'];
+  bad.forEach(([f], k) => assert.deepEqual([invalid[k]!.fields['event'], invalid[k]!.fields['field']],
+    ['api:checked', fieldNames[f]], `record ${k}`));
+  // The problem is described the first time per field, then only counted.
+  const described = invalid.filter((e) => e.fields['problem'] !== '');
+  assert.deepEqual(described.map((e) => e.fields['field']), [...fieldNames.slice(0, 5), '', 'raw'].filter(
+    (f, i, all) => all.indexOf(f) === i));
+  for (const [f, , message] of bad) { // the first bad value of each field is the one described
+    if (bad.find(([g]) => g === f)![2] !== message) continue;
+    assert.match(described.find((e) => e.fields['field'] === fieldNames[f])!.fields['problem'] as string, message);
   }
-  assert.throws(() => emitAny(1, 0, true), /emit takes 5 value\(s\), got 3/);
-  assert.throws(() => emitAny(1, 0, true, '', Buffer.alloc(70000)), RangeError);
-  assert.deepEqual(collect(session), [], 'nothing recorded by failed emits');
+  assert.match(described.find((e) => e.fields['field'] === '')!.fields['problem'] as string,
+    /emit takes 5 value\(s\), got 3/);
+  assert.equal(warnings.length, described.length, 'one warning per event and field');
+  assert.match(warnings[0]!, /api:checked: field 'n' \(u8\) expects an integer in \[0, 255\], got number 256; the event was dropped/);
   ev.emit(1, 0, true, 'ok', Buffer.alloc(1));
   assert.equal(collect(session).length, 1, 'the event still works afterwards');
 });
 
+test('strict mode throws a clear TypeError for wrong values and records nothing', () => {
+  const { bad, emitAny } = badValues();
+  collect(session);
+  strictly(() => {
+    for (const [, values, message] of bad) {
+      assert.throws(() => emitAny(...values), (e: unknown) => e instanceof TypeError && message.test(e.message));
+    }
+    assert.throws(() => emitAny(1, 0, true), /emit takes 5 value\(s\), got 3/);
+    assert.throws(() => emitAny(1, 0, true, '', Buffer.alloc(70000)), RangeError);
+  });
+  assert.deepEqual(collect(session), [], 'nothing recorded by failed emits');
+});
+
+test('a span started with a wrong value is not started: no begin, no end, one invalid_value', () => {
+  const req = p.spanType('checked_span', ['status:u16']);
+  collect(session);
+  const span = (req.start as (...v: unknown[]) => { id: number; end(): void })('200');
+  span.end();
+  (req.start as (...v: unknown[]) => { end(): void })().end();
+  const got = collect(session);
+  assert.equal(span.id, 0, 'the no-op span');
+  assert.deepEqual(got.map((e) => [e.cls.name, e.fields['field']]), [['invalid_value', 'status'], ['invalid_value', '']]);
+  assert.match(got[1]!.fields['problem'] as string, /start takes 1 value\(s\), got 0/);
+  strictly(() => assert.throws(() => (req.start as (...v: unknown[]) => unknown)('200'), /field 'status' \(u16\)/));
+});
+
+test('withSpan and run refuse a non-function with a clear error, before any record', () => {
+  collect(session);
+  assert.throws(() => p.withSpan('w', 42 as never), /withSpan\('w', fn\): fn must be a function, got number 42/);
+  assert.throws(() => p.spanType('typed_w', ['x:u8']).run('x' as never, 1), /run\(fn, \.\.\.\): fn must be a function/);
+  assert.deepEqual(collect(session), [], 'no span begun');
+});
+
 test('u64 takes exactly the integers in [0, 2^64) (numbers and bigints)', () => {
   const ev = p.event('unsigned64', ['v:u64']);
-  for (const v of [-1, -(2 ** 40), 0.5, 2 ** 32 + 0.5, 5e-324, NaN, Infinity, 2 ** 64, -1n, 2n ** 64n]) {
-    assert.throws(() => ev.emit(v), /field 'v' \(u64\)/, `rejects ${String(v)}`);
-  }
+  strictly(() => {
+    for (const v of [-1, -(2 ** 40), 0.5, 2 ** 32 + 0.5, 5e-324, NaN, Infinity, 2 ** 64, -1n, 2n ** 64n]) {
+      assert.throws(() => ev.emit(v), /field 'v' \(u64\)/, `rejects ${String(v)}`);
+    }
+  });
   const good = [0, -0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 + 2, 2 ** 64 - 2048, 2n ** 64n - 1n];
   for (const v of good) ev.emit(v);
   const got = collect(session).filter((e) => e.id === ev.id).map((e) => e.fields['v']);
@@ -171,7 +254,8 @@ test('typed spans record their fields in the begin record and nest like any span
   const end = ev.find((e) => e.cls.kind === 'span_end' && e.fields['span_id'] === put!.fields['span_id'])!;
   assert.equal(end.fields['args'], '{"note":"x"}');
   assert.throws(() => p.spanType('clash', ['span_id:u64']), /'span_id' is a span's own field/);
-  assert.throws(() => req.start('GET', 70000, 0), /TypeError|u16/, 'values are checked like an event\'s');
+  strictly(() => assert.throws(() => req.start('GET', 70000, 0), /field 'status' \(u16\)/,
+    'values are checked like an event\'s'));
 });
 
 test('spans nest through sync and async code, and end once', async () => {
@@ -223,6 +307,29 @@ test('counters record set values and running sums', () => {
   c.add(-2.5);
   const got = collect(session).filter((e) => e.cls.kind === 'counter').map((e) => e.fields['value']);
   assert.deepEqual(got, [10, 15, 12.5]);
+});
+
+test('counters check a value before using it: a bad one changes nothing and is counted', () => {
+  const c = p.counter('checked_depth');
+  const set = c.set.bind(c) as (v: unknown) => void;
+  const add = c.add.bind(c) as (v: unknown) => void;
+  c.set(1);
+  set('x');
+  c.add(1);
+  add(undefined);
+  add(NaN);
+  add(Infinity);
+  c.add(2);
+  const got = collect(session);
+  assert.deepEqual(got.filter((e) => e.cls.kind === 'counter').map((e) => e.fields['value']), [1, 2, 4]);
+  assert.deepEqual(got.filter((e) => e.cls.name === 'invalid_value').map((e) => e.fields['field']),
+    ['value', 'value', 'value', 'value']);
+  strictly(() => {
+    assert.throws(() => set('x'), /field 'value' \(f64\) expects a number, got string "x"/);
+    assert.throws(() => add(undefined), /add expects a finite number, got undefined/);
+  });
+  c.add(1);
+  assert.deepEqual(collect(session).map((e) => e.fields['value']), [5], 'the running value survived');
 });
 
 test('timestamps never decrease along a ring', () => {

@@ -85,6 +85,31 @@ test('an app started before the session attaches when it appears', async () => {
   }
 });
 
+test('a session attaching to an app that passes wrong values does not crash it; strict mode throws with no session', async () => {
+  const name = uniqueName('wrongtype');
+  const app = startEmitter(name, ['wrongtype', '1500']);
+  await new Promise((r) => setTimeout(r, 200)); // the app runs, untraced: its bug is invisible
+  const s = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 4 });
+  try {
+    const r = await app.done;
+    assert.equal(r.code, 0, `the app must survive the attach: ${r.stderr}`);
+    const survived = Number(/survived (\d+)/.exec(r.stdout)?.[1]);
+    const ev = collect(s);
+    const ticks = ev.filter((e) => e.cls.name === 'tick');
+    const invalid = ev.filter((e) => e.cls.name === 'invalid_value');
+    assert.ok(ticks.length > 0 && ticks.length < survived, `attached part way: ${ticks.length} of ${survived}`);
+    assert.equal(invalid.length, ticks.length, 'every wrong emit while recording is counted');
+    assert.deepEqual(invalid.map((e) => e.fields['event'])[0], 'fixture:request');
+    assert.match(invalid[0]!.fields['problem'] as string, /field 'status' \(u16\).*got string "200"/);
+    assert.equal(warnings(r.stderr).length, 1, r.stderr);
+  } finally {
+    dispose(s);
+  }
+  const strict = await runEmitter(uniqueName('nosession'), ['wrongtype', '50'], { RINGTRACE_STRICT: '1' });
+  assert.notEqual(strict.code, 0);
+  assert.match(strict.stderr, /TypeError: ringtrace: fixture:request: field 'status' \(u16\) expects an integer/);
+});
+
 test('events follow the session: off when it goes, on when it comes back', async () => {
   const name = uniqueName('follow');
   let s = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 4 });
