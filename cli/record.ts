@@ -1,9 +1,15 @@
 // `trace-consume record`: create (or take over) a session, drain it into a
 // CTF trace directory until the traced command exits, the duration ends, or
 // SIGINT/SIGTERM; then flush everything committed and remove the session.
+// While recording, the open sub-buffers' committed data is written every flush
+// interval, so the trace on disk is never more than that behind.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { loadNative, type LockHandle } from '../src/native';
 import { Session } from '../src/session';
+import { POLL_MS } from '../src/tracer';
+import { ReadPace } from '../src/trace/read-pace';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
 
 export interface RecordOptions {
@@ -14,8 +20,13 @@ export interface RecordOptions {
   duration?: number;
   quiet?: boolean;
   clean?: boolean;
+  /** Seconds between writes of the open sub-buffers' committed data; 0: only full sub-buffers. */
+  flushInterval?: number;
   command: string[];
 }
+
+/** Default flush interval (s): the trace on disk is at most this far behind. */
+export const DEFAULT_FLUSH_S = 1;
 
 const log = (msg: string) => process.stderr.write(`trace-consume: ${msg}\n`);
 
@@ -58,87 +69,89 @@ function openSession(name: string, opts: RecordOptions): { session: Session; loc
   }
 }
 
-function statusLine(t: WriterTotals, prev: WriterTotals, seconds: number): string {
+function statusLine(t: WriterTotals, prev: WriterTotals, seconds: number, cpuPercent: number): string {
   const rate = (t.events - prev.events) / seconds;
   const mb = (t.bytes - prev.bytes) / seconds / 1e6;
   const remote = t.events ? (100 * t.remoteCommits) / t.events : 0;
   return `${t.events} events  ${(rate / 1e6).toFixed(2)} M/s  ${mb.toFixed(1)} MB/s  ` +
-    `lost ${t.lost + t.droppedUnknown}  remote commits ${remote.toFixed(2)}%`;
+    `lost ${t.lost + t.droppedUnknown}  remote commits ${remote.toFixed(2)}%  recorder CPU ${cpuPercent.toFixed(1)}%`;
 }
+
+/** The traced command, if any: its exit decides when recording stops and the exit status. */
+interface Traced {
+  done: Promise<void>;
+  exited: boolean;
+  code: number | null;
+}
+
+function startCommand(command: string[], session: string, stop: (why: string) => void): Traced {
+  const [cmd, ...args] = command as [string, ...string[]];
+  const traced: Traced = { done: Promise.resolve(), exited: false, code: null };
+  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, RINGTRACE_SESSION: session } });
+  traced.done = new Promise((resolve) => {
+    const exit = (code: number, why: string) => {
+      traced.code = code;
+      traced.exited = true;
+      stop(why);
+      resolve();
+    };
+    child.on('error', (e) => { log(`cannot run ${cmd}: ${e.message}`); exit(127, 'command failed'); });
+    child.on('exit', (code, signal) => {
+      exit(code ?? (signal ? 128 + (os.constants.signals[signal] as number) : 1), `${cmd} exited`);
+    });
+  });
+  return traced;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
 export async function runRecord(opts: RecordOptions): Promise<number> {
   if (opts.duration !== undefined && opts.command.length) {
     throw new Error('--duration cannot be combined with a command: recording stops when the command exits');
   }
+  const flushMs = (opts.flushInterval ?? DEFAULT_FLUSH_S) * 1000;
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
-  prepareOutputDir(opts.output);
-  const { session, lock } = openSession(name, opts);
-  const writer = new TraceWriter(opts.output, session, log);
-  const started = Date.now();
-  let stopReason = '';
-  let childCode: number | null = null;
-  const stop = (why: string) => { if (!stopReason) stopReason = why; };
-
-  const onSignal = (sig: NodeJS.Signals) => stop(`received ${sig}`);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let childDone: Promise<void> | undefined;
-  if (opts.command.length) {
-    const [cmd, ...args] = opts.command as [string, ...string[]];
-    const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, RINGTRACE_SESSION: name } });
-    childDone = new Promise((resolve) => {
-      child.on('error', (e) => { log(`cannot run ${cmd}: ${e.message}`); childCode = 127; stop('command failed'); resolve(); });
-      child.on('exit', (code, signal) => {
-        childCode = code ?? (signal ? 128 + (require('node:os').constants.signals[signal] as number) : 1);
-        stop(`${cmd} exited`);
-        resolve();
-      });
-    });
-  } else if (opts.duration !== undefined) {
-    setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
-  }
-  if (!opts.quiet) {
-    log(`recording session '${name}' into ${opts.output}` +
-      (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
-  }
-
-  const tty = !opts.quiet && process.stderr.isTTY;
-  let prev = writer.totals();
-  let lastStatus = Date.now();
-  let idlePasses = 0;
+  const createdDir = prepareOutputDir(opts.output);
+  let opened: { session: Session; lock: LockHandle };
   try {
-    while (!stopReason) {
-      const n = writer.drain(false);
-      idlePasses = n ? 0 : idlePasses + 1;
-      const now = Date.now();
-      if (tty && now - lastStatus >= 1000) {
-        const t = writer.totals();
-        process.stderr.write(`\r\x1b[K${statusLine(t, prev, (now - lastStatus) / 1000)}`);
-        prev = t;
-        lastStatus = now;
-      }
-      // A busy producer fills a default 4 MiB ring in ~5 ms: while data flows,
-      // poll back to back; after a quiet spell back off to 1 ms, then 10 ms.
-      if (idlePasses < 200) await new Promise((r) => setImmediate(r));
-      else await new Promise((r) => setTimeout(r, idlePasses < 1000 ? 1 : 10));
+    opened = openSession(name, opts);
+  } catch (e) {
+    if (createdDir) fs.rmdirSync(opts.output); // a refused recording leaves nothing behind
+    throw e;
+  }
+  const { session, lock } = opened;
+  const started = Date.now();
+  const cpuAtStart = process.cpuUsage();
+  let stopReason = '';
+  const stop = (why: string) => { if (!stopReason) stopReason = why; };
+  const onSignal = (sig: NodeJS.Signals) => stop(`received ${sig}`);
+  let writer: TraceWriter | undefined;
+  let traced: Traced | undefined;
+  try {
+    writer = new TraceWriter(opts.output, session, log); // the metadata is on disk before any app runs
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (opts.command.length) traced = startCommand(opts.command, name, stop);
+    else if (opts.duration !== undefined) setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
+    if (!opts.quiet) {
+      log(`recording session '${name}' into ${opts.output}` +
+        (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
     }
-    if (childDone) await childDone;
-    const t = writer.finish({ durationMs: Date.now() - started, stopReason });
-    if (tty) process.stderr.write('\r\x1b[K');
+    await drainUntilStopped(writer, session, flushMs, opts.quiet, () => stopReason);
+    if (traced) await traced.done;
+    const t = writer.finish({ durationMs: Date.now() - started, stopReason, recorderCpuMs: cpuMs(cpuAtStart) });
     if (!opts.quiet) {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
         `, lost ${t.lost}${t.deadWriterRecords ? ` (${t.deadWriterRecords} records of writers killed mid-record)` : ''}` +
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
+      if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));
     }
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    if (tty) process.stderr.write('\r\x1b[K');
-    stopOnOutputError(e, writer, opts.output, Date.now() - started);
-    session.remove(); // the app stops emitting into rings nobody reads; it keeps running
-    if (childDone) {
-      log('waiting for the command to exit (it runs on, untraced)');
-      await childDone;
-    }
+    if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // the status line
+    log(`stopped recording: ${e.message}`);
+    if (writer) await abandonRecording(writer, session, e, traced, { durationMs: Date.now() - started });
+    else session.remove();
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -147,16 +160,85 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     session.close();
     loadNative().consumerUnlock(lock);
   }
-  return childCode ?? 0;
+  return traced?.code ?? 0;
 }
 
-/** Say what the trace holds after a write failed, and leave the side file if the disk allows. */
-function stopOnOutputError(e: OutputError, writer: TraceWriter, output: string, durationMs: number): void {
-  const { totals, unwritten, sidecar } = writer.abandon(e.message, { durationMs, stopReason: 'output error' });
-  log(`stopped recording: ${e.message}`);
-  log(`${output} holds the ${totals.events} events written before the error, readable (no partial packet); ` +
+/**
+ * The recording loop: write complete sub-buffers as they fill, and every
+ * flush interval the committed prefix of the open ones, so the trace on disk
+ * is never more than that behind (a killed recorder loses at most that).
+ * Between reads it sleeps as long as the rings' fill rates allow (read-pace.ts).
+ */
+async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs: number, quiet: boolean | undefined,
+  stopped: () => string): Promise<void> {
+  const info = session.info;
+  const pace = new ReadPace(session, info.nRings, info.subSize * info.nSub);
+  const tty = !quiet && process.stderr.isTTY;
+  let prev = writer.totals();
+  let lastStatus = Date.now();
+  let cpu = process.cpuUsage();
+  let nextFlush = flushMs > 0 ? Date.now() + flushMs : Infinity;
+  while (!stopped()) {
+    const now = Date.now();
+    const flush = now >= nextFlush;
+    writer.drain(flush);
+    if (flush) nextFlush = now + flushMs;
+    if (tty && now - lastStatus >= 1000) {
+      const t = writer.totals();
+      const seconds = (now - lastStatus) / 1000;
+      process.stderr.write(`\r\x1b[K${statusLine(t, prev, seconds, cpuMs(cpu) / 10 / seconds)}`);
+      prev = t;
+      lastStatus = now;
+      cpu = process.cpuUsage();
+    }
+    await sleep(Math.min(pace.next(Date.now()), nextFlush - Date.now()));
+  }
+  if (tty) process.stderr.write('\r\x1b[K');
+}
+
+/** CPU time (user + system) this process used since `from`, in ms. */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+}
+
+/** How long producers may go on emitting after the session is removed: they notice within POLL_MS. */
+const DETACH_GRACE_MS = 2 * POLL_MS + 250;
+
+/**
+ * After a write error: remove the session so apps stop emitting, and count
+ * everything they put in the rings until they have: the traced command exited
+ * (it runs on, untraced), or, without one, nothing new for DETACH_GRACE_MS.
+ * Then say what the trace holds: written + unwritable + lost == emitted.
+ */
+async function abandonRecording(writer: TraceWriter, session: Session, e: OutputError, traced: Traced | undefined,
+  extra: Record<string, unknown>): Promise<void> {
+  writer.abandon();
+  session.remove();
+  if (traced && !traced.exited) log('waiting for the command to exit (it runs on, untraced)');
+  let last = writer.countUnwritten();
+  let quietSince = Date.now();
+  const giveUp = Date.now() + 10 * DETACH_GRACE_MS;
+  while (traced ? !traced.exited : Date.now() - quietSince < DETACH_GRACE_MS && Date.now() < giveUp) {
+    await sleep(20);
+    const n = writer.countUnwritten();
+    if (n !== last) quietSince = Date.now();
+    last = n;
+  }
+  const { totals, unwritten, sidecar } = writer.finishAbandoned(e.message, { ...extra, stopReason: 'output error' });
+  log(`${writer.dir} holds the ${totals.events} events written before the error, readable (no partial packet); ` +
     `${unwritten} events still in the rings could not be written, ${totals.lost} were lost to full rings` +
     (sidecar ? '' : `; ${SIDECAR} could not be written either`));
+}
+
+/** Why a recording may have found nothing, and what to check. */
+function noAppHint(session: string, command: string[]): string {
+  return command.length
+    ? `no app attached to session '${session}': the command ran with RINGTRACE_SESSION=${session} but did not ` +
+      'define a ringtrace event (provider(...).event/span/counter) in any thread'
+    : `no app attached to session '${session}': apps trace into the session named by their RINGTRACE_SESSION ` +
+      `(default 'default'); start them with RINGTRACE_SESSION=${session}, or give the app as a command: ` +
+      'trace-consume record -o DIR -- node app.js';
 }
 
 /** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */

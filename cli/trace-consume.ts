@@ -6,7 +6,7 @@ import { runDoctor } from './doctor';
 import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
-import { parseSize, runRecord } from './record';
+import { DEFAULT_FLUSH_S, parseSize, runRecord } from './record';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
 import { OutputClosed, TextSink } from '../src/export/sink';
@@ -63,6 +63,12 @@ function sizeArg(value: string): number {
   }
 }
 
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0)) throw new InvalidArgumentError('expected a number of seconds >= 0');
+  return n;
+}
+
 function secondsArg(value: string): number {
   const n = Number(value);
   if (!(n > 0)) throw new InvalidArgumentError('expected a positive number of seconds');
@@ -79,25 +85,23 @@ program
   .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
   .option('-q, --quiet', 'no status line or messages')
   .option('--clean', 'if a dead consumer left the session, discard it instead of taking it over')
+  .option('--flush-interval <seconds>', 'write what the open sub-buffers hold at least this often, so the ' +
+    'trace on disk is at most this far behind (0: only full sub-buffers)', nonNegative, DEFAULT_FLUSH_S)
   .argument('[command...]', 'program to run traced (after --); its exit code becomes ours')
   .addHelpText('after', `
 Examples:
   $ trace-consume record -o out -- node app.js           trace one run of app.js
   $ trace-consume record -o out --duration 10             trace apps using the default session for 10 s
   $ RINGTRACE_SESSION=web node server.js & trace-consume record -o out -s web   attach to a running app
+  $ trace-consume record -o out --flush-interval 0.2 -- node app.js   trace on disk at most 0.2 s behind
 
 Apps find the session by name (RINGTRACE_SESSION, default "default") and attach within a second,
-whether they started before or after the recording.`)
+whether they started before or after the recording. The trace directory is readable while recording
+(view/stats/export) and after a crash of the recorder, up to the last flush.`)
   .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
-    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean }) => {
+    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number }) => {
     process.exitCode = await runRecord({ ...opts, command });
   });
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0)) throw new InvalidArgumentError('expected a number of seconds >= 0');
-  return n;
-}
 
 program
   .command('view')

@@ -61,6 +61,11 @@ export class Session {
     return loadNative().ringWritten(this.live(), ring);
   }
 
+  /** Each ring's write and consumed offsets into `out` (2 * nRings): [w0, c0, w1, c1, ...]. */
+  ringOffsets(out: Float64Array): void {
+    loadNative().ringOffsets(this.live(), out);
+  }
+
   /** Events dropped because a ring was full, over all rings. */
   lostEvents(): number {
     let lost = 0;

@@ -56,6 +56,53 @@ test('a full disk stops recording with a clear error and a readable, exactly acc
   }
 });
 
+/** Classes used by the trace's records but not described by its metadata, and the reader's errors. */
+function readability(out: string): { events: number; errors: string[] } {
+  const st = tc('stats', out, '--json');
+  assert.equal(st.status, 0, st.stderr);
+  return JSON.parse(st.stdout) as { events: number; errors: string[] };
+}
+
+test('whatever the disk has room for, the trace is readable and every event is accounted for', (t) => {
+  const skip = mountSmall('size=2m,mode=0700');
+  if (skip) return t.skip(skip);
+  // Room left for the recording: none at all, a page or two (metadata but no packet), exactly
+  // a packet and its metadata, and more; 512 KiB sub-buffers, packets of up to 512 KiB.
+  const rooms = [0, 4096, 12288, 516 * 1024, 528 * 1024, 1040 * 1024];
+  try {
+    for (const room of rooms) {
+      const filler = path.join(mnt, 'filler');
+      const out = path.join(mnt, 'trace');
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.rmSync(filler, { force: true });
+      const free = () => { const s = fs.statfsSync(mnt); return s.bavail * s.bsize; };
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, free() - room)));
+      const emitted = 100_000;
+      const r = tc('record', '-o', out, '--', process.execPath, emitterPath, 'mixed', String(emitted), '1000000');
+      const what = `room ${room}: ${r.stderr}`;
+      if (!/emitted/.test(r.stdout)) { // no room even for the metadata: refused before the command ran
+        assert.equal(r.status, 1, what);
+        assert.match(r.stderr, /stopped recording: cannot write .*metadata: No space left on device/, what);
+        continue;
+      }
+      const m = /holds the (\d+) events written before the error.*?; (\d+) events still in the rings could not be written, (\d+) were lost/.exec(r.stderr);
+      const trace = readability(out);
+      assert.deepEqual(trace.errors, [], `${what}: readable`);
+      if (m) {
+        assert.equal(r.status, 1, what);
+        assert.equal(Number(m[1]) + Number(m[2]) + Number(m[3]), emitted, `${what}: every event accounted for`);
+        assert.equal(trace.events, Number(m[1]), what);
+      } else {
+        assert.equal(r.status, 0, what);
+        assert.equal(trace.events, emitted, what);
+      }
+      if (trace.events > 0) assert.notEqual(fs.readFileSync(path.join(out, '.classes'), 'utf8'), '', what);
+    }
+  } finally {
+    umount();
+  }
+});
+
 test('an output directory that cannot be created is an error before anything runs', (t) => {
   const skip = mountSmall('size=1m,ro');
   if (skip) return t.skip(skip);

@@ -115,9 +115,11 @@ test('a second consumer of the same session gets a clear error', async () => {
   const name = uniqueName('excl');
   const first = record(tmpDir('excl1'), '-s', name, '--duration', '2');
   await new Promise((r) => setTimeout(r, 500));
-  const second = await record(tmpDir('excl2'), '-s', name, '--duration', '1');
+  const refused = tmpDir('excl2');
+  const second = await record(refused, '-s', name, '--duration', '1');
   assert.notEqual(second.code, 0);
   assert.match(second.stderr, new RegExp(`session '${name}' is already being recorded by process \\d+`));
+  assert.equal(fs.existsSync(refused), false, 'a refused recording leaves no output directory behind');
   assert.equal((await first).code, 0);
 });
 

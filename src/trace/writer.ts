@@ -47,8 +47,8 @@ export interface WriterTotals {
   deadWriterRecords: number;
 }
 
-/** Create DIR (0700) or accept an empty existing one; refuse anything else. */
-export function prepareOutputDir(dir: string): void {
+/** Create DIR (0700) or accept an empty existing one; refuse anything else. True if it created DIR. */
+export function prepareOutputDir(dir: string): boolean {
   let st: fs.Stats | undefined;
   try {
     st = fs.lstatSync(dir);
@@ -66,11 +66,18 @@ export function prepareOutputDir(dir: string): void {
         ENOTDIR: 'a parent is not a directory' }[err.code ?? ''] ?? err.message;
       throw new Error(`cannot create output directory ${dir}: ${why}`);
     }
-    return;
+    return true;
   }
   if (st.isSymbolicLink()) throw new Error(`output ${dir} is a symbolic link; refusing to follow it`);
   if (!st.isDirectory()) throw new Error(`output ${dir} exists and is not a directory`);
   if (fs.readdirSync(dir).length > 0) throw new Error(`output directory ${dir} is not empty`);
+  return false;
+}
+
+/** "ENOSPC: no space left on device, write" -> "No space left on device", as the native writer says it. */
+function systemMessage(e: Error): string {
+  const m = /^E[A-Z]+: ([^,]+)/.exec(e.message);
+  return m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : e.message;
 }
 
 const O_CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL |
@@ -85,9 +92,11 @@ export class TraceWriter {
 
   private readonly deadWriters: DeadWriterWatch;
   private lastWatch = 0;
+  private unwritten = 0;
+  private processesCopied = -1;
 
   /** `notice`: messages for the user (dead writers salvaged). */
-  constructor(private readonly dir: string, private readonly session: Session,
+  constructor(readonly dir: string, private readonly session: Session,
     notice: (message: string) => void = () => undefined) {
     this.consumer = session.consumer();
     this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, () => session.procsPath(), notice);
@@ -101,7 +110,12 @@ export class TraceWriter {
     this.writeMetadata();
   }
 
-  /** Write every packet available now; with `flush`, also the rings' committed prefixes. */
+  /**
+   * Write every packet available now; with `flush`, also the rings' committed
+   * prefixes (so the trace on disk is at most one flush behind). The metadata
+   * describes a class before the first packet that uses it is written: a trace
+   * cut short (disk full, recorder killed) stays readable.
+   */
   drain(flush: boolean): number {
     let written = 0;
     for (const st of this.streams) {
@@ -113,6 +127,7 @@ export class TraceWriter {
         let p = this.writePacket(st, flush, false);
         if (p && 'unknownId' in p) {
           this.refreshClasses(); // a class registered since we last looked?
+          if (this.classes.size !== this.metadataClasses) this.writeMetadata();
           p = this.writePacket(st, flush, true);
         }
         if (!p || 'unknownId' in p) break;
@@ -125,7 +140,7 @@ export class TraceWriter {
         if (!p.complete) break; // a prefix: the rest is not committed yet
       }
     }
-    if (this.classes.size !== this.metadataClasses) this.writeMetadata();
+    if (flush) this.copyProcesses(); // new processes' names, as often as the data
     const now = Date.now();
     if (now - this.lastWatch >= 250) { // a blocked ring is rare: look 4 times a second
       this.lastWatch = now;
@@ -147,27 +162,41 @@ export class TraceWriter {
   }
 
   /**
-   * After an OutputError: count the events the rings still hold (they cannot
-   * be written; the sub-buffers are released so producers go on), and try to
-   * leave the side file with the totals and the error. Never throws.
+   * After an OutputError: stop writing (stream files closed) and count, from
+   * now on, what producers still put in the rings as events that could not be
+   * written (sub-buffers are released, so producers go on). Call countUnwritten
+   * until the producers have detached, then finishAbandoned. Never throws.
    */
-  abandon(error: string, extra: Record<string, unknown> = {}): { totals: WriterTotals; unwritten: number;
-    sidecar: boolean } {
-    let unwritten = 0;
+  abandon(): void {
+    for (const s of this.streams) {
+      if (s.fd !== undefined) fs.closeSync(s.fd);
+      s.fd = undefined;
+    }
+    this.countUnwritten();
+  }
+
+  /** Release (unread) and count everything in the rings now; returns the count so far. */
+  countUnwritten(): number {
     try {
-      for (const _ of this.consumer.drain(true)) unwritten++;
+      for (const _ of this.consumer.drain(true)) this.unwritten++;
     } catch {
       // a damaged ring: the count is a lower bound
     }
+    return this.unwritten;
+  }
+
+  /** The totals after abandon(); tries to leave the side file with them and the error. Never throws. */
+  finishAbandoned(error: string, extra: Record<string, unknown> = {}): { totals: WriterTotals; unwritten: number;
+    sidecar: boolean } {
+    this.countUnwritten();
     const totals = this.totals();
     let sidecar = true;
     try {
-      this.writeSidecar(totals, { ...extra, outputError: error, unwrittenEvents: unwritten });
+      this.writeSidecar(totals, { ...extra, outputError: error, unwrittenEvents: this.unwritten });
     } catch {
       sidecar = false; // the disk is still full: the trace itself is readable without it
     }
-    for (const s of this.streams) if (s.fd !== undefined) fs.closeSync(s.fd);
-    return { totals, unwritten, sidecar };
+    return { totals, unwritten: this.unwritten, sidecar };
   }
 
   totals(): WriterTotals {
@@ -188,6 +217,7 @@ export class TraceWriter {
     this.drain(true);
     this.deadWriters.check(Date.now(), true); // a ring blocked by a writer that died at the end
     this.drain(true);
+    this.refreshClasses(); // classes registered but never used: still described
     this.writeMetadata(); // also copies the final process log
     const t = this.totals();
     this.writeSidecar(t, extra);
@@ -235,17 +265,27 @@ export class TraceWriter {
     this.copyProcesses();
   }
 
-  /** The session's process log (pid, tid, label per attached thread), for exports' track names. */
-  private copyProcesses(): void {
+  /** Threads that attached to the session so far (its process log's lines). */
+  attachedThreads(): number {
+    const text = this.readProcesses();
+    return text ? text.split('\n').filter((l) => l).length : 0;
+  }
+
+  private readProcesses(): string | undefined {
     const from = this.session.procsPath();
-    let text: string;
     try {
-      if (!from) return;
-      text = fs.readFileSync(from, 'utf8');
+      return from ? fs.readFileSync(from, 'utf8') : undefined;
     } catch {
-      return; // no process attached yet
+      return undefined; // no process attached yet
     }
+  }
+
+  /** The session's process log (pid, tid, label per attached thread), for exports' track names; when it grew. */
+  private copyProcesses(): void {
+    const text = this.readProcesses();
+    if (text === undefined || text.length === this.processesCopied) return; // append-only: same length, same text
     this.writeAtomically(PROCESSES_FILE, text);
+    this.processesCopied = text.length;
   }
 
   /** Write to a hidden temporary file, then rename: readers never see half a file. */
@@ -259,7 +299,7 @@ export class TraceWriter {
     } catch (e) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true }); // the previous version stays in place
-      throw new OutputError(`cannot write ${path.join(this.dir, name)}: ${(e as Error).message}`);
+      throw new OutputError(`cannot write ${path.join(this.dir, name)}: ${systemMessage(e as Error)}`);
     }
     fs.closeSync(fd);
     fs.renameSync(tmp, path.join(this.dir, name));
