@@ -121,7 +121,6 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   }
   const { session, lock } = opened;
   const started = Date.now();
-  const cpuAtStart = process.cpuUsage();
   let stopReason = '';
   const stop = (why: string) => { if (!stopReason) stopReason = why; };
   const onSignal = (sig: NodeJS.Signals) => stop(`received ${sig}`);
@@ -137,9 +136,12 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
       log(`recording session '${name}' into ${opts.output}` +
         (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
     }
+    const loopStart = { at: Date.now(), cpu: process.cpuUsage() };
     await drainUntilStopped(writer, session, flushMs, opts.quiet, () => stopReason);
+    // The recorder's own cost while recording (setup and the final flush excluded).
+    const loop = { recorderCpuMs: cpuMs(loopStart.cpu), recordingMs: Date.now() - loopStart.at };
     if (traced) await traced.done;
-    const t = writer.finish({ durationMs: Date.now() - started, stopReason, recorderCpuMs: cpuMs(cpuAtStart) });
+    const t = writer.finish({ durationMs: Date.now() - started, stopReason, ...loop });
     if (!opts.quiet) {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
         `, lost ${t.lost}${t.deadWriterRecords ? ` (${t.deadWriterRecords} records of writers killed mid-record)` : ''}` +
@@ -181,7 +183,7 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
   while (!stopped()) {
     const now = Date.now();
     const flush = now >= nextFlush;
-    writer.drain(flush);
+    const whole = writer.drain(flush);
     if (flush) nextFlush = now + flushMs;
     if (tty && now - lastStatus >= 1000) {
       const t = writer.totals();
@@ -191,7 +193,7 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
       lastStatus = now;
       cpu = process.cpuUsage();
     }
-    await sleep(Math.min(pace.next(Date.now()), nextFlush - Date.now()));
+    await sleep(Math.min(pace.next(Date.now(), whole), nextFlush - Date.now()));
   }
   if (tty) process.stderr.write('\r\x1b[K');
 }

@@ -63,7 +63,7 @@ export interface NativeAddon {
   emit(handle: SessionHandle, id: number, payload: Uint8Array): number;
   ringStats(handle: SessionHandle, ring: number): NativeRingStats;
   ringWritten(handle: SessionHandle, ring: number): boolean;
-  /** Each ring's write and consumed offsets into `out`: [w0, c0, w1, c1, ...]. */
+  /** Each ring's write and consumed offsets and lost count into `out`: [w0, c0, l0, w1, c1, l1, ...]. */
   ringOffsets(handle: SessionHandle, out: Float64Array): void;
   consumerCreate(handle: SessionHandle): ConsumerHandle;
   consumerNext(consumer: ConsumerHandle, ring: number, allowPartial: boolean): NativeChunk | null;

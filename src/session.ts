@@ -61,7 +61,7 @@ export class Session {
     return loadNative().ringWritten(this.live(), ring);
   }
 
-  /** Each ring's write and consumed offsets into `out` (2 * nRings): [w0, c0, w1, c1, ...]. */
+  /** Each ring's write and consumed offsets and lost count into `out` (3 * nRings): [w0, c0, l0, ...]. */
   ringOffsets(out: Float64Array): void {
     loadNative().ringOffsets(this.live(), out);
   }

@@ -210,24 +210,26 @@ Napi::Value RingWritten(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), st.write_off != 0);
 }
 
-// ringOffsets(session, out: Float64Array(2 * nRings)): each ring's write and
-// consumed offsets, [w0, c0, w1, c1, ...], in one call: the recorder paces its
-// reads by how fast the rings fill (offsets stay below 2^53 for centuries).
+// ringOffsets(session, out: Float64Array(3 * nRings)): each ring's write and
+// consumed offsets and lost-event count, [w0, c0, l0, w1, c1, l1, ...], in one
+// call: the recorder paces its reads by how fast the rings fill (offsets stay
+// below 2^53 for centuries).
 Napi::Value RingOffsets(const Napi::CallbackInfo &info) {
   rt_session *s = SessionArg(info, 0);
   if (!s) return {};
   if (info.Length() < 2 || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::Float64Array>().ElementLength() < 2u * s->n_rings) {
-    Napi::TypeError::New(info.Env(), "ringOffsets(session, Float64Array of 2 * nRings)").ThrowAsJavaScriptException();
+      info[1].As<Napi::Float64Array>().ElementLength() < 3u * s->n_rings) {
+    Napi::TypeError::New(info.Env(), "ringOffsets(session, Float64Array of 3 * nRings)").ThrowAsJavaScriptException();
     return {};
   }
   Napi::Float64Array out = info[1].As<Napi::Float64Array>();
   for (uint32_t ring = 0; ring < s->n_rings; ring++) {
     rt_ring_stats st;
     rt_ring_stats_read(s, ring, &st);
-    out[2 * ring] = static_cast<double>(st.write_off);
-    out[2 * ring + 1] = static_cast<double>(st.consumed_off);
+    out[3 * ring] = static_cast<double>(st.write_off);
+    out[3 * ring + 1] = static_cast<double>(st.consumed_off);
+    out[3 * ring + 2] = static_cast<double>(st.lost);
   }
   return info.Env().Undefined();
 }

@@ -2,46 +2,62 @@
 //
 // Reading back to back while data trickles in made the recorder's CPU grow
 // with its polls, not with the bytes it moves (5-6 % of a CPU under a server
-// writing a few MB/s). Instead it sleeps as long as the busiest ring can go on
-// filling at its current rate before reaching half its size (halved again for
-// rate changes), at most `maxSleepMs`; a ring already half full is read again
-// at once. Producers never wait for the recorder, so what this bounds is loss
-// (a full ring drops and counts events), not the producers' speed.
+// writing a few MB/s). Instead: after a pass that wrote a whole sub-buffer, or
+// when a ring lost events, read again at once (data is flowing fast: each pass
+// pays for itself); otherwise sleep as long as the busiest ring can go on
+// filling before reaching a quarter of its size (halved again for rate
+// changes), at most `maxSleepMs`. A ring's fill rate is remembered with a slow
+// decay, so a pause in a fast flow (or a full ring, whose write offset stops)
+// does not look idle. Producers never wait for the recorder, so what this
+// bounds is loss (a full ring drops and counts events), not their speed.
 import type { Session } from '../session';
 
-/** Longest sleep between reads: bounds how long a sudden burst fills the rings unread. */
-export const MAX_READ_SLEEP_MS = 20;
+/** Longest sleep between reads: bounds how long a burst from idle fills the rings unread. */
+export const MAX_READ_SLEEP_MS = 100;
+/** Per pass, a remembered fill rate keeps this share unless the ring fills faster. */
+const RATE_MEMORY = 0.8;
 
 export class ReadPace {
   private current: Float64Array;
   private previous: Float64Array;
+  /** Bytes per ms each ring was last seen filling at (decaying). */
+  private readonly rates: Float64Array;
   private previousAt = -1;
 
   constructor(private readonly session: Pick<Session, 'ringOffsets'>, nRings: number,
     private readonly ringSize: number, private readonly maxSleepMs = MAX_READ_SLEEP_MS) {
-    this.current = new Float64Array(2 * nRings);
-    this.previous = new Float64Array(2 * nRings);
+    this.current = new Float64Array(3 * nRings);
+    this.previous = new Float64Array(3 * nRings);
+    this.rates = new Float64Array(nRings);
   }
 
-  /** Milliseconds to sleep from `now` before the next read; 0: read again at once. */
-  next(now: number): number {
+  /**
+   * Milliseconds to sleep from `now` before the next read; 0: read again at
+   * once. `wholeSubBuffers`: how many full sub-buffers the pass just wrote.
+   */
+  next(now: number, wholeSubBuffers: number): number {
     this.session.ringOffsets(this.current);
-    const elapsed = Math.max(now - this.previousAt, 0.1);
-    const half = this.ringSize / 2;
-    let sleep = this.maxSleepMs;
     const cur = this.current;
-    for (let i = 0; i < cur.length; i += 2) {
-      const written = cur[i]!;
-      const unread = written - cur[i + 1]!;
-      if (unread >= half) {
-        sleep = 0; // behind: keep reading
-        break;
+    const prev = this.previous;
+    const first = this.previousAt < 0;
+    const elapsed = Math.max(now - this.previousAt, 0.1);
+    const quarter = this.ringSize / 4;
+    let sleep = wholeSubBuffers > 0 ? 0 : this.maxSleepMs;
+    for (let r = 0; r < this.rates.length; r++) {
+      const written = cur[3 * r]!;
+      const unread = written - cur[3 * r + 1]!;
+      let rate = first ? 0 : (written - prev[3 * r]!) / elapsed;
+      if (!first && cur[3 * r + 2]! > prev[3 * r + 2]!) { // it filled: read now, and expect it fast
+        rate = this.ringSize / this.maxSleepMs;
+        sleep = 0;
       }
-      const perMs = this.previousAt < 0 ? 0 : (written - this.previous[i]!) / elapsed;
-      if (perMs > 0) sleep = Math.min(sleep, (half - unread) / perMs / 2);
+      rate = Math.max(rate, this.rates[r]! * RATE_MEMORY);
+      this.rates[r] = rate;
+      if (unread >= quarter) sleep = 0; // behind: keep reading
+      else if (rate > 0) sleep = Math.min(sleep, (quarter - unread) / rate / 2);
     }
     [this.previous, this.current] = [this.current, this.previous];
     this.previousAt = now;
-    return sleep < 1 ? 0 : Math.floor(sleep);
+    return sleep < 2 ? 0 : Math.floor(sleep); // a 1 ms timer oversleeps on a busy host
   }
 }

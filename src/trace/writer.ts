@@ -114,10 +114,11 @@ export class TraceWriter {
    * Write every packet available now; with `flush`, also the rings' committed
    * prefixes (so the trace on disk is at most one flush behind). The metadata
    * describes a class before the first packet that uses it is written: a trace
-   * cut short (disk full, recorder killed) stays readable.
+   * cut short (disk full, recorder killed) stays readable. Returns how many
+   * whole sub-buffers it wrote (the recorder reads again at once after such a pass).
    */
   drain(flush: boolean): number {
-    let written = 0;
+    let whole = 0;
     for (const st of this.streams) {
       for (;;) {
         if (st.fd === undefined) {
@@ -136,8 +137,8 @@ export class TraceWriter {
         st.bytes += p.size;
         st.events += p.records;
         if (p.records) st.prevEnd = p.lastTs;
-        written += p.records;
         if (!p.complete) break; // a prefix: the rest is not committed yet
+        whole++;
       }
     }
     if (flush) this.copyProcesses(); // new processes' names, as often as the data
@@ -146,7 +147,7 @@ export class TraceWriter {
       this.lastWatch = now;
       this.deadWriters.check(now);
     }
-    return written;
+    return whole;
   }
 
   /** One packet of `st`'s ring into its file; a failed write (cut back to the last whole packet) is an OutputError. */

@@ -1,0 +1,50 @@
+// The recorder's read pacing (src/trace/read-pace.ts) on simulated rings: it
+// sleeps long while rings are idle or slow, and reads at once or soon when
+// data flows fast, when a ring lost events, or just after it did.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { MAX_READ_SLEEP_MS, ReadPace } from '../src/trace/read-pace';
+
+const RING = 4 << 20; // 8 x 512 KiB
+
+/** One ring whose offsets the test moves by hand. */
+function fakeRing() {
+  const ring = { written: 0, consumed: 0, lost: 0 };
+  const session = { ringOffsets(out: Float64Array) { out.set([ring.written, ring.consumed, ring.lost]); } };
+  return { ring, pace: new ReadPace(session, 1, RING) };
+}
+
+test('idle rings and slow flows sleep the longest; a fast flow sleeps little', () => {
+  const { ring, pace } = fakeRing();
+  assert.equal(pace.next(0, 0), MAX_READ_SLEEP_MS, 'first look, nothing known');
+  assert.equal(pace.next(100, 0), MAX_READ_SLEEP_MS, 'idle');
+  ring.written += 360_000; // a server's 3.6 MB/s for 100 ms, read
+  ring.consumed = ring.written;
+  assert.equal(pace.next(200, 0), MAX_READ_SLEEP_MS);
+  ring.written += 16_000_000; // 160 MB/s for 100 ms (the consumer kept up)
+  ring.consumed = ring.written - 100_000;
+  const sleep = pace.next(300, 0);
+  assert.ok(sleep > 0 && sleep < 5, `fast flow: ${sleep} ms`);
+});
+
+test('a pass that wrote whole sub-buffers, or a ring that lost events, reads again at once', () => {
+  const { ring, pace } = fakeRing();
+  pace.next(0, 0);
+  assert.equal(pace.next(100, 2), 0, 'whole sub-buffers written');
+  ring.lost += 5;
+  assert.equal(pace.next(200, 0), 0, 'events lost');
+  // The ring was full: its write offset did not move, yet it is not idle: the rate is remembered.
+  const after = pace.next(300, 0);
+  assert.ok(after < MAX_READ_SLEEP_MS / 4, `just after a loss: ${after} ms`);
+});
+
+test('a ring a quarter full is read at once, and a remembered rate decays back to the longest sleep', () => {
+  const { ring, pace } = fakeRing();
+  pace.next(0, 0);
+  ring.written = RING / 4;
+  assert.equal(pace.next(1, 0), 0, 'a quarter full');
+  ring.consumed = ring.written;
+  let sleep = 0;
+  for (let t = 2; t < 200 && sleep < MAX_READ_SLEEP_MS; t++) sleep = pace.next(t * 100, 0);
+  assert.equal(sleep, MAX_READ_SLEEP_MS, 'idle again');
+});
