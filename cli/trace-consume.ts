@@ -95,7 +95,7 @@ Examples:
   $ RINGTRACE_SESSION=web node server.js & trace-consume record -o out -s web   attach to a running app
   $ trace-consume record -o out --flush-interval 0.2 -- node app.js   trace on disk at most 0.2 s behind
 
-Apps find the session by name (RINGTRACE_SESSION, default "default") and attach within a second,
+Apps find the session by name (RINGTRACE_SESSION, default "default") and attach at once (at most 0.5 s),
 whether they started before or after the recording. The trace directory is readable while recording
 (view/stats/export) and after a crash of the recorder, up to the last flush.`)
   .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;

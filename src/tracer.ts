@@ -3,16 +3,30 @@
 // registers this thread's event classes, and flips every event's `enabled`
 // flag when the session comes or goes. Each worker thread loads its own copy
 // of this module, so each has its own staging buffer and session mapping.
+//
+// How fast it notices: every thread checks every POLL_MS; the main thread also
+// watches /dev/shm (one inotify instance per process) and tells the workers
+// over a BroadcastChannel, so a new or removed session is seen within a few
+// milliseconds and an app does not miss the start of a recording.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMainThread, threadId } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon, type SessionHandle } from './native';
 import { STAGING_BYTES, type Staging } from './serializer';
 
 /** Session name used when RINGTRACE_SESSION is not set. */
 export const DEFAULT_SESSION = 'default';
-/** How often a thread checks whether its session appeared or went away. */
+/** How often a thread checks whether its session appeared or went away (without a watch: the bound). */
 export const POLL_MS = 500;
+/** RINGTRACE_POLL_MS overrides it (50 ms to 60 s), e.g. for workers of an app whose main thread does not trace. */
+function pollMs(): number {
+  const v = Number(process.env['RINGTRACE_POLL_MS']);
+  return Number.isInteger(v) && v >= 50 && v <= 60_000 ? v : POLL_MS;
+}
+/** A session object seen while its creator is still writing its header: look again this soon. */
+const BEING_CREATED_RETRY_MS = 10;
+const BEING_CREATED_RETRIES = 100;
+const SHM_DIR = '/dev/shm';
 const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/; // as native/ring/session.c checks
 
 /** What the tracer needs from an event class (see provider.ts). */
@@ -34,8 +48,11 @@ class Tracer {
   private state: State = { kind: 'detached' };
   private native: NativeAddon | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
+  private creationRetries = 0;
   private readonly warned = new Set<string>();
   readonly sessionName: string;
+  private readonly shmName: string;
   private readonly shmPath: string;
 
   constructor() {
@@ -46,7 +63,8 @@ class Tracer {
     };
     this.sessionName = process.env['RINGTRACE_SESSION'] ?? DEFAULT_SESSION;
     const uid = typeof process.geteuid === 'function' ? process.geteuid() : 0;
-    this.shmPath = `/dev/shm/ringtrace-${uid}-${this.sessionName}`;
+    this.shmName = `ringtrace-${uid}-${this.sessionName}`;
+    this.shmPath = path.join(SHM_DIR, this.shmName);
     if (this.sessionName === '' || this.sessionName === 'off') {
       this.state = { kind: 'off', why: 'RINGTRACE_SESSION is off' };
     } else if (!SESSION_NAME.test(this.sessionName)) {
@@ -94,8 +112,46 @@ class Tracer {
     // reported once at startup rather than when someone tries to trace.
     if (!this.loadAddon()) return;
     this.poll();
-    this.timer = setInterval(() => this.poll(), POLL_MS);
+    this.timer = setInterval(() => this.poll(), pollMs());
     this.timer.unref(); // tracing never keeps a process or worker alive
+    this.listenForChanges();
+  }
+
+  /**
+   * Poll as soon as the session object changes: the main thread watches
+   * /dev/shm and broadcasts to the workers. Anything failing here only leaves
+   * the POLL_MS timer, never an error in the app (a watcher's 'error' event is
+   * handled: unhandled, it would throw).
+   */
+  private listenForChanges(): void {
+    let channel: BroadcastChannel | undefined;
+    try {
+      channel = new BroadcastChannel(`ringtrace:${this.shmName}`);
+      channel.unref();
+      if (isMainThread) {
+        const notify = channel;
+        const watcher = fs.watch(SHM_DIR, { persistent: false }, (_event, file) => {
+          if (file !== this.shmName) return;
+          this.pollSoon(0);
+          notify.postMessage('changed');
+        });
+        watcher.on('error', () => watcher.close());
+      } else {
+        channel.onmessage = () => this.pollSoon(0);
+      }
+    } catch {
+      // no inotify (limits, other platform): the timer alone
+    }
+  }
+
+  /** Poll once after `ms` (coalescing a burst of change notices). */
+  private pollSoon(ms: number): void {
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      this.poll();
+    }, ms);
+    this.soonTimer.unref();
   }
 
   private loadAddon(): boolean {
@@ -124,11 +180,18 @@ class Tracer {
         native.detachThread();
         native.close(handle);
       }
+      const message = (e as Error).message;
+      // The recorder may still be writing its header (we saw the object appear): look again
+      // shortly, for a while; an object that stays like that is a problem worth a warning.
+      if (/is not initialized|is truncated/.test(message) && this.creationRetries++ < BEING_CREATED_RETRIES) {
+        return this.pollSoon(BEING_CREATED_RETRY_MS);
+      }
       // Once per problem, not per poll: the app keeps running untraced.
-      this.warnOnce(`cannot trace into session '${this.sessionName}': ${(e as Error).message}`);
+      this.warnOnce(`cannot trace into session '${this.sessionName}': ${message}`);
       return;
     }
     this.state = { kind: 'attached', handle, ino };
+    this.creationRetries = 0;
     this.emitStaged = native.emitStaged;
   }
 
