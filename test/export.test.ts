@@ -109,7 +109,10 @@ test('perfetto: tracks, nested slices, instants with annotations, counters', () 
   assert.deepEqual(byName('under').map((s) => s.depth), [1]);
   assert.deepEqual(byName('a').map((s) => [s.track, s.depth]), [[mainId, 0]]);
   assert.deepEqual(byName('b').map((s) => [s.track, s.args, s.endArgs]), [[lane![0], { who: 'b' }, { status: 'done' }]]);
-  assert.deepEqual(byName('child').map((s) => s.depth), [1], 'child nested in parent');
+  assert.deepEqual(byName('child').map((s) => [s.depth, s.endArgs]), [[1, { ended_with_parent: true }]],
+    'child nested in parent, its forced end marked');
+  assert.deepEqual(byName('forgotten').map((s) => [s.depth, s.endArgs]), [[1, { ended_with_parent: true }]],
+    'a span never ended is marked where its parent ends it');
   assert.deepEqual(byName('never').map((s) => s.endArgs), [{ unfinished: true }]);
   assert.deepEqual(byName('work').map((s) => s.track), [workerId]);
 
@@ -122,7 +125,7 @@ test('perfetto: tracks, nested slices, instants with annotations, counters', () 
   const gauge = [...tracks.entries()].find(([, t]) => t.kind === 'counter')!;
   assert.equal(gauge[1].name, 'fixture:gauge');
   assert.deepEqual(counters, [1, 2.5, 3].map((value) => ({ track: gauge[0], value })));
-  assert.match(r.stderr, /1 async lanes.*1 spans ended with their parent.*1 spans still open/);
+  assert.match(r.stderr, /1 async lanes.*2 spans ended with their parent.*1 spans still open/);
 });
 
 test('chrome JSON: metadata, balanced B/E per thread, required fields, sub-microsecond times', () => {

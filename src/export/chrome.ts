@@ -9,7 +9,7 @@
 import type { FieldValue } from '../decode';
 import type { StreamCursor } from '../trace/cursor';
 import { jsonValue } from './jsonl';
-import type { TimelineSink, Track } from './model';
+import type { EndMark, TimelineSink, Track } from './model';
 import { type Annotations, RecordArgs } from './record-args';
 
 const LANE_TID_BASE = 1 << 30; // lanes get tid LANE_TID_BASE + track id: unlike any real tid
@@ -75,8 +75,8 @@ export class ChromeSink implements TimelineSink {
     this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${argsJson(this.args.of(c, k))}}`);
   }
 
-  endWithout(t: Track, ns: number, unfinished: boolean): void {
-    this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${unfinished ? argsJson(this.args.unfinished()) : ''}}`);
+  endWithout(t: Track, ns: number, why: EndMark): void {
+    this.emit(`{"ph":"E",${this.tids.get(t)},"ts":${micros(ns)}${argsJson(this.args.mark(why))}}`);
   }
 
   instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void {

@@ -9,8 +9,8 @@
 // of the thread (a child track "<thread> (async N)"), reused once empty. A
 // span that ends while spans started inside it are still open (a child that
 // outlived its parent) ends those at the same instant, since slices must
-// nest; their own later ends become instants "<name> (ended after its
-// parent)". Spans still open when the trace ends are ended at its last
+// nest, marked ended_with_parent=true; their own later ends (if any) become
+// instants "<name> (ended after its parent)". Spans still open when the trace ends are ended at its last
 // timestamp with the annotation unfinished=true. Every such case is counted
 // in the summary.
 import type { ClassDescription } from '../schema';
@@ -19,6 +19,8 @@ import { EVENT_HEADER } from '../trace/reader';
 import type { Names } from './processes';
 
 export type TrackKind = 'process' | 'thread' | 'lane' | 'counter';
+/** The annotation (set to true) on the end of a span that had no end record of its own. */
+export type EndMark = 'ended_with_parent' | 'unfinished';
 
 export interface Track {
   id: number; // unique, > 0 (Perfetto uuid)
@@ -41,8 +43,11 @@ export interface TimelineSink {
   begin(t: Track, ns: number, c: StreamCursor, k: number): void;
   /** Record k ends the innermost span of t. */
   end(t: Track, ns: number, c: StreamCursor, k: number): void;
-  /** The innermost span of t ends without a record of its own: with its parent, or unfinished at the trace's end. */
-  endWithout(t: Track, ns: number, unfinished: boolean): void;
+  /**
+   * The innermost span of t ends without a record of its own, marked with
+   * `why`: it was still open when its parent ended, or when the trace did.
+   */
+  endWithout(t: Track, ns: number, why: EndMark): void;
   /** Record k as an instant on t, named after its class and `suffix`. */
   instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void;
   /** Record k is a counter value (its first field, f64) on counter track t. */
@@ -237,7 +242,7 @@ export class TimelineModel {
       while (stack.length > at + 1) { // spans started inside it and still open end with it
         th.ended.add(stack.pop()!);
         this.summary.endedWithParent++;
-        this.sink.endWithout(lane.track, ns, false);
+        this.sink.endWithout(lane.track, ns, 'ended_with_parent');
       }
       stack.pop();
       return this.sink.end(lane.track, ns, c, k);
@@ -257,7 +262,7 @@ export class TimelineModel {
         while (lane.stack.length) {
           lane.stack.pop();
           this.summary.unfinished++;
-          this.sink.endWithout(lane.track, this.lastNs, true);
+          this.sink.endWithout(lane.track, this.lastNs, 'unfinished');
         }
       }
     }

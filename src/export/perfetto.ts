@@ -24,7 +24,7 @@ import { BUFFER_SIZE, type OutputBuffers } from './background-writer';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
 import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from './flat-json';
-import type { ThreadState, TimelineSink, Track } from './model';
+import type { EndMark, ThreadState, TimelineSink, Track } from './model';
 import { ProtoWriter, putVarint, putVarint64, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
 import { type Annotations, argsFrom, hasJsonArgs, RecordArgs } from './record-args';
 import { copyBytes, putWords, WORD_SLACK, wordsOf } from './words';
@@ -202,8 +202,8 @@ export class PerfettoSink implements TimelineSink {
     }
   }
 
-  endWithout(t: Track, ns: number, unfinished: boolean): void {
-    this.general(t, ns, TYPE_SLICE_END, undefined, undefined, unfinished ? this.args.unfinished() : null, 0);
+  endWithout(t: Track, ns: number, why: EndMark): void {
+    this.general(t, ns, TYPE_SLICE_END, undefined, undefined, this.args.mark(why), 0);
   }
 
   counter(t: Track, ns: number, c: StreamCursor, k: number): void {

@@ -6,6 +6,7 @@
 import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
+import type { EndMark } from './model';
 
 /** Annotations as parallel arrays (reused between events: sinks must not keep them). */
 export interface Annotations {
@@ -48,10 +49,10 @@ export class RecordArgs {
     return a;
   }
 
-  /** The one annotation of a span still open when the trace ends. */
-  unfinished(): Annotations {
+  /** The one annotation of a span ended without its own record (see EndMark). */
+  mark(why: EndMark): Annotations {
     const a = this.a;
-    a.keys[0] = 'unfinished';
+    a.keys[0] = why;
     a.values[0] = true;
     a.length = 1;
     return a;
