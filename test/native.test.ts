@@ -44,6 +44,9 @@ test('bad input is refused with clear errors', () => { runNative('test_bad_input
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);
 });
+test('consumer lock: many consumers racing for one session, never two at once', () => {
+  runNative('test_consumer_lock');
+});
 test('event-class registry: dedup across processes, corrupt files refused', () => {
   runNative('test_registry');
 });
