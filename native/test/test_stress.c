@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
 #define EVENT_ID 3
@@ -56,6 +57,7 @@ struct producer {
   const struct config *cfg;
   struct rt_session *s;
   uint64_t emitted, discarded, local_commits, remote_commits;
+  int had_rseq; /* glibc registered rseq for this thread */
 };
 
 struct verifier {
@@ -66,6 +68,8 @@ struct verifier {
   uint64_t last_seq[256][MAX_THREADS]; /* per ring: next expected minimum */
   uint64_t last_ts[256];
   uint64_t duplicates, corrupt, out_of_order, ts_backwards;
+  uint64_t wrong_path; /* records in a ring of the other path (rseq vs atomic) */
+  const struct rt_session *s;
 };
 
 static volatile int producers_done;
@@ -83,6 +87,7 @@ static void *produce(void *arg) {
   const struct config *cfg = p->cfg;
   int cpu = p->index % n_cpus_online;
   pin_cpu(cpu);
+  p->had_rseq = thread_has_rseq();
   timer_t timer;
   int have_timer = 0;
   if (cfg->signal_us) {
@@ -135,6 +140,7 @@ static void verify(void *ctx, const struct rt_chunk *ch, const struct rt_event_h
     return;
   }
   memcpy(&pl, data, sizeof pl);
+  if (ring_is_rseq(v->s, ch->ring) != expected_rseq()) v->wrong_path++;
   if (pl.thread >= (uint32_t)v->cfg->threads || pl.seq >= v->per_thread ||
       pl.check != check32(pl.thread, pl.seq) || pl.mix != mix64(pl.thread, pl.seq)) {
     v->corrupt++;
@@ -191,10 +197,12 @@ static void run_phase(const char *title, const struct config *cfg) {
   struct rt_session_options o = {.sub_size = cfg->sub_size, .n_sub = cfg->n_sub};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
+  require_rseq_mode(s);
   REQUIRE(s->n_rings <= 256 && cfg->threads <= MAX_THREADS, "test limits");
 
   struct verifier *v = calloc(1, sizeof *v);
   v->cfg = cfg;
+  v->s = s;
   v->per_thread = cfg->events / (uint64_t)cfg->threads;
   for (int t = 0; t < cfg->threads; t++) v->seen[t] = calloc(v->per_thread / 8 + 1, 1);
   struct rt_consumer c;
@@ -256,6 +264,11 @@ static void run_phase(const char *title, const struct config *cfg) {
   CHECK(v->duplicates == 0, "%llu duplicates", (unsigned long long)v->duplicates);
   CHECK(v->corrupt == 0, "%llu corrupt records", (unsigned long long)v->corrupt);
   CHECK(v->out_of_order == 0, "%llu out of order", (unsigned long long)v->out_of_order);
+  for (int t = 0; t < cfg->threads; t++)
+    CHECK(prod[t].had_rseq == expected_rseq(), "producer %d: rseq %s, this run expects %s", t,
+          prod[t].had_rseq ? "registered" : "not registered", rseq_mode_name(expected_rseq()));
+  CHECK(v->wrong_path == 0, "%llu records written by the other path than %s",
+        (unsigned long long)v->wrong_path, rseq_mode_name(expected_rseq()));
   CHECK(v->ts_backwards == 0, "%llu timestamps went backwards", (unsigned long long)v->ts_backwards);
   if (!strcmp(cfg->expect_lost, "zero")) CHECK(discarded == 0, "no loss expected");
   if (!strcmp(cfg->expect_lost, "some")) CHECK(discarded > 0, "tiny buffers must lose");
