@@ -65,8 +65,9 @@ struct verifier {
   uint64_t per_thread;
   uint8_t *seen[MAX_THREADS]; /* bitmaps */
   uint64_t delivered[MAX_THREADS];
-  uint64_t last_seq[256][MAX_THREADS]; /* per ring: next expected minimum */
-  uint64_t last_ts[256];
+  /* Per ring, sized from the session (2 rings per possible CPU). */
+  uint64_t *last_seq; /* [ring * MAX_THREADS + thread]: next expected minimum */
+  uint64_t *last_ts;  /* [ring] */
   uint64_t duplicates, corrupt, out_of_order, ts_backwards;
   uint64_t wrong_path; /* records in a ring of the other path (rseq vs atomic) */
   const struct rt_session *s;
@@ -154,7 +155,7 @@ static void verify(void *ctx, const struct rt_chunk *ch, const struct rt_event_h
   bm[pl.seq / 8] |= (uint8_t)(1u << (pl.seq % 8));
   v->delivered[pl.thread]++;
   /* One thread's records in one ring appear in the order it reserved them. */
-  uint64_t *last = &v->last_seq[ch->ring][pl.thread];
+  uint64_t *last = &v->last_seq[(size_t)ch->ring * MAX_THREADS + pl.thread];
   if (*last && pl.seq + 1 <= *last) v->out_of_order++;
   *last = pl.seq + 1;
   if (ev->timestamp < v->last_ts[ch->ring]) v->ts_backwards++;
@@ -198,11 +199,14 @@ static void run_phase(const char *title, const struct config *cfg) {
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
   require_rseq_mode(s);
-  REQUIRE(s->n_rings <= 256 && cfg->threads <= MAX_THREADS, "test limits");
+  REQUIRE(cfg->threads <= MAX_THREADS, "test limits");
 
   struct verifier *v = calloc(1, sizeof *v);
   v->cfg = cfg;
   v->s = s;
+  v->last_seq = calloc((size_t)s->n_rings * MAX_THREADS, sizeof *v->last_seq);
+  v->last_ts = calloc(s->n_rings, sizeof *v->last_ts);
+  REQUIRE(v->last_seq && v->last_ts, "allocate per-ring state for %u rings", s->n_rings);
   v->per_thread = cfg->events / (uint64_t)cfg->threads;
   for (int t = 0; t < cfg->threads; t++) v->seen[t] = calloc(v->per_thread / 8 + 1, 1);
   struct rt_consumer c;
@@ -276,6 +280,8 @@ static void run_phase(const char *title, const struct config *cfg) {
     CHECK(remote > 0, "remote commits must occur, or this does not test the design");
   if (s->use_rseq && cfg->signal_us && cfg->require_aborts) CHECK(aborts > 0, "rseq aborts must occur under signals");
   for (int t = 0; t < cfg->threads; t++) free(v->seen[t]);
+  free(v->last_seq);
+  free(v->last_ts);
   free(v);
   rt_consumer_fini(&c);
   rt_session_close(s);
