@@ -80,17 +80,27 @@ aborted:
   return RT_RSEQ_ABORTED;
 }
 
-/* Invariant TSC, two flavours.
- * rt_arch_cycles_ordered: `lfence` first makes the read wait for earlier loads, so
- * the time is taken after the write offset we loaded. The atomic rings need it:
- * their offset may come from another CPU's store, and a read taken early could
- * predate a reservation we already observed. Linux makes LFENCE
- * dispatch-serializing on AMD. Measured cost: ~21 ns vs ~11 ns (docs/benchmarks.md).
- * rt_arch_cycles: plain rdtsc, for the rseq rings. Every writer of such a ring
- * runs on its CPU, so ordering among its timestamps only involves (a) successive
- * reads in one thread, which the core returns in program order, and (b) reads
- * of different threads, which a context switch (thousands of instructions,
- * serializing CR3/IRET paths) separates. The stress test checks per-ring order. */
+/* Invariant TSC, two flavours. Both asm statements clobber "memory", a compiler
+ * barrier: GCC and clang may otherwise move loads and stores across an asm
+ * volatile, and the reserve needs the read after its load of the write offset
+ * and before the section that re-checks it (producer.h). It costs nothing: the
+ * reserve's code is instruction for instruction the same with and without it
+ * (gcc 12, clang 14).
+ * rt_arch_cycles_ordered: `lfence` first also makes the CPU wait for earlier
+ * loads, so the time is taken after the write offset was read. The atomic rings
+ * need it: their offset may come from another CPU's store, and a read executed
+ * early could predate a reservation we already observed. Linux makes LFENCE
+ * dispatch-serializing on AMD. Measured: 23.0 vs 11.3 ns (docs/benchmarks.md).
+ * rt_arch_cycles: plain rdtsc, for the rseq rings. The CPU may execute it before
+ * the load of the write offset completes; that is harmless while both run on
+ * the ring's CPU, where all its writers run: another writer gets in only by an
+ * interrupt, exception or system call, which the CPU takes at an instruction
+ * boundary (all before it retired, including that writer's clock read; all
+ * after it executes after), and one thread's reads on one CPU come in program
+ * order. Not covered: a thread moved to another CPU and back between reading
+ * its CPU number and its section loads the offset and reads the clock on that
+ * other CPU, where the read may precede the load by up to a cache miss
+ * (docs/design.md). The stress test checks per-ring order. */
 static inline uint64_t rt_arch_cycles_ordered(void) {
   uint32_t lo, hi;
   __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
@@ -98,7 +108,7 @@ static inline uint64_t rt_arch_cycles_ordered(void) {
 }
 static inline uint64_t rt_arch_cycles(void) {
   uint32_t lo, hi;
-  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
   return ((uint64_t)hi << 32) | lo;
 }
 
