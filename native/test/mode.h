@@ -33,8 +33,14 @@ static inline int thread_has_rseq(void) {
 
 static inline const char *rseq_mode_name(int rseq) { return rseq ? "rseq" : "atomic fallback"; }
 
-/* This thread and the session handle are on the expected path. */
-static inline void require_rseq_mode(const struct rt_session *s) {
+/* This thread and the session handle are on the expected path; and, when
+ * RINGTRACE_TEST_EXPECT_CPUS is set (a run that simulates a bigger machine,
+ * native/Makefile's test-many-cpus), the session has that many CPUs. */
+static inline void require_expected_mode(const struct rt_session *s) {
+  const char *cpus = getenv("RINGTRACE_TEST_EXPECT_CPUS");
+  if (cpus && *cpus)
+    REQUIRE(s->n_cpus == (uint32_t)strtoul(cpus, NULL, 10), "this run expects %s CPUs, the session has %u",
+            cpus, s->n_cpus);
   int want = expected_rseq();
   REQUIRE(thread_has_rseq() == want, "this run expects %s, but rseq is %s for this thread "
           "(__rseq_size %u)", rseq_mode_name(want),

@@ -65,7 +65,7 @@ static void test_children_record_with_their_own_pid(void) {
   struct rt_session_options o = {.sub_size = 65536, .n_sub = 8};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
-  require_rseq_mode(s);
+  require_expected_mode(s);
   struct rt_consumer c;
   REQUIRE(rt_consumer_init(&c, s) == 0, "consumer");
 

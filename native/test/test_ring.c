@@ -53,7 +53,7 @@ static struct rt_session *new_session(uint64_t sub_size, uint32_t n_sub) {
   struct rt_session_options o = {.sub_size = sub_size, .n_sub = n_sub};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err); /* mapping stays valid; nothing left behind */
-  require_rseq_mode(s);
+  require_expected_mode(s);
   return s;
 }
 

@@ -41,7 +41,7 @@ static struct rt_session *new_session(void) {
   struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
-  require_rseq_mode(s);
+  require_expected_mode(s);
   return s;
 }
 

@@ -9,7 +9,9 @@
  *                    [--migrate-every K] [--signal-us U] [--pause-us P]
  *                    [--expect-lost zero|some|any]
  * With no options it runs two phases: adequate buffers (expect no loss;
- * RINGTRACE_STRESS_EVENTS events, default 20M) and tiny buffers (expect loss).
+ * RINGTRACE_STRESS_EVENTS events, default 20M, in RINGTRACE_STRESS_N_SUB
+ * sub-buffers of RINGTRACE_STRESS_SUB_SIZE bytes, default 16 x 1 MiB) and tiny
+ * buffers (expect loss).
  * Where no loss is expected, a producer waits while it has more undelivered
  * events than keep its share of a ring half empty: whether the consumer thread
  * gets the CPU in time (sanitizer builds, a loaded machine) must not decide the
@@ -216,7 +218,7 @@ static void run_phase(const char *title, const struct config *cfg) {
   struct rt_session_options o = {.sub_size = cfg->sub_size, .n_sub = cfg->n_sub};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
-  require_rseq_mode(s);
+  require_expected_mode(s);
   REQUIRE(cfg->threads <= MAX_THREADS, "test limits");
 
   struct verifier *v = calloc(1, sizeof *v);
@@ -327,8 +329,9 @@ int main(int argc, char **argv) {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGRTMIN, &sa, NULL);
 
-  struct config cfg = {env_u64("RINGTRACE_STRESS_EVENTS", 20000000), 4, 1u << 20, 16, 2000, 50,
-                       100, "zero", 1};
+  struct config cfg = {env_u64("RINGTRACE_STRESS_EVENTS", 20000000), 4,
+                       env_u64("RINGTRACE_STRESS_SUB_SIZE", 1u << 20),
+                       (uint32_t)env_u64("RINGTRACE_STRESS_N_SUB", 16), 2000, 50, 100, "zero", 1};
   int custom = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *val = argv[i + 1];
