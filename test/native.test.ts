@@ -1,6 +1,8 @@
 // Runs the native C tests (unit, bad input, stress) from node's test runner, in
 // every variant the core must survive: rseq, glibc's rseq disabled (atomic
-// fallback), and the CLOCK_MONOTONIC clock.
+// fallback), and the CLOCK_MONOTONIC clock. Each run tells the test binary the
+// path it must be on (RINGTRACE_TEST_EXPECT_RSEQ, native/test/mode.h); a run
+// on the other path fails instead of silently testing it.
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -8,7 +10,8 @@ import * as path from 'node:path';
 
 const nativeDir = path.join(__dirname, '..', '..', 'native');
 const bin = (name: string) => path.join(nativeDir, 'build', name);
-const NO_RSEQ = { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' };
+const RSEQ = { RINGTRACE_TEST_EXPECT_RSEQ: '1' };
+const NO_RSEQ = { GLIBC_TUNABLES: 'glibc.pthread.rseq=0', RINGTRACE_TEST_EXPECT_RSEQ: '0' };
 
 before(() => {
   execFileSync('make', ['-s', '-C', nativeDir, 'all'], { stdio: 'inherit' });
@@ -27,30 +30,36 @@ function runNative(name: string, args: string[] = [], env: Record<string, string
   return out;
 }
 
-test('ring unit tests (rseq)', () => { runNative('test_ring'); });
+test('ring unit tests (rseq)', () => { runNative('test_ring', [], RSEQ); });
 test('ring unit tests (rseq disabled: atomic fallback)', () => {
   runNative('test_ring', [], NO_RSEQ);
 });
-test('fork: children record into the same rings under their own pid', () => { runNative('test_fork'); });
+test('fork: children record into the same rings under their own pid', () => {
+  runNative('test_fork', [], RSEQ);
+});
 test('fork (atomic fallback)', () => { runNative('test_fork', [], NO_RSEQ); });
 test('dead writers: a record killed between reserve and commit is salvaged, others intact', () => {
-  runNative('test_salvage');
+  runNative('test_salvage', [], RSEQ);
 });
 test('dead writers (atomic fallback)', () => { runNative('test_salvage', [], NO_RSEQ); });
 test('damaged shared memory: opened, drained, salvaged without a crash (300 seeded rounds)', () => {
   runNative('test_fuzz_shm');
 });
-test('bad input is refused with clear errors', () => { runNative('test_bad_input'); });
+test('bad input is refused with clear errors', () => { runNative('test_bad_input', [], RSEQ); });
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);
+});
+test('consumer lock: many consumers racing for one session, never two at once', () => {
+  runNative('test_consumer_lock');
 });
 test('event-class registry: dedup across processes, corrupt files refused', () => {
   runNative('test_registry');
 });
 
 test('stress: >= 20M events, migrations, signals, exact accounting (rseq)', () => {
-  const out = runNative('test_stress');
+  const out = runNative('test_stress', [], RSEQ);
   process.stdout.write(out.split('\n').filter((l) => l.startsWith('#')).join('\n') + '\n');
+  assert.match(out, /rseq=yes/);
   const remote = /remote=(\d+)/.exec(out);
   assert.ok(remote && Number(remote[1]) > 0, 'remote commits must occur');
 });
@@ -59,6 +68,6 @@ test('stress with the atomic fallback (GLIBC_TUNABLES=glibc.pthread.rseq=0)', ()
   assert.match(out, /rseq=no \(atomic fallback\)/);
 });
 test('stress with the CLOCK_MONOTONIC clock', () => {
-  const out = runNative('test_stress', [], { RINGTRACE_CLOCK: 'monotonic', RINGTRACE_STRESS_EVENTS: '8000000' });
+  const out = runNative('test_stress', [], { ...RSEQ, RINGTRACE_CLOCK: 'monotonic', RINGTRACE_STRESS_EVENTS: '8000000' });
   assert.match(out, /clock=monotonic/);
 });

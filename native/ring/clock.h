@@ -1,6 +1,7 @@
 /* The session clock: raw cycles where they are invariant, else CLOCK_MONOTONIC.
- * Read OUTSIDE rseq sections (clock_gettime is a call) and before the reserve's
- * compare-and-store, which keeps each ring in timestamp order. */
+ * Read before the reserve's compare-and-store, which keeps each ring in
+ * timestamp order; on the rseq rings the cycle counter is read inside that
+ * section (rseq_*.h), clock_gettime (a call) just before it. */
 #ifndef RINGTRACE_RING_CLOCK_H
 #define RINGTRACE_RING_CLOCK_H
 
@@ -15,7 +16,7 @@ static inline uint64_t rt_monotonic_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* For a ring written only from the current CPU (rseq rings). */
+/* Unordered read (calibration, benchmarks). */
 static inline uint64_t rt_clock_read(uint32_t kind) {
   if (__builtin_expect(kind == RT_CLOCK_CYCLES, 1)) return rt_arch_cycles();
   return rt_monotonic_ns();

@@ -14,7 +14,7 @@ extern "C" {
 /* Returns 0 with *fd holding the lock (our pid written in the file), 1 if
  * another process holds it (*holder = its pid, 0 if unknown), -1 on error. */
 int rt_consumer_lock(const char *name, int *fd, int *holder, char *err, size_t errlen);
-/* Remove the lock file and release the lock. */
+/* Remove the lock file (if it is still ours) and release the lock. */
 void rt_consumer_unlock(const char *name, int fd);
 /* Probe without taking: 1 held (holder set), 0 free or absent, -1 error. */
 int rt_consumer_lock_probe(const char *name, int *holder, char *err, size_t errlen);

@@ -137,10 +137,13 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
       /* Order: write offset, then clock, then the section re-checks the offset.
        * Any reservation on this CPU between our read and the section changes the
        * offset and sends us round again with a fresh (later) timestamp, so
-       * timestamps never decrease along the ring. Relaxed is enough: the only
-       * writers of write_off run on this CPU. */
+       * timestamps never decrease along the ring. The cycle counter is read
+       * inside the section (rseq_*.h); CLOCK_MONOTONIC, a call, here (the vDSO
+       * orders its counter read after earlier loads). Relaxed is enough: the
+       * only writers of write_off run on this CPU. */
       uint64_t old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
-      uint64_t ts = rt_clock_read(s->clock_kind);
+      int cycles = RT_LIKELY(s->clock_kind == RT_CLOCK_CYCLES);
+      uint64_t ts = cycles ? 0 : rt_monotonic_ns();
       /* Acquire pairs with the consumer's release of a sub-buffer: its reads of
        * the old data finish before we overwrite it. A stale value only makes the
        * ring look fuller (consumed_off only grows), never overwrites live data. */
@@ -158,7 +161,9 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
         rt_count_lost_rseq(ring, rs, cpu);
         return RT_DISCARDED_FULL;
       }
-      enum rt_rseq_result res = rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);
+      enum rt_rseq_result res =
+          cycles ? rt_rseq_cmpeq_store_clock(rs, cpu, &ring->write_off, old, p.end, &ts)
+                 : rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);
       if (RT_LIKELY(res == RT_RSEQ_OK)) {
         if (RT_LIKELY(inside))
           rt_finish_inside(s, cpu, (int32_t)cpu, old, ts, id, size, stride, r);

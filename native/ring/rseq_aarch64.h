@@ -51,6 +51,39 @@ aborted:
   return RT_RSEQ_ABORTED;
 }
 
+/* rt_rseq_cmpeq_store that also reads the virtual counter into *ts between the
+ * compare and the commit (see rseq_x86_64.h). `isb` keeps the counter read from
+ * being speculated ahead of earlier instructions, which the Arm ARM allows. */
+static inline enum rt_rseq_result rt_rseq_cmpeq_store_clock(struct rt_rseq_abi *rs, uint32_t cpu,
+                                                            uint64_t *word, uint64_t expect,
+                                                            uint64_t desired, uint64_t *ts) {
+  __asm__ goto(RT_RSEQ_DESCRIPTOR
+               "1:\n\t"
+               "ldr w17, %[cpu_id]\n\t"
+               "cmp w17, %w[cpu]\n\t"
+               "bne %l[mismatch]\n\t"
+               "ldr x17, %[word]\n\t"
+               "cmp x17, %[expect]\n\t"
+               "bne %l[changed]\n\t"
+               "isb\n\t"
+               "mrs x17, cntvct_el0\n\t"
+               "str x17, %[ts]\n\t"
+               "str %[desired], %[word]\n\t" /* commit */
+               "2:\n\t" RT_RSEQ_ABORT_STUB
+               : /* no outputs */
+               : [rseq_cs] "m"(rs->rseq_cs), [cpu_id] "m"(rs->cpu_id), [cpu] "r"(cpu),
+                 [word] "m"(*word), [expect] "r"(expect), [desired] "r"(desired), [ts] "m"(*ts)
+               : "memory", "cc", "x17"
+               : mismatch, changed, aborted);
+  return RT_RSEQ_OK;
+mismatch:
+  return RT_RSEQ_MISMATCH;
+changed:
+  return RT_RSEQ_CHANGED;
+aborted:
+  return RT_RSEQ_ABORTED;
+}
+
 /* Ordering: the commit is a store-release (stlr), so the payload stores before
  * it are visible to a reader that acquires the new count. */
 static inline enum rt_rseq_result rt_rseq_add(struct rt_rseq_abi *rs, uint32_t cpu,

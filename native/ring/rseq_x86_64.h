@@ -56,6 +56,39 @@ aborted:
   return RT_RSEQ_ABORTED;
 }
 
+/* rt_rseq_cmpeq_store that also reads the TSC into *ts between the compare and
+ * the commit, on `cpu`, with no preemption, migration or signal in between
+ * (any of them aborts the section). The rseq rings' timestamps come from here:
+ * see rt_arch_cycles below for why that keeps each ring in timestamp order. */
+static inline enum rt_rseq_result rt_rseq_cmpeq_store_clock(struct rt_rseq_abi *rs, uint32_t cpu,
+                                                            uint64_t *word, uint64_t expect,
+                                                            uint64_t desired, uint64_t *ts) {
+  __asm__ goto(RT_RSEQ_DESCRIPTOR
+               "1:\n\t"
+               "cmpl %[cpu], %[cpu_id]\n\t"
+               "jnz %l[mismatch]\n\t"
+               "cmpq %[word], %[expect]\n\t"
+               "jnz %l[changed]\n\t"
+               "rdtsc\n\t"
+               "shlq $32, %%rdx\n\t"
+               "orq %%rdx, %%rax\n\t"
+               "movq %%rax, %[ts]\n\t"
+               "movq %[desired], %[word]\n\t" /* commit */
+               "2:\n\t" RT_RSEQ_ABORT_STUB
+               : /* no outputs */
+               : [rseq_cs] "m"(rs->rseq_cs), [cpu_id] "m"(rs->cpu_id), [cpu] "r"(cpu),
+                 [word] "m"(*word), [expect] "r"(expect), [desired] "r"(desired), [ts] "m"(*ts)
+               : "memory", "cc", "rax", "rdx"
+               : mismatch, changed, aborted);
+  return RT_RSEQ_OK;
+mismatch:
+  return RT_RSEQ_MISMATCH;
+changed:
+  return RT_RSEQ_CHANGED;
+aborted:
+  return RT_RSEQ_ABORTED;
+}
+
 /* If still on `cpu`, *word += count with one non-locked `addq` (the commit).
  * Ordering: x86-64 (TSO) never makes a store visible before older stores, and the
  * "memory" clobber keeps the compiler from sinking the payload stores below it,
@@ -80,17 +113,26 @@ aborted:
   return RT_RSEQ_ABORTED;
 }
 
-/* Invariant TSC, two flavours.
- * rt_arch_cycles_ordered: `lfence` first makes the read wait for earlier loads, so
- * the time is taken after the write offset we loaded. The atomic rings need it:
- * their offset may come from another CPU's store, and a read taken early could
- * predate a reservation we already observed. Linux makes LFENCE
- * dispatch-serializing on AMD. Measured cost: ~21 ns vs ~11 ns (docs/benchmarks.md).
- * rt_arch_cycles: plain rdtsc, for the rseq rings. Every writer of such a ring
- * runs on its CPU, so ordering among its timestamps only involves (a) successive
- * reads in one thread, which the core returns in program order, and (b) reads
- * of different threads, which a context switch (thousands of instructions,
- * serializing CR3/IRET paths) separates. The stress test checks per-ring order. */
+/* Invariant TSC. The rseq rings read it inside their reserve section
+ * (rt_rseq_cmpeq_store_clock), without `lfence`: the CPU may execute that rdtsc
+ * before the section's load of the write offset completes, which is harmless
+ * because it all runs on the ring's CPU, where all its writers run. Another
+ * writer gets in only by an interrupt, exception or system call, which the CPU
+ * takes at an instruction boundary (all before it retired, including that
+ * writer's clock read; all after it executes after), and cannot get in inside
+ * the section (the kernel aborts it); one thread's reads on one CPU come in
+ * program order. So a reservation's time is never before the one it follows.
+ * (Read before the section instead, the clock of a thread moved to another CPU
+ * and back before its section would be that other CPU's, possibly taken before
+ * the offset load completed; reading it inside costs ~0.3 ns per event.)
+ * rt_arch_cycles_ordered: `lfence` first makes the CPU wait for earlier loads,
+ * so the time is taken after the write offset was read. The atomic rings need
+ * it: their offset may come from another CPU's store, and a read executed early
+ * could predate a reservation already observed. Linux makes LFENCE
+ * dispatch-serializing on AMD. Measured: 23.0 vs 11.3 ns (docs/benchmarks.md).
+ * rt_arch_cycles: plain rdtsc (calibration, benchmarks).
+ * Both asm statements clobber "memory", a compiler barrier: GCC and clang may
+ * otherwise move loads and stores across an asm volatile. */
 static inline uint64_t rt_arch_cycles_ordered(void) {
   uint32_t lo, hi;
   __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
@@ -98,7 +140,7 @@ static inline uint64_t rt_arch_cycles_ordered(void) {
 }
 static inline uint64_t rt_arch_cycles(void) {
   uint32_t lo, hi;
-  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
   return ((uint64_t)hi << 32) | lo;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
 #define CHECK_ERR(rc, err, text)                                                     \
@@ -173,6 +174,7 @@ static struct filled fill_session(void) {
   struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
   REQUIRE(rt_session_create(name, &o, &f.s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
+  require_expected_mode(f.s);
   f.ring = f.s->use_rseq ? 0 : f.s->n_cpus;
   for (uint64_t i = 0; i < 130; i++) {
     uint64_t v[3] = {i, i, i};

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
 #define CHILDREN 3
@@ -16,6 +17,8 @@ struct tally {
   pid_t pids[CHILDREN + 1];
   long per_pid[CHILDREN + 1];
   long bad;
+  long wrong_path; /* records in a ring of the other path (rseq vs atomic) */
+  const struct rt_session *s;
 };
 
 static void count(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
@@ -37,9 +40,9 @@ static void emit_many(const struct rt_session *s, struct rt_consumer *c, struct 
 
 static void count(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
                   const uint8_t *payload) {
-  (void)ch;
   struct tally *t = ctx;
   uint32_t p[3];
+  if (ring_is_rseq(t->s, ch->ring) != expected_rseq()) t->wrong_path++;
   if (ev->id != 7 || ev->size != RT_EVENT_HEADER_SIZE + sizeof p) {
     t->bad++;
     return;
@@ -62,15 +65,18 @@ static void test_children_record_with_their_own_pid(void) {
   struct rt_session_options o = {.sub_size = 65536, .n_sub = 8};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
+  require_expected_mode(s);
   struct rt_consumer c;
   REQUIRE(rt_consumer_init(&c, s) == 0, "consumer");
 
-  struct tally t = {0};
+  struct tally t = {.s = s};
   t.pids[0] = getpid();
   for (int i = 1; i <= CHILDREN; i++) {
     pid_t pid = fork();
     REQUIRE(pid >= 0, "fork");
     if (pid == 0) {
+      /* The kernel keeps a forked thread's rseq registration. */
+      if (thread_has_rseq() != expected_rseq()) _exit(4);
       emit_many(s, NULL, NULL);
       _exit(0);
     }
@@ -91,6 +97,8 @@ static void test_children_record_with_their_own_pid(void) {
   }
   CHECK(drain_once(&c, 1, count, &t) >= 0, "final drain");
   CHECK(t.bad == 0, "%ld records with a wrong id, size, pid or tid", t.bad);
+  CHECK(t.wrong_path == 0, "%ld records written by the other path than %s", t.wrong_path,
+        rseq_mode_name(expected_rseq()));
   for (int i = 0; i <= CHILDREN; i++)
     CHECK(t.per_pid[i] == PER_PROCESS, "pid %d: %ld of %d records", (int)t.pids[i], t.per_pid[i], PER_PROCESS);
   rt_consumer_fini(&c);

@@ -2,15 +2,31 @@
  * exact-fit closing, discard accounting, prefixes, fallback and remote commits. */
 #include <string.h>
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
+/* Per-ring state is sized from the session (2 rings per possible CPU: a
+ * 192-CPU server has 384 rings). */
 struct seen {
   long count;
-  uint64_t last_ts[64];
+  uint32_t n_rings;
+  uint64_t *last_ts; /* per ring */
+  long *per_ring;    /* records found in each ring */
   uint64_t sum_values;
-  uint32_t rings_used;
   int bad;
 };
+
+static struct seen seen_for(const struct rt_session *s) {
+  struct seen sn = {.n_rings = s->n_rings};
+  sn.last_ts = calloc(s->n_rings, sizeof *sn.last_ts);
+  sn.per_ring = calloc(s->n_rings, sizeof *sn.per_ring);
+  REQUIRE(sn.last_ts && sn.per_ring, "allocate per-ring state for %u rings", s->n_rings);
+  return sn;
+}
+static void seen_free(struct seen *sn) {
+  free(sn->last_ts);
+  free(sn->per_ring);
+}
 
 static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
                     const uint8_t *payload) {
@@ -20,9 +36,10 @@ static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_
     memcpy(&v, payload, 8);
     s->sum_values += v;
   }
+  REQUIRE(ch->ring < s->n_rings, "ring %u of %u", ch->ring, s->n_rings);
   if (ev->timestamp < s->last_ts[ch->ring]) s->bad++;
   s->last_ts[ch->ring] = ev->timestamp;
-  s->rings_used |= 1u << ch->ring;
+  s->per_ring[ch->ring]++;
   s->count++;
 }
 
@@ -36,6 +53,7 @@ static struct rt_session *new_session(uint64_t sub_size, uint32_t n_sub) {
   struct rt_session_options o = {.sub_size = sub_size, .n_sub = n_sub};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err); /* mapping stays valid; nothing left behind */
+  require_expected_mode(s);
   return s;
 }
 
@@ -63,11 +81,12 @@ static void test_padding_and_packets(void) {
   CHECK(ch.begin == 88 && ch.end == 88 + 4000, "chunk [%u,%u)", ch.begin, ch.end);
   rt_consumer_done(&c, &ch);
   CHECK(rt_consumer_next(&c, ring_of_cpu0(s), &ch, 0) == 0, "second sub-buffer still open");
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   CHECK(drain_once(&c, 1, collect, &sn) == 50, "prefix holds the other 50");
   CHECK(sn.bad == 0, "timestamps ordered");
   CHECK(sn.sum_values == (100 + 149) * 50 / 2, "values 100..149");
   rt_consumer_fini(&c);
+  seen_free(&sn);
   rt_session_close(s);
 }
 
@@ -115,11 +134,12 @@ static void test_full_ring_counts_lost(void) {
   CHECK(st.lost == 800, "lost counter %llu", (unsigned long long)st.lost);
   struct rt_consumer c;
   rt_consumer_init(&c, s);
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   CHECK(drain_once(&c, 0, collect, &sn) == 100, "first sub-buffer complete, second still open");
   CHECK(rt_emit(s, 1, buf, 24) == RT_RESERVED, "space again after release");
   CHECK(drain_once(&c, 1, collect, &sn) == 101, "the rest, by prefix");
   rt_consumer_fini(&c);
+  seen_free(&sn);
   rt_session_close(s);
 }
 
@@ -130,7 +150,7 @@ static void test_prefix_then_complete(void) {
   uint8_t buf[64] = {0};
   struct rt_consumer c;
   rt_consumer_init(&c, s);
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   for (int i = 0; i < 10; i++) rt_emit(s, 1, buf, 24);
   CHECK(drain_once(&c, 1, collect, &sn) == 10, "prefix of 10");
   CHECK(drain_once(&c, 1, collect, &sn) == 0, "nothing new");
@@ -147,6 +167,7 @@ static void test_prefix_then_complete(void) {
   rt_commit(&r);
   CHECK(drain_once(&c, 1, collect, &sn) == 2, "visible after commit");
   rt_consumer_fini(&c);
+  seen_free(&sn);
   rt_session_close(s);
 }
 
@@ -158,7 +179,7 @@ static void test_takeover_resumes_after_mark(void) {
   struct rt_session *s = new_session(4096, 4);
   uint32_t ring = ring_of_cpu0(s);
   uint8_t buf[64] = {0};
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   struct rt_consumer a, b;
   rt_consumer_init(&a, s);
   for (int i = 0; i < 10; i++) rt_emit(s, 1, buf, 24);
@@ -185,6 +206,7 @@ static void test_takeover_resumes_after_mark(void) {
   /* 100 records of 40 bytes fill a 4 KiB sub-buffer: the last 15 opened the second. */
   CHECK(sn.count - before == 15, "only the second sub-buffer's prefix is read (%ld records)", sn.count - before);
   rt_consumer_fini(&b);
+  seen_free(&sn);
   rt_session_close(s);
 }
 
@@ -213,9 +235,10 @@ static void test_remote_commit(void) {
   CHECK(st.remote_commits == 1, "remote commit counted");
   struct rt_consumer c;
   rt_consumer_init(&c, s);
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   CHECK(drain_once(&c, 1, collect, &sn) == 1 && sn.sum_values == 42, "delivered intact");
   rt_consumer_fini(&c);
+  seen_free(&sn);
   rt_session_close(s);
   pin_cpu(0);
 }
@@ -229,13 +252,14 @@ static void test_fallback_rings(void) {
   for (int i = 0; i < 300; i++) CHECK(rt_emit(s, 1, buf, 24) == RT_RESERVED, "emit");
   struct rt_consumer c;
   rt_consumer_init(&c, s);
-  struct seen sn = {0};
+  struct seen sn = seen_for(s);
   CHECK(drain_once(&c, 1, collect, &sn) == 300, "all delivered");
-  CHECK(sn.rings_used == 1u << s->n_cpus, "only atomic ring of CPU 0 used (mask %x)", sn.rings_used);
+  CHECK(sn.per_ring[s->n_cpus] == 300, "all in the atomic ring of CPU 0 (%ld)", sn.per_ring[s->n_cpus]);
   struct rt_ring_stats st;
   rt_ring_stats_read(s, s->n_cpus, &st);
   CHECK(st.remote_commits >= 300, "atomic commits");
   rt_consumer_fini(&c);
+  seen_free(&sn);
   rt_session_close(s);
 }
 

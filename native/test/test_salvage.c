@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
 #define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer */
@@ -40,6 +41,7 @@ static struct rt_session *new_session(void) {
   struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   rt_session_unlink(name, err, sizeof err);
+  require_expected_mode(s);
   return s;
 }
 
