@@ -12,6 +12,8 @@
 # development build in build/ is left as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# npm puts its node-gyp on PATH and passes its settings (nodedir) to scripts.
+[ -n "${npm_lifecycle_event:-}" ] || exec npm run -s prepack
 root=$PWD
 stage=$root/build-prebuild
 out=$root/prebuilds

@@ -17,7 +17,7 @@ here=$root/test/package
 work=$(mktemp -d "${TMPDIR:-/tmp}/ringtrace-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "package check: FAIL: $*" >&2; exit 1; }
-ok() { echo "package check: ok: $*"; }
+ok() { echo "package check: ok (${SECONDS}s): $*"; }
 arch=$(node -p process.arch)
 
 # --- the tarball -------------------------------------------------------------
