@@ -1,7 +1,7 @@
 // A small traced program: a pretend server handling requests on the main
 // thread and in a worker, with spans, typed events and a counter.
-//   npx trace-consume record -o trace -- node examples/quickstart.js
-//   npx trace-consume view trace | head; npx trace-consume stats trace
+//   t=$(mktemp -d)/trace && npx trace-consume record -o "$t" -- node examples/quickstart.js
+//   npx trace-consume view "$t" | head; npx trace-consume stats "$t"
 'use strict';
 const { isMainThread, Worker } = require('node:worker_threads');
 const { provider } = require('..'); // the ringtrace package (this repository)

@@ -1,4 +1,9 @@
 // ringtrace: public entry point.
+// The public types use Node's (Buffer) and ES2020's (Map, Generator, bigint):
+// these directives stay in the emitted index.d.ts (preserve), so a consumer
+// compiles them under any target and with no automatic @types (`"types": []`).
+/// <reference types="node" preserve="true" />
+/// <reference lib="es2020" preserve="true" />
 export { provider, configure, Provider, TracedEvent, Counter, SpanType, type SpanHandle, type EventOptions,
   type Configuration } from './provider';
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';

@@ -1,5 +1,6 @@
-// Loads the compiled addon (build/Release/ringtrace.node) and describes its
-// surface. Everything here is a thin marshalling layer over native/ring.
+// Finds and loads the compiled addon and describes its surface. Everything
+// here is a thin marshalling layer over native/ring.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export type SessionHandle = { readonly __brand: 'ringtrace.session' };
@@ -95,21 +96,50 @@ export interface NativeAddon {
   packetHeaderSize: number;
 }
 
-// RINGTRACE_ADDON overrides the addon's path (tests use it to prove that an app
-// whose addon cannot load keeps running, with one warning).
-const addonPath = process.env['RINGTRACE_ADDON'] ??
-  path.join(__dirname, '..', '..', 'build', 'Release', 'ringtrace.node');
+// The package's root: dist/src/native.js sits two levels below it.
+const packageRoot = path.join(__dirname, '..', '..');
+const prebuildsDir = path.join(packageRoot, 'prebuilds');
+
+/**
+ * Where the addon is, in this order: `RINGTRACE_ADDON` (tests use it to load a
+ * missing addon, proving that the app keeps running with one warning, or a
+ * separate test build); this checkout's own build, `build/Release/ringtrace.node`
+ * (a development checkout, or an install that compiled from source); else the
+ * prebuild for this platform shipped in `prebuilds/<platform>-<arch>/`, chosen by
+ * node-gyp-build (Node-API, C library and CPU tags). Only these: never another
+ * `.node` file that happens to lie in build/.
+ */
+export function addonPath(): string {
+  const override = process.env['RINGTRACE_ADDON'];
+  if (override) return override;
+  const local = path.join(packageRoot, 'build', 'Release', 'ringtrace.node');
+  if (fs.existsSync(local)) return local;
+  const noPrebuild = `no prebuilt addon for ${process.platform}-${process.arch} in ${prebuildsDir} ` +
+    'and no build/Release/ringtrace.node';
+  let found: string;
+  try {
+    found = (require('node-gyp-build') as { path(dir: string): string }).path(packageRoot);
+  } catch {
+    throw new Error(noPrebuild);
+  }
+  if (!found.startsWith(prebuildsDir + path.sep)) throw new Error(noPrebuild);
+  return found;
+}
+
 let cached: NativeAddon | undefined;
 
 /** The addon, or a clear error saying how to build it. */
 export function loadNative(): NativeAddon {
   if (cached) return cached;
+  let where = 'ringtrace.node';
   try {
-    cached = require(addonPath) as NativeAddon;
+    where = addonPath();
+    cached = require(where) as NativeAddon;
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]; // not the require stack
-    throw new Error(`ringtrace: cannot load the native addon ${addonPath} (${why}); ` +
-      'run `npm install` (or `npx node-gyp rebuild`) in the ringtrace package');
+    throw new Error(`ringtrace: cannot load the native addon ${where} (${why}); ` +
+      'build it from source with a C/C++ toolchain (g++, make, python3): `npm rebuild ringtrace` ' +
+      'in an app, `npm install` in a ringtrace checkout');
   }
   return cached;
 }

@@ -1,0 +1,5 @@
+// An ES module app using the installed package (test/package/check.sh).
+import { provider } from 'ringtrace';
+
+const tick = provider('pkgcheck').event('tick', ['n:u32', 'from:string']);
+for (let n = 0; n < 1000; n++) tick.emit(n, 'esm');
