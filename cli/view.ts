@@ -3,7 +3,8 @@
 import { type FieldValue } from '../src/decode';
 import { jsonLine } from '../src/export/jsonl';
 import { displayName } from '../src/schema';
-import { mergeCursors, openCursors, type StreamCursor } from '../src/trace/cursor';
+import { openCursors, type StreamCursor } from '../src/trace/cursor';
+import { mergeCursors } from '../src/trace/merge';
 import { isoNs, openTrace } from '../src/trace/reader';
 
 export interface ViewOptions {

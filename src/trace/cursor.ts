@@ -7,11 +7,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
+import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
 import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
+import { TimeBase } from './timebase';
 
 // Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
 if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
@@ -21,57 +22,6 @@ const NS = 1_000_000_000;
 export const DENSE_IDS = 1 << 16;
 const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
 const TWO32 = 4294967296;
-
-/** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
-export class TimeBase {
-  epochNs = 0n; // exact epoch ns of the base tick
-  sinceStartNs = 0; // epochNs - trace start, as a Number
-  epochSec = 0; // epochNs split for fast exact printing
-  epochFrac = 0;
-  beforeEpoch = false;
-  private secText = ''; // String(secTextOf), cached: seconds change rarely
-  private secTextOf = -1;
-  /** The base tick relative to the trace base, so records convert from their `rel`. */
-  relBase = 0;
-  private rem = 0; // (base * 1e9) mod freq
-  private readonly freq: number;
-  private readonly perTick: number; // 1 / freq: a multiply per record instead of a divide
-
-  constructor(private readonly clock: TraceClock, private readonly startNs: bigint) {
-    this.freq = Number(clock.freq);
-    this.perTick = 1 / this.freq;
-  }
-
-  /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
-  set(ticks: bigint, traceBase: { hi: number; lo: number }): void {
-    this.relBase = (Number(ticks >> 32n) - traceBase.hi) * TWO32 + (Number(ticks & 0xffffffffn) - traceBase.lo);
-    const scaled = (ticks - this.clock.refTicks) * 1_000_000_000n;
-    this.epochNs = this.clock.refRealtimeNs + scaled / this.clock.freq;
-    this.rem = Number(scaled % this.clock.freq);
-    this.sinceStartNs = Number(this.epochNs - this.startNs);
-    this.epochSec = Number(this.epochNs / 1_000_000_000n);
-    this.epochFrac = Number(this.epochNs % 1_000_000_000n);
-    this.beforeEpoch = this.epochNs < 0n;
-  }
-
-  secondsText(sec: number): string {
-    if (sec !== this.secTextOf) {
-      this.secTextOf = sec;
-      this.secText = String(sec);
-    }
-    return this.secText;
-  }
-
-  /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
-  nsAfter(rel: number): number {
-    const x = (this.rem + rel * NS) * this.perTick;
-    const q = Math.floor(x);
-    // A double holds x to ~1e-7 ns here; near an integer (or far out) redo it with BigInt.
-    if (x < 1e11 && x - q > 1e-4 && q + 1 - x > 1e-4) return q;
-    // rel >= 0 (records of a packet never precede its first), so BigInt division floors.
-    return Number((BigInt(this.rem) + BigInt(rel) * 1_000_000_000n) / this.clock.freq);
-  }
-}
 
 /**
  * A cursor over one stream file. Each packet is read and indexed once: every
@@ -359,75 +309,4 @@ export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: b
   const base = { hi: Number(baseTicks >> 32n), lo: Number(baseTicks & 0xffffffffn) };
   const startNs = ticksToEpochNs(trace.clock, baseTicks);
   return { cursors: trace.streams.map((s) => new StreamCursor(trace, s, base, startNs)), startNs };
-}
-
-/** Ticks of a cursor's first record not yet taken. */
-function head(c: StreamCursor): number {
-  return c.rels[c.i]!;
-}
-
-/**
- * Every record of the trace in timestamp order (a k-way merge of the
- * streams), handed over as runs: `run(c, from, to)` gets records [from, to)
- * of c's current packet, which come before every other stream's next record
- * (ties go to the stream listed first). A damaged stream stops at its damage:
- * the error goes to onError and the other streams continue. `run` must not
- * keep the cursor's data, and returns false to stop. `tick` (optional) runs
- * about every 65 536 records, for progress. Returns the number of records
- * handed over.
- */
-export function mergeRuns(cursors: StreamCursor[], onError: (e: Error) => void,
-  run: (c: StreamCursor, from: number, to: number) => boolean | void, tick?: (taken: number) => void): number {
-  const fill = (c: StreamCursor): boolean => {
-    try {
-      return c.fill();
-    } catch (e) {
-      onError(e as Error);
-      return false;
-    }
-  };
-  const live: StreamCursor[] = [];
-  for (const c of cursors) if (fill(c)) live.push(c);
-  let taken = 0;
-  let nextTick = 0x10000;
-  while (live.length) {
-    let min = 0;
-    for (let j = 1; j < live.length; j++) if (head(live[j]!) < head(live[min]!)) min = j;
-    let bound = Infinity; // the earliest next record of the other streams
-    for (let j = 0; j < live.length; j++) if (j !== min && head(live[j]!) < bound) bound = head(live[j]!);
-    const c = live[min]!;
-    const from = c.i;
-    const rels = c.rels;
-    let to = from + 1;
-    while (to < c.count && rels[to]! < bound) to++;
-    if (run(c, from, to) === false) return taken;
-    taken += to - from;
-    if (taken >= nextTick) {
-      nextTick = taken + 0x10000;
-      if (tick) tick(taken);
-    }
-    c.i = to;
-    if (to === c.count && !fill(c)) live.splice(min, 1);
-  }
-  return taken;
-}
-
-/**
- * Visit every record of the trace in timestamp order, one at a time (the
- * cursor is positioned on it); see mergeRuns. `visit` returns false to stop.
- * Returns the number of records visited.
- */
-export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => void,
-  visit: (c: StreamCursor) => boolean | void, tick?: (visited: number) => void): number {
-  let visited = 0;
-  mergeRuns(cursors, onError, (c, from, to) => {
-    for (let k = from; k < to; k++) {
-      c.select(k);
-      if (visit(c) === false) return false;
-      visited++;
-    }
-    c.i = to - 1; // mergeRuns sets it to `to` next
-    return true;
-  }, tick && (() => tick(visited)));
-  return visited;
 }
