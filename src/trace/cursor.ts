@@ -11,8 +11,10 @@ import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
-import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
+import { EVENT_HEADER, PACKET_HEADER, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
+  type Trace } from './reader';
 import { TimeBase } from './timebase';
+import { SIDECAR } from './writer';
 
 // Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
 if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
@@ -29,7 +31,9 @@ const TWO32 = 4294967296;
  * validated in one tight loop, so readers either step record by record
  * (next(), as view and stats do) or take runs of records by index (export:
  * mergeRuns). Damage ends the stream: the records before it are delivered,
- * then a TraceError names the file and byte.
+ * then a TraceError names the file and byte, and what the damage cost when
+ * the recorder's side file says what the stream held. A file cut short is
+ * damage too: its last packet's whole records are delivered.
  */
 export class StreamCursor {
   /** Current record: class id, class, ticks since the trace base, cpu. */
@@ -58,6 +62,8 @@ export class StreamCursor {
   private readonly fileBytes: number;
   private readonly it: Generator<{ info: PacketInfo; data: Buffer }>;
   private damage: TraceError | undefined; // found while indexing; thrown once the records before it are used
+  private indexed = 0; // records of this stream indexed so far: all delivered when the damage is thrown
+  private readonly recorded: { events: number; bytes: number } | undefined; // from the side file
   private lastRel = -Infinity;
   private started = false; // next() has been called
   private readonly parts = new Float64Array(2);
@@ -71,6 +77,7 @@ export class StreamCursor {
     startNs: bigint) {
     this.file = path.join(trace.dir, stream);
     this.fileBytes = fs.statSync(this.file).size;
+    this.recorded = recordedStream(trace, stream);
     this.it = packets(this.file, true); // a packet's records are used before the next packet is read
     this.time = new TimeBase(trace.clock, startNs);
     for (const [id, cls] of trace.classes) if (id < DENSE_IDS) this.byId[id] = cls;
@@ -124,14 +131,27 @@ export class StreamCursor {
         this.count = 0;
         throw e;
       }
-      const r = this.it.next();
-      if (r.done) return false;
+      let r: IteratorResult<{ info: PacketInfo; data: Buffer }>;
+      try {
+        r = this.it.next();
+      } catch (e) {
+        throw e instanceof TraceError ? this.counted(e) : e;
+      }
+      if (r.done) {
+        // Cut exactly between two packets: only the recorder's count of bytes shows it.
+        if (this.recorded && this.recorded.bytes > this.fileBytes) {
+          throw this.counted(new TruncatedStream(this.stream, this.fileBytes, this.fileBytes
+            ? 'truncated: the file ends between two packets, short of what was recorded'
+            : 'truncated: the file is empty, short of what was recorded'));
+        }
+        return false;
+      }
       const { info, data } = r.value;
       this.packet = info;
       this.data = data;
       this.cpu = info.cpu;
-      const baseTicks = info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
-        ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
+      const firstRecord = Math.min(info.contentSize, info.bytesInFile) - PACKET_HEADER >= EVENT_HEADER;
+      const baseTicks = firstRecord ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
       this.time.set(baseTicks, this.base);
       this.index(info);
       this.i = 0;
@@ -143,6 +163,7 @@ export class StreamCursor {
   private index(info: PacketInfo): void {
     const d = this.data;
     const content = info.contentSize;
+    const present = Math.min(content, info.bytesInFile); // less if the file was cut inside the records
     const most = Math.ceil((content - PACKET_HEADER) / MIN_RECORD);
     if (this.at.length < most) {
       this.at = new Int32Array(most);
@@ -163,18 +184,22 @@ export class StreamCursor {
     let n = 0;
     let pos = PACKET_HEADER;
     let why = '';
+    let cut = info.bytesInFile < info.packetSize;
     while (pos < content) {
       if (content - pos < EVENT_HEADER) {
         why = 'truncated event header';
         break;
       }
+      if (present - pos < EVENT_HEADER) break; // the file ends in this record's header (cut)
       const w = pos >> 2;
       const id = words[w]!;
       const size = words[w + 1]!;
       if (size < EVENT_HEADER || pos + size > content) {
         why = `bad event size ${size}`;
+        cut = false;
         break;
       }
+      if (pos + size > present) break; // the file ends in this record (cut)
       if ((id < DENSE_IDS ? byId[id] : this.trace.classes.get(id)) === undefined) {
         why = `event class id ${id} is not described in the trace's class list`;
         break;
@@ -205,7 +230,47 @@ export class StreamCursor {
     }
     this.lastRel = lastRel;
     this.count = n;
-    if (why) this.damage = new TraceError(this.stream, info.offset + pos, why);
+    this.indexed += n;
+    if (why) {
+      this.damage = this.counted(new TraceError(this.stream, info.offset + pos, why));
+    } else if (cut) {
+      this.damage = this.counted(new TruncatedStream(this.stream, this.fileBytes, `truncated: the file ends ` +
+        `${info.bytesInFile} bytes into the packet at byte ${info.offset} (of ${info.packetSize} bytes)`,
+      info.offset + info.packetSize));
+    }
+  }
+
+  /**
+   * `e` with what the damage cost this stream: the records after it were not
+   * read, and for a cut file the bytes missing. Counted against the side
+   * file's totals for the stream when it has them and they fit this file.
+   */
+  private counted(e: TraceError): TraceError {
+    const rec = this.recorded;
+    const fits = rec !== undefined && rec.bytes >= this.fileBytes && rec.events >= this.indexed;
+    const missing = fits ? rec.events - this.indexed : undefined;
+    let note = '';
+    if (e instanceof TruncatedStream) {
+      if (fits) {
+        note = `${rec.bytes - e.fileSize} bytes and ${missing} of the ${rec.events} events recorded in this stream ` +
+          `are missing (counted from ${SIDECAR})`;
+      } else {
+        note = (e.declaredEnd !== undefined ? `at least ${e.declaredEnd - e.fileSize} bytes are missing`
+          : 'how much is missing is unknown') +
+          (rec ? ` (${SIDECAR} does not match this file)` : ` (no ${SIDECAR} to count the events)`);
+      }
+    } else if (missing) {
+      note = `${missing} of the ${rec!.events} events recorded in this stream are not read (counted from ${SIDECAR})`;
+    }
+    if (!note) {
+      e.missingEvents = missing;
+      return e;
+    }
+    const problem = `${e.problem}; ${note}`;
+    const out = e instanceof TruncatedStream ? new TruncatedStream(e.file, e.fileSize, problem, e.declaredEnd)
+      : new TraceError(e.file, e.offset, problem);
+    out.missingEvents = missing;
+    return out;
   }
 
   /** Exact nanoseconds since the epoch. */
