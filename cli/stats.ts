@@ -14,6 +14,8 @@ export interface TraceStats {
   lost: number;
   perClass: Record<string, number>;
   perCpu: Record<string, { events: number; lost: number }>;
+  /** Records committed after their thread migrated (side file); null if it does not say. */
+  remoteCommits: number | null;
   remoteCommitShare: number | null;
   errors: string[];
   /**
@@ -75,11 +77,19 @@ export function computeStats(dir: string): TraceStats {
   }
   const lost = Object.values(perCpu).reduce((n, c) => n + c.lost, 0);
   const durationS = events ? (last - first) / 1e9 : 0;
-  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: number; events?: number };
-  const remoteCommitShare = totals.remoteCommits !== undefined && totals.events
-    ? totals.remoteCommits / totals.events : null;
+  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: unknown; events?: unknown };
+  const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : null);
+  const recorded = count(totals.events);
+  const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
+  const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
-    perCpu, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
+    perCpu, remoteCommits, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
+}
+
+function remoteText(s: TraceStats): string {
+  if (s.remoteCommitShare !== null) return `${(100 * s.remoteCommitShare).toFixed(3)}%`;
+  if (s.remoteCommits !== null) return `${s.remoteCommits} (no events)`; // a share of 0 events
+  return s.incomplete?.startsWith(`no ${SIDECAR}`) ? `unknown (no ${SIDECAR})` : `unknown (${SIDECAR} does not count them)`;
 }
 
 export function formatStats(s: TraceStats): string {
@@ -90,7 +100,7 @@ export function formatStats(s: TraceStats): string {
     `bytes:    ${s.bytes}`,
     `duration: ${s.durationS.toFixed(6)} s`,
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
-    `remote commits: ${s.remoteCommitShare === null ? 'unknown (no .ringtrace.json)' : `${(100 * s.remoteCommitShare).toFixed(3)}%`}`,
+    `remote commits: ${remoteText(s)}`,
     'per class:',
     ...Object.entries(s.perClass).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `  ${k} ${n}`),
     'per cpu:',

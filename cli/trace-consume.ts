@@ -3,6 +3,7 @@
 // traces (record, view, stats, list, export) build on the native core.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDoctor } from './doctor';
+import { UsageError } from './event-names';
 import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
@@ -29,7 +30,9 @@ const program = new Command();
 program
   .name('trace-consume')
   .description('Consumer for ringtrace sessions: per-CPU rseq ring buffers for Node.js')
-  .version(version);
+  .version(version)
+  // Exit codes: 0 done, 1 a failure or a damaged trace, 2 a mistake in the command line (before subcommands: they inherit it).
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 program
   .command('doctor')
@@ -167,6 +170,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`trace-consume: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+  const message = e instanceof Error ? e.message : String(e);
+  for (const line of message.split('\n')) process.stderr.write(`trace-consume: ${line}\n`);
+  process.exitCode = e instanceof UsageError ? 2 : 1;
 });

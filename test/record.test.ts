@@ -107,8 +107,10 @@ test('an app that starts before the recording and one that starts after are both
   const since = await json('--since', mid);
   assert.deepEqual([since.length, since.every((e) => e.fields.tag === 'late')], [700, true]);
   assert.equal((await json('--event', 'fixture:tick')).length, 1200);
-  assert.equal((await json('--event', 'tick,other')).length, 1200);
-  assert.equal((await json('--event', 'fixture:nothing')).length, 0);
+  assert.equal((await json('--event', 'tick,fixture:tick')).length, 1200);
+  const unknown = await tc('view', out, '--event', 'tick,other'); // a name the trace lacks: a usage error
+  assert.deepEqual([unknown.code, unknown.stdout], [2, '']);
+  assert.match(unknown.stderr, /no event 'other' in this trace/);
 });
 
 test('a second consumer of the same session gets a clear error', async () => {
