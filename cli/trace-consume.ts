@@ -37,11 +37,18 @@ program
 program
   .command('doctor')
   .description('check that tracing works here: addon, rseq, clock, and a record/read round trip')
-  .option('-n, --events <count>', 'events to record in the check', positiveInt, 100000)
+  .option('-n, --events <count>', 'events to record in the check (half from a worker thread)', positiveInt, 100000)
   .option('--json', 'print the report as JSON')
-  .addHelpText('after', '\nExamples:\n  $ trace-consume doctor\n  $ trace-consume doctor --json')
-  .action((opts: { events: number; json?: boolean }) => {
-    const r = runDoctor(opts.events);
+  .addHelpText('after', `
+Records events through the JavaScript API from this thread and a worker thread, reads them back
+and checks each one: exit code 1 if any timestamp went backwards within a ring, an event was lost
+or missing, or a record decoded to other values than were emitted.
+
+Examples:
+  $ trace-consume doctor
+  $ trace-consume doctor --json`)
+  .action(async (opts: { events: number; json?: boolean }) => {
+    const r = await runDoctor(opts.events);
     if (opts.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     } else {
@@ -51,8 +58,10 @@ program
         `rseq:      ${r.rseq ? 'registered (fast path)' : 'not registered (atomic fallback)'}\n` +
         `clock:     ${r.clock} (${mhz} MHz)\n` +
         `cpus:      ${r.cpus}\n` +
-        `round trip: emitted ${r.emitted}, delivered ${r.delivered}, lost ${r.lost}\n`);
-      for (const p of r.problems) process.stdout.write(`note:      ${p}\n`);
+        `round trip: ${r.threads} threads emitted ${r.emitted}, delivered ${r.delivered}, lost ${r.lost}, ` +
+        `remote commits ${r.remoteCommits}\n`);
+      for (const n of r.notes) process.stdout.write(`note:      ${n}\n`);
+      for (const a of r.anomalies) process.stdout.write(`ANOMALY:   ${a}\n`);
       process.stdout.write(r.ok ? 'ok\n' : 'FAILED\n');
     }
     process.exitCode = r.ok ? 0 : 1;
