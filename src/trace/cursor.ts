@@ -356,7 +356,7 @@ export function traceBase(trace: Trace): bigint {
   for (const s of trace.streams) {
     try {
       for (const { info, data } of packets(path.join(trace.dir, s))) {
-        if (info.contentSize - PACKET_HEADER < EVENT_HEADER) continue;
+        if (Math.min(info.contentSize, info.bytesInFile) - PACKET_HEADER < EVENT_HEADER) continue; // no record (present)
         const ts = data.readBigUInt64LE(PACKET_HEADER + 8);
         if (min === undefined || ts < min) min = ts;
         break;
