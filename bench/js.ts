@@ -3,8 +3,10 @@
 // and the host's load differ between processes by up to 2x on this machine;
 // the median is printed as ns_per_event, with the minimum and every run.
 // In each, events are timed in chunks that fit the rings; between chunks the
-// rings are drained untimed (copied out, not decoded); the median chunk is the
-// result, and the run fails if any event was lost. Usage:
+// rings are drained untimed (copied out, not decoded, records counted); the
+// median chunk is the result. A run fails unless every chunk's drain
+// delivered exactly the records the chunk emitted (an emit that silently
+// recorded nothing, or a lost event, invalidates the measurement). Usage:
 //   node dist/bench/js.js [--quick] [case...]     (--case NAME: one run, used internally)
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -132,29 +134,43 @@ async function main(): Promise<void> {
     currentTracer().poll(); // attach now rather than at the next poll
     if (!ints.enabled) throw new Error(`benchmark events did not attach to session ${sessionName}`);
     const consumer = session.consumer();
-    const drain = () => { consumer.discard(true); };
+    // Untimed after each chunk: every record the chunk emitted must come out.
+    const drainExpecting = (name: string, records: number) => () => {
+      const got = consumer.discard(true).records;
+      if (got !== records) {
+        throw new Error(`${name}: a chunk emitted ${records} records but the rings delivered ${got} ` +
+          `(lost so far: ${session.lostEvents()}): the measurement is invalid`);
+      }
+    };
     if (only === 'enabled_3ints_string') {
       console.log(`# session ${sessionName}: rseq=${session.info.rseq} clock=${session.info.clock} chunk=${CHUNK} chunks=${CHUNKS}`);
     }
     if (want('enabled_3ints_string')) {
-      report('enabled_3ints_string', timeChunks((n) => { for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, 'GET /index'); }, drain));
+      report('enabled_3ints_string', timeChunks((n) => { for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, 'GET /index'); },
+        drainExpecting('enabled_3ints_string', CHUNK)));
     }
     if (want('enabled_3ints_new_string')) {
       // The string changes every event: the per-field one-entry cache always misses.
       const paths = ['GET /index', 'GET /about', 'GET /login', 'GET /items'];
       report('enabled_3ints_new_string', timeChunks((n) => {
         for (let i = 0; i < n; i++) ints.emit(i, i * 3, 42, paths[i & 3]!);
-      }, drain));
+      }, drainExpecting('enabled_3ints_new_string', CHUNK)));
     }
     if (want('bytes64')) {
       const data = new Uint8Array(64).fill(7);
-      report('bytes64', timeChunks((n) => { for (let i = 0; i < n; i++) blob.emit(data); }, drain));
+      report('bytes64', timeChunks((n) => { for (let i = 0; i < n; i++) blob.emit(data); }, drainExpecting('bytes64', CHUNK)));
     }
-    if (want('span_pair')) report('span_pair', timeChunks((n) => { for (let i = 0; i < n; i++) p.span('op').end(); }, drain));
-    if (want('with_span_sync')) report('with_span_sync', timeChunks((n) => { for (let i = 0; i < n; i++) p.withSpan('op', () => i); }, drain));
+    if (want('span_pair')) { // a begin and an end record per span
+      report('span_pair', timeChunks((n) => { for (let i = 0; i < n; i++) p.span('op').end(); },
+        drainExpecting('span_pair', 2 * CHUNK)));
+    }
+    if (want('with_span_sync')) {
+      report('with_span_sync', timeChunks((n) => { for (let i = 0; i < n; i++) p.withSpan('op', () => i); },
+        drainExpecting('with_span_sync', 2 * CHUNK)));
+    }
     if (want('counter_add')) {
       const c = p.counter('items');
-      report('counter_add', timeChunks((n) => { for (let i = 0; i < n; i++) c.add(1); }, drain));
+      report('counter_add', timeChunks((n) => { for (let i = 0; i < n; i++) c.add(1); }, drainExpecting('counter_add', CHUNK)));
     }
     if (want('enabled_2workers')) {
       const sab = new SharedArrayBuffer(8);
@@ -167,6 +183,7 @@ async function main(): Promise<void> {
         w.once('error', rej);
       }));
       const wall: number[] = [];
+      const drain = drainExpecting('enabled_2workers', 2 * CHUNK); // both workers have finished the chunk
       await new Promise((r) => setTimeout(r, 300)); // workers load and attach
       for (let k = -2; k < CHUNKS; k++) {
         Atomics.store(shared, 1, 0);
@@ -184,7 +201,8 @@ async function main(): Promise<void> {
       const aggregate = (2 * CHUNK) / (median(wall) / 1000);
       report('enabled_2workers', perThread, `aggregate_events_per_s=${aggregate.toFixed(0)} threads=2`);
     }
-    drain();
+    const left = consumer.discard(true).records;
+    if (left) throw new Error(`${left} records came out after the last drain: the counts are invalid`);
     const lost = session.lostEvents();
     console.log(`# lost=${lost}`);
     if (lost !== 0) throw new Error(`${lost} events lost: the measurement is invalid`);

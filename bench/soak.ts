@@ -10,7 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mergeCursors, openCursors } from '../src/trace/cursor';
+import { openCursors } from '../src/trace/cursor';
+import { mergeCursors } from '../src/trace/merge';
 import { openTrace } from '../src/trace/reader';
 
 const root = path.join(__dirname, '..');

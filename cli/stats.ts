@@ -2,7 +2,7 @@
 // per CPU (from the packets' cumulative events_discarded), bytes, duration,
 // rate, and the share of remote commits (from the recording's side file).
 import { openCursors } from '../src/trace/cursor';
-import { openTrace } from '../src/trace/reader';
+import { openTrace, TraceError } from '../src/trace/reader';
 import { displayName } from '../src/schema';
 import { SIDECAR } from '../src/trace/writer';
 
@@ -14,8 +14,16 @@ export interface TraceStats {
   lost: number;
   perClass: Record<string, number>;
   perCpu: Record<string, { events: number; lost: number }>;
+  /** Records committed after their thread migrated (side file); null if it does not say. */
+  remoteCommits: number | null;
   remoteCommitShare: number | null;
   errors: string[];
+  /**
+   * Events the damaged streams held past their damage, counted from the
+   * recorder's side file (0 if no stream is damaged); null if a damaged
+   * stream's loss cannot be counted.
+   */
+  missingEvents: number | null;
   /** Why the counts may be incomplete: the recording stopped on an error, or never finished. */
   incomplete: string | null;
 }
@@ -32,6 +40,7 @@ export function computeStats(dir: string): TraceStats {
   const perClass: Record<string, number> = {};
   const perCpu: Record<string, { events: number; lost: number }> = {};
   const errors: string[] = [];
+  let missingEvents: number | null = 0;
   let events = 0;
   let bytes = 0;
   let first = Infinity; // ns since the trace start
@@ -41,18 +50,20 @@ export function computeStats(dir: string): TraceStats {
   for (const c of cursors) {
     bytes += c.fileSize();
     let n = 0;
+    let lastNs = -Infinity;
     try {
-      let lastNs = -Infinity;
       while (c.next()) {
         n++;
         perId.set(c.id, (perId.get(c.id) ?? 0) + 1);
         lastNs = c.sinceStartNs();
         if (n === 1) first = Math.min(first, lastNs);
       }
-      last = Math.max(last, lastNs);
     } catch (e) {
       errors.push((e as Error).message);
+      const missing = e instanceof TraceError ? e.missingEvents : undefined;
+      missingEvents = missing !== undefined && missingEvents !== null ? missingEvents + missing : null;
     }
+    last = Math.max(last, lastNs); // a damaged stream's events before the damage count too
     events += n;
     if (c.packet) {
       const cpu = (perCpu[`cpu${c.packet.cpu}`] ??= { events: 0, lost: 0 });
@@ -66,21 +77,30 @@ export function computeStats(dir: string): TraceStats {
   }
   const lost = Object.values(perCpu).reduce((n, c) => n + c.lost, 0);
   const durationS = events ? (last - first) / 1e9 : 0;
-  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: number; events?: number };
-  const remoteCommitShare = totals.remoteCommits !== undefined && totals.events
-    ? totals.remoteCommits / totals.events : null;
+  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: unknown; events?: unknown };
+  const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : null);
+  const recorded = count(totals.events);
+  const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
+  const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
-    perCpu, remoteCommitShare, errors, incomplete: incompleteReason(trace.sidecar) };
+    perCpu, remoteCommits, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
+}
+
+function remoteText(s: TraceStats): string {
+  if (s.remoteCommitShare !== null) return `${(100 * s.remoteCommitShare).toFixed(3)}%`;
+  if (s.remoteCommits !== null) return `${s.remoteCommits} (no events)`; // a share of 0 events
+  return s.incomplete?.startsWith(`no ${SIDECAR}`) ? `unknown (no ${SIDECAR})` : `unknown (${SIDECAR} does not count them)`;
 }
 
 export function formatStats(s: TraceStats): string {
   const lines = [
     `events:   ${s.events}`,
     `lost:     ${s.lost}${s.lost ? ' (events dropped because a ring was full, or of undescribed classes)' : ''}`,
+    ...(s.errors.length ? [`missing:  ${s.missingEvents ?? 'unknown'} (events in damaged streams past the damage)`] : []),
     `bytes:    ${s.bytes}`,
     `duration: ${s.durationS.toFixed(6)} s`,
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
-    `remote commits: ${s.remoteCommitShare === null ? 'unknown (no .ringtrace.json)' : `${(100 * s.remoteCommitShare).toFixed(3)}%`}`,
+    `remote commits: ${remoteText(s)}`,
     'per class:',
     ...Object.entries(s.perClass).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `  ${k} ${n}`),
     'per cpu:',

@@ -3,6 +3,7 @@
 // traces (record, view, stats, list, export) build on the native core.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDoctor } from './doctor';
+import { UsageError } from './event-names';
 import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
@@ -29,16 +30,25 @@ const program = new Command();
 program
   .name('trace-consume')
   .description('Consumer for ringtrace sessions: per-CPU rseq ring buffers for Node.js')
-  .version(version);
+  .version(version)
+  // Exit codes: 0 done, 1 a failure or a damaged trace, 2 a mistake in the command line (before subcommands: they inherit it).
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 program
   .command('doctor')
   .description('check that tracing works here: addon, rseq, clock, and a record/read round trip')
-  .option('-n, --events <count>', 'events to record in the check', positiveInt, 100000)
+  .option('-n, --events <count>', 'events to record in the check (half from a worker thread)', positiveInt, 100000)
   .option('--json', 'print the report as JSON')
-  .addHelpText('after', '\nExamples:\n  $ trace-consume doctor\n  $ trace-consume doctor --json')
-  .action((opts: { events: number; json?: boolean }) => {
-    const r = runDoctor(opts.events);
+  .addHelpText('after', `
+Records events through the JavaScript API from this thread and a worker thread, reads them back
+and checks each one: exit code 1 if any timestamp went backwards within a ring, an event was lost
+or missing, or a record decoded to other values than were emitted.
+
+Examples:
+  $ trace-consume doctor
+  $ trace-consume doctor --json`)
+  .action(async (opts: { events: number; json?: boolean }) => {
+    const r = await runDoctor(opts.events);
     if (opts.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     } else {
@@ -48,8 +58,10 @@ program
         `rseq:      ${r.rseq ? 'registered (fast path)' : 'not registered (atomic fallback)'}\n` +
         `clock:     ${r.clock} (${mhz} MHz)\n` +
         `cpus:      ${r.cpus}\n` +
-        `round trip: emitted ${r.emitted}, delivered ${r.delivered}, lost ${r.lost}\n`);
-      for (const p of r.problems) process.stdout.write(`note:      ${p}\n`);
+        `round trip: ${r.threads} threads emitted ${r.emitted}, delivered ${r.delivered}, lost ${r.lost}, ` +
+        `remote commits ${r.remoteCommits}\n`);
+      for (const n of r.notes) process.stdout.write(`note:      ${n}\n`);
+      for (const a of r.anomalies) process.stdout.write(`ANOMALY:   ${a}\n`);
       process.stdout.write(r.ok ? 'ok\n' : 'FAILED\n');
     }
     process.exitCode = r.ok ? 0 : 1;
@@ -171,6 +183,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`trace-consume: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+  const message = e instanceof Error ? e.message : String(e);
+  for (const line of message.split('\n')) process.stderr.write(`trace-consume: ${line}\n`);
+  process.exitCode = e instanceof UsageError ? 2 : 1;
 });

@@ -3,8 +3,10 @@
 import { type FieldValue } from '../src/decode';
 import { jsonLine } from '../src/export/jsonl';
 import { displayName } from '../src/schema';
-import { mergeCursors, openCursors, type StreamCursor } from '../src/trace/cursor';
+import { openCursors, type StreamCursor } from '../src/trace/cursor';
+import { mergeCursors } from '../src/trace/merge';
 import { isoNs, openTrace } from '../src/trace/reader';
+import { namesOf, unknownEvents } from './event-names';
 
 export interface ViewOptions {
   event?: string[];
@@ -24,12 +26,18 @@ function textLine(c: StreamCursor): string {
   return `${isoNs(c.epochNs())} cpu${c.cpu} ${c.pid()}/${c.tid()} ${displayName(c.cls)}${f ? ' ' + f : ''}`;
 }
 
-/** Returns the exit code: 0, or 1 if any stream was damaged (after printing what was valid). */
+/**
+ * Returns the exit code: 0, or 1 if any stream was damaged (after printing
+ * what was valid). An --event name no class of the trace has is a
+ * UsageError (thrown before anything is printed), listing near names.
+ */
 export function runView(dir: string, opts: ViewOptions, out: (line: string) => void,
   err: (message: string) => void = (m) => process.stderr.write(`trace-consume: ${m}\n`)): number {
   const trace = openTrace(dir);
   const names = opts.event?.flatMap((e) => e.split(',')).filter(Boolean);
   const wanted = names && names.length ? new Set(names) : undefined;
+  const unknown = names && unknownEvents(names, trace.classes);
+  if (unknown) throw unknown;
   const matches = new Map<number, boolean>(); // class id -> passes --event
   const errors: Error[] = [];
   const { cursors } = openCursors(trace);
@@ -45,8 +53,7 @@ export function runView(dir: string, opts: ViewOptions, out: (line: string) => v
     if (wanted) {
       let ok = matches.get(c.id);
       if (ok === undefined) {
-        const cls = c.cls;
-        ok = wanted.has(`${cls.provider}:${cls.name}`) || wanted.has(cls.name) || wanted.has(displayName(cls));
+        ok = namesOf(c.cls).some((n) => wanted.has(n));
         matches.set(c.id, ok);
       }
       if (!ok) return true;

@@ -24,18 +24,35 @@ export class RecordFormatError extends Error {
 /** RT_HOLE_ID (native/ring/layout.h). */
 export const HOLE_ID = 0xffffffff;
 
+/** Bytes from the record at `pos` to the next one, after checking its size fits `data`. */
+function strideAt(data: Buffer, pos: number, firstOffset: number, where: string): number {
+  const at = firstOffset + pos;
+  if (data.length - pos < EVENT_HEADER_SIZE) {
+    throw new RecordFormatError(`${where}: truncated record at offset ${at}`, at);
+  }
+  const size = data.readUInt32LE(pos + 4);
+  const stride = Math.ceil(size / RECORD_ALIGN) * RECORD_ALIGN;
+  if (size < EVENT_HEADER_SIZE || stride > data.length - pos) {
+    throw new RecordFormatError(`${where}: record at offset ${at} has bad size ${size}`, at);
+  }
+  return stride;
+}
+
+/** How many records records() would yield, without building them. */
+export function countRecords(data: Buffer, firstOffset: number, where: string): number {
+  let n = 0;
+  for (let pos = 0; pos < data.length; pos += strideAt(data, pos, firstOffset, where)) {
+    if (data.readUInt32LE(pos) !== HOLE_ID) n++;
+  }
+  return n;
+}
+
 export function* records(data: Buffer, firstOffset: number, where: string): Generator<RawRecord> {
   let pos = 0;
   while (pos < data.length) {
     const at = firstOffset + pos;
-    if (data.length - pos < EVENT_HEADER_SIZE) {
-      throw new RecordFormatError(`${where}: truncated record at offset ${at}`, at);
-    }
+    const stride = strideAt(data, pos, firstOffset, where);
     const size = data.readUInt32LE(pos + 4);
-    const stride = Math.ceil(size / RECORD_ALIGN) * RECORD_ALIGN;
-    if (size < EVENT_HEADER_SIZE || stride > data.length - pos) {
-      throw new RecordFormatError(`${where}: record at offset ${at} has bad size ${size}`, at);
-    }
     const id = data.readUInt32LE(pos);
     if (id === HOLE_ID) { // a dead writer's record, made padding by the consumer (counted lost)
       pos += stride;

@@ -4,7 +4,7 @@ import { loadNative, type ConsumerHandle, type NativePacket, type NativeRingStat
   type NativeSessionInfo, type SessionHandle } from './native';
 import * as fs from 'node:fs';
 import { readRegistry } from './decode';
-import { records, type RawRecord } from './records';
+import { countRecords, records, type RawRecord } from './records';
 import type { ClassDescription } from './schema';
 
 export interface SessionOptions {
@@ -141,19 +141,24 @@ export class Consumer {
     return loadNative().consumerSalvage(this.handle, ring);
   }
 
-  /** Release everything available now without parsing it; returns the bytes (benchmarks). */
-  discard(flush: boolean): number {
+  /**
+   * Release everything available now without decoding it (benchmarks);
+   * returns the bytes and the records (counted from their headers).
+   */
+  discard(flush: boolean): { bytes: number; records: number } {
     const native = loadNative();
     let bytes = 0;
+    let n = 0;
     for (let ring = 0; ring < this.nRings; ring++) {
       for (;;) {
         const chunk = native.consumerNext(this.handle, ring, flush);
         if (!chunk) break;
         bytes += chunk.data.length;
+        n += countRecords(chunk.data, chunk.begin, `ring ${ring}, sub-buffer at ${chunk.subOffset}`);
         if (!chunk.complete) break;
       }
     }
-    return bytes;
+    return { bytes, records: n };
   }
 
   /**

@@ -1,7 +1,8 @@
 // The reader corpus (test/corpus/, written by fixtures/make-corpus.ts): a
 // small valid trace and damaged copies, each with the error every reader
-// must report (.expect). Each entry also seeds a few random damages, as the
-// property test does on a fresh recording (fuzz-readers.test.ts).
+// must report (.expect) and, for some, the number of events every reader
+// must still deliver (.events). Each entry also seeds a few random damages,
+// as the property test does on a fresh recording (fuzz-readers.test.ts).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -16,9 +17,13 @@ const corpus = path.join(__dirname, '..', '..', 'test', 'corpus');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-corpus-'));
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-/** Every reader's errors for `dir`: thrown (whole trace refused) or reported per stream. */
-function readerErrors(dir: string): string[] {
+/**
+ * Every reader's errors for `dir`: thrown (whole trace refused) or reported
+ * per stream; and the events each reader delivered (stats, view, 3 exports).
+ */
+function readerResults(dir: string): { errors: string[]; delivered: number[] } {
   const errors: string[] = [];
+  const delivered: number[] = [];
   const attempt = (what: string, fn: () => string[]) => {
     try {
       errors.push(...fn().map((m) => `${what}: ${m}`));
@@ -28,16 +33,26 @@ function readerErrors(dir: string): string[] {
       errors.push(`${what}: ${e.message}`);
     }
   };
-  attempt('stats', () => computeStats(dir).errors);
+  attempt('stats', () => {
+    const s = computeStats(dir);
+    delivered.push(s.events);
+    return s.errors;
+  });
   attempt('view', () => {
     const seen: string[] = [];
-    runView(dir, { json: true }, () => undefined, (m) => seen.push(m));
+    let lines = 0;
+    runView(dir, { json: true }, () => { lines++; }, (m) => seen.push(m));
+    delivered.push(lines);
     return seen;
   });
   for (const format of ['jsonl', 'perfetto', 'chrome'] as const) {
-    attempt(`export ${format}`, () => runExport(dir, { format, output: path.join(work, 'out') }).errors);
+    attempt(`export ${format}`, () => {
+      const r = runExport(dir, { format, output: path.join(work, 'out') });
+      delivered.push(r.events);
+      return r.errors;
+    });
   }
-  return errors;
+  return { errors, delivered };
 }
 
 const entries = fs.readdirSync(corpus).filter((e) => fs.statSync(path.join(corpus, e)).isDirectory());
@@ -49,7 +64,12 @@ test('the corpus has its entries', () => {
 for (const entry of entries) {
   test(`corpus ${entry}: every reader reports what is expected`, () => {
     const expect = fs.readFileSync(path.join(corpus, entry, '.expect'), 'utf8').trim();
-    const errors = readerErrors(path.join(corpus, entry));
+    const { errors, delivered } = readerResults(path.join(corpus, entry));
+    const eventsFile = path.join(corpus, entry, '.events');
+    if (fs.existsSync(eventsFile)) {
+      const events = Number(fs.readFileSync(eventsFile, 'utf8'));
+      assert.deepEqual(delivered, [events, events, events, events, events], 'every reader delivers the events it should');
+    }
     if (!expect) {
       assert.deepEqual(errors, []);
       return;
@@ -65,7 +85,7 @@ test('random damage on every corpus entry: clear errors only', () => {
       const dir = path.join(work, `${entry}-${round}`);
       fs.cpSync(path.join(corpus, entry), dir, { recursive: true });
       damage(dir, rng((i + 1) * 7919 + round * 104729));
-      readerErrors(dir); // asserts that nothing but a clear Error escapes
+      readerResults(dir); // asserts that nothing but a clear Error escapes
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

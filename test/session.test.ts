@@ -144,3 +144,21 @@ test('the atomic fallback delivers the same records', () => {
     s.close();
   }
 });
+
+test('discard releases without decoding and counts the records it released', () => {
+  const name = uniqueName('discard');
+  const s = Session.create(name, { subBufferSize: 8192, subBuffers: 8 });
+  try {
+    Session.unlink(name);
+    const consumer = s.consumer();
+    for (let i = 0; i < 700; i++) assert.ok(s.emitRaw(9, payloadFor(i)));
+    const first = consumer.discard(true);
+    assert.equal(first.records, 700);
+    assert.ok(first.bytes >= 700 * 24, `${first.bytes} bytes`);
+    for (let i = 0; i < 3; i++) s.emitRaw(9, payloadFor(i));
+    assert.deepEqual(consumer.discard(true).records, 3, 'only what came since');
+    assert.equal(consumer.discard(true).records, 0);
+  } finally {
+    s.close();
+  }
+});

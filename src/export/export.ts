@@ -3,7 +3,8 @@
 // order and handled one at a time, so memory is bounded by one packet per
 // stream plus the per-thread state of the timeline model.
 import * as fs from 'node:fs';
-import { mergeRuns, openCursors, type StreamCursor } from '../trace/cursor';
+import { openCursors, type StreamCursor } from '../trace/cursor';
+import { mergeRuns } from '../trace/merge';
 import { openTrace } from '../trace/reader';
 import { ChromeSink } from './chrome';
 import { BackgroundWriter } from './background-writer';

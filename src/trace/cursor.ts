@@ -7,11 +7,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type TraceClock, ticksToEpochNs } from '../ctf/metadata';
+import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
-import { EVENT_HEADER, PACKET_HEADER, packets, TraceError, type PacketInfo, type Trace } from './reader';
+import { EVENT_HEADER, PACKET_HEADER, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
+  type Trace } from './reader';
+import { TimeBase } from './timebase';
+import { SIDECAR } from './writer';
 
 // Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
 if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
@@ -22,64 +25,15 @@ export const DENSE_IDS = 1 << 16;
 const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
 const TWO32 = 4294967296;
 
-/** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
-export class TimeBase {
-  epochNs = 0n; // exact epoch ns of the base tick
-  sinceStartNs = 0; // epochNs - trace start, as a Number
-  epochSec = 0; // epochNs split for fast exact printing
-  epochFrac = 0;
-  beforeEpoch = false;
-  private secText = ''; // String(secTextOf), cached: seconds change rarely
-  private secTextOf = -1;
-  /** The base tick relative to the trace base, so records convert from their `rel`. */
-  relBase = 0;
-  private rem = 0; // (base * 1e9) mod freq
-  private readonly freq: number;
-  private readonly perTick: number; // 1 / freq: a multiply per record instead of a divide
-
-  constructor(private readonly clock: TraceClock, private readonly startNs: bigint) {
-    this.freq = Number(clock.freq);
-    this.perTick = 1 / this.freq;
-  }
-
-  /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
-  set(ticks: bigint, traceBase: { hi: number; lo: number }): void {
-    this.relBase = (Number(ticks >> 32n) - traceBase.hi) * TWO32 + (Number(ticks & 0xffffffffn) - traceBase.lo);
-    const scaled = (ticks - this.clock.refTicks) * 1_000_000_000n;
-    this.epochNs = this.clock.refRealtimeNs + scaled / this.clock.freq;
-    this.rem = Number(scaled % this.clock.freq);
-    this.sinceStartNs = Number(this.epochNs - this.startNs);
-    this.epochSec = Number(this.epochNs / 1_000_000_000n);
-    this.epochFrac = Number(this.epochNs % 1_000_000_000n);
-    this.beforeEpoch = this.epochNs < 0n;
-  }
-
-  secondsText(sec: number): string {
-    if (sec !== this.secTextOf) {
-      this.secTextOf = sec;
-      this.secText = String(sec);
-    }
-    return this.secText;
-  }
-
-  /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
-  nsAfter(rel: number): number {
-    const x = (this.rem + rel * NS) * this.perTick;
-    const q = Math.floor(x);
-    // A double holds x to ~1e-7 ns here; near an integer (or far out) redo it with BigInt.
-    if (x < 1e11 && x - q > 1e-4 && q + 1 - x > 1e-4) return q;
-    // rel >= 0 (records of a packet never precede its first), so BigInt division floors.
-    return Number((BigInt(this.rem) + BigInt(rel) * 1_000_000_000n) / this.clock.freq);
-  }
-}
-
 /**
  * A cursor over one stream file. Each packet is read and indexed once: every
  * record's offset, size, class id, ticks and nanoseconds go into typed arrays,
  * validated in one tight loop, so readers either step record by record
  * (next(), as view and stats do) or take runs of records by index (export:
  * mergeRuns). Damage ends the stream: the records before it are delivered,
- * then a TraceError names the file and byte.
+ * then a TraceError names the file and byte, and what the damage cost when
+ * the recorder's side file says what the stream held. A file cut short is
+ * damage too: its last packet's whole records are delivered.
  */
 export class StreamCursor {
   /** Current record: class id, class, ticks since the trace base, cpu. */
@@ -108,6 +62,8 @@ export class StreamCursor {
   private readonly fileBytes: number;
   private readonly it: Generator<{ info: PacketInfo; data: Buffer }>;
   private damage: TraceError | undefined; // found while indexing; thrown once the records before it are used
+  private indexed = 0; // records of this stream indexed so far: all delivered when the damage is thrown
+  private readonly recorded: { events: number; bytes: number } | undefined; // from the side file
   private lastRel = -Infinity;
   private started = false; // next() has been called
   private readonly parts = new Float64Array(2);
@@ -121,6 +77,7 @@ export class StreamCursor {
     startNs: bigint) {
     this.file = path.join(trace.dir, stream);
     this.fileBytes = fs.statSync(this.file).size;
+    this.recorded = recordedStream(trace, stream);
     this.it = packets(this.file, true); // a packet's records are used before the next packet is read
     this.time = new TimeBase(trace.clock, startNs);
     for (const [id, cls] of trace.classes) if (id < DENSE_IDS) this.byId[id] = cls;
@@ -174,14 +131,27 @@ export class StreamCursor {
         this.count = 0;
         throw e;
       }
-      const r = this.it.next();
-      if (r.done) return false;
+      let r: IteratorResult<{ info: PacketInfo; data: Buffer }>;
+      try {
+        r = this.it.next();
+      } catch (e) {
+        throw e instanceof TraceError ? this.counted(e) : e;
+      }
+      if (r.done) {
+        // Cut exactly between two packets: only the recorder's count of bytes shows it.
+        if (this.recorded && this.recorded.bytes > this.fileBytes) {
+          throw this.counted(new TruncatedStream(this.stream, this.fileBytes, this.fileBytes
+            ? 'truncated: the file ends between two packets, short of what was recorded'
+            : 'truncated: the file is empty, short of what was recorded'));
+        }
+        return false;
+      }
       const { info, data } = r.value;
       this.packet = info;
       this.data = data;
       this.cpu = info.cpu;
-      const baseTicks = info.contentSize > PACKET_HEADER && info.contentSize - PACKET_HEADER >= EVENT_HEADER
-        ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
+      const firstRecord = Math.min(info.contentSize, info.bytesInFile) - PACKET_HEADER >= EVENT_HEADER;
+      const baseTicks = firstRecord ? data.readBigUInt64LE(PACKET_HEADER + 8) : info.timestampBegin;
       this.time.set(baseTicks, this.base);
       this.index(info);
       this.i = 0;
@@ -193,6 +163,7 @@ export class StreamCursor {
   private index(info: PacketInfo): void {
     const d = this.data;
     const content = info.contentSize;
+    const present = Math.min(content, info.bytesInFile); // less if the file was cut inside the records
     const most = Math.ceil((content - PACKET_HEADER) / MIN_RECORD);
     if (this.at.length < most) {
       this.at = new Int32Array(most);
@@ -213,18 +184,22 @@ export class StreamCursor {
     let n = 0;
     let pos = PACKET_HEADER;
     let why = '';
+    let cut = info.bytesInFile < info.packetSize;
     while (pos < content) {
       if (content - pos < EVENT_HEADER) {
         why = 'truncated event header';
         break;
       }
+      if (present - pos < EVENT_HEADER) break; // the file ends in this record's header (cut)
       const w = pos >> 2;
       const id = words[w]!;
       const size = words[w + 1]!;
       if (size < EVENT_HEADER || pos + size > content) {
         why = `bad event size ${size}`;
+        cut = false;
         break;
       }
+      if (pos + size > present) break; // the file ends in this record (cut)
       if ((id < DENSE_IDS ? byId[id] : this.trace.classes.get(id)) === undefined) {
         why = `event class id ${id} is not described in the trace's class list`;
         break;
@@ -255,7 +230,47 @@ export class StreamCursor {
     }
     this.lastRel = lastRel;
     this.count = n;
-    if (why) this.damage = new TraceError(this.stream, info.offset + pos, why);
+    this.indexed += n;
+    if (why) {
+      this.damage = this.counted(new TraceError(this.stream, info.offset + pos, why));
+    } else if (cut) {
+      this.damage = this.counted(new TruncatedStream(this.stream, this.fileBytes, `truncated: the file ends ` +
+        `${info.bytesInFile} bytes into the packet at byte ${info.offset} (of ${info.packetSize} bytes)`,
+      info.offset + info.packetSize));
+    }
+  }
+
+  /**
+   * `e` with what the damage cost this stream: the records after it were not
+   * read, and for a cut file the bytes missing. Counted against the side
+   * file's totals for the stream when it has them and they fit this file.
+   */
+  private counted(e: TraceError): TraceError {
+    const rec = this.recorded;
+    const fits = rec !== undefined && rec.bytes >= this.fileBytes && rec.events >= this.indexed;
+    const missing = fits ? rec.events - this.indexed : undefined;
+    let note = '';
+    if (e instanceof TruncatedStream) {
+      if (fits) {
+        note = `${rec.bytes - e.fileSize} bytes and ${missing} of the ${rec.events} events recorded in this stream ` +
+          `are missing (counted from ${SIDECAR})`;
+      } else {
+        note = (e.declaredEnd !== undefined ? `at least ${e.declaredEnd - e.fileSize} bytes are missing`
+          : 'how much is missing is unknown') +
+          (rec ? ` (${SIDECAR} does not match this file)` : ` (no ${SIDECAR} to count the events)`);
+      }
+    } else if (missing) {
+      note = `${missing} of the ${rec!.events} events recorded in this stream are not read (counted from ${SIDECAR})`;
+    }
+    if (!note) {
+      e.missingEvents = missing;
+      return e;
+    }
+    const problem = `${e.problem}; ${note}`;
+    const out = e instanceof TruncatedStream ? new TruncatedStream(e.file, e.fileSize, problem, e.declaredEnd)
+      : new TraceError(e.file, e.offset, problem);
+    out.missingEvents = missing;
+    return out;
   }
 
   /** Exact nanoseconds since the epoch. */
@@ -341,7 +356,7 @@ export function traceBase(trace: Trace): bigint {
   for (const s of trace.streams) {
     try {
       for (const { info, data } of packets(path.join(trace.dir, s))) {
-        if (info.contentSize - PACKET_HEADER < EVENT_HEADER) continue;
+        if (Math.min(info.contentSize, info.bytesInFile) - PACKET_HEADER < EVENT_HEADER) continue; // no record (present)
         const ts = data.readBigUInt64LE(PACKET_HEADER + 8);
         if (min === undefined || ts < min) min = ts;
         break;
@@ -359,75 +374,4 @@ export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: b
   const base = { hi: Number(baseTicks >> 32n), lo: Number(baseTicks & 0xffffffffn) };
   const startNs = ticksToEpochNs(trace.clock, baseTicks);
   return { cursors: trace.streams.map((s) => new StreamCursor(trace, s, base, startNs)), startNs };
-}
-
-/** Ticks of a cursor's first record not yet taken. */
-function head(c: StreamCursor): number {
-  return c.rels[c.i]!;
-}
-
-/**
- * Every record of the trace in timestamp order (a k-way merge of the
- * streams), handed over as runs: `run(c, from, to)` gets records [from, to)
- * of c's current packet, which come before every other stream's next record
- * (ties go to the stream listed first). A damaged stream stops at its damage:
- * the error goes to onError and the other streams continue. `run` must not
- * keep the cursor's data, and returns false to stop. `tick` (optional) runs
- * about every 65 536 records, for progress. Returns the number of records
- * handed over.
- */
-export function mergeRuns(cursors: StreamCursor[], onError: (e: Error) => void,
-  run: (c: StreamCursor, from: number, to: number) => boolean | void, tick?: (taken: number) => void): number {
-  const fill = (c: StreamCursor): boolean => {
-    try {
-      return c.fill();
-    } catch (e) {
-      onError(e as Error);
-      return false;
-    }
-  };
-  const live: StreamCursor[] = [];
-  for (const c of cursors) if (fill(c)) live.push(c);
-  let taken = 0;
-  let nextTick = 0x10000;
-  while (live.length) {
-    let min = 0;
-    for (let j = 1; j < live.length; j++) if (head(live[j]!) < head(live[min]!)) min = j;
-    let bound = Infinity; // the earliest next record of the other streams
-    for (let j = 0; j < live.length; j++) if (j !== min && head(live[j]!) < bound) bound = head(live[j]!);
-    const c = live[min]!;
-    const from = c.i;
-    const rels = c.rels;
-    let to = from + 1;
-    while (to < c.count && rels[to]! < bound) to++;
-    if (run(c, from, to) === false) return taken;
-    taken += to - from;
-    if (taken >= nextTick) {
-      nextTick = taken + 0x10000;
-      if (tick) tick(taken);
-    }
-    c.i = to;
-    if (to === c.count && !fill(c)) live.splice(min, 1);
-  }
-  return taken;
-}
-
-/**
- * Visit every record of the trace in timestamp order, one at a time (the
- * cursor is positioned on it); see mergeRuns. `visit` returns false to stop.
- * Returns the number of records visited.
- */
-export function mergeCursors(cursors: StreamCursor[], onError: (e: Error) => void,
-  visit: (c: StreamCursor) => boolean | void, tick?: (visited: number) => void): number {
-  let visited = 0;
-  mergeRuns(cursors, onError, (c, from, to) => {
-    for (let k = from; k < to; k++) {
-      c.select(k);
-      if (visit(c) === false) return false;
-      visited++;
-    }
-    c.i = to - 1; // mergeRuns sets it to `to` next
-    return true;
-  }, tick && (() => tick(visited)));
-  return visited;
 }

@@ -15,9 +15,19 @@ const MAGIC = 0xc1fc1fc1;
 const MAX_PACKET = 1 << 30;
 
 export class TraceError extends Error {
-  constructor(readonly file: string, readonly offset: number, message: string) {
-    super(`${file}: at byte ${offset}: ${message}`);
+  /** Events of the stream the damage kept from being read, when the recorder's side file counts them. */
+  missingEvents: number | undefined;
+
+  constructor(readonly file: string, readonly offset: number, readonly problem: string) {
+    super(`${file}: at byte ${offset}: ${problem}`);
     this.name = 'TraceError';
+  }
+}
+
+/** The file ends inside a packet or its header: `declaredEnd` is where that packet should end, if known. */
+export class TruncatedStream extends TraceError {
+  constructor(file: string, readonly fileSize: number, message: string, readonly declaredEnd?: number) {
+    super(file, fileSize, message);
   }
 }
 
@@ -30,6 +40,8 @@ export interface PacketInfo {
   eventsDiscarded: number;
   contentSize: number;
   packetSize: number;
+  /** packetSize, or less in the last packet of a file cut short (the bytes present). */
+  bytesInFile: number;
 }
 
 export interface Trace {
@@ -90,12 +102,27 @@ export function openTrace(dir: string): Trace {
   return { dir, clock, classes, streams, sidecar };
 }
 
+/** What the recorder wrote to a stream file, from the side file; undefined if it does not say. */
+export function recordedStream(trace: Trace, stream: string): { events: number; bytes: number } | undefined {
+  const rings = trace.sidecar?.['rings'];
+  if (!Array.isArray(rings)) return undefined;
+  const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : undefined);
+  const mine = rings.filter((r) => typeof r === 'object' && r !== null && (r as { file?: unknown }).file === stream);
+  if (mine.length !== 1) return undefined;
+  const { events, bytes } = mine[0] as { events?: unknown; bytes?: unknown };
+  const e = count(events);
+  const b = count(bytes);
+  return e !== undefined && b !== undefined ? { events: e, bytes: b } : undefined;
+}
+
 /**
  * Packets of one stream file, validated; reads one packet at a time. With
  * `reuse`, every packet is read into the same buffer (grown when needed): the
  * caller must be done with one packet's data before asking for the next
  * (a fresh zero-filled buffer per 512 KiB packet is a measurable part of a
- * fast reader's time).
+ * fast reader's time). A file cut inside a packet yields that packet's bytes
+ * present (`bytesInFile` < `packetSize`) as its last: the caller reads the
+ * whole records in it and reports the cut.
  */
 export function* packets(file: string, reuse = false): Generator<{ info: PacketInfo; data: Buffer }> {
   const fd = fs.openSync(file, 'r');
@@ -106,7 +133,10 @@ export function* packets(file: string, reuse = false): Generator<{ info: PacketI
     let shared: Buffer | undefined;
     let off = 0;
     while (off < size) {
-      if (size - off < PACKET_HEADER) throw new TraceError(name, off, `truncated packet header (${size - off} bytes left)`);
+      if (size - off < PACKET_HEADER) {
+        throw new TruncatedStream(name, size, `truncated: the file ends ${size - off} bytes into the header of ` +
+          `the packet at byte ${off}`);
+      }
       fs.readSync(fd, head, 0, PACKET_HEADER, off);
       if (head.readUInt32LE(0) !== MAGIC) {
         throw new TraceError(name, off, `bad packet magic 0x${head.readUInt32LE(0).toString(16)}`);
@@ -118,17 +148,15 @@ export function* packets(file: string, reuse = false): Generator<{ info: PacketI
         throw new TraceError(name, off, `bad packet sizes (content ${contentBits} bits, packet ${packetBits} bits)`);
       }
       const packetSize = Number(packetBits / 8n);
-      if (off + packetSize > size) {
-        throw new TraceError(name, off, `truncated packet: ${packetSize} bytes declared, ${size - off} in the file`);
-      }
+      const bytesInFile = Math.min(packetSize, size - off); // less: the file was cut inside this packet
       let data: Buffer;
       if (reuse) {
-        if (!shared || shared.length < packetSize) shared = Buffer.allocUnsafeSlow(packetSize);
-        data = shared.subarray(0, packetSize);
+        if (!shared || shared.length < bytesInFile) shared = Buffer.allocUnsafeSlow(bytesInFile);
+        data = shared.subarray(0, bytesInFile);
       } else {
-        data = Buffer.alloc(packetSize);
+        data = Buffer.alloc(bytesInFile);
       }
-      if (fs.readSync(fd, data, 0, packetSize, off) !== packetSize) {
+      if (fs.readSync(fd, data, 0, bytesInFile, off) !== bytesInFile) {
         throw new TraceError(name, off, 'the file shrank while it was read');
       }
       yield {
@@ -136,6 +164,7 @@ export function* packets(file: string, reuse = false): Generator<{ info: PacketI
           offset: off, cpu: head.readUInt32LE(80), ringKind: head.readUInt32LE(84),
           timestampBegin: head.readBigUInt64LE(32), timestampEnd: head.readBigUInt64LE(40),
           eventsDiscarded: Number(head.readBigUInt64LE(72)), contentSize: Number(contentBits / 8n), packetSize,
+          bytesInFile,
         },
         data,
       };

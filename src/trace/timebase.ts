@@ -1,0 +1,57 @@
+// Exact tick -> epoch-nanosecond conversion for the stream cursor: one
+// BigInt division per packet, a multiply per record.
+import type { TraceClock } from '../ctf/metadata';
+
+const NS = 1_000_000_000;
+const TWO32 = 4294967296;
+
+/** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
+export class TimeBase {
+  epochNs = 0n; // exact epoch ns of the base tick
+  sinceStartNs = 0; // epochNs - trace start, as a Number
+  epochSec = 0; // epochNs split for fast exact printing
+  epochFrac = 0;
+  beforeEpoch = false;
+  private secText = ''; // String(secTextOf), cached: seconds change rarely
+  private secTextOf = -1;
+  /** The base tick relative to the trace base, so records convert from their `rel`. */
+  relBase = 0;
+  private rem = 0; // (base * 1e9) mod freq
+  private readonly freq: number;
+  private readonly perTick: number; // 1 / freq: a multiply per record instead of a divide
+
+  constructor(private readonly clock: TraceClock, private readonly startNs: bigint) {
+    this.freq = Number(clock.freq);
+    this.perTick = 1 / this.freq;
+  }
+
+  /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
+  set(ticks: bigint, traceBase: { hi: number; lo: number }): void {
+    this.relBase = (Number(ticks >> 32n) - traceBase.hi) * TWO32 + (Number(ticks & 0xffffffffn) - traceBase.lo);
+    const scaled = (ticks - this.clock.refTicks) * 1_000_000_000n;
+    this.epochNs = this.clock.refRealtimeNs + scaled / this.clock.freq;
+    this.rem = Number(scaled % this.clock.freq);
+    this.sinceStartNs = Number(this.epochNs - this.startNs);
+    this.epochSec = Number(this.epochNs / 1_000_000_000n);
+    this.epochFrac = Number(this.epochNs % 1_000_000_000n);
+    this.beforeEpoch = this.epochNs < 0n;
+  }
+
+  secondsText(sec: number): string {
+    if (sec !== this.secTextOf) {
+      this.secTextOf = sec;
+      this.secText = String(sec);
+    }
+    return this.secText;
+  }
+
+  /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
+  nsAfter(rel: number): number {
+    const x = (this.rem + rel * NS) * this.perTick;
+    const q = Math.floor(x);
+    // A double holds x to ~1e-7 ns here; near an integer (or far out) redo it with BigInt.
+    if (x < 1e11 && x - q > 1e-4 && q + 1 - x > 1e-4) return q;
+    // rel >= 0 (records of a packet never precede its first), so BigInt division floors.
+    return Number((BigInt(this.rem) + BigInt(rel) * 1_000_000_000n) / this.clock.freq);
+  }
+}
