@@ -44,6 +44,11 @@ test('bad input is refused with clear errors', () => { runNative('test_bad_input
 test('bad input is refused with clear errors (atomic fallback)', () => {
   runNative('test_bad_input', [], NO_RSEQ);
 });
+test('C API (ringtrace.h): values, string cuts, threads, fork', () => { runNative('test_capi'); });
+test('C API (atomic fallback)', () => { runNative('test_capi', [], NO_RSEQ); });
+test('C API sessions: late start, removal, replacement, off, bad names', () => {
+  runNative('test_capi_session');
+});
 test('event-class registry: dedup across processes, corrupt files refused', () => {
   runNative('test_registry');
 });
