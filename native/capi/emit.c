@@ -30,8 +30,9 @@ static void check_session_due(struct rt_attachment *a, uint64_t now) {
 
 /* The class's state for attachment `a`: its id there, or 0 (not recorded in
  * this attachment, e.g. an invalid class or a registry that cannot be
- * written: said once, never retried per event). */
-static uint64_t register_class(struct rt_class *cls, struct rt_attachment *a) {
+ * written: said once, never retried per event). Out of line, as every slow
+ * path here, so the fast path keeps a small frame. */
+__attribute__((noinline, cold)) static uint64_t register_class(struct rt_class *cls, struct rt_attachment *a) {
   uint64_t state = (uint64_t)a->serial << 32;
   char err[512];
   rt_capi_lock();
@@ -58,6 +59,13 @@ static uint64_t register_class(struct rt_class *cls, struct rt_attachment *a) {
   return state;
 }
 
+/* The ring refused the record (full, or too large): it counted the loss. A
+ * full ring must not hide a removed session, so the clock is checked here. */
+__attribute__((noinline, cold)) static void *refused(struct rt_attachment *a) {
+  check_session_due(a, rt_clock_read(a->s->clock_kind));
+  return NULL;
+}
+
 void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *slot) {
   struct rt_thread_ctx *ctx = &rt_capi_thread;
   struct rt_attachment *a = ctx->att;
@@ -73,10 +81,8 @@ void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *sl
    * record too large for the ring is refused by it and counted as lost. */
   uint64_t size = fields_size + CONTEXT_BYTES;
   struct slot_view v;
-  if (RT_UNLIKELY(rt_reserve(a->s, id, size > UINT32_MAX ? UINT32_MAX : (uint32_t)size, &v.r) != RT_RESERVED)) {
-    check_session_due(a, rt_clock_read(a->s->clock_kind)); /* a full ring must not hide a removed session */
-    return NULL;
-  }
+  if (RT_UNLIKELY(rt_reserve(a->s, id, size > UINT32_MAX ? UINT32_MAX : (uint32_t)size, &v.r) != RT_RESERVED))
+    return refused(a);
   v.recheck = v.r.header.timestamp >= __atomic_load_n(&a->recheck_at, __ATOMIC_RELAXED);
   uint8_t *payload = rt_payload(&v.r);
   memcpy(payload, &ctx->context, CONTEXT_BYTES);
@@ -84,11 +90,15 @@ void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *sl
   return payload + CONTEXT_BYTES;
 }
 
+__attribute__((noinline, cold)) static void recheck_after_commit(uint64_t now) {
+  check_session_due(rt_capi_thread.att, now);
+}
+
 void rt__commit(struct rt_slot *slot) {
   struct slot_view v;
   memcpy(&v, slot, sizeof v);
   rt_commit(&v.r);
-  if (RT_UNLIKELY(v.recheck)) check_session_due(rt_capi_thread.att, v.r.header.timestamp);
+  if (RT_UNLIKELY(v.recheck)) recheck_after_commit(v.r.header.timestamp);
 }
 
 /* Strings longer than RT_MAX_STRING_BYTES: cut on a UTF-8 character boundary

@@ -225,12 +225,21 @@ static inline uint8_t *rt__put_fixed(uint8_t *o, const void *v, size_t n) {
   return o + n;
 }
 
-/* Bytes a string takes in the record, its NUL included. */
+/* Bytes a string takes in the record, its NUL included. (strnlen stops at the
+ * NUL: a bound larger than the caller's array is fine, whatever GCC >= 11
+ * guesses when it sees a char[32] inlined here.) */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 static inline size_t rt__string_size(const char *s) {
   if (!s) return 1;
   size_t n = strnlen(s, RT_MAX_STRING_BYTES + 1);
   return __builtin_expect(n <= RT_MAX_STRING_BYTES, 1) ? n + 1 : rt__string_size_cut(s);
 }
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic pop
+#endif
 
 /* `stored` from rt__string_size; the string must not change in between. */
 static inline uint8_t *rt__put_string(uint8_t *o, const char *s, size_t stored) {
