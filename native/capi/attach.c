@@ -32,6 +32,8 @@ struct rt_attachment *g_attachment = &g_none;
 __thread struct rt_thread_ctx rt_capi_thread;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* all below, and every change of g_attachment */
+static pthread_mutex_t g_class_lock = PTHREAD_MUTEX_INITIALIZER; /* class registration (emit.c) */
+static int g_attaching;                /* a thread holds g_lock to open the session that appeared */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_enabled;                  /* RINGTRACE_SESSION names a session to look for */
 static char g_name[RT_SESSION_NAME_MAX];
@@ -47,8 +49,8 @@ static int g_warned;
 
 #define NS_PER_MS 1000000ull
 
-void rt_capi_lock(void) { pthread_mutex_lock(&g_lock); }
-void rt_capi_unlock(void) { pthread_mutex_unlock(&g_lock); }
+void rt_capi_class_lock(void) { pthread_mutex_lock(&g_class_lock); }
+void rt_capi_class_unlock(void) { pthread_mutex_unlock(&g_class_lock); }
 
 void rt_capi_warn_once(const char *fmt, ...) {
   if (__atomic_exchange_n(&g_warned, 1, __ATOMIC_RELAXED)) return;
@@ -86,8 +88,14 @@ static void thread_exit(void *arg) {
  * child's only thread is the one that forked: it alone stays on the list, and
  * it records under the child's pid and tid from its next event on (which
  * also adds the child to the session's process log). */
-static void fork_prepare(void) { pthread_mutex_lock(&g_lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&g_lock); }
+static void fork_prepare(void) {
+  pthread_mutex_lock(&g_class_lock); /* the order of register_class: class lock, never g_lock inside */
+  pthread_mutex_lock(&g_lock);
+}
+static void fork_parent(void) {
+  pthread_mutex_unlock(&g_lock);
+  pthread_mutex_unlock(&g_class_lock);
+}
 static void fork_child(void) {
   struct rt_thread_ctx *me = &rt_capi_thread;
   g_threads = NULL;
@@ -99,6 +107,7 @@ static void fork_child(void) {
   me->logged_serial = 0;
   if (me->context) me->context = own_context();
   pthread_mutex_unlock(&g_lock);
+  pthread_mutex_unlock(&g_class_lock);
 }
 
 static void init_once(void) {
@@ -119,7 +128,11 @@ static void init_once(void) {
     return;
   }
   g_enabled = 1;
-  g_idle_due = 0;
+  /* The first look, inside pthread_once: every thread whose first event
+   * races with it waits for it, so a program started under `trace-consume
+   * record` records from its first event in every thread. */
+  g_idle_due = coarse_ns() + RT_CAPI_RECHECK_MS * NS_PER_MS;
+  rt_capi_recheck();
 }
 
 /* Retired attachments no thread points to any more: unmap and free them.
@@ -205,13 +218,25 @@ void rt_capi_recheck(void) {
     retire(cur);
     cur = &g_none;
   }
-  if (!cur->s && rc == 0 && (uint64_t)st.st_ino != g_refused_ino) attach();
+  if (!cur->s && rc == 0 && (uint64_t)st.st_ino != g_refused_ino) {
+    __atomic_store_n(&g_attaching, 1, __ATOMIC_RELAXED);
+    attach();
+    __atomic_store_n(&g_attaching, 0, __ATOMIC_RELAXED);
+  }
   reclaim();
   pthread_mutex_unlock(&g_lock);
 }
 
 int rt__idle(void) {
   pthread_once(&g_once, init_once);
+  /* Another thread is opening the session that just appeared (mapping it
+   * takes a few ms, once per session): wait for it rather than drop this
+   * event. (Events in the microseconds before it set the flag are dropped,
+   * as any event before a session is attached.) */
+  if (__atomic_load_n(&g_attaching, __ATOMIC_RELAXED)) {
+    pthread_mutex_lock(&g_lock);
+    pthread_mutex_unlock(&g_lock);
+  }
   uint64_t due = __atomic_load_n(&g_idle_due, __ATOMIC_RELAXED);
   if (due != UINT64_MAX) {
     uint64_t now = coarse_ns();

@@ -48,9 +48,10 @@ struct rt_attachment *rt_capi_thread_attach(struct rt_thread_ctx *ctx);
 /* Stat the session now (unless another thread is doing it) and attach,
  * detach or switch. Never blocks on another thread. */
 void rt_capi_recheck(void);
-/* Holding the lock: called by class registration. */
-void rt_capi_lock(void);
-void rt_capi_unlock(void);
+/* Serializes class registration (emit.c). Taken before, never inside, the
+ * attachment lock. */
+void rt_capi_class_lock(void);
+void rt_capi_class_unlock(void);
 /* At most one message per process, to stderr. */
 void rt_capi_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

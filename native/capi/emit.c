@@ -35,14 +35,14 @@ static void check_session_due(struct rt_attachment *a, uint64_t now) {
 __attribute__((noinline, cold)) static uint64_t register_class(struct rt_class *cls, struct rt_attachment *a) {
   uint64_t state = (uint64_t)a->serial << 32;
   char err[512];
-  rt_capi_lock();
+  rt_capi_class_lock();
   uint64_t now = __atomic_load_n(&cls->state, __ATOMIC_RELAXED);
   if ((uint32_t)(now >> 32) == a->serial) { /* another thread registered it meanwhile */
-    rt_capi_unlock();
+    rt_capi_class_unlock();
     return now;
   }
-  if (a != g_attachment) { /* retired: never write into a removed session's registry */
-    rt_capi_unlock();
+  if (a != __atomic_load_n(&g_attachment, __ATOMIC_RELAXED)) { /* retired: leave a removed session's registry alone */
+    rt_capi_class_unlock();
     return state;
   }
   if (!cls->desc) cls->desc = rt_capi_describe(cls, err, sizeof err);
@@ -55,7 +55,7 @@ __attribute__((noinline, cold)) static uint64_t register_class(struct rt_class *
     state |= id;
   }
   __atomic_store_n(&cls->state, state, __ATOMIC_RELAXED);
-  rt_capi_unlock();
+  rt_capi_class_unlock();
   return state;
 }
 

@@ -3,6 +3,7 @@
  * the same name; RINGTRACE_SESSION is off, not a session name, or names an
  * object that is not a session. The program never fails and prints at most
  * one line; what is recorded is exactly what was emitted while attached. */
+#include <pthread.h>
 #include "capi_util.h"
 
 RT_EVENT(capi_test, seq, RT_FIELD(u32, worker), RT_FIELD(u64, n))
@@ -85,6 +86,38 @@ static void late_session_is_found(void) {
   read_text(path, log, sizeof log);
   snprintf(line, sizeof line, "%d %d test_capi_session\n", (int)getpid(), (int)getpid());
   CHECK(strstr(log, line) != NULL, "the process log has '%s':\n%s", line, log);
+  capi_remove(s, name);
+}
+
+/* The session exists when the program starts and several threads emit at
+ * once: whichever attaches, the others wait for it; none loses its first
+ * events (as under `trace-consume record -- program`). */
+#define RACERS 4
+static pthread_barrier_t start_line;
+static void *racer(void *arg) {
+  pthread_barrier_wait(&start_line);
+  for (uint64_t n = 0; n < 100; n++) rt_trace(capi_test, seq, (uint32_t)(uintptr_t)arg, n);
+  return NULL;
+}
+static long racer_records;
+static void count_any(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev, const uint8_t *p) {
+  (void)ctx, (void)ch, (void)p;
+  racer_records += ev->id >= RT_FIRST_CLASS_ID;
+}
+
+static void threads_at_startup_lose_nothing(void) {
+  char name[64];
+  capi_session_name(name, sizeof name, "startup");
+  struct rt_session *s = capi_session(name, 65536);
+  pthread_t th[RACERS];
+  pthread_barrier_init(&start_line, NULL, RACERS);
+  for (uintptr_t i = 0; i < RACERS; i++) REQUIRE(pthread_create(&th[i], NULL, racer, (void *)i) == 0, "thread");
+  for (int i = 0; i < RACERS; i++) pthread_join(th[i], NULL);
+  struct rt_consumer c;
+  REQUIRE(rt_consumer_init(&c, s) == 0, "consumer");
+  CHECK(drain_once(&c, 1, count_any, NULL) >= 0, "drain");
+  CHECK(racer_records == RACERS * 100, "%ld of %d events recorded", racer_records, RACERS * 100);
+  rt_consumer_fini(&c);
   capi_remove(s, name);
 }
 
@@ -243,6 +276,8 @@ static void invalid_class_is_refused(void) {
 int main(void) {
   snprintf(err_path, sizeof err_path, "/tmp/rt-capi-stderr-%d", (int)getpid());
   RUN_NAMED("a session created after the program started is attached", in_child(late_session_is_found));
+  RUN_NAMED("threads emitting at startup into an existing session lose nothing",
+            in_child(threads_at_startup_lose_nothing));
   RUN_NAMED("a removed session is left, its memory released", in_child(removed_session_is_left));
   RUN_NAMED("a replaced session is followed, nothing lost or doubled", in_child(replaced_session_is_followed));
   RUN_NAMED("RINGTRACE_SESSION=off or empty: untraced, silent", in_child(off_is_silent));
