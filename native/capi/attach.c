@@ -26,7 +26,7 @@
 #include "clock.h"
 #include "registry.h"
 
-int rt__active; /* read by every rt_trace: 1 while g_attachment has a session */
+int rt__active; /* read by every rt_trace: 1 while g_attachment has a session, -1 when off */
 static struct rt_attachment g_none;
 struct rt_attachment *g_attachment = &g_none;
 __thread struct rt_thread_ctx rt_capi_thread;
@@ -110,14 +110,25 @@ static void fork_child(void) {
   pthread_mutex_unlock(&g_class_lock);
 }
 
+/* Tracing off for good: RINGTRACE_SESSION says so or cannot be used. Set
+ * only once decided (never on the way), since every rt_trace that reads -1
+ * returns without waiting for this initialization. */
+static void turn_off(void) {
+  g_idle_due = UINT64_MAX;
+  __atomic_store_n(&rt__active, -1, __ATOMIC_RELAXED);
+}
+
 static void init_once(void) {
   const char *env = getenv("RINGTRACE_SESSION");
   const char *name = env ? env : "default";
   char shm[128], err[256];
-  g_idle_due = UINT64_MAX; /* off unless the name is usable */
-  if (!*name || !strcmp(name, "off")) return;
+  if (!*name || !strcmp(name, "off")) {
+    turn_off();
+    return;
+  }
   if (rt_session_shm_name(name, shm, sizeof shm, err, sizeof err)) {
     rt_capi_warn_once("RINGTRACE_SESSION: %s; this program runs untraced", err);
+    turn_off();
     return;
   }
   snprintf(g_name, sizeof g_name, "%s", name);
@@ -125,6 +136,7 @@ static void init_once(void) {
   g_threads_tracked = pthread_key_create(&g_thread_key, thread_exit) == 0;
   if (pthread_atfork(fork_prepare, fork_parent, fork_child)) {
     rt_capi_warn_once("cannot register a fork handler; this program runs untraced");
+    turn_off();
     return;
   }
   g_enabled = 1;
@@ -227,7 +239,23 @@ void rt_capi_recheck(void) {
   pthread_mutex_unlock(&g_lock);
 }
 
+/* While detached, a thread that emits fast reads the clock only every
+ * IDLE_SKIP + 1 events: with less than IDLE_FAST_NS between two clock reads
+ * it skips the next IDLE_SKIP, which at that rate delays noticing a new
+ * session by at most a millisecond or so. A thread that emits slowly reads
+ * it every time. */
+#define IDLE_SKIP 63u
+#define IDLE_FAST_NS 1000000ull
+static __thread struct {
+  uint32_t skip;
+  uint64_t last_ns;
+} t_idle;
+
 int rt__idle(void) {
+  if (t_idle.skip) {
+    t_idle.skip--;
+    return 0;
+  }
   pthread_once(&g_once, init_once);
   /* Another thread is opening the session that just appeared (mapping it
    * takes a few ms, once per session): wait for it rather than drop this
@@ -240,12 +268,14 @@ int rt__idle(void) {
   uint64_t due = __atomic_load_n(&g_idle_due, __ATOMIC_RELAXED);
   if (due != UINT64_MAX) {
     uint64_t now = coarse_ns();
+    if (now - t_idle.last_ns < IDLE_FAST_NS) t_idle.skip = IDLE_SKIP;
+    t_idle.last_ns = now;
     /* One thread per period wins the compare-and-swap and looks; the others go on. */
     if (now >= due && __atomic_compare_exchange_n(&g_idle_due, &due, now + RT_CAPI_RECHECK_MS * NS_PER_MS, 0,
                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
       rt_capi_recheck();
   }
-  return __atomic_load_n(&rt__active, __ATOMIC_RELAXED);
+  return __atomic_load_n(&rt__active, __ATOMIC_RELAXED) > 0;
 }
 
 struct rt_attachment *rt_capi_thread_attach(struct rt_thread_ctx *ctx) {

@@ -59,7 +59,7 @@ struct rt_slot {
 };
 
 /* Called by the code RT_EVENT generates; not for direct use. */
-extern int rt__active; /* a session is attached to this process */
+extern int rt__active; /* 1: a session is attached; 0: none (yet); -1: tracing is off */
 int rt__idle(void);    /* no session: looks for one at most every 100 ms; 1 if now attached */
 void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *slot);
 void rt__commit(struct rt_slot *slot);
@@ -79,7 +79,7 @@ uint8_t *rt__put_string_cut(uint8_t *o, const char *s, size_t stored);
   static struct rt_class rt_class__##provider##__##name = {                                        \
       RT_API_VERSION, #provider, #name, "" RT__MAP(RT__F_SPEC, __VA_ARGS__), 0, NULL};              \
   static inline void rt_trace__##provider##__##name(RT__PARAMS(__VA_ARGS__)) {                     \
-    if (__builtin_expect(!__atomic_load_n(&rt__active, __ATOMIC_RELAXED), 0) && !rt__idle()) return; \
+    if (__builtin_expect(!rt__enabled(), 0)) return;                                              \
     RT__MAP(RT__F_LOCAL, __VA_ARGS__)                                                              \
     struct rt_slot rt__slot;                                                                       \
     uint8_t *rt__o = (uint8_t *)rt__reserve(&rt_class__##provider##__##name,                       \
@@ -121,8 +121,12 @@ uint8_t *rt__put_string_cut(uint8_t *o, const char *s, size_t stored);
 #define RT__STRICT_END _Pragma("GCC diagnostic pop")
 
 /* True while a session is attached: guard the computation of costly values. */
-#define rt_enabled(provider, name) \
-  ((void)&rt_class__##provider##__##name, __atomic_load_n(&rt__active, __ATOMIC_RELAXED) || rt__idle())
+#define rt_enabled(provider, name) ((void)&rt_class__##provider##__##name, rt__enabled())
+
+static inline int rt__enabled(void) {
+  int state = __atomic_load_n(&rt__active, __ATOMIC_RELAXED);
+  return __builtin_expect(state > 0, 1) || (state == 0 && rt__idle());
+}
 
 /* ---- what RT_EVENT expands to, per field type ---- */
 #define RT__PARAMS(...) \

@@ -89,6 +89,23 @@ static void late_session_is_found(void) {
   capi_remove(s, name);
 }
 
+/* A thread emitting in a tight loop reads the clock only every 64th event
+ * while detached: it must still notice a session that appears. */
+static void fast_emitter_finds_late_session(void) {
+  char name[64];
+  capi_session_name(name, sizeof name, "fast");
+  for (int i = 0; i < 1000000; i++) rt_trace(capi_test, seq, 0, 0);
+  struct rt_session *s = capi_session(name, 1u << 20);
+  /* Number 0 until attached: only the event during which it attached is recorded. */
+  for (long i = 0; i < 3000000000L && !rt_enabled(capi_test, seq); i++) rt_trace(capi_test, seq, 0, 0);
+  REQUIRE(rt_enabled(capi_test, seq), "never attached while emitting");
+  for (uint64_t n = 1; n <= 1000; n++) rt_trace(capi_test, seq, 0, n);
+  struct run r = drain_run(s);
+  CHECK(r.next == 1001 && r.count == 1001 - (long)r.first && r.first <= 1, "%ld records %llu..%llu", r.count,
+        (unsigned long long)r.first, (unsigned long long)r.next - 1);
+  capi_remove(s, name);
+}
+
 /* The session exists when the program starts and several threads emit at
  * once: whichever attaches, the others wait for it; none loses its first
  * events (as under `trace-consume record -- program`). */
@@ -276,6 +293,7 @@ static void invalid_class_is_refused(void) {
 int main(void) {
   snprintf(err_path, sizeof err_path, "/tmp/rt-capi-stderr-%d", (int)getpid());
   RUN_NAMED("a session created after the program started is attached", in_child(late_session_is_found));
+  RUN_NAMED("a thread emitting fast finds a session that appears", in_child(fast_emitter_finds_late_session));
   RUN_NAMED("threads emitting at startup into an existing session lose nothing",
             in_child(threads_at_startup_lose_nothing));
   RUN_NAMED("a removed session is left, its memory released", in_child(removed_session_is_left));
