@@ -143,6 +143,25 @@ test('babeltrace2 reads the C events with their values and context', { skip: BT_
   }
 });
 
+test('the C programs in README.md and docs/c-api.md compile as shown and record what they say', async () => {
+  const programs = ['README.md', 'docs/c-api.md'].flatMap((doc) =>
+    [...fs.readFileSync(path.join(root, doc), 'utf8').matchAll(/```c\n([\s\S]*?)```/g)]
+      .map((m) => ({ doc, code: m[1]! })).filter((p) => p.code.includes('int main')));
+  assert.ok(programs.length >= 3, `found ${programs.length} complete programs`);
+  for (const [i, { doc, code }] of programs.entries()) {
+    const src = path.join(work, `doc${i}.c`);
+    const exe = path.join(work, `doc${i}`);
+    fs.writeFileSync(src, code);
+    const built = compile(src, exe);
+    assert.equal(built.status, 0, `${doc}, program ${i}:\n${built.stderr}`);
+    const dir = path.join(work, `doc${i}-trace`);
+    const r = await tc('record', '-q', '-o', dir, '--', exe);
+    assert.equal(r.code, 0, r.stderr);
+    const stats = JSON.parse((await tc('stats', dir, '--json')).stdout) as { events: number; lost: number };
+    assert.deepEqual([stats.events, stats.lost], [1, 0], `${doc}, program ${i}: one event recorded`);
+  }
+});
+
 test('the compiler refuses wrong values, unknown events and reserved or unknown fields', () => {
   const cases: [string, string, RegExp][] = [
     ['a string for a number', 'rt_trace(t, e, "GET", "200");', /makes integer from pointer|invalid conversion/],
