@@ -9,16 +9,18 @@
  *   rt_trace(shop, request, "GET", 200, 1234);
  *
  * Field types: i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 bool string bytes, taken
- * as int8_t ... uint64_t, float, double, bool, const char * (UTF-8, NUL
- * terminated; NULL records "") and, for bytes, two arguments: const void *, size_t.
+ * as int8_t ... uint64_t, double (f32 rounds it to float), double, bool,
+ * const char * (UTF-8, NUL terminated; NULL records "") and, for bytes, two
+ * arguments: const void *, size_t.
  * RT_EVENT defines static objects: put it in a header (each file that uses
  * the event gets its own copy, all recorded as one class) or in the .c file.
  * Names are C identifiers of at most 64 characters; pid, tid, timestamp, id
  * and cpu are reserved field names (a compile error).
  *
- * rt_trace never blocks on the consumer and never fails the program: with no
- * session it costs one load and a call that reads a coarse clock; a full ring
- * drops the event and counts it as lost in the trace. See docs/c-api.md.
+ * rt_trace never blocks on the consumer and never fails the program; a full
+ * ring drops the event and counts it as lost in the trace. Untraced, it costs
+ * a load and a branch (tracing off) or a call that now and then reads a
+ * coarse clock (no session yet). See docs/c-api.md.
  * Build: cc -I<ringtrace>/native/include app.c <ringtrace>/native/build/libringtrace.a -lpthread */
 #ifndef RINGTRACE_H
 #define RINGTRACE_H
@@ -163,7 +165,7 @@ static inline int rt__enabled(void) {
 #define RT__PARAM_u16_(f) uint16_t f
 #define RT__PARAM_u32_(f) uint32_t f
 #define RT__PARAM_u64_(f) uint64_t f
-#define RT__PARAM_f32_(f) float f
+#define RT__PARAM_f32_(f) double f /* rounded to float when written, as in the JavaScript API */
 #define RT__PARAM_f64_(f) double f
 #define RT__PARAM_bool_(f) bool f
 #define RT__PARAM_string_(f) const char *f
@@ -205,7 +207,7 @@ static inline int rt__enabled(void) {
 #define RT__PUT_u16_(f) rt__o = rt__put_fixed(rt__o, &f, 2);
 #define RT__PUT_u32_(f) rt__o = rt__put_fixed(rt__o, &f, 4);
 #define RT__PUT_u64_(f) rt__o = rt__put_fixed(rt__o, &f, 8);
-#define RT__PUT_f32_(f) rt__o = rt__put_fixed(rt__o, &f, 4);
+#define RT__PUT_f32_(f) rt__o = rt__put_f32(rt__o, (float)f);
 #define RT__PUT_f64_(f) rt__o = rt__put_fixed(rt__o, &f, 8);
 #define RT__PUT_bool_(f) *rt__o++ = (uint8_t)((f) ? 1 : 0);
 #define RT__PUT_string_(f) rt__o = rt__put_string(rt__o, f, rt__size_##f);
@@ -228,6 +230,8 @@ static inline uint8_t *rt__put_fixed(uint8_t *o, const void *v, size_t n) {
   memcpy(o, v, n);
   return o + n;
 }
+
+static inline uint8_t *rt__put_f32(uint8_t *o, float v) { return rt__put_fixed(o, &v, 4); }
 
 /* Bytes a string takes in the record, its NUL included. (strnlen stops at the
  * NUL: a bound larger than the caller's array is fine, whatever GCC >= 11
