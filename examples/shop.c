@@ -9,6 +9,7 @@
  *   npx trace-consume record -o /tmp/trace -- sh -c './shop 200 & node examples/quickstart.js; wait'
  *   npx trace-consume view /tmp/trace | head
  */
+#define _GNU_SOURCE /* syscall() under strict -std= modes too */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

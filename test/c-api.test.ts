@@ -21,6 +21,8 @@ const lib = path.join(nativeDir, 'build', 'libringtrace.a');
 const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const quickstart = path.join(root, 'examples', 'quickstart.js');
 const CC = process.env['CC'] ?? 'cc';
+const CXX = process.env['CXX'] ?? 'c++';
+const hasCxx = spawnSync(CXX, ['--version']).status === 0;
 const hasBabeltrace = spawnSync('babeltrace2', ['--version']).status === 0;
 const BT_SKIP = hasBabeltrace ? false : 'babeltrace2 not installed (apt-get install babeltrace2)';
 
@@ -159,6 +161,11 @@ test('the C programs in README.md and docs/c-api.md compile as shown and record 
     assert.equal(r.code, 0, r.stderr);
     const stats = JSON.parse((await tc('stats', dir, '--json')).stdout) as { events: number; lost: number };
     assert.deepEqual([stats.events, stats.lost], [1, 0], `${doc}, program ${i}: one event recorded`);
+    if (hasCxx) { // docs/c-api.md says C++ works too
+      const cxx = spawnSync(CXX, ['-O2', '-Wall', '-Wextra', '-Werror', '-I', include, '-x', 'c++', src, '-x', 'none',
+        lib, '-lpthread', '-o', `${exe}-cxx`], { encoding: 'utf8' });
+      assert.equal(cxx.status, 0, `${doc}, program ${i} as C++:\n${cxx.stderr}`);
+    }
   }
 });
 
