@@ -53,7 +53,7 @@ void rt_capi_class_lock(void) { pthread_mutex_lock(&g_class_lock); }
 void rt_capi_class_unlock(void) { pthread_mutex_unlock(&g_class_lock); }
 
 void rt_capi_warn_once(const char *fmt, ...) {
-  if (__atomic_exchange_n(&g_warned, 1, __ATOMIC_RELAXED)) return;
+  if (__atomic_exchange_n(&g_warned, 1, __ATOMIC_RELAXED)) return; /* only once-ness matters */
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -115,7 +115,7 @@ static void fork_child(void) {
  * returns without waiting for this initialization. */
 static void turn_off(void) {
   g_idle_due = UINT64_MAX;
-  __atomic_store_n(&rt__active, -1, __ATOMIC_RELAXED);
+  __atomic_store_n(&rt__active, -1, __ATOMIC_RELAXED); /* a final value, read relaxed by rt_trace */
 }
 
 static void init_once(void) {
@@ -172,6 +172,9 @@ static void reclaim(void) {
 
 /* Caller holds the lock. */
 static void retire(struct rt_attachment *a) {
+  /* rt__active is a hint (relaxed): a thread that still reads 1 goes to
+   * rt__reserve, which finds g_none there. The seq_cst store is one side of
+   * the hazard handshake (reclaim). */
   __atomic_store_n(&rt__active, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_attachment, &g_none, __ATOMIC_SEQ_CST);
   /* A thread may still be between reserve and commit in this mapping: give
@@ -216,6 +219,10 @@ static void attach(void) {
   if (hz < 1000000ull || hz > 100000000000ull) hz = 1000000000ull;
   a->recheck_ticks = hz / 1000 * RT_CAPI_RECHECK_MS;
   a->recheck_at = rt_clock_read(s->clock_kind) + a->recheck_ticks;
+  /* seq_cst (so also release): a thread reaches `a` only through the seq_cst
+   * load in rt_capi_thread_attach, which therefore sees it filled in. The
+   * relaxed hint after it may be seen first: rt__reserve then finds the
+   * thread's old attachment current and switches on a later event. */
   __atomic_store_n(&g_attachment, a, __ATOMIC_SEQ_CST);
   __atomic_store_n(&rt__active, 1, __ATOMIC_RELAXED);
 }
@@ -231,6 +238,7 @@ void rt_capi_recheck(void) {
     cur = &g_none;
   }
   if (!cur->s && rc == 0 && (uint64_t)st.st_ino != g_refused_ino) {
+    /* Relaxed: a waiter that sees it takes the lock, which orders the rest. */
     __atomic_store_n(&g_attaching, 1, __ATOMIC_RELAXED);
     attach();
     __atomic_store_n(&g_attaching, 0, __ATOMIC_RELAXED);
@@ -270,7 +278,8 @@ int rt__idle(void) {
     uint64_t now = coarse_ns();
     if (now - t_idle.last_ns < IDLE_FAST_NS) t_idle.skip = IDLE_SKIP;
     t_idle.last_ns = now;
-    /* One thread per period wins the compare-and-swap and looks; the others go on. */
+    /* One thread per period wins the compare-and-swap and looks; the others go
+     * on. Relaxed: it only elects a thread; the look itself runs under g_lock. */
     if (now >= due && __atomic_compare_exchange_n(&g_idle_due, &due, now + RT_CAPI_RECHECK_MS * NS_PER_MS, 0,
                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
       rt_capi_recheck();

@@ -25,6 +25,8 @@ _Static_assert(_Alignof(struct slot_view) <= _Alignof(struct rt_slot), "rt_slot 
 /* Called when an event's timestamp passed the attachment's recheck time: one
  * thread per period wins the compare-and-swap and stats the session. */
 static void check_session_due(struct rt_attachment *a, uint64_t now) {
+  /* Relaxed, here and on the fast path: recheck_at only elects one thread per
+   * period; the check itself runs under attach.c's lock. */
   uint64_t due = __atomic_load_n(&a->recheck_at, __ATOMIC_RELAXED);
   if (now < due) return;
   if (__atomic_compare_exchange_n(&a->recheck_at, &due, now + a->recheck_ticks, 0, __ATOMIC_RELAXED,
@@ -58,6 +60,8 @@ __attribute__((noinline, cold)) static uint64_t register_class(struct rt_class *
   } else {
     state |= id;
   }
+  /* Relaxed: the state word is all a reader needs (the id, for the attachment
+   * whose serial it names); desc is only touched under the class lock. */
   __atomic_store_n(&cls->state, state, __ATOMIC_RELAXED);
   rt_capi_class_unlock();
   return state;
