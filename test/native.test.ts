@@ -52,6 +52,11 @@ test('bad input is refused with clear errors (atomic fallback)', () => {
 test('consumer lock: many consumers racing for one session, never two at once', () => {
   runNative('test_consumer_lock');
 });
+test('C API (ringtrace.h): values, string cuts, threads, fork', () => { runNative('test_capi', [], RSEQ); });
+test('C API (atomic fallback)', () => { runNative('test_capi', [], NO_RSEQ); });
+test('C API sessions: late start, removal, replacement, off, bad names', () => {
+  runNative('test_capi_session', [], RSEQ);
+});
 test('event-class registry: dedup across processes, corrupt files refused', () => {
   runNative('test_registry');
 });

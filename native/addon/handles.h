@@ -4,7 +4,13 @@
 #define RINGTRACE_ADDON_HANDLES_H
 
 #include <node_api.h>
-#include "ringtrace.h"
+/* The core's own headers (not the public ringtrace.h C API). */
+#include "session.h"
+#include "producer.h"
+#include "consumer.h"
+#include "registry.h"
+#include "packet.h"
+#include "consumer_lock.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,7 +5,13 @@
 #include <sched.h>
 #include <stdio.h>
 #include <unistd.h>
-#include "ringtrace.h"
+/* The core's own headers (not the public ringtrace.h C API). */
+#include "session.h"
+#include "producer.h"
+#include "consumer.h"
+#include "registry.h"
+#include "packet.h"
+#include "consumer_lock.h"
 
 static inline void test_session_name(char *buf, size_t len, const char *tag) {
   static int counter;
