@@ -13,6 +13,8 @@ export interface TraceStats {
   eventsPerS: number;
   lost: number;
   perClass: Record<string, number>;
+  /** Events apps dropped for a value their schema cannot take (ringtrace:invalid_value records). */
+  invalidValues: number;
   perCpu: Record<string, { events: number; lost: number }>;
   /** Records committed after their thread migrated (side file); null if it does not say. */
   remoteCommits: number | null;
@@ -83,8 +85,11 @@ export function computeStats(dir: string): TraceStats {
   const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
   const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
-    perCpu, remoteCommits, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
+    invalidValues: perClass[INVALID_VALUE] ?? 0, perCpu, remoteCommits, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
 }
+
+/** The records apps write instead of an event with an invalid value (src/invalid-values.ts). */
+const INVALID_VALUE = 'ringtrace:invalid_value';
 
 function remoteText(s: TraceStats): string {
   if (s.remoteCommitShare !== null) return `${(100 * s.remoteCommitShare).toFixed(3)}%`;
@@ -96,6 +101,8 @@ export function formatStats(s: TraceStats): string {
   const lines = [
     `events:   ${s.events}`,
     `lost:     ${s.lost}${s.lost ? ' (events dropped because a ring was full, or of undescribed classes)' : ''}`,
+    ...(s.invalidValues ? [`invalid:  ${s.invalidValues} (events apps dropped for values their schema cannot take; ` +
+      `trace-consume view DIR --event ${INVALID_VALUE} says which)`] : []),
     ...(s.errors.length ? [`missing:  ${s.missingEvents ?? 'unknown'} (events in damaged streams past the damage)`] : []),
     `bytes:    ${s.bytes}`,
     `duration: ${s.durationS.toFixed(6)} s`,

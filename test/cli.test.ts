@@ -95,3 +95,17 @@ test('command-line mistakes are usage errors (exit 2); damage stays exit 1', () 
   assert.equal(run(['export', work, '-f', 'svg', '-o', '-']).status, 2, 'bad choice');
   assert.equal(run(['stats', path.join(work, 'absent')]).status, 1, 'no such directory: not a usage error');
 });
+
+test('stats counts the events apps dropped for invalid values, and view shows why', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-invalid-')), 'trace');
+  const rec = run(['record', '-q', '-o', out, '--', process.execPath, emitterPath, 'wrongtype', '200']);
+  assert.equal(rec.status, 0, rec.stderr);
+  const survived = Number(/survived (\d+)/.exec(rec.stdout)?.[1]);
+  const stats = JSON.parse(run(['stats', out, '--json']).stdout) as { invalidValues: number };
+  assert.equal(stats.invalidValues, survived, 'one per wrong emit: the session existed from the start');
+  assert.match(run(['stats', out]).stdout, new RegExp(`invalid:  ${survived} \\(events apps dropped`));
+  const first = JSON.parse(run(['view', out, '--json', '--event', 'ringtrace:invalid_value']).stdout.split('\n')[0]!) as
+    { fields: Record<string, string> };
+  assert.equal(first.fields['event'], 'fixture:request');
+  assert.match(first.fields['problem']!, /field 'status' \(u16\) expects an integer in \[0, 65535\], got string "200"/);
+});
