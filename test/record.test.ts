@@ -77,13 +77,18 @@ test('babeltrace2 reads the trace with no warning; counts and values match', { s
 test('an app that starts before the recording and one that starts after are both captured', async () => {
   const name = uniqueName('both');
   const out = tmpDir('both');
-  const early = run(process.execPath, [emitterPath, 'late', '500'], { RINGTRACE_SESSION: name });
+  const early = spawn(process.execPath, [emitterPath, 'late', '500'], { env: { ...process.env, RINGTRACE_SESSION: name } });
+  const earlyDone = new Promise<number | null>((resolve) => early.on('close', resolve));
+  // "first N": it saw the session and emitted all 500 (synchronously, before printing more)
+  const earlyEmitted = new Promise<void>((resolve) => early.stdout.on('data', (d: Buffer) => {
+    if (/first \d+/.test(String(d))) resolve();
+  }));
   await new Promise((r) => setTimeout(r, 300));
   const rec = record(out, '-s', name, '--duration', '3');
-  await new Promise((r) => setTimeout(r, 700));
+  await earlyEmitted; // no sleep: the late app starts only once the early one has emitted everything
   const late = await run(process.execPath, [emitterPath, 'count', '700', 'late'], { RINGTRACE_SESSION: name });
   assert.equal(late.code, 0, late.stderr);
-  assert.equal((await early).code, 0);
+  assert.equal(await earlyDone, 0);
   const r = await rec;
   assert.equal(r.code, 0, r.stderr);
   const stats = JSON.parse((await tc('stats', out, '--json')).stdout) as { events: number };
