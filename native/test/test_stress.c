@@ -113,6 +113,7 @@ static void *produce(void *arg) {
     }
   }
   uint64_t n = cfg->events / (uint64_t)cfg->threads;
+  int migrate_due = 0;
   for (uint64_t seq = 0; seq < n; seq++) {
     struct rt_reservation r;
     while (p->max_ahead &&
@@ -121,16 +122,20 @@ static void *produce(void *arg) {
       nanosleep(&ts, NULL);
       p->waits++;
     }
-    int migrate = cfg->migrate_every && seq % (uint64_t)cfg->migrate_every == 0 && seq;
+    /* Due every migrate_every events, done at the next reservation that succeeds: with
+     * tiny rings most are discarded, and a due migration must not be spent on those. */
+    migrate_due |= cfg->migrate_every && seq % (uint64_t)cfg->migrate_every == 0;
     int rc = rt_reserve(p->s, EVENT_ID, sizeof(struct payload), &r);
     p->emitted++;
     if (rc != RT_RESERVED) {
       p->discarded++;
-      if (migrate) flip_cpu(&cpu);
       continue;
     }
     /* Migrating here, between reserve and commit, forces the remote commit. */
-    if (migrate) flip_cpu(&cpu);
+    if (migrate_due) {
+      flip_cpu(&cpu);
+      migrate_due = 0;
+    }
     if (cfg->pause_us && seq % 4096 == 4095) {
       struct timespec ts = {0, cfg->pause_us * 1000L};
       nanosleep(&ts, NULL);
