@@ -11,6 +11,7 @@
 #include <time.h>
 #include "ringtrace.h"
 #include "check.h"
+#include "mode.h"
 #include "util.h"
 
 /* Run fn in a child process; its failed checks fail the parent. */

@@ -173,9 +173,10 @@ static void long_strings_are_cut_like_javascript(void) {
 #define WORKERS 4
 #define PER_WORKER 50000
 struct tally {
+  const struct rt_session *s;
   uint32_t seq_id;
-  uint64_t next[WORKERS][64]; /* per ring: a thread that migrated has records in several */
-  long delivered, bad;
+  uint64_t *next; /* [worker][ring], sized from the session: a thread that migrated has records in several rings */
+  long delivered, bad, wrong_path;
   uint8_t seen[WORKERS][PER_WORKER];
 };
 static uint32_t worker_tids[WORKERS];
@@ -199,12 +200,13 @@ static void count_seq(void *ctx, const struct rt_chunk *ch, const struct rt_even
   memcpy(&n, p + 12, 8);
   uint32_t w = ctxw[2];
   if (ctxw[0] != (uint32_t)getpid() || w >= WORKERS || ctxw[1] != worker_tids[w] || n >= PER_WORKER ||
-      t->seen[w][n] || n < t->next[w][ch->ring % 64]) {
+      t->seen[w][n] || n < t->next[w * t->s->n_rings + ch->ring]) {
     t->bad++;
     return;
   }
+  if (ring_is_rseq(t->s, ch->ring) != expected_rseq()) t->wrong_path++;
   t->seen[w][n] = 1;
-  t->next[w][ch->ring % 64] = n + 1;
+  t->next[w * t->s->n_rings + ch->ring] = n + 1;
   t->delivered++;
 }
 
@@ -215,7 +217,10 @@ static void threads_record_their_own_tid(void) {
   struct rt_consumer c;
   REQUIRE(rt_consumer_init(&c, s) == 0, "consumer");
   static struct tally t;
+  t.s = s;
   t.seq_id = class_id(s, DESC_SEQ);
+  t.next = calloc((size_t)WORKERS * s->n_rings, sizeof *t.next);
+  REQUIRE(t.next, "out of memory");
   pthread_t th[WORKERS];
   for (uintptr_t w = 0; w < WORKERS; w++) REQUIRE(pthread_create(&th[w], NULL, worker, (void *)w) == 0, "thread");
   for (int w = 0; w < WORKERS; w++) {
@@ -227,6 +232,9 @@ static void threads_record_their_own_tid(void) {
   CHECK(drain_once(&c, 1, count_seq, &t) >= 0, "final drain");
   uint64_t lost = lost_in(s);
   CHECK(t.bad == 0, "%ld records with a wrong id, size, pid, tid, or repeated or out of order in their ring", t.bad);
+  CHECK(t.wrong_path == 0, "%ld records written by the other path than %s", t.wrong_path,
+        rseq_mode_name(expected_rseq()));
+  free(t.next);
   CHECK((uint64_t)t.delivered + lost == (uint64_t)WORKERS * PER_WORKER, "delivered %ld + lost %llu != %d",
         t.delivered, (unsigned long long)lost, WORKERS * PER_WORKER);
   printf("# %d threads x %d events: delivered %ld, lost %llu\n", WORKERS, PER_WORKER, t.delivered,
@@ -287,6 +295,9 @@ static void fork_child_records_its_own_pid(void) {
 }
 
 int main(void) {
+  int want = expected_rseq(); /* which path this run tests (mode.h): every record must be on it */
+  REQUIRE(thread_has_rseq() == want, "this run expects %s, but rseq is %s", rseq_mode_name(want),
+          thread_has_rseq() ? "registered" : "not registered");
   RUN_NAMED("every field type round-trips; descriptions match the JavaScript API's", in_child(values_round_trip));
   RUN_NAMED("long strings are cut on a character boundary, marked with U+2026",
             in_child(long_strings_are_cut_like_javascript));
