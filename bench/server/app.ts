@@ -1,43 +1,61 @@
 // A small node:http server for the benchmarks that measure tracing in a real
-// server: the route parses the URL, builds a 20-field object, JSON.stringify's
-// it (~480 bytes) and responds. With `ringtrace`, each request records a typed
-// span (started after routing, ended after res.end()) and one typed event:
-// three records. GET /quit ends the process after answering.
-//   node dist/bench/server/app.js <none|ringtrace> <port>
+// server (bench:http, bench:recorder): the route parses the URL, builds a
+// 20-field object, JSON.stringify's it (~480 bytes) and responds, traced by
+// one of the tools in tracing.ts. GET /stats answers {served, cpuUs} (this
+// process's CPU time so far); GET /quit flushes the tool, answers {served,
+// arrived} (records at the tool's output) and ends the process.
+//   node dist/bench/server/app.js <none|ringtrace|otel|pino> <port>
 import * as http from 'node:http';
-import { provider } from '../../src/index';
+import { tracingFor } from './tracing';
 
 const [mode = 'none', port = '0'] = process.argv.slice(2);
-const traced = mode === 'ringtrace';
-const app = provider('app');
-const requestSpan = app.spanType('request', ['method:string', 'path:string', 'status:u16']);
-const work = app.event('work', ['items:u32', 'bytes:u32', 'user:u32', 'note:string']);
-
-let served = 0;
+/** BENCH_REPEAT=N: trace each request's work N times (finding what is per request and what per call). */
+const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 1);
 
 function body(path: string, n: number): string {
   const o: Record<string, unknown> = { path, n, ok: true, at: Date.now() };
-  for (let i = 0; o && Object.keys(o).length < 20; i++) o[`field_${i}`] = `value ${i} of request ${n}`;
+  for (let i = 0; Object.keys(o).length < 20; i++) o[`field_${i}`] = `value ${i} of request ${n}`;
   return JSON.stringify(o);
 }
 
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/quit') {
-    res.end(`served ${served}\n`);
-    server.close();
-    setImmediate(() => process.exit(0));
-    return;
-  }
-  const span = traced ? requestSpan.start(req.method ?? 'GET', url.pathname, 200) : undefined;
-  const text = body(url.pathname, ++served);
-  if (traced) work.emit(served & 0xffff, text.length, served % 1000, 'rendered');
-  res.setHeader('content-type', 'application/json');
-  res.end(text);
-  span?.end();
-});
-server.keepAliveTimeout = 60_000;
-server.listen(Number(port), '127.0.0.1', () => {
-  const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : port}`);
+async function main(): Promise<void> {
+  const tracing = await tracingFor(mode);
+  let served = 0;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/stats') {
+      const cpu = process.cpuUsage();
+      res.end(JSON.stringify({ served, cpuUs: cpu.user + cpu.system }));
+      return;
+    }
+    if (url.pathname === '/quit') {
+      void tracing.finish().then((arrived) => {
+        res.end(JSON.stringify({ served, arrived }));
+        server.close();
+        setImmediate(() => process.exit(0));
+      });
+      return;
+    }
+    const span = tracing.start(req.method ?? 'GET', url.pathname);
+    const text = body(url.pathname, ++served);
+    tracing.work(served & 0xffff, text.length, served % 1000, 'rendered');
+    for (let i = 1; i < REPEAT; i++) { // investigation only: the same records again
+      const extra = tracing.start(req.method ?? 'GET', url.pathname);
+      tracing.work(served & 0xffff, text.length, served % 1000, 'rendered');
+      tracing.end(extra, 200);
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(text);
+    tracing.end(span, 200);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(Number(port), '127.0.0.1', () => {
+    const address = server.address();
+    console.log(`listening ${typeof address === 'object' && address ? address.port : port}`);
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
 });

@@ -1,0 +1,91 @@
+// The tracing a benchmark server does per request, one implementation per
+// tool, all doing the same work: a span started after routing (method, path,
+// status), one event inside it (3 integers and a string), the span ended after
+// the response. For the OpenTelemetry SDK: a span with attributes and an
+// event, batch processor, an exporter that only counts. For pino: three log
+// lines to a file through its asynchronous destination.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { provider } from '../../src/index';
+
+export interface RequestTracing {
+  start(method: string, path: string): unknown;
+  work(items: number, bytes: number, user: number, note: string): void;
+  end(span: unknown, status: number): void;
+  /** Flush, then how many records arrived at the tool's output (-1: ringtrace, whose trace is read instead). */
+  finish(): Promise<number>;
+}
+
+function none(): RequestTracing {
+  return { start: () => undefined, work: () => undefined, end: () => undefined, finish: async () => 0 };
+}
+
+function ringtrace(): RequestTracing {
+  const app = provider('app');
+  const request = app.spanType('request', ['method:string', 'path:string', 'status:u16']);
+  const work = app.event('work', ['items:u32', 'bytes:u32', 'user:u32', 'note:string']);
+  return {
+    start: (method, p) => request.start(method, p, 200),
+    work: (items, bytes, user, note) => work.emit(items, bytes, user, note),
+    end: (span) => (span as { end(): void }).end(),
+    finish: async () => -1, // the trace itself is counted
+  };
+}
+
+async function otel(): Promise<RequestTracing> {
+  const sdk = await import('@opentelemetry/sdk-trace-base');
+  let exported = 0;
+  const exporter = {
+    export(spans: unknown[], done: (r: { code: number }) => void) { exported += spans.length; done({ code: 0 }); },
+    shutdown: () => Promise.resolve(),
+  };
+  const processor = new sdk.BatchSpanProcessor(exporter as never);
+  const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('app');
+  type Span = { setAttribute(k: string, v: number): void; addEvent(n: string, a: object): void; end(): void };
+  let current: Span | undefined;
+  return {
+    start: (method, p) => (current = tracer.startSpan('request', { attributes: { method, path: p } }) as unknown as Span),
+    work: (items, bytes, user, note) => current?.addEvent('work', { items, bytes, user, note }),
+    end: (span, status) => {
+      (span as Span).setAttribute('status', status);
+      (span as Span).end();
+    },
+    finish: async () => {
+      await processor.forceFlush();
+      return exported;
+    },
+  };
+}
+
+async function pino(): Promise<RequestTracing> {
+  const pinoLib = (await import('pino')).default;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-pino-')), 'log');
+  const dest = pinoLib.destination({ dest: file, sync: false });
+  await new Promise((r) => dest.once('ready', r));
+  const log = pinoLib({ level: 'info' }, dest);
+  return {
+    start: (method, p) => {
+      log.info({ method, path: p }, 'request');
+      return Date.now();
+    },
+    work: (items, bytes, user, note) => log.info({ items, bytes, user, note }, 'work'),
+    end: (started, status) => log.info({ status, ms: Date.now() - (started as number) }, 'done'),
+    finish: async () => {
+      dest.flushSync();
+      const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      return lines;
+    },
+  };
+}
+
+export async function tracingFor(mode: string): Promise<RequestTracing> {
+  switch (mode) {
+    case 'none': return none();
+    case 'ringtrace': return ringtrace();
+    case 'otel': return otel();
+    case 'pino': return pino();
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, otel, pino)`);
+  }
+}
