@@ -1,17 +1,46 @@
-// A traced process SIGKILLed between reserve and commit (the addon's test
+// A traced process SIGKILLed between reserve and commit (the test addon's
 // hook RINGTRACE_TEST_KILL_IN_RECORD=N: reserve the Nth record, write half of
 // it, die) must not block its ring: record notices the dead writer, turns the
 // record into padding counted as one lost event, and every event of the
 // surviving process and every earlier event of the dead one is delivered.
+// The hooks exist only in the test build of the addon (testAddonPath); the
+// addon apps load ignores the variables.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { emitterPath } from '../fixtures/trace-helpers';
+import { emitterPath, testAddonPath } from '../fixtures/trace-helpers';
 
 const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
+const hooked = (env: Record<string, string>) => ({ ...env, RINGTRACE_ADDON: testAddonPath });
+
+test('the test addon (with the mid-record hooks) is built', () => {
+  assert.ok(fs.existsSync(testAddonPath), `${testAddonPath} is missing: run npm run build:test-addon`);
+});
+
+test('the addon apps load has no test hooks: RINGTRACE_TEST_KILL_IN_RECORD does nothing', () => {
+  const addon = path.join(__dirname, '..', '..', 'build', 'Release', 'ringtrace.node');
+  assert.doesNotMatch(fs.readFileSync(addon).toString('latin1'), /RINGTRACE_TEST_/, 'no hook in the shipped binary');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-nohook-'));
+  try {
+    const out = path.join(work, 'trace');
+    const env: NodeJS.ProcessEnv = { ...process.env, RINGTRACE_TEST_KILL_IN_RECORD: '1',
+      RINGTRACE_TEST_STOP_IN_RECORD: '1', RINGTRACE_TEST_SLEEP_IN_RECORD: '1' };
+    delete env['RINGTRACE_ADDON']; // the addon apps load
+    const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--', process.execPath, emitterPath,
+      'late', '2000'], { encoding: 'utf8', env, timeout: 60_000 });
+    assert.equal(r.status, 0, `the traced app survived its first record: ${r.stderr}`);
+    const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
+      { events: number; lost: number; errors: string[] };
+    assert.deepEqual(stats.errors, []);
+    assert.equal(stats.events, 2000, 'every event recorded');
+    assert.equal(stats.lost, 0);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
 
 test('a writer killed between reserve and commit costs exactly its one record', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-dead-'));
@@ -28,7 +57,7 @@ test('a writer killed between reserve and commit costs exactly its one record', 
         p.stdout.on('data', (d) => { text += d; });
         p.on('exit', (code, signal) => resolve({ text, code, signal }));
       });
-      Promise.all([run(['late', '20000'], { RINGTRACE_TEST_KILL_IN_RECORD: '${KILL_AT}' }),
+      Promise.all([run(['late', '20000'], ${JSON.stringify(hooked({ RINGTRACE_TEST_KILL_IN_RECORD: String(KILL_AT) }))}),
                    run(['blast', '3', '20000'], {})]).then(([victim, survivor]) => {
         console.log(JSON.stringify({ victim: victim.signal, survivor: survivor.text.trim() }));
       });`;
@@ -82,7 +111,7 @@ test('a writer stopped (SIGSTOP) mid-record is waited for, not salvaged; nothing
       };
       const state = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
         return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3); } catch { return '?'; } };
-      const victim = run(['late', '20000'], { RINGTRACE_TEST_STOP_IN_RECORD: '3000' });
+      const victim = run(['late', '20000'], ${JSON.stringify(hooked({ RINGTRACE_TEST_STOP_IN_RECORD: '3000' }))});
       const survivor = run(['blast', '4', '20000'], {});
       const wait = setInterval(() => {
         if (state(victim.p.pid) !== 'T') return;
