@@ -60,8 +60,12 @@ struct rt_salvage {
  * [begin, end] and not before the previous record's; an unsealed one still
  * holds an older lap's bytes. It becomes a RT_HOLE_ID record counted as one
  * lost event; a record sealed but not committed is kept (it is whole).
- * Returns 1 (salvaged; details in *out), 0 (not blocked), -1 (cannot salvage
- * safely, e.g. several unsealed records or an unclosed packet; c->err). */
+ * Decided on one consistent snapshot of the offsets and counters (salvage.c),
+ * and done only if the counters did not move since: a commit meanwhile
+ * returns 0 (look again later).
+ * Returns 1 (salvaged; details in *out), 0 (not blocked, or changed meanwhile),
+ * -1 (cannot salvage safely, e.g. several unsealed records or an unclosed
+ * packet; c->err). */
 int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out);
 
 /* Mark a chunk read; a complete one releases its sub-buffer to producers. */

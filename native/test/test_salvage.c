@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "test_hooks.h"
 #include "util.h"
 
 #define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer */
@@ -168,6 +169,77 @@ static void test_two_dead_writers_refused(void) {
   rt_session_close(s);
 }
 
+/* A live writer commits on the blocked ring in the middle of a salvage (test
+ * hook at `point`). The salvage may complete only the dead record's bytes,
+ * never a live one's (it commits them itself), or the counters overshoot and
+ * the ring reads as corrupt from then on.
+ * - reserve_in_hook: the live record is reserved and committed at the hook
+ *   (between the consumer's read of the counters and of the write offset);
+ * - otherwise it was reserved before the salvage began and is filled and
+ *   committed at the hook (after the snapshot, before anything is decided). */
+static const struct rt_session *hook_session;
+static enum rt_test_point hook_point;
+static int hook_fired;
+static struct rt_reservation *hook_open; /* NULL: reserve and commit a new record */
+static void live_writer_at(enum rt_test_point point, uint32_t ring) {
+  (void)ring;
+  if (point != hook_point || hook_fired) return;
+  hook_fired = 1;
+  if (!hook_open) {
+    emit(hook_session, 1);
+    return;
+  }
+  memcpy(rt_payload(hook_open), &seq, 8);
+  seq++;
+  rt_commit(hook_open);
+}
+
+static void salvage_races_live_writer(enum rt_test_point point, int reserve_in_hook, const char *what) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  uint32_t ring = ring_of_cpu0(s);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  struct seen sn = {0};
+  seq = 0;
+  emit(s, 20);
+  dead_writer(s, MID_PAYLOAD);
+  emit(s, 10); /* the sub-buffer stays open: live writers can still reserve in it */
+  struct rt_reservation live;
+  if (!reserve_in_hook) REQUIRE(rt_reserve(s, 1, PAYLOAD, &live) == RT_RESERVED, "%s: live reserve", what);
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "%s: drain up to the dead record", what);
+  hook_session = s;
+  hook_point = point;
+  hook_fired = 0;
+  hook_open = reserve_in_hook ? NULL : &live;
+  rt_test_hook = live_writer_at;
+  struct rt_salvage sv;
+  int rc, tries = 0;
+  while ((rc = rt_consumer_salvage(&c, ring, &sv)) == 0 && ++tries < 3) {
+    /* "changed meanwhile": the consumer tries again on its next look */
+  }
+  rt_test_hook = NULL;
+  CHECK(hook_fired, "%s: the live writer ran inside the salvage", what);
+  CHECK(rc == 1, "%s: salvaged (rc %d): %s", what, rc, c.err);
+  emit(s, 300); /* fills and closes the sub-buffer, then later ones */
+  long n = drain_once(&c, 1, collect, &sn);
+  CHECK(n >= 0, "%s: no corrupt counters after the salvage", what);
+  CHECK(sn.count == 20 + 10 + 1 + 300 && sn.next_seq == 331 && sn.out_of_order == 0,
+        "%s: every live record delivered once, in order (%ld, next %llu, %ld out of order)", what, sn.count,
+        (unsigned long long)sn.next_seq, sn.out_of_order);
+  CHECK(sn.dead_writer == 0 && lost(s) == 1, "%s: the dead record is the one loss (lost %llu)", what,
+        (unsigned long long)lost(s));
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
+static void test_live_writer_during_salvage_snapshot(void) {
+  salvage_races_live_writer(RT_TEST_SALVAGE_COUNTERS_READ, 1, "new record between counters and offset");
+}
+static void test_live_writer_commits_after_salvage_snapshot(void) {
+  salvage_races_live_writer(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, 0, "open record committed after the snapshot");
+}
+
 static void test_healthy_ring_not_blocked(void) {
   pin_cpu(0);
   struct rt_session *s = new_session();
@@ -190,6 +262,8 @@ int main(void) {
   RUN(test_killed_after_seal);
   RUN(test_killed_in_open_sub_buffer);
   RUN(test_two_dead_writers_refused);
+  RUN(test_live_writer_during_salvage_snapshot);
+  RUN(test_live_writer_commits_after_salvage_snapshot);
   RUN(test_healthy_ring_not_blocked);
   return CHECK_EXIT();
 }
