@@ -45,6 +45,14 @@ export interface NativeRingStats {
   cpuMismatches: number;
 }
 
+/** What a salvage did: see native/ring/consumer.h (rt_consumer_salvage). */
+export type NativeSalvage =
+  /** Completed: the dead record (if unsealed) is a hole counted as one lost event. pid/tid: a dead holder. */
+  | { kind: 'salvaged'; subOffset: number; holeAt: number; holeBytes: number; completed: number;
+    deadWriters: number; pid: number; tid: number }
+  /** A live thread holds a record there (pid/tid), or who does cannot be known (pid 0): waited for. */
+  | { kind: 'held'; subOffset: number; reason: string; pid: number; tid: number };
+
 export interface NativeChunk {
   ring: number;
   subOffset: number;
@@ -70,9 +78,11 @@ export interface NativeAddon {
     NativePacket | { unknownId: number } | null;
   /** The sub-buffer at `ring`'s read position is missing commits (see native/ring/consumer.h). */
   consumerBlocked(consumer: ConsumerHandle, ring: number): { subOffset: number; committed: number } | null;
-  /** Complete that sub-buffer: only when its missing writer is known dead. Throws when unsafe. */
-  consumerSalvage(consumer: ConsumerHandle, ring: number): { holeAt: number; holeBytes: number; completed: number } |
-    null;
+  /**
+   * Complete that sub-buffer if every thread holding a reservation in it is dead (the core checks,
+   * from the session's writer table); null if not blocked (or it changed meanwhile). Throws when unsafe.
+   */
+  consumerSalvage(consumer: ConsumerHandle, ring: number): NativeSalvage | null;
   consumerLock(name: string): { handle: LockHandle } | { holder: number };
   consumerUnlock(handle: LockHandle): void;
   /** Pid of the consumer holding the session (-1 if unknown), 0 if none. */

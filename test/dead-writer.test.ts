@@ -55,20 +55,22 @@ test('a writer killed between reserve and commit costs exactly its one record', 
           { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
         let text = '';
         p.stdout.on('data', (d) => { text += d; });
-        p.on('exit', (code, signal) => resolve({ text, code, signal }));
+        p.on('exit', (code, signal) => resolve({ text, code, signal, pid: p.pid }));
       });
       Promise.all([run(['late', '20000'], ${JSON.stringify(hooked({ RINGTRACE_TEST_KILL_IN_RECORD: String(KILL_AT) }))}),
                    run(['blast', '3', '20000'], {})]).then(([victim, survivor]) => {
-        console.log(JSON.stringify({ victim: victim.signal, survivor: survivor.text.trim() }));
+        console.log(JSON.stringify({ victim: victim.signal, victimPid: victim.pid, survivor: survivor.text.trim() }));
       });`;
     const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--', process.execPath, '-e', driver],
       { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { victim: string; survivor: string };
+    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as
+      { victim: string; victimPid: number; survivor: string };
     assert.equal(result.victim, 'SIGKILL', 'the victim was killed by the hook');
     const survivorEmitted = Number(/emitted (\d+)/.exec(result.survivor)?.[1]);
     assert.ok(survivorEmitted > 0, result.survivor);
-    assert.match(r.stderr, /a writer died between reserve and commit .*its record is counted as lost/);
+    assert.match(r.stderr, new RegExp(`pid ${result.victimPid} thread ${result.victimPid} died between reserve and ` +
+      'commit; its record is counted as lost'), 'the dead holder is named');
     assert.match(r.stderr, /lost 1 \(1 records of writers killed mid-record\)/);
 
     const view = spawnSync(process.execPath, [cli, 'view', out, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -134,6 +136,46 @@ test('a writer stopped (SIGSTOP) mid-record is waited for, not salvaged; nothing
       Number(/emitted (\d+)/.exec(result.survivor)?.[1]), 'every survivor event');
     const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
       { lost: number };
+    assert.equal(stats.lost, 0);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('a live writer stalled mid-record is not salvaged, though another process has exited', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-stalled-'));
+  try {
+    const out = path.join(work, 'trace');
+    // One process records 10 events and exits normally (a dead pid of the
+    // session); then the victim sleeps 2.5 s inside its 3000th record (alive,
+    // not stopped: like a thread descheduled by CPU throttling), past the
+    // consumer's 1 s patience, and finishes it.
+    const driver = `
+      const { spawn } = require('node:child_process');
+      const run = (args, env) => new Promise((resolve) => {
+        const p = spawn(process.execPath, [${JSON.stringify(emitterPath)}, ...args],
+          { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        p.stdout.on('data', (d) => { text += d; });
+        p.on('exit', (code, signal) => resolve({ text, code, signal }));
+      });
+      run(['count', '10', 'early'], {}).then((early) =>
+        run(['late', '20000'], ${JSON.stringify(hooked({ RINGTRACE_TEST_SLEEP_IN_RECORD: '3000',
+          RINGTRACE_TEST_SLEEP_MS: '2500' }))}).then((victim) =>
+          console.log(JSON.stringify({ early: early.code, victim: victim.code }))));`;
+    const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--', process.execPath, '-e', driver],
+      { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { early: 0, victim: 0 });
+    assert.doesNotMatch(r.stderr, /died between reserve and commit|stays blocked|abandon/, 'no salvage of a live writer');
+    const view = spawnSync(process.execPath, [cli, 'view', out, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(view.status, 0, view.stderr);
+    const events = view.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { fields: { tag: string } });
+    assert.equal(events.filter((e) => e.fields.tag === 'early').length, 10);
+    assert.equal(events.filter((e) => e.fields.tag === 'after').length, 20000, 'every victim event, the stalled one too');
+    const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
+      { lost: number; errors: string[] };
+    assert.deepEqual(stats.errors, []);
     assert.equal(stats.lost, 0);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

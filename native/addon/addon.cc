@@ -401,23 +401,33 @@ Napi::Value ConsumerBlocked(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// consumerSalvage(consumer, ring) -> {holeAt, holeBytes, completed} | null; throws when unsafe.
-// Only for a ring whose missing commits belong to a writer known to be dead (rt_consumer_salvage).
+// consumerSalvage(consumer, ring) -> {kind: 'salvaged', ...} | {kind: 'held', reason, ...} | null;
+// throws when it cannot be done safely (see rt_consumer_salvage).
 Napi::Value ConsumerSalvage(const Napi::CallbackInfo &info) {
   uint32_t ring = 0;
   ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring)", &ring);
   if (!box) return {};
   rt_salvage sv;
   int rc = rt_consumer_salvage(&box->c, ring, &sv);
-  if (rc < 0) {
+  if (rc == RT_SALVAGE_ERROR) {
     Napi::Error::New(info.Env(), box->c.err).ThrowAsJavaScriptException();
     return {};
   }
-  if (rc == 0) return info.Env().Null();
+  if (rc == RT_SALVAGE_NOTHING) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("subOffset", static_cast<double>(sv.sub_off));
+  o.Set("pid", sv.pid);
+  o.Set("tid", sv.tid);
+  if (rc == RT_SALVAGE_HELD) {
+    o.Set("kind", "held");
+    o.Set("reason", box->c.err);
+    return o;
+  }
+  o.Set("kind", "salvaged");
   o.Set("holeAt", sv.hole_at);
   o.Set("holeBytes", sv.hole_bytes);
   o.Set("completed", static_cast<double>(sv.completed));
+  o.Set("deadWriters", sv.dead_writers);
   return o;
 }
 

@@ -24,6 +24,7 @@
 
 struct producer_state {
   struct rt_session_box *box; /* NULL: detached */
+  struct rt_writer writer;    /* this thread's slot in the session's writer table */
   uint8_t *staging;
   size_t staging_len;
   napi_ref box_ref, staging_ref; /* keep both alive while attached */
@@ -75,6 +76,7 @@ static void hook_in_record(const struct producer_state *st, const struct rt_sess
 static __thread struct producer_state *current __attribute__((tls_model("initial-exec")));
 
 static void release_refs(napi_env env, struct producer_state *st) {
+  rt_writer_detach(&st->writer);
   if (st->box_ref) napi_delete_reference(env, st->box_ref);
   if (st->staging_ref) napi_delete_reference(env, st->staging_ref);
   st->box_ref = st->staging_ref = NULL;
@@ -117,6 +119,7 @@ static napi_value attach_thread(napi_env env, napi_callback_info info) {
   st->staging_len = len;
   uint32_t ctx[2] = {(uint32_t)getpid(), (uint32_t)syscall(SYS_gettid)};
   memcpy(st->staging + CTL_BYTES, ctx, sizeof ctx);
+  rt_writer_attach(&st->writer, box->s); /* no free slot: we write anyway (see writers.h) */
 #ifdef RT_TEST_HOOKS
   hooks_read_env(st);
 #endif
@@ -156,6 +159,8 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
 }
 
 static void free_state(void *arg) {
+  struct producer_state *st = arg;
+  rt_writer_detach(&st->writer); /* touches no shared memory: safe whatever became of the session */
   if (current == arg) current = NULL; /* the hook runs on the environment's own thread */
   free(arg);
 }

@@ -50,22 +50,28 @@ struct rt_salvage {
   uint32_t hole_at;    /* offset in the sub-buffer of the unsealed record, 0 if none */
   uint32_t hole_bytes; /* its stride, now a RT_HOLE_ID record */
   uint64_t completed;  /* bytes added to commit_remote */
+  uint32_t dead_writers; /* dead threads that held reservations there */
+  uint32_t pid, tid;     /* RT_SALVAGED: one of them; RT_SALVAGE_HELD: the holder waited for (0 if unknown) */
 };
 
-/* Complete the blocked sub-buffer of `ring` whose missing commits belong to a
- * writer that died between reserve and commit. The caller must know it died:
- * a slow writer (stopped, descheduled) looks the same, and committing after a
- * salvage corrupts the counters. The dead record is found by walking the
- * records: a sealed header (rt_commit) has a timestamp within the packet's
- * [begin, end] and not before the previous record's; an unsealed one still
- * holds an older lap's bytes. It becomes a RT_HOLE_ID record counted as one
- * lost event; a record sealed but not committed is kept (it is whole).
- * Decided on one consistent snapshot of the offsets and counters (salvage.c),
- * and done only if the counters did not move since: a commit meanwhile
- * returns 0 (look again later).
- * Returns 1 (salvaged; details in *out), 0 (not blocked, or changed meanwhile),
- * -1 (cannot salvage safely, e.g. several unsealed records or an unclosed
- * packet; c->err). */
+enum rt_salvage_result {
+  RT_SALVAGE_ERROR = -1,  /* cannot be done safely (damage, several unsealed records...): c->err */
+  RT_SALVAGE_NOTHING = 0, /* not blocked, or the counters moved meanwhile: look again later */
+  RT_SALVAGED = 1,        /* completed: the ring delivers again (*out) */
+  RT_SALVAGE_HELD = 2,    /* a live thread holds it, or who does cannot be known: wait (c->err says why) */
+};
+
+/* Complete the blocked sub-buffer of `ring` if every reservation it misses
+ * commits of belongs to a dead thread: each writer thread claims, in the
+ * session's writer table, the reservation it has open (writers.h), so the
+ * holders are known; a live one (running, stopped, descheduled) is waited
+ * for, however long. The dead record is found by walking the records: a
+ * sealed header (rt_commit) has a timestamp within the packet's [begin, end]
+ * and not before the previous record's; an unsealed one still holds an older
+ * lap's bytes. It becomes a RT_HOLE_ID record counted as one lost event; a
+ * record sealed but not committed is kept (it is whole). Decided on one
+ * consistent snapshot of the offsets and counters (salvage.c), and done only
+ * if the counters did not move since. Returns a rt_salvage_result. */
 int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out);
 
 /* Mark a chunk read; a complete one releases its sub-buffer to producers. */

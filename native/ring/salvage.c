@@ -1,12 +1,15 @@
 /* Dead writers (see consumer.h): find a ring blocked by a reservation that
- * will never be committed, and complete it. Everything is decided on one
- * consistent snapshot of the sub-buffer's counters, re-checked right before
- * the counters are completed. */
+ * will never be committed, check that every thread that may hold it is dead
+ * (writers.h), and complete it. Everything is decided on one consistent
+ * snapshot of the sub-buffer's counters, re-checked right before the
+ * counters are completed. */
+#include <stdio.h>
 #include <string.h>
 #include "consumer.h"
 #include "consumer_internal.h"
 #include "error.h"
 #include "test_hooks.h"
+#include "writers.h"
 
 #ifdef RT_TEST_HOOKS
 void (*rt_test_hook)(enum rt_test_point point, uint32_t ring);
@@ -97,13 +100,34 @@ static int complete_counters(const struct rt_session *s, uint32_t ring, const st
 
 int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out) {
   const struct rt_session *s = c->s;
+  memset(out, 0, sizeof *out);
+  c->err[0] = 0;
   struct snapshot sn;
-  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn)) return 0;
+  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn)) return RT_SALVAGE_NOTHING;
   RT_TEST_POINT(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, ring);
   uint64_t missing = snapshot_missing(&sn);
-  if (!missing) return 0;
+  if (!missing) return RT_SALVAGE_NOTHING;
   struct rt_ring_ctl *rc = &s->rings[ring];
   uint64_t cons = sn.cons;
+  out->sub_off = cons;
+
+  /* Who may owe those bytes: the threads claiming a reservation that began in
+   * this sub-buffer or in the one before (whose padding may have opened it),
+   * up to the snapshot's write offset. Before anything is read or written in
+   * the sub-buffer: a live holder's record is left alone. A holder that
+   * committed since the snapshot no longer claims anything, which the counters'
+   * re-check below catches. */
+  struct rt_holders h;
+  rt_writers_holding(s, ring, cons >= s->sub_size ? cons - s->sub_size : 0, sn.w, &h);
+  out->pid = h.pid;
+  out->tid = h.tid;
+  if (h.verdict == RT_HOLDERS_DAMAGED)
+    return rt_error(c->err, sizeof c->err, "ring %u: sub-buffer at %llu: %s", ring, (unsigned long long)cons, h.why);
+  if (h.verdict != RT_HOLDERS_DEAD) {
+    snprintf(c->err, sizeof c->err, "ring %u: sub-buffer at %llu waits: %s", ring, (unsigned long long)cons, h.why);
+    return RT_SALVAGE_HELD;
+  }
+  out->dead_writers = h.dead;
   uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
   const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
   uint32_t end = (uint32_t)sn.reserved;
@@ -142,15 +166,14 @@ int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage 
   if (hole) {
     /* The hole lies in a reservation nobody will commit: rewriting its header
      * is harmless even if the counters below turn out to have moved. */
-    struct rt_event_header h = {.id = RT_HOLE_ID, .size = hole_bytes, .timestamp = hole_ts};
-    memcpy(sub + hole, &h, sizeof h);
+    struct rt_event_header hole_header = {.id = RT_HOLE_ID, .size = hole_bytes, .timestamp = hole_ts};
+    memcpy(sub + hole, &hole_header, sizeof hole_header);
   }
   /* The dead writer never adds its share: the sum comes out exact. */
-  if (!complete_counters(s, ring, &sn, missing)) return 0;
+  if (!complete_counters(s, ring, &sn, missing)) return RT_SALVAGE_NOTHING;
   if (hole) __atomic_fetch_add(&rc->lost_remote, 1, __ATOMIC_RELAXED);
-  out->sub_off = cons;
   out->hole_at = hole;
   out->hole_bytes = hole_bytes;
   out->completed = missing;
-  return 1;
+  return RT_SALVAGED;
 }

@@ -3,8 +3,10 @@
  * dead record; then every other record is delivered intact, in order, and the
  * dead one is counted as exactly one lost event (or delivered, when it was
  * sealed before the kill). Unsafe cases are refused without touching the ring. */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "check.h"
 #include "test_hooks.h"
@@ -17,15 +19,20 @@ struct seen {
   uint64_t next_seq; /* parent records carry 0, 1, 2, ... */
   long out_of_order;
   long dead_writer;  /* records carrying the child's marker */
+  long other;        /* records of class 2 (not in the sequence) */
 };
 
 static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
                     const uint8_t *payload) {
   (void)ch;
   struct seen *s = ctx;
+  s->count++;
+  if (ev->id == 2) {
+    s->other++;
+    return;
+  }
   uint64_t v;
   memcpy(&v, payload, 8);
-  s->count++;
   if (v == UINT64_MAX) {
     s->dead_writer++;
     return;
@@ -240,6 +247,104 @@ static void test_live_writer_commits_after_salvage_snapshot(void) {
   salvage_races_live_writer(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, 0, "open record committed after the snapshot");
 }
 
+/* Only what dead threads hold is salvaged. A process of the session has
+ * exited normally, and a live one is in the middle of a record, asleep (as if
+ * descheduled), for as long as it takes: the ring waits for it, names it, and
+ * changes nothing; once it commits, everything is delivered, nothing lost. */
+static void test_live_holder_waited_for(void) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  uint32_t ring = ring_of_cpu0(s);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  struct seen sn = {0};
+  seq = 0;
+  emit(s, 20);
+  pid_t early = fork();
+  REQUIRE(early >= 0, "fork");
+  if (early == 0) _exit(rt_emit(s, 2, "x", 1) == RT_RESERVED ? 0 : 1); /* writes, exits normally */
+  int status;
+  REQUIRE(waitpid(early, &status, 0) == early && WIFEXITED(status) && WEXITSTATUS(status) == 0, "early exit");
+  int ready[2], go[2];
+  REQUIRE(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+  pid_t live = fork();
+  REQUIRE(live >= 0, "fork");
+  if (live == 0) {
+    struct rt_reservation r;
+    if (rt_reserve(s, 1, PAYLOAD, &r) != RT_RESERVED) _exit(2);
+    uint8_t buf[PAYLOAD] = {0};
+    memcpy(buf, &seq, 8); /* the next sequence number: it lies before the parent's next records */
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 1) _exit(3); /* asleep mid-record */
+    memcpy(rt_payload(&r), buf, PAYLOAD);
+    rt_commit(&r);
+    _exit(0);
+  }
+  char byte;
+  REQUIRE(read(ready[0], &byte, 1) == 1, "live writer ready");
+  seq++;
+  emit(s, 10);
+  uint64_t off, before, after;
+  CHECK(rt_consumer_blocked(&c, ring, &off, &before) == 1, "blocked by the live writer");
+  struct rt_salvage sv;
+  int rc = rt_consumer_salvage(&c, ring, &sv);
+  CHECK(rc != RT_SALVAGED, "a live writer's record is not salvaged");
+  CHECK(rc == RT_SALVAGE_HELD && sv.pid == (uint32_t)live && strstr(c.err, "alive"),
+        "the ring waits for pid %d (rc %d, pid %u): %s", (int)live, rc, sv.pid, c.err);
+  CHECK(rt_consumer_blocked(&c, ring, &off, &after) == 1 && after == before && lost(s) == 0, "nothing changed");
+  REQUIRE(write(go[1], &byte, 1) == 1, "wake the live writer");
+  REQUIRE(waitpid(live, &status, 0) == live && WIFEXITED(status) && WEXITSTATUS(status) == 0, "live writer done");
+  emit(s, 300);
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "drain");
+  /* The early process's record (class 2, one byte) is delivered too. */
+  CHECK(sn.count == 20 + 1 + 1 + 10 + 300 && sn.other == 1 && sn.out_of_order == 0 && sn.next_seq == 331,
+        "every record delivered, in order (%ld, next %llu, %ld out of order)", sn.count,
+        (unsigned long long)sn.next_seq, sn.out_of_order);
+  CHECK(lost(s) == 0, "nothing lost (%llu)", (unsigned long long)lost(s));
+  for (int i = 0; i < 2; i++) close(ready[i]), close(go[i]);
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
+/* A thread that exits in the middle of a record, its process living on, is a
+ * dead writer: its record is salvaged, named by its thread id. */
+static const struct rt_session *exiting_session;
+static uint32_t exiting_tid;
+static void *exit_mid_record(void *arg) {
+  (void)arg;
+  pin_cpu(0);
+  exiting_tid = (uint32_t)syscall(SYS_gettid);
+  struct rt_reservation r;
+  if (rt_reserve(exiting_session, 1, PAYLOAD, &r) == RT_RESERVED) memset(rt_payload(&r), 0xff, PAYLOAD);
+  return NULL; /* never commits */
+}
+
+static void test_thread_exited_mid_record(void) {
+  pin_cpu(0);
+  struct rt_session *s = new_session();
+  uint32_t ring = ring_of_cpu0(s);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  struct seen sn = {0};
+  seq = 0;
+  emit(s, 20);
+  exiting_session = s;
+  pthread_t th;
+  REQUIRE(pthread_create(&th, NULL, exit_mid_record, NULL) == 0 && pthread_join(th, NULL) == 0, "thread");
+  emit(s, 10);
+  struct rt_salvage sv;
+  int rc = rt_consumer_salvage(&c, ring, &sv);
+  CHECK(rc == RT_SALVAGED && sv.tid == exiting_tid && sv.pid == (uint32_t)getpid() && sv.hole_bytes == 40,
+        "salvaged the exited thread's record (rc %d, tid %u of %u, hole %u): %s", rc, sv.tid, exiting_tid,
+        sv.hole_bytes, c.err);
+  emit(s, 300);
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "drain");
+  CHECK(sn.count == 330 && sn.out_of_order == 0 && sn.dead_writer == 0 && lost(s) == 1,
+        "every other record, in order; one lost (%ld, lost %llu)", sn.count, (unsigned long long)lost(s));
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
 static void test_healthy_ring_not_blocked(void) {
   pin_cpu(0);
   struct rt_session *s = new_session();
@@ -264,6 +369,8 @@ int main(void) {
   RUN(test_two_dead_writers_refused);
   RUN(test_live_writer_during_salvage_snapshot);
   RUN(test_live_writer_commits_after_salvage_snapshot);
+  RUN(test_live_holder_waited_for);
+  RUN(test_thread_exited_mid_record);
   RUN(test_healthy_ring_not_blocked);
   return CHECK_EXIT();
 }

@@ -90,7 +90,7 @@ export class TraceWriter {
   constructor(private readonly dir: string, private readonly session: Session,
     notice: (message: string) => void = () => undefined) {
     this.consumer = session.consumer();
-    this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, () => session.procsPath(), notice);
+    this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, notice);
 
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
