@@ -127,7 +127,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K');
     if (!opts.quiet) {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
-        `, lost ${t.lost}${t.deadWriterRecords ? ` (${t.deadWriterRecords} records of writers killed mid-record)` : ''}` +
+        `, lost ${t.lost}${lostDetail(t)}` +
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
     }
   } catch (e) {
@@ -157,6 +157,13 @@ function stopOnOutputError(e: OutputError, writer: TraceWriter, output: string, 
   log(`${output} holds the ${totals.events} events written before the error, readable (no partial packet); ` +
     `${unwritten} events still in the rings could not be written, ${totals.lost} were lost to full rings` +
     (sidecar ? '' : `; ${SIDECAR} could not be written either`));
+}
+
+/** What part of the lost events dead writers account for. */
+function lostDetail(t: WriterTotals): string {
+  const parts = [t.deadWriterRecords ? `${t.deadWriterRecords} records of writers killed mid-record` : '',
+    t.abandonedRecords ? `${t.abandonedRecords} in sub-buffers abandoned by dead writers` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 /** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */

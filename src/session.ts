@@ -131,9 +131,9 @@ export class Consumer {
     return loadNative().consumerBlocked(this.handle, ring);
   }
 
-  /** See NativeAddon.consumerSalvage: completes what dead writers hold; waits for live ones. */
-  salvage(ring: number): NativeSalvage | null {
-    return loadNative().consumerSalvage(this.handle, ring);
+  /** See NativeAddon.consumerSalvage: completes (or abandons) what dead writers hold; waits for live ones. */
+  salvage(ring: number, ending = false): NativeSalvage | null {
+    return loadNative().consumerSalvage(this.handle, ring, ending);
   }
 
   /** Release everything available now without parsing it; returns the bytes (benchmarks). */

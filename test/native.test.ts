@@ -41,6 +41,10 @@ test('writer table: who holds a reservation, liveness, slots per thread, fork, f
   runNative('test_writers');
 });
 test('writer table (atomic fallback)', () => { runNative('test_writers', [], NO_RSEQ); });
+test('a dead opener whose packet header was never written: its sub-buffer is abandoned, counted', () => {
+  runNative('test_abandon');
+});
+test('abandoned sub-buffers (atomic fallback)', () => { runNative('test_abandon', [], NO_RSEQ); });
 test('damaged shared memory: opened, drained, salvaged without a crash (300 seeded rounds)', () => {
   runNative('test_fuzz_shm');
 });

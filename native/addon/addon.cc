@@ -401,14 +401,15 @@ Napi::Value ConsumerBlocked(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// consumerSalvage(consumer, ring) -> {kind: 'salvaged', ...} | {kind: 'held', reason, ...} | null;
+// consumerSalvage(consumer, ring, ending) -> {kind: 'salvaged' | 'abandoned' | 'wait', ...} | null;
 // throws when it cannot be done safely (see rt_consumer_salvage).
 Napi::Value ConsumerSalvage(const Napi::CallbackInfo &info) {
   uint32_t ring = 0;
-  ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring)", &ring);
+  ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring, ending)", &ring);
   if (!box) return {};
+  bool ending = info.Length() > 2 && info[2].ToBoolean().Value();
   rt_salvage sv;
-  int rc = rt_consumer_salvage(&box->c, ring, &sv);
+  int rc = rt_consumer_salvage(&box->c, ring, ending ? 1 : 0, &sv);
   if (rc == RT_SALVAGE_ERROR) {
     Napi::Error::New(info.Env(), box->c.err).ThrowAsJavaScriptException();
     return {};
@@ -418,16 +419,21 @@ Napi::Value ConsumerSalvage(const Napi::CallbackInfo &info) {
   o.Set("subOffset", static_cast<double>(sv.sub_off));
   o.Set("pid", sv.pid);
   o.Set("tid", sv.tid);
-  if (rc == RT_SALVAGE_HELD) {
-    o.Set("kind", "held");
-    o.Set("reason", box->c.err);
-    return o;
-  }
-  o.Set("kind", "salvaged");
-  o.Set("holeAt", sv.hole_at);
-  o.Set("holeBytes", sv.hole_bytes);
-  o.Set("completed", static_cast<double>(sv.completed));
   o.Set("deadWriters", sv.dead_writers);
+  if (rc == RT_SALVAGE_WAIT || rc == RT_SALVAGE_ABANDONED) o.Set("reason", box->c.err);
+  if (rc == RT_SALVAGE_WAIT) {
+    o.Set("kind", "wait");
+  } else if (rc == RT_SALVAGE_ABANDONED) {
+    o.Set("kind", "abandoned");
+    o.Set("recordsLost", static_cast<double>(sv.records_lost));
+    o.Set("exact", sv.lost_exact != 0);
+    o.Set("released", sv.released != 0);
+  } else {
+    o.Set("kind", "salvaged");
+    o.Set("holeAt", sv.hole_at);
+    o.Set("holeBytes", sv.hole_bytes);
+    o.Set("completed", static_cast<double>(sv.completed));
+  }
   return o;
 }
 

@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include "handles.h"
 #ifdef RT_TEST_HOOKS
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #endif
 
@@ -34,10 +36,15 @@ struct producer_state {
    * written, and then the process gets SIGKILL (RINGTRACE_TEST_KILL_IN_RECORD=N)
    * or SIGSTOP (RINGTRACE_TEST_STOP_IN_RECORD=N), or the thread sleeps
    * RINGTRACE_TEST_SLEEP_MS (default 2500) ms (RINGTRACE_TEST_SLEEP_IN_RECORD=N);
-   * if it lives on, it finishes and commits the record. See test/dead-writer.test.ts. */
+   * if it lives on, it finishes and commits the record. Or
+   * (RINGTRACE_TEST_KILL_OPENING_AT=N) the first record from the Nth on that
+   * opens a sub-buffer is reserved, its packet header put back unwritten, and
+   * the process gets SIGKILL. See test/dead-writer.test.ts. */
   unsigned long hook_countdown;
   int hook_signal; /* 0: sleep */
   long hook_sleep_ms;
+  int hook_opening;         /* the KILL_OPENING hook */
+  unsigned long hook_count; /* records recorded so far (KILL_OPENING) */
 #endif
 };
 
@@ -47,8 +54,10 @@ static void hooks_read_env(struct producer_state *st) {
   const char *stop_at = getenv("RINGTRACE_TEST_STOP_IN_RECORD");
   const char *sleep_at = getenv("RINGTRACE_TEST_SLEEP_IN_RECORD");
   const char *sleep_ms = getenv("RINGTRACE_TEST_SLEEP_MS");
-  const char *at = kill_at ? kill_at : stop_at ? stop_at : sleep_at;
-  st->hook_signal = kill_at ? SIGKILL : stop_at ? SIGSTOP : 0;
+  const char *opening_at = getenv("RINGTRACE_TEST_KILL_OPENING_AT");
+  const char *at = kill_at ? kill_at : stop_at ? stop_at : sleep_at ? sleep_at : opening_at;
+  st->hook_opening = !kill_at && !stop_at && !sleep_at && opening_at;
+  st->hook_signal = kill_at || st->hook_opening ? SIGKILL : stop_at ? SIGSTOP : 0;
   st->hook_countdown = at ? strtoul(at, NULL, 10) : 0;
   st->hook_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 2500;
 }
@@ -68,6 +77,42 @@ static void hook_in_record(const struct producer_state *st, const struct rt_sess
   }
   memcpy((uint8_t *)rt_payload(&r) + len / 2, payload + len / 2, len - len / 2);
   rt_commit(&r);
+}
+
+/* KILL_OPENING: if this record opens a sub-buffer, reserve it, put the bytes
+ * of its packet header back as they were (a writer killed before writing
+ * it), say which record it was on stderr, and die. 0: it would not open one
+ * (or landed elsewhere, then recorded normally: 1 too, and we try again). */
+static int hook_kill_opening(struct producer_state *st, const struct rt_session *s, uint32_t id,
+                             const uint8_t *payload, uint32_t len) {
+  int cpu = sched_getcpu();
+  int32_t rseq_cpu = rt_rseq_area()->cpu_id;
+  uint32_t ring = s->use_rseq && rseq_cpu >= 0 ? (uint32_t)rseq_cpu
+                                               : s->n_cpus + (uint32_t)(cpu < 0 ? 0 : cpu) % s->n_cpus;
+  uint64_t w = __atomic_load_n(&s->rings[ring].write_off, __ATOMIC_RELAXED);
+  uint64_t in_sub = w & s->sub_mask;
+  if (in_sub != 0 && in_sub + rt_record_stride(RT_EVENT_HEADER_SIZE + len) <= s->sub_size) return 0;
+  uint8_t *ph = rt_ring_data(s, ring) + (((w + s->sub_mask) & ~s->sub_mask) & s->ring_mask);
+  uint8_t before[RT_PACKET_HEADER_SIZE];
+  memcpy(before, ph, sizeof before);
+  struct rt_reservation r;
+  if (rt_reserve(s, id, len, &r) != RT_RESERVED) { /* counted lost */
+    st->hook_count++;
+    return 1;
+  }
+  if (r.record != ph + RT_PACKET_HEADER_SIZE) { /* migrated meanwhile: an ordinary record */
+    memcpy(rt_payload(&r), payload, len);
+    rt_commit(&r);
+    st->hook_count++;
+    return 1;
+  }
+  memcpy(ph, before, sizeof before);
+  char line[96];
+  int n = snprintf(line, sizeof line, "ringtrace test hook: killed opening a sub-buffer at record %lu\n",
+                   st->hook_count);
+  if (write(2, line, (size_t)n) < 0) { /* the kill matters, not the line */ }
+  raise(SIGKILL);
+  return 1;
 }
 #endif
 
@@ -149,7 +194,11 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   if (ctl[0] > st->staging_len || ctl[0] < CTL_BYTES + CONTEXT_BYTES)
     return throw_type(env, "emitStaged: record end outside the staging buffer");
 #ifdef RT_TEST_HOOKS
-  if (st->hook_countdown != 0 && --st->hook_countdown == 0) {
+  if (st->hook_opening) {
+    if (st->hook_countdown > 1) st->hook_countdown--;
+    else if (hook_kill_opening(st, s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES)) return NULL;
+    st->hook_count++;
+  } else if (st->hook_countdown != 0 && --st->hook_countdown == 0) {
     hook_in_record(st, s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
     return NULL;
   }

@@ -3,7 +3,6 @@
  * (writers.h), and complete it. Everything is decided on one consistent
  * snapshot of the sub-buffer's counters, re-checked right before the
  * counters are completed. */
-#include <stdio.h>
 #include <string.h>
 #include "consumer.h"
 #include "consumer_internal.h"
@@ -98,46 +97,20 @@ static int complete_counters(const struct rt_session *s, uint32_t ring, const st
                                      __ATOMIC_RELAXED);
 }
 
-int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out) {
-  const struct rt_session *s = c->s;
-  memset(out, 0, sizeof *out);
-  c->err[0] = 0;
-  struct snapshot sn;
-  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn)) return RT_SALVAGE_NOTHING;
-  RT_TEST_POINT(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, ring);
-  uint64_t missing = snapshot_missing(&sn);
-  if (!missing) return RT_SALVAGE_NOTHING;
-  struct rt_ring_ctl *rc = &s->rings[ring];
-  uint64_t cons = sn.cons;
-  out->sub_off = cons;
-
-  /* Who may owe those bytes: the threads claiming a reservation that began in
-   * this sub-buffer or in the one before (whose padding may have opened it),
-   * up to the snapshot's write offset. Before anything is read or written in
-   * the sub-buffer: a live holder's record is left alone. A holder that
-   * committed since the snapshot no longer claims anything, which the counters'
-   * re-check below catches. */
-  struct rt_holders h;
-  rt_writers_holding(s, ring, cons >= s->sub_size ? cons - s->sub_size : 0, sn.w, &h);
-  out->pid = h.pid;
-  out->tid = h.tid;
-  if (h.verdict == RT_HOLDERS_DAMAGED)
-    return rt_error(c->err, sizeof c->err, "ring %u: sub-buffer at %llu: %s", ring, (unsigned long long)cons, h.why);
-  if (h.verdict != RT_HOLDERS_DEAD) {
-    snprintf(c->err, sizeof c->err, "ring %u: sub-buffer at %llu waits: %s", ring, (unsigned long long)cons, h.why);
-    return RT_SALVAGE_HELD;
-  }
-  out->dead_writers = h.dead;
-  uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
+/* Where the one unsealed record is: everything around it must be sealed and
+ * end exactly at the content's end. 0 with *hole (0 if every record is sealed:
+ * one was sealed but not committed, and is whole), or -1 with c->err. */
+struct hole {
+  uint32_t at, bytes;
+  uint64_t ts;
+};
+static int find_hole(struct rt_consumer *c, uint32_t ring, const struct snapshot *sn, const uint8_t *sub,
+                     uint64_t missing, uint32_t end, struct hole *h) {
   const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
-  uint32_t end = (uint32_t)sn.reserved;
-  if (rt_consumer_check_packet(c, ring, cons, ph, sn.closed, &end)) return -1;
-  uint64_t max_ts = sn.closed ? ph->timestamp_end : UINT64_MAX;
-
-  /* Find the one unsealed record; everything around it must be sealed and end
-   * exactly at the content's end, or we touch nothing. */
-  uint32_t p = RT_PACKET_HEADER_SIZE, hole = 0, hole_bytes = 0;
-  uint64_t prev = ph->timestamp_begin, hole_ts = 0;
+  uint64_t max_ts = sn->closed ? ph->timestamp_end : UINT64_MAX;
+  uint32_t p = RT_PACKET_HEADER_SIZE;
+  uint64_t prev = ph->timestamp_begin;
+  memset(h, 0, sizeof *h);
   while (p < end) {
     struct rt_event_header ev;
     memcpy(&ev, sub + p, sizeof ev); /* private copy: validate what we use */
@@ -148,32 +121,153 @@ int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage 
     }
     /* The first record's writer also opened the sub-buffer: its commit covers the packet header. */
     uint64_t opener = p == RT_PACKET_HEADER_SIZE ? RT_PACKET_HEADER_SIZE : 0;
-    if (hole || missing < opener + RT_EVENT_HEADER_SIZE || missing - opener > end - p ||
+    if (h->at || missing < opener + RT_EVENT_HEADER_SIZE || missing - opener > end - p ||
         (missing - opener) % RT_RECORD_ALIGN)
       return rt_error(c->err, sizeof c->err,
-                     "ring %u: sub-buffer at %llu: cannot salvage (unsealed record at offset %u, "
-                     "%llu bytes uncommitted): more than one dead writer, or damage",
-                     ring, (unsigned long long)cons, p, (unsigned long long)missing);
-    hole = p;
-    hole_bytes = (uint32_t)(missing - opener);
-    hole_ts = prev;
-    p += hole_bytes;
+                      "ring %u: sub-buffer at %llu: cannot salvage (unsealed record at offset %u, "
+                      "%llu bytes uncommitted): more than one dead writer, or damage",
+                      ring, (unsigned long long)sn->cons, p, (unsigned long long)missing);
+    h->at = p;
+    h->bytes = (uint32_t)(missing - opener);
+    h->ts = prev;
+    p += h->bytes;
   }
-  if (p != end || (!hole && (missing % RT_RECORD_ALIGN || missing > end)))
-    return rt_error(c->err, sizeof c->err,
-                   "ring %u: sub-buffer at %llu: cannot salvage: records end at %u, content at %u",
-                   ring, (unsigned long long)cons, p, end);
-  if (hole) {
+  if (p != end || (!h->at && (missing % RT_RECORD_ALIGN || missing > end)))
+    return rt_error(c->err, sizeof c->err, "ring %u: sub-buffer at %llu: cannot salvage: records end at %u, content at %u",
+                    ring, (unsigned long long)sn->cons, p, end);
+  return 0;
+}
+
+/* Records of an abandoned sub-buffer that were not handed out, from `from`:
+ * the sealed ones and the dead writers' (a single unsealed record's size is
+ * the missing bytes). *exact = 0 when a second unsealed record, a packet
+ * header never written or damage hides the rest: the count is then a lower
+ * bound (at least one per dead writer). */
+static uint64_t count_abandoned(const struct rt_session *s, const struct snapshot *sn, const uint8_t *sub,
+                                uint32_t from, uint64_t missing, uint32_t dead, int *exact) {
+  const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
+  /* Trust only what the checks below allow: the header's begin fields may
+   * never have been written, its end fields are the closer's. */
+  int begun = ph->magic == RT_PACKET_MAGIC && ph->packet_seq_num == sn->cons >> s->sub_shift;
+  uint64_t bits = sn->closed ? ph->content_size : sn->reserved * 8;
+  int sized = bits % (8 * RT_RECORD_ALIGN) == 0 && bits / 8 >= RT_PACKET_HEADER_SIZE && bits / 8 <= s->sub_size;
+  uint32_t end = sized ? (uint32_t)(bits / 8) : (uint32_t)sn->reserved;
+  uint64_t prev = begun ? ph->timestamp_begin : 0;
+  uint64_t max_ts = sn->closed && sized ? ph->timestamp_end : UINT64_MAX;
+  uint64_t n = 0;
+  uint32_t unsealed = 0, p = from;
+  *exact = sized;
+  while (p < end) {
+    struct rt_event_header ev;
+    memcpy(&ev, sub + p, sizeof ev);
+    /* A header whose begin fields were never written: its opener, the first
+     * record, is dead, whatever older bytes lie where its header would be. */
+    int dead_opener = !begun && p == RT_PACKET_HEADER_SIZE;
+    if (!dead_opener && sealed(&ev, end - p, prev, max_ts)) {
+      n++;
+      prev = ev.timestamp;
+      p += rt_record_stride(ev.size);
+      continue;
+    }
+    n++; /* a dead writer's record */
+    uint64_t opener = p == RT_PACKET_HEADER_SIZE ? RT_PACKET_HEADER_SIZE : 0;
+    if (++unsealed == 1 && dead == 1 && missing >= opener + RT_EVENT_HEADER_SIZE && missing - opener <= end - p &&
+        (missing - opener) % RT_RECORD_ALIGN == 0) {
+      p += (uint32_t)(missing - opener);
+      continue;
+    }
+    *exact = 0;
+    return n + (dead > unsealed ? dead - unsealed : 0);
+  }
+  if (p != end) *exact = 0;
+  return n;
+}
+
+/* The sub-buffer cannot be salvaged (c->err says why) and every thread that
+ * held a reservation in it is dead: rather than block the ring for the rest
+ * of the session, skip it, its records counted lost. A closed sub-buffer is
+ * completed (the counters must start the next lap right) and released; an open
+ * one only when the consumer is ending (producers may still append to it:
+ * releasing it would strand them), and then it is only counted. */
+static int abandon(struct rt_consumer *c, uint32_t ring, const struct snapshot *sn, uint64_t missing, uint32_t dead,
+                   int ending, struct rt_salvage *out) {
+  const struct rt_session *s = c->s;
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  char why[sizeof c->err];
+  memcpy(why, c->err, sizeof why);
+  if (!sn->closed && !ending) {
+    rt_error(c->err, sizeof c->err, "%s; held only by dead writers, it is abandoned once closed", why);
+    return RT_SALVAGE_WAIT;
+  }
+  const uint8_t *sub = rt_ring_data(s, ring) + (sn->cons & s->ring_mask);
+  uint32_t from = rt_consumer_resume_at(rc, sn->cons, s->sub_size); /* before it: handed out already */
+  int exact;
+  uint64_t n = count_abandoned(s, sn, sub, from, missing, dead, &exact);
+  if (sn->closed) {
+    if (!complete_counters(s, ring, sn, missing)) return RT_SALVAGE_NOTHING;
+    __atomic_fetch_add(&rc->lost_remote, n, __ATOMIC_RELAXED);
+    rt_consumer_release_sub(rc, sn->cons, s->sub_size);
+    out->completed = missing;
+  } else {
+    __atomic_fetch_add(&rc->lost_remote, n, __ATOMIC_RELAXED);
+    /* Handed out, as far as any later read is concerned. */
+    __atomic_store_n(&rc->consumer_mark, sn->cons + sn->reserved, __ATOMIC_RELAXED);
+  }
+  out->records_lost = n;
+  out->lost_exact = exact;
+  out->released = sn->closed;
+  const char *reason = strstr(why, ": "); /* without its "ring N" */
+  rt_error(c->err, sizeof c->err, "ring %u: abandoned the sub-buffer at offset %llu: %s%llu records lost (%s)", ring,
+           (unsigned long long)sn->cons, exact ? "" : "at least ", (unsigned long long)n, reason ? reason + 2 : why);
+  return RT_SALVAGE_ABANDONED;
+}
+
+int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, int ending, struct rt_salvage *out) {
+  const struct rt_session *s = c->s;
+  memset(out, 0, sizeof *out);
+  c->err[0] = 0;
+  struct snapshot sn;
+  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn)) return RT_SALVAGE_NOTHING;
+  RT_TEST_POINT(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, ring);
+  uint64_t missing = snapshot_missing(&sn);
+  if (!missing) return RT_SALVAGE_NOTHING;
+  uint64_t cons = sn.cons;
+  out->sub_off = cons;
+
+  /* Who may owe those bytes: the threads claiming a reservation that began in
+   * this sub-buffer or in the one before (whose padding may have opened it),
+   * up to the snapshot's write offset. Before anything is read or written in
+   * the sub-buffer: a live holder's record is left alone. A holder that
+   * committed since the snapshot no longer claims anything, which the counters'
+   * re-check (complete_counters) catches. */
+  struct rt_holders h;
+  rt_writers_holding(s, ring, cons >= s->sub_size ? cons - s->sub_size : 0, sn.w, &h);
+  out->pid = h.pid;
+  out->tid = h.tid;
+  if (h.verdict == RT_HOLDERS_DAMAGED)
+    return rt_error(c->err, sizeof c->err, "ring %u: sub-buffer at %llu: %s", ring, (unsigned long long)cons, h.why);
+  if (h.verdict != RT_HOLDERS_DEAD) {
+    rt_error(c->err, sizeof c->err, "ring %u: sub-buffer at %llu waits: %s", ring, (unsigned long long)cons, h.why);
+    return RT_SALVAGE_WAIT;
+  }
+  out->dead_writers = h.dead;
+  uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
+  uint32_t end = (uint32_t)sn.reserved;
+  struct hole hole;
+  if (rt_consumer_check_packet(c, ring, cons, (const struct rt_packet_header *)sub, sn.closed, &end) ||
+      find_hole(c, ring, &sn, sub, missing, end, &hole))
+    return abandon(c, ring, &sn, missing, h.dead, ending, out);
+  if (hole.at) {
     /* The hole lies in a reservation nobody will commit: rewriting its header
      * is harmless even if the counters below turn out to have moved. */
-    struct rt_event_header hole_header = {.id = RT_HOLE_ID, .size = hole_bytes, .timestamp = hole_ts};
-    memcpy(sub + hole, &hole_header, sizeof hole_header);
+    struct rt_event_header hole_header = {.id = RT_HOLE_ID, .size = hole.bytes, .timestamp = hole.ts};
+    memcpy(sub + hole.at, &hole_header, sizeof hole_header);
   }
   /* The dead writer never adds its share: the sum comes out exact. */
   if (!complete_counters(s, ring, &sn, missing)) return RT_SALVAGE_NOTHING;
-  if (hole) __atomic_fetch_add(&rc->lost_remote, 1, __ATOMIC_RELAXED);
-  out->hole_at = hole;
-  out->hole_bytes = hole_bytes;
+  if (hole.at) __atomic_fetch_add(&s->rings[ring].lost_remote, 1, __ATOMIC_RELAXED);
+  out->hole_at = hole.at;
+  out->hole_bytes = hole.bytes;
   out->completed = missing;
   return RT_SALVAGED;
 }

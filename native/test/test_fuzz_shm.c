@@ -83,7 +83,7 @@ static void fuzz_round(int round) {
     }
     for (uint32_t ring = 0; ring < opened->n_rings; ring++) {
       struct rt_salvage sv;
-      if (rt_consumer_salvage(&oc, ring, &sv) < 0) CHECK(oc.err[0] != 0, "round %d: salvage error has a message", round);
+      if (rt_consumer_salvage(&oc, ring, round % 2, &sv) < 0) CHECK(oc.err[0] != 0, "round %d: salvage error has a message", round);
     }
     rt_consumer_fini(&oc);
     rt_session_close(opened);

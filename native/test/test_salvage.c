@@ -115,7 +115,7 @@ static void run_case(const char *what, int warm, int before, enum death when, in
   CHECK(sn.count <= before, "%s: nothing past the dead record (%ld)", what, sn.count);
   CHECK(rt_consumer_blocked(&c, ring, &off, &committed) == 1, "%s: ring blocked", what);
   struct rt_salvage sv;
-  CHECK(rt_consumer_salvage(&c, ring, &sv) == 1, "%s: salvaged: %s", what, c.err);
+  CHECK(rt_consumer_salvage(&c, ring, 0, &sv) == 1, "%s: salvaged: %s", what, c.err);
   CHECK(rt_consumer_blocked(&c, ring, &off, &committed) == 0, "%s: unblocked", what);
   CHECK(drain_once(&c, 1, collect, &sn) >= 0, "%s: drain", what);
   long expect_dead = when == AFTER_SEAL;
@@ -152,8 +152,10 @@ static void test_killed_after_seal(void) { run_case("after seal", 437, 20, AFTER
 static void test_killed_in_open_sub_buffer(void) { run_case("open sub-buffer", 437, 20, MID_PAYLOAD, 10, 0); }
 
 /* Two dead writers in one sub-buffer: which bytes belong to which is not
- * knowable, so the salvage refuses and changes nothing. */
-static void test_two_dead_writers_refused(void) {
+ * knowable, so it cannot be repaired; held only by dead writers, it is
+ * abandoned (it is closed), its records counted lost: a lower bound, as the
+ * second dead record hides where the records after it begin. */
+static void test_two_dead_writers_abandoned(void) {
   pin_cpu(0);
   struct rt_session *s = new_session();
   uint32_t ring = ring_of_cpu0(s);
@@ -164,14 +166,17 @@ static void test_two_dead_writers_refused(void) {
   dead_writer(s, MID_PAYLOAD);
   emit(s, 10);
   dead_writer(s, BEFORE_PAYLOAD);
-  emit(s, 150);
-  uint64_t off, before, after;
-  CHECK(rt_consumer_blocked(&c, ring, &off, &before) == 1, "blocked");
+  emit(s, 150); /* the sub-buffer holds 100 records: seq 0..97 and the two dead ones */
   struct rt_salvage sv;
-  CHECK(rt_consumer_salvage(&c, ring, &sv) == -1, "refused");
-  CHECK(strstr(c.err, "more than one dead writer") != NULL, "message: %s", c.err);
-  CHECK(rt_consumer_blocked(&c, ring, &off, &after) == 1 && after == before, "counters untouched");
-  CHECK(lost(s) == 0, "no loss counted");
+  CHECK(rt_consumer_salvage(&c, ring, 0, &sv) == RT_SALVAGE_ABANDONED && sv.released && !sv.lost_exact &&
+            sv.dead_writers == 2 && sv.records_lost >= 12 && sv.records_lost <= 100,
+        "abandoned (%llu records, exact %d): %s", (unsigned long long)sv.records_lost, sv.lost_exact, c.err);
+  CHECK(strstr(c.err, "at least") && strstr(c.err, "more than one dead writer"), "message: %s", c.err);
+  CHECK(lost(s) == sv.records_lost, "counted lost (%llu)", (unsigned long long)lost(s));
+  struct seen sn = {.next_seq = 98};
+  CHECK(drain_once(&c, 1, collect, &sn) >= 0, "drain");
+  CHECK(sn.count == 72 && sn.next_seq == 170 && sn.out_of_order == 0,
+        "the ring delivers again from the next sub-buffer (%ld, next %llu)", sn.count, (unsigned long long)sn.next_seq);
   rt_consumer_fini(&c);
   rt_session_close(s);
 }
@@ -222,7 +227,7 @@ static void salvage_races_live_writer(enum rt_test_point point, int reserve_in_h
   rt_test_hook = live_writer_at;
   struct rt_salvage sv;
   int rc, tries = 0;
-  while ((rc = rt_consumer_salvage(&c, ring, &sv)) == 0 && ++tries < 3) {
+  while ((rc = rt_consumer_salvage(&c, ring, 0, &sv)) == 0 && ++tries < 3) {
     /* "changed meanwhile": the consumer tries again on its next look */
   }
   rt_test_hook = NULL;
@@ -287,9 +292,9 @@ static void test_live_holder_waited_for(void) {
   uint64_t off, before, after;
   CHECK(rt_consumer_blocked(&c, ring, &off, &before) == 1, "blocked by the live writer");
   struct rt_salvage sv;
-  int rc = rt_consumer_salvage(&c, ring, &sv);
+  int rc = rt_consumer_salvage(&c, ring, 0, &sv);
   CHECK(rc != RT_SALVAGED, "a live writer's record is not salvaged");
-  CHECK(rc == RT_SALVAGE_HELD && sv.pid == (uint32_t)live && strstr(c.err, "alive"),
+  CHECK(rc == RT_SALVAGE_WAIT && sv.pid == (uint32_t)live && strstr(c.err, "alive"),
         "the ring waits for pid %d (rc %d, pid %u): %s", (int)live, rc, sv.pid, c.err);
   CHECK(rt_consumer_blocked(&c, ring, &off, &after) == 1 && after == before && lost(s) == 0, "nothing changed");
   REQUIRE(write(go[1], &byte, 1) == 1, "wake the live writer");
@@ -333,7 +338,7 @@ static void test_thread_exited_mid_record(void) {
   REQUIRE(pthread_create(&th, NULL, exit_mid_record, NULL) == 0 && pthread_join(th, NULL) == 0, "thread");
   emit(s, 10);
   struct rt_salvage sv;
-  int rc = rt_consumer_salvage(&c, ring, &sv);
+  int rc = rt_consumer_salvage(&c, ring, 0, &sv);
   CHECK(rc == RT_SALVAGED && sv.tid == exiting_tid && sv.pid == (uint32_t)getpid() && sv.hole_bytes == 40,
         "salvaged the exited thread's record (rc %d, tid %u of %u, hole %u): %s", rc, sv.tid, exiting_tid,
         sv.hole_bytes, c.err);
@@ -355,7 +360,7 @@ static void test_healthy_ring_not_blocked(void) {
   uint64_t off, committed;
   struct rt_salvage sv;
   CHECK(rt_consumer_blocked(&c, ring_of_cpu0(s), &off, &committed) == 0, "not blocked");
-  CHECK(rt_consumer_salvage(&c, ring_of_cpu0(s), &sv) == 0, "nothing to salvage");
+  CHECK(rt_consumer_salvage(&c, ring_of_cpu0(s), 0, &sv) == 0, "nothing to salvage");
   rt_consumer_fini(&c);
   rt_session_close(s);
 }
@@ -366,7 +371,7 @@ int main(void) {
   RUN(test_killed_opener);
   RUN(test_killed_after_seal);
   RUN(test_killed_in_open_sub_buffer);
-  RUN(test_two_dead_writers_refused);
+  RUN(test_two_dead_writers_abandoned);
   RUN(test_live_writer_during_salvage_snapshot);
   RUN(test_live_writer_commits_after_salvage_snapshot);
   RUN(test_live_holder_waited_for);

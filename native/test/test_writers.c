@@ -196,8 +196,8 @@ static void test_full_table(void) {
   struct rt_consumer c;
   rt_consumer_init(&c, s);
   struct rt_salvage sv;
-  int rc = rt_consumer_salvage(&c, s->use_rseq ? (uint32_t)r.cpu : (uint32_t)(r.ring - s->rings), &sv);
-  CHECK(rc == RT_SALVAGE_HELD && strstr(c.err, "no free slot"), "held: %s", c.err);
+  int rc = rt_consumer_salvage(&c, s->use_rseq ? (uint32_t)r.cpu : (uint32_t)(r.ring - s->rings), 0, &sv);
+  CHECK(rc == RT_SALVAGE_WAIT && strstr(c.err, "no free slot"), "held: %s", c.err);
   memset(rt_payload(&r), 0, 8);
   rt_commit(&r);
   rt_consumer_fini(&c);
@@ -257,11 +257,11 @@ static void test_nested_live_writer_waited_for(void) {
   rt_consumer_init(&c, s);
   struct rt_salvage sv;
   int rc = RT_SALVAGE_NOTHING;
-  for (uint32_t ring = 0; ring < s->n_rings && rc == RT_SALVAGE_NOTHING; ring++) rc = rt_consumer_salvage(&c, ring, &sv);
-  CHECK(rc == RT_SALVAGE_HELD && sv.pid == (uint32_t)getpid(), "held by the nested live thread (rc %d): %s", rc, c.err);
+  for (uint32_t ring = 0; ring < s->n_rings && rc == RT_SALVAGE_NOTHING; ring++) rc = rt_consumer_salvage(&c, ring, 0, &sv);
+  CHECK(rc == RT_SALVAGE_WAIT && sv.pid == (uint32_t)getpid(), "held by the nested live thread (rc %d): %s", rc, c.err);
   __atomic_store_n(&w.claim->nested, 0, __ATOMIC_RELAXED);
   rc = RT_SALVAGE_NOTHING;
-  for (uint32_t ring = 0; ring < s->n_rings && rc == RT_SALVAGE_NOTHING; ring++) rc = rt_consumer_salvage(&c, ring, &sv);
+  for (uint32_t ring = 0; ring < s->n_rings && rc == RT_SALVAGE_NOTHING; ring++) rc = rt_consumer_salvage(&c, ring, 0, &sv);
   CHECK(rc == RT_SALVAGED && sv.pid == (uint32_t)child, "then salvaged (rc %d): %s", rc, c.err);
   rt_consumer_fini(&c);
   rt_writer_detach(&w);
@@ -291,12 +291,12 @@ static void test_damaged_slot_refused(void) {
   uint32_t ring = (uint32_t)(claim >> RT_CLAIM_SHIFT) - 1;
   sl->claim.open = claim + (uint64_t)(s->n_rings + 5 - ring) * RT_CLAIM_TAG(0); /* same offset, ring out of range */
   sl->claim.nested = 1; /* so it counts as a holder of this ring */
-  CHECK(rt_consumer_salvage(&c, ring, &sv) == RT_SALVAGE_ERROR && strstr(c.err, "writer table slot"),
+  CHECK(rt_consumer_salvage(&c, ring, 0, &sv) == RT_SALVAGE_ERROR && strstr(c.err, "writer table slot"),
         "damaged slot refused: %s", c.err);
   sl->claim.open = claim;
   sl->claim.nested = 0;
   sl->state = (sl->state & ~3ull) | 3;
-  CHECK(rt_consumer_salvage(&c, ring, &sv) == RT_SALVAGE_ERROR && strstr(c.err, "writer table slot"),
+  CHECK(rt_consumer_salvage(&c, ring, 0, &sv) == RT_SALVAGE_ERROR && strstr(c.err, "writer table slot"),
         "bad slot state refused: %s", c.err);
   rt_consumer_fini(&c);
   rt_session_close(s);
