@@ -8,6 +8,8 @@
         "native/ring/session.c",
         "native/ring/clock.c",
         "native/ring/consumer.c",
+        "native/ring/salvage.c",
+        "native/ring/writers.c",
         "native/ring/producer_slow.c",
         "native/ring/registry.c",
         "native/ring/error.c",

@@ -144,7 +144,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     const t = writer.finish({ durationMs: Date.now() - started, stopReason, ...loop });
     if (!opts.quiet) {
       log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
-        `, lost ${t.lost}${t.deadWriterRecords ? ` (${t.deadWriterRecords} records of writers killed mid-record)` : ''}` +
+        `, lost ${t.lost}${lostDetail(t)}` +
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
       if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));
     }
@@ -241,6 +241,13 @@ function noAppHint(session: string, command: string[]): string {
     : `no app attached to session '${session}': apps trace into the session named by their RINGTRACE_SESSION ` +
       `(default 'default'); start them with RINGTRACE_SESSION=${session}, or give the app as a command: ` +
       'trace-consume record -o DIR -- node app.js';
+}
+
+/** What part of the lost events dead writers account for. */
+function lostDetail(t: WriterTotals): string {
+  const parts = [t.deadWriterRecords ? `${t.deadWriterRecords} records of writers killed mid-record` : '',
+    t.abandonedRecords ? `${t.abandonedRecords} in sub-buffers abandoned by dead writers` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 /** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */

@@ -46,6 +46,23 @@ export interface NativeRingStats {
   cpuMismatches: number;
 }
 
+/** What a salvage did: see native/ring/consumer.h (rt_consumer_salvage). */
+export type NativeSalvage =
+  /** Completed: the dead record (if unsealed) is a hole counted as one lost event. pid/tid: a dead holder. */
+  | { kind: 'salvaged'; subOffset: number; holeAt: number; holeBytes: number; completed: number;
+    deadWriters: number; pid: number; tid: number }
+  /**
+   * Could not be repaired (packet header never written, several dead records, damage), dead holders only:
+   * skipped, its records counted lost (a lower bound unless `exact`); `released` false: still open, only counted.
+   */
+  | { kind: 'abandoned'; subOffset: number; recordsLost: number; exact: boolean; released: boolean; reason: string;
+    deadWriters: number; pid: number; tid: number }
+  /**
+   * Not now: a live thread holds a record there (pid/tid), who does cannot be known (pid 0), or it can only
+   * be abandoned and is still open. `reason` says which.
+   */
+  | { kind: 'wait'; subOffset: number; reason: string; deadWriters: number; pid: number; tid: number };
+
 export interface NativeChunk {
   ring: number;
   subOffset: number;
@@ -73,9 +90,13 @@ export interface NativeAddon {
     NativePacket | { unknownId: number } | null;
   /** The sub-buffer at `ring`'s read position is missing commits (see native/ring/consumer.h). */
   consumerBlocked(consumer: ConsumerHandle, ring: number): { subOffset: number; committed: number } | null;
-  /** Complete that sub-buffer: only when its missing writer is known dead. Throws when unsafe. */
-  consumerSalvage(consumer: ConsumerHandle, ring: number): { holeAt: number; holeBytes: number; completed: number } |
-    null;
+  /**
+   * Complete that sub-buffer if every thread holding a reservation in it is dead (the core checks,
+   * from the session's writer table), or abandon it if it cannot be repaired; null if not blocked (or it
+   * changed meanwhile). `ending`: the consumer stops for good (an open sub-buffer is counted now). Throws
+   * when unsafe.
+   */
+  consumerSalvage(consumer: ConsumerHandle, ring: number, ending: boolean): NativeSalvage | null;
   consumerLock(name: string): { handle: LockHandle } | { holder: number };
   consumerUnlock(handle: LockHandle): void;
   /** Pid of the consumer holding the session (-1 if unknown), 0 if none. */

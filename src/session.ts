@@ -1,6 +1,6 @@
 // A tracing session: the shared-memory rings producers write and the consumer
 // drains. This wrapper owns handle lifetime and turns native chunks into records.
-import { loadNative, type ConsumerHandle, type NativePacket, type NativeRingStats,
+import { loadNative, type ConsumerHandle, type NativePacket, type NativeRingStats, type NativeSalvage,
   type NativeSessionInfo, type SessionHandle } from './native';
 import * as fs from 'node:fs';
 import { readRegistry } from './decode';
@@ -136,9 +136,9 @@ export class Consumer {
     return loadNative().consumerBlocked(this.handle, ring);
   }
 
-  /** See NativeAddon.consumerSalvage: the caller must know the missing writer died. */
-  salvage(ring: number): { holeAt: number; holeBytes: number; completed: number } | null {
-    return loadNative().consumerSalvage(this.handle, ring);
+  /** See NativeAddon.consumerSalvage: completes (or abandons) what dead writers hold; waits for live ones. */
+  salvage(ring: number, ending = false): NativeSalvage | null {
+    return loadNative().consumerSalvage(this.handle, ring, ending);
   }
 
   /**

@@ -425,23 +425,39 @@ Napi::Value ConsumerBlocked(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// consumerSalvage(consumer, ring) -> {holeAt, holeBytes, completed} | null; throws when unsafe.
-// Only for a ring whose missing commits belong to a writer known to be dead (rt_consumer_salvage).
+// consumerSalvage(consumer, ring, ending) -> {kind: 'salvaged' | 'abandoned' | 'wait', ...} | null;
+// throws when it cannot be done safely (see rt_consumer_salvage).
 Napi::Value ConsumerSalvage(const Napi::CallbackInfo &info) {
   uint32_t ring = 0;
-  ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring)", &ring);
+  ConsumerBox *box = ConsumerRingArgs(info, "consumerSalvage(consumer, ring, ending)", &ring);
   if (!box) return {};
+  bool ending = info.Length() > 2 && info[2].ToBoolean().Value();
   rt_salvage sv;
-  int rc = rt_consumer_salvage(&box->c, ring, &sv);
-  if (rc < 0) {
+  int rc = rt_consumer_salvage(&box->c, ring, ending ? 1 : 0, &sv);
+  if (rc == RT_SALVAGE_ERROR) {
     Napi::Error::New(info.Env(), box->c.err).ThrowAsJavaScriptException();
     return {};
   }
-  if (rc == 0) return info.Env().Null();
+  if (rc == RT_SALVAGE_NOTHING) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("holeAt", sv.hole_at);
-  o.Set("holeBytes", sv.hole_bytes);
-  o.Set("completed", static_cast<double>(sv.completed));
+  o.Set("subOffset", static_cast<double>(sv.sub_off));
+  o.Set("pid", sv.pid);
+  o.Set("tid", sv.tid);
+  o.Set("deadWriters", sv.dead_writers);
+  if (rc == RT_SALVAGE_WAIT || rc == RT_SALVAGE_ABANDONED) o.Set("reason", box->c.err);
+  if (rc == RT_SALVAGE_WAIT) {
+    o.Set("kind", "wait");
+  } else if (rc == RT_SALVAGE_ABANDONED) {
+    o.Set("kind", "abandoned");
+    o.Set("recordsLost", static_cast<double>(sv.records_lost));
+    o.Set("exact", sv.lost_exact != 0);
+    o.Set("released", sv.released != 0);
+  } else {
+    o.Set("kind", "salvaged");
+    o.Set("holeAt", sv.hole_at);
+    o.Set("holeBytes", sv.hole_bytes);
+    o.Set("completed", static_cast<double>(sv.completed));
+  }
   return o;
 }
 

@@ -8,48 +8,120 @@
  *   [0,4) end: offset just past the last field   [4,8) class id
  *   [8,16) context: pid, tid (written here once)  [16,end) fields
  * emitStaged() records staging[8, end) as one event of that class. */
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "handles.h"
+#ifdef RT_TEST_HOOKS
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#endif
 
 #define CTL_BYTES 8
 #define CONTEXT_BYTES 8
 
 struct producer_state {
   struct rt_session_box *box; /* NULL: detached */
+  struct rt_writer writer;    /* this thread's slot in the session's writer table */
   uint8_t *staging;
   size_t staging_len;
   napi_ref box_ref, staging_ref; /* keep both alive while attached */
-  /* Test hooks (read at attach): the Nth record of this thread is reserved,
-   * half written, and the process gets SIGKILL (RINGTRACE_TEST_KILL_IN_RECORD=N)
-   * or SIGSTOP, then finishes and commits it once continued
-   * (RINGTRACE_TEST_STOP_IN_RECORD=N). See test/dead-writer.test.ts.
-   * 0: off, one predictable branch per event. */
+#ifdef RT_TEST_HOOKS
+  /* Only in the test build of the addon (native/test/addon), never in the one
+   * apps load: read at attach, the Nth record of this thread is reserved, half
+   * written, and then the process gets SIGKILL (RINGTRACE_TEST_KILL_IN_RECORD=N)
+   * or SIGSTOP (RINGTRACE_TEST_STOP_IN_RECORD=N), or the thread sleeps
+   * RINGTRACE_TEST_SLEEP_MS (default 2500) ms (RINGTRACE_TEST_SLEEP_IN_RECORD=N);
+   * if it lives on, it finishes and commits the record. Or
+   * (RINGTRACE_TEST_KILL_OPENING_AT=N) the first record from the Nth on that
+   * opens a sub-buffer is reserved, its packet header put back unwritten, and
+   * the process gets SIGKILL. See test/dead-writer.test.ts. */
   unsigned long hook_countdown;
-  int hook_signal;
+  int hook_signal; /* 0: sleep */
+  long hook_sleep_ms;
+  int hook_opening;         /* the KILL_OPENING hook */
+  unsigned long hook_count; /* records recorded so far (KILL_OPENING) */
+#endif
 };
 
-/* A test hook's record: reserve, write half the payload, signal ourselves; if
- * we live on (SIGSTOP, then SIGCONT), finish and commit it. */
-static void signal_in_record(const struct rt_session *s, uint32_t id, const uint8_t *payload, uint32_t len,
-                             int sig) {
+#ifdef RT_TEST_HOOKS
+static void hooks_read_env(struct producer_state *st) {
+  const char *kill_at = getenv("RINGTRACE_TEST_KILL_IN_RECORD");
+  const char *stop_at = getenv("RINGTRACE_TEST_STOP_IN_RECORD");
+  const char *sleep_at = getenv("RINGTRACE_TEST_SLEEP_IN_RECORD");
+  const char *sleep_ms = getenv("RINGTRACE_TEST_SLEEP_MS");
+  const char *opening_at = getenv("RINGTRACE_TEST_KILL_OPENING_AT");
+  const char *at = kill_at ? kill_at : stop_at ? stop_at : sleep_at ? sleep_at : opening_at;
+  st->hook_opening = !kill_at && !stop_at && !sleep_at && opening_at;
+  st->hook_signal = kill_at || st->hook_opening ? SIGKILL : stop_at ? SIGSTOP : 0;
+  st->hook_countdown = at ? strtoul(at, NULL, 10) : 0;
+  st->hook_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 2500;
+}
+
+/* A test hook's record: reserve, write half the payload, signal ourselves or
+ * sleep; if we live on (SIGCONT, or awake), finish and commit it. */
+static void hook_in_record(const struct producer_state *st, const struct rt_session *s, uint32_t id,
+                           const uint8_t *payload, uint32_t len) {
   struct rt_reservation r;
   if (rt_reserve(s, id, len, &r) != RT_RESERVED) return;
   memcpy(rt_payload(&r), payload, len / 2);
-  raise(sig);
+  if (st->hook_signal) {
+    raise(st->hook_signal);
+  } else {
+    struct timespec t = {st->hook_sleep_ms / 1000, st->hook_sleep_ms % 1000 * 1000000};
+    while (nanosleep(&t, &t)) { /* interrupted: sleep the rest */ }
+  }
   memcpy((uint8_t *)rt_payload(&r) + len / 2, payload + len / 2, len - len / 2);
   rt_commit(&r);
 }
+
+/* KILL_OPENING: if this record opens a sub-buffer, reserve it, put the bytes
+ * of its packet header back as they were (a writer killed before writing
+ * it), say which record it was on stderr, and die. 0: it would not open one
+ * (or landed elsewhere, then recorded normally: 1 too, and we try again). */
+static int hook_kill_opening(struct producer_state *st, const struct rt_session *s, uint32_t id,
+                             const uint8_t *payload, uint32_t len) {
+  int cpu = sched_getcpu();
+  int32_t rseq_cpu = rt_rseq_area()->cpu_id;
+  uint32_t ring = s->use_rseq && rseq_cpu >= 0 ? (uint32_t)rseq_cpu
+                                               : s->n_cpus + (uint32_t)(cpu < 0 ? 0 : cpu) % s->n_cpus;
+  uint64_t w = __atomic_load_n(&s->rings[ring].write_off, __ATOMIC_RELAXED);
+  uint64_t in_sub = w & s->sub_mask;
+  if (in_sub != 0 && in_sub + rt_record_stride(RT_EVENT_HEADER_SIZE + len) <= s->sub_size) return 0;
+  uint8_t *ph = rt_ring_data(s, ring) + (((w + s->sub_mask) & ~s->sub_mask) & s->ring_mask);
+  uint8_t before[RT_PACKET_HEADER_SIZE];
+  memcpy(before, ph, sizeof before);
+  struct rt_reservation r;
+  if (rt_reserve(s, id, len, &r) != RT_RESERVED) { /* counted lost */
+    st->hook_count++;
+    return 1;
+  }
+  if (r.record != ph + RT_PACKET_HEADER_SIZE) { /* migrated meanwhile: an ordinary record */
+    memcpy(rt_payload(&r), payload, len);
+    rt_commit(&r);
+    st->hook_count++;
+    return 1;
+  }
+  memcpy(ph, before, sizeof before);
+  char line[96];
+  int n = snprintf(line, sizeof line, "ringtrace test hook: killed opening a sub-buffer at record %lu\n",
+                   st->hook_count);
+  if (write(2, line, (size_t)n) < 0) { /* the kill matters, not the line */ }
+  raise(SIGKILL);
+  return 1;
+}
+#endif
 
 /* This thread's state while attached. initial-exec: one %fs-relative load,
  * no __tls_get_addr call (8 bytes of glibc's static TLS reserve). */
 static __thread struct producer_state *current __attribute__((tls_model("initial-exec")));
 
 static void release_refs(napi_env env, struct producer_state *st) {
+  rt_writer_detach(&st->writer);
   if (st->box_ref) napi_delete_reference(env, st->box_ref);
   if (st->staging_ref) napi_delete_reference(env, st->staging_ref);
   st->box_ref = st->staging_ref = NULL;
@@ -92,10 +164,10 @@ static napi_value attach_thread(napi_env env, napi_callback_info info) {
   st->staging_len = len;
   uint32_t ctx[2] = {(uint32_t)getpid(), (uint32_t)syscall(SYS_gettid)};
   memcpy(st->staging + CTL_BYTES, ctx, sizeof ctx);
-  const char *kill_at = getenv("RINGTRACE_TEST_KILL_IN_RECORD");
-  const char *stop_at = getenv("RINGTRACE_TEST_STOP_IN_RECORD");
-  st->hook_signal = kill_at ? SIGKILL : SIGSTOP;
-  st->hook_countdown = kill_at ? strtoul(kill_at, NULL, 10) : stop_at ? strtoul(stop_at, NULL, 10) : 0;
+  rt_writer_attach(&st->writer, box->s); /* no free slot: we write anyway (see writers.h) */
+#ifdef RT_TEST_HOOKS
+  hooks_read_env(st);
+#endif
   current = st;
   return NULL;
 }
@@ -121,15 +193,23 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   memcpy(ctl, st->staging, sizeof ctl);
   if (ctl[0] > st->staging_len || ctl[0] < CTL_BYTES + CONTEXT_BYTES)
     return throw_type(env, "emitStaged: record end outside the staging buffer");
-  if (__builtin_expect(st->hook_countdown != 0, 0) && --st->hook_countdown == 0) {
-    signal_in_record(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES, st->hook_signal);
+#ifdef RT_TEST_HOOKS
+  if (st->hook_opening) {
+    if (st->hook_countdown > 1) st->hook_countdown--;
+    else if (hook_kill_opening(st, s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES)) return NULL;
+    st->hook_count++;
+  } else if (st->hook_countdown != 0 && --st->hook_countdown == 0) {
+    hook_in_record(st, s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
     return NULL;
   }
+#endif
   rt_emit(s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES);
   return NULL;
 }
 
 static void free_state(void *arg) {
+  struct producer_state *st = arg;
+  rt_writer_detach(&st->writer); /* touches no shared memory: safe whatever became of the session */
   if (current == arg) current = NULL; /* the hook runs on the environment's own thread */
   free(arg);
 }

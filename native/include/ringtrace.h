@@ -55,9 +55,9 @@ struct rt_class {
   const char *desc;   /* library: the registry description */
 };
 
-/* One record between rt__reserve and rt__commit (the library's business). */
+/* One record between rt__reserve and rt__commit (the library's business; emit.c asserts it fits). */
 struct rt_slot {
-  uint64_t opaque[8];
+  uint64_t opaque[12];
 };
 
 /* Called by the code RT_EVENT generates; not for direct use. */

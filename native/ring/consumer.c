@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "consumer.h"
+#include "consumer_internal.h"
 #include "error.h"
 
 
@@ -18,14 +19,14 @@ void rt_consumer_fini(struct rt_consumer *c) { (void)c; }
 /* Release the sub-buffer at `sub_off`. Release order: our reads of it (and the
  * mark saying it was handed out) complete before a producer, acquiring
  * consumed_off, may reuse it. */
-static void release_sub(struct rt_ring_ctl *rc, uint64_t sub_off, uint64_t sub_size) {
+void rt_consumer_release_sub(struct rt_ring_ctl *rc, uint64_t sub_off, uint64_t sub_size) {
   __atomic_store_n(&rc->consumer_mark, sub_off + sub_size, __ATOMIC_RELAXED);
   __atomic_store_n(&rc->consumed_off, sub_off + sub_size, __ATOMIC_RELEASE);
 }
 
 /* Where to resume in the sub-buffer at `cons`: after what an earlier consumer
  * (this one, or one that died) already handed out. */
-static uint32_t resume_at(struct rt_ring_ctl *rc, uint64_t cons, uint64_t sub_size) {
+uint32_t rt_consumer_resume_at(struct rt_ring_ctl *rc, uint64_t cons, uint64_t sub_size) {
   /* Only consumers write the mark, one at a time (consumer lock); a dead
    * one's stores are visible to us since we took over its lock. */
   uint64_t mark = __atomic_load_n(&rc->consumer_mark, __ATOMIC_RELAXED);
@@ -34,7 +35,7 @@ static uint32_t resume_at(struct rt_ring_ctl *rc, uint64_t cons, uint64_t sub_si
 }
 
 /* Check the packet header fields producers wrote; returns content bytes. */
-static int check_packet(struct rt_consumer *c, uint32_t ring, uint64_t sub_off,
+int rt_consumer_check_packet(struct rt_consumer *c, uint32_t ring, uint64_t sub_off,
                         const struct rt_packet_header *ph, int closed, uint32_t *content) {
   const struct rt_session *s = c->s;
   if (ph->magic != RT_PACKET_MAGIC || ph->packet_seq_num != sub_off >> s->sub_shift ||
@@ -92,7 +93,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
       return rt_error(c->err, sizeof c->err,
                      "ring %u: sub-buffer at %llu counts complete but was never closed", ring,
                      (unsigned long long)cons);
-    if (check_packet(c, ring, cons, ph, 1, &end)) return -1;
+    if (rt_consumer_check_packet(c, ring, cons, ph, 1, &end)) return -1;
   } else {
     if (!allow_partial || w >= cons + s->sub_size) return 0; /* closed, commits in flight */
     uint64_t reserved = w - cons;
@@ -100,13 +101,13 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
     /* Re-read: unchanged means no reservation slipped in between our reads, so
      * [0, reserved) is exactly the committed prefix. */
     if (__atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE) != w) return 0;
-    if (check_packet(c, ring, cons, ph, 0, &end)) return -1;
+    if (rt_consumer_check_packet(c, ring, cons, ph, 0, &end)) return -1;
     end = (uint32_t)reserved;
   }
-  uint32_t begin = resume_at(rc, cons, s->sub_size);
+  uint32_t begin = rt_consumer_resume_at(rc, cons, s->sub_size);
   if (complete && begin == s->sub_size) {
     /* Written whole by a consumer that died before releasing it: release, go on. */
-    release_sub(rc, cons, s->sub_size);
+    rt_consumer_release_sub(rc, cons, s->sub_size);
     return rt_consumer_next(c, ring, out, allow_partial);
   }
   if (begin > end)
@@ -125,7 +126,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
 void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch) {
   struct rt_ring_ctl *rc = &c->s->rings[ch->ring];
   if (ch->complete)
-    release_sub(rc, ch->sub_off, c->s->sub_size);
+    rt_consumer_release_sub(rc, ch->sub_off, c->s->sub_size);
   else
     __atomic_store_n(&rc->consumer_mark, ch->sub_off + ch->end, __ATOMIC_RELAXED);
 }
@@ -156,90 +157,4 @@ void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_rin
   out->remote_commits = __atomic_load_n(&rc->remote_commits, __ATOMIC_RELAXED);
   out->rseq_aborts = __atomic_load_n(&rc->rseq_aborts, __ATOMIC_RELAXED);
   out->cpu_mismatches = __atomic_load_n(&rc->cpu_mismatches, __ATOMIC_RELAXED);
-}
-
-int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
-                        uint64_t *committed) {
-  const struct rt_session *s = c->s;
-  if (ring >= s->n_rings) return 0;
-  struct rt_ring_ctl *rc = &s->rings[ring];
-  uint64_t cons = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
-  /* Same acquire order as rt_consumer_next: write_off, then the counters. */
-  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
-  if (w <= cons || w - cons > s->ring_size || (cons & s->sub_mask)) return 0; /* damage: next() reports it */
-  struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
-  uint64_t sum = __atomic_load_n(&sc->commit_local, __ATOMIC_ACQUIRE) +
-                 __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
-  uint64_t reserved = w - cons < s->sub_size ? w - cons : s->sub_size;
-  if (sum >= (cons / s->ring_size) * s->sub_size + reserved) return 0;
-  *sub_off = cons;
-  *committed = sum;
-  return 1;
-}
-
-/* A record header sealed in this lap of its sub-buffer (see rt_commit). */
-static int sealed(const struct rt_event_header *ev, uint32_t room, uint64_t prev_ts, uint64_t max_ts) {
-  uint32_t stride = rt_record_stride(ev->size);
-  return ev->id != RT_HOLE_ID && ev->size >= RT_EVENT_HEADER_SIZE && stride >= ev->size &&
-         stride <= room && ev->timestamp >= prev_ts && ev->timestamp <= max_ts;
-}
-
-int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out) {
-  const struct rt_session *s = c->s;
-  uint64_t cons, sum;
-  if (!rt_consumer_blocked(c, ring, &cons, &sum)) return 0;
-  struct rt_ring_ctl *rc = &s->rings[ring];
-  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
-  int closed = w >= cons + s->sub_size;
-  uint64_t expected = closed ? s->sub_size : w - cons; /* bytes reserved in this sub-buffer */
-  uint64_t missing = (cons / s->ring_size) * s->sub_size + expected - sum;
-  uint8_t *sub = rt_ring_data(s, ring) + (cons & s->ring_mask);
-  const struct rt_packet_header *ph = (const struct rt_packet_header *)sub;
-  uint32_t end = (uint32_t)expected;
-  if (check_packet(c, ring, cons, ph, closed, &end)) return -1;
-  uint64_t max_ts = closed ? ph->timestamp_end : UINT64_MAX;
-
-  /* Find the one unsealed record; everything around it must be sealed and end
-   * exactly at the content's end, or we touch nothing. */
-  uint32_t p = RT_PACKET_HEADER_SIZE, hole = 0, hole_bytes = 0;
-  uint64_t prev = ph->timestamp_begin, hole_ts = 0;
-  while (p < end) {
-    struct rt_event_header ev;
-    memcpy(&ev, sub + p, sizeof ev); /* private copy: validate what we use */
-    if (sealed(&ev, end - p, prev, max_ts)) {
-      prev = ev.timestamp;
-      p += rt_record_stride(ev.size);
-      continue;
-    }
-    /* The first record's writer also opened the sub-buffer: its commit covers the packet header. */
-    uint64_t opener = p == RT_PACKET_HEADER_SIZE ? RT_PACKET_HEADER_SIZE : 0;
-    if (hole || missing < opener + RT_EVENT_HEADER_SIZE || missing - opener > end - p ||
-        (missing - opener) % RT_RECORD_ALIGN)
-      return rt_error(c->err, sizeof c->err,
-                     "ring %u: sub-buffer at %llu: cannot salvage (unsealed record at offset %u, "
-                     "%llu bytes uncommitted): more than one dead writer, or damage",
-                     ring, (unsigned long long)cons, p, (unsigned long long)missing);
-    hole = p;
-    hole_bytes = (uint32_t)(missing - opener);
-    hole_ts = prev;
-    p += hole_bytes;
-  }
-  if (p != end || (!hole && (missing % RT_RECORD_ALIGN || missing > end)))
-    return rt_error(c->err, sizeof c->err,
-                   "ring %u: sub-buffer at %llu: cannot salvage: records end at %u, content at %u",
-                   ring, (unsigned long long)cons, p, end);
-  if (hole) {
-    struct rt_event_header h = {.id = RT_HOLE_ID, .size = hole_bytes, .timestamp = hole_ts};
-    memcpy(sub + hole, &h, sizeof h);
-    __atomic_fetch_add(&rc->lost_remote, 1, __ATOMIC_RELAXED);
-  }
-  /* Release: the hole's header is visible before the counters say the bytes
-   * are complete (pairs with rt_consumer_next's acquire of the counters). The
-   * dead writer never adds its share: the sum comes out exact. */
-  __atomic_fetch_add(&rt_sub_ctl_at(s, ring, cons)->commit_remote, missing, __ATOMIC_RELEASE);
-  out->sub_off = cons;
-  out->hole_at = hole;
-  out->hole_bytes = hole_bytes;
-  out->completed = missing;
-  return 1;
 }

@@ -26,7 +26,7 @@ struct rt_chunk {
 
 struct rt_consumer {
   struct rt_session *s;
-  char err[256];
+  char err[512];
 };
 
 int rt_consumer_init(struct rt_consumer *c, struct rt_session *s);
@@ -50,19 +50,41 @@ struct rt_salvage {
   uint32_t hole_at;    /* offset in the sub-buffer of the unsealed record, 0 if none */
   uint32_t hole_bytes; /* its stride, now a RT_HOLE_ID record */
   uint64_t completed;  /* bytes added to commit_remote */
+  uint32_t dead_writers; /* dead threads that held reservations there */
+  uint32_t pid, tid;     /* RT_SALVAGED, _ABANDONED: one of them; _HELD: the holder waited for (0 if unknown) */
+  uint64_t records_lost; /* RT_SALVAGE_ABANDONED: records not delivered, counted lost */
+  int lost_exact;        /* 0: records_lost is a lower bound (damage hid the rest) */
+  int released;          /* 1: the sub-buffer was released; 0: open, only counted (ending) */
 };
 
-/* Complete the blocked sub-buffer of `ring` whose missing commits belong to a
- * writer that died between reserve and commit. The caller must know it died:
- * a slow writer (stopped, descheduled) looks the same, and committing after a
- * salvage corrupts the counters. The dead record is found by walking the
- * records: a sealed header (rt_commit) has a timestamp within the packet's
- * [begin, end] and not before the previous record's; an unsealed one still
- * holds an older lap's bytes. It becomes a RT_HOLE_ID record counted as one
- * lost event; a record sealed but not committed is kept (it is whole).
- * Returns 1 (salvaged; details in *out), 0 (not blocked), -1 (cannot salvage
- * safely, e.g. several unsealed records or an unclosed packet; c->err). */
-int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, struct rt_salvage *out);
+enum rt_salvage_result {
+  RT_SALVAGE_ERROR = -1,  /* cannot be done safely (damage, several unsealed records...): c->err */
+  RT_SALVAGE_NOTHING = 0, /* not blocked, or the counters moved meanwhile: look again later */
+  RT_SALVAGED = 1,        /* completed: the ring delivers again (*out) */
+  RT_SALVAGE_WAIT = 2,    /* not now: a live thread holds it, who does cannot be known, or it can only be
+                           * abandoned and is still open (c->err says which) */
+  RT_SALVAGE_ABANDONED = 3, /* could not be repaired, dead holders only: skipped and counted (c->err says why) */
+};
+
+/* Complete the blocked sub-buffer of `ring` if every reservation it misses
+ * commits of belongs to a dead thread: each writer thread claims, in the
+ * session's writer table, the reservation it has open (writers.h), so the
+ * holders are known; a live one (running, stopped, descheduled) is waited
+ * for, however long. The dead record is found by walking the records: a
+ * sealed header (rt_commit) has a timestamp within the packet's [begin, end]
+ * and not before the previous record's; an unsealed one still holds an older
+ * lap's bytes. It becomes a RT_HOLE_ID record counted as one lost event; a
+ * record sealed but not committed is kept (it is whole). Decided on one
+ * consistent snapshot of the offsets and counters (salvage.c), and done only
+ * if the counters did not move since.
+ * A sub-buffer that cannot be repaired so (a packet header never written,
+ * several unsealed records, damage) but is held only by dead threads is
+ * abandoned rather than left to block the ring: once closed, it is completed,
+ * released and its records counted lost (RT_SALVAGE_ABANDONED, c->err names
+ * the ring, offset and count). Still open, it may be filled and closed by
+ * others later; `ending` (the consumer stops for good) counts it lost now.
+ * Returns a rt_salvage_result. */
+int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, int ending, struct rt_salvage *out);
 
 /* Mark a chunk read; a complete one releases its sub-buffer to producers. */
 void rt_consumer_done(struct rt_consumer *c, const struct rt_chunk *ch);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
-#define RT_LAYOUT_VERSION 2u /* 2: consumer_mark */
+#define RT_LAYOUT_VERSION 3u /* 2: consumer_mark; 3: writer table */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 
@@ -24,6 +24,9 @@ enum rt_clock_kind {
 #define RT_MAX_N_SUB 65536u
 #define RT_MAX_CPUS 4096u
 #define RT_SESSION_NAME_MAX 64u
+#define RT_DEFAULT_WRITER_SLOTS 1024u
+#define RT_MIN_WRITER_SLOTS 1u
+#define RT_MAX_WRITER_SLOTS 65536u
 
 /* Session header, at offset 0 of the shared-memory object (one page). */
 struct rt_session_header {
@@ -37,6 +40,7 @@ struct rt_session_header {
   uint64_t sub_size; /* bytes, power of two, page multiple */
   uint64_t ring_ctl_offset; /* array of n_rings struct rt_ring_ctl */
   uint64_t sub_ctl_offset;  /* array of n_rings * n_sub struct rt_sub_ctl */
+  uint64_t writers_offset;  /* struct rt_writer_table with n_writer_slots slots */
   uint64_t data_offset;     /* n_rings * n_sub * sub_size bytes, page aligned */
   uint64_t total_size;
   uint8_t uuid[16];
@@ -46,6 +50,8 @@ struct rt_session_header {
   uint64_t clock_ref_ticks;      /* clock value sampled at ... */
   int64_t clock_ref_realtime_ns; /* ... this CLOCK_REALTIME instant */
   int64_t created_realtime_ns;
+  uint32_t n_writer_slots;
+  uint32_t reserved0;
   char name[RT_SESSION_NAME_MAX];
 };
 
@@ -75,6 +81,48 @@ struct rt_ring_ctl {
 struct rt_sub_ctl {
   uint64_t commit_local __attribute__((aligned(RT_CACHELINE))); /* rseq add, owner CPU only */
   uint64_t commit_remote; /* atomic add, any CPU (and the consumer's salvage) */
+};
+
+/* Writer table: one slot per writer thread, so the consumer can tell who holds
+ * a reservation that is not committed, and salvage it only if that thread is
+ * dead (writers.c, salvage.c). A slot is one cache line, written on the fast
+ * path only by its own thread.
+ *
+ * The part the fast path writes: */
+struct rt_claim {
+  /* The reservation this thread has open, RT_CLAIM(ring, write offset before
+   * it), 0 if none: stored before the reserving section (or CAS), restored
+   * after the commit. */
+  uint64_t open;
+  /* > 0 while the thread reserves with another reservation of its own open
+   * (a signal handler that emits): the outer one is not in `open` meanwhile. */
+  uint64_t nested;
+};
+/* A claim names its ring in the top 14 bits: claim = offset + RT_CLAIM_TAG(ring),
+ * so claim - RT_CLAIM_TAG(ring) is the offset again. Offsets are free-running;
+ * one more than 2^50 bytes (1 PiB) past another can alias it, which can only
+ * make the consumer wait for a live thread, never salvage a live one's record. */
+#define RT_CLAIM_SHIFT 50u
+#define RT_CLAIM_TAG(ring) (((uint64_t)(ring) + 1) << RT_CLAIM_SHIFT)
+
+enum rt_slot_kind { RT_SLOT_FREE = 0, RT_SLOT_CLAIMING = 1, RT_SLOT_ACTIVE = 2 };
+#define RT_SLOT_KIND(state) ((state) & 3u)
+struct rt_writer_slot {
+  struct rt_claim claim;
+  /* generation << 2 | rt_slot_kind. The generation grows whenever the slot
+   * changes hands, so a reader can tell its copy of the owner is consistent. */
+  uint64_t state;
+  uint32_t pid, tid;   /* owner thread, in its pid namespace */
+  uint64_t start_time; /* its start, clock ticks after boot (proc(5) stat field 22): tells a reused tid */
+  uint64_t pid_ns;     /* inode of its pid namespace: its pids mean nothing in another one */
+  uint64_t reserved[2];
+};
+struct rt_writer_table {
+  /* Threads that found no slot free (all held by live threads): they write
+   * anyway, but what they hold cannot be attributed, so nothing is salvaged. */
+  uint64_t unowned __attribute__((aligned(RT_CACHELINE)));
+  uint64_t reserved[7];
+  struct rt_writer_slot slots[]; /* n_writer_slots */
 };
 
 /* Each sub-buffer starts with a CTF packet header + context. Producers fill it
@@ -119,6 +167,8 @@ RT_STATIC_ASSERT(sizeof(struct rt_event_header) == RT_EVENT_HEADER_SIZE, "event 
 RT_STATIC_ASSERT(sizeof(struct rt_ring_ctl) == 3 * RT_CACHELINE, "ring ctl");
 RT_STATIC_ASSERT(sizeof(struct rt_sub_ctl) == RT_CACHELINE, "sub ctl");
 RT_STATIC_ASSERT(sizeof(struct rt_session_header) <= 4096, "header fits a page");
+RT_STATIC_ASSERT(sizeof(struct rt_writer_slot) == RT_CACHELINE, "writer slot");
+RT_STATIC_ASSERT(sizeof(struct rt_writer_table) == RT_CACHELINE, "writer table head");
 
 static inline uint32_t rt_record_stride(uint32_t size) {
   return (size + RT_RECORD_ALIGN - 1) & ~(RT_RECORD_ALIGN - 1);

@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "rseq.h"
 #include "session.h"
+#include "writers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,8 @@ enum rt_reserve_result {
  * between leaves the previous lap's bytes there, which the consumer's salvage
  * of dead writers' records recognizes (consumer.h). */
 struct rt_reservation {
+  struct rt_claim *claim; /* the writer's claim (writers.h), given back at commit */
+  uint64_t outer;         /* claim of the writer's reservation still open around this one, or 0 */
   struct rt_ring_ctl *ring;
   struct rt_sub_ctl *sub; /* sub-buffer the record lies in */
   uint8_t *record;        /* event header; payload follows */
@@ -99,6 +102,29 @@ static inline void rt_finish_inside(const struct rt_session *s, uint32_t ring_id
   r->cpu = cpu;
 }
 
+/* Claim the reservation we are about to make at `off` of `ring` (writers.h).
+ * Release store: a nested reservation's count (rt_claim_nest) is visible
+ * before its claim. The release fence: the claim is visible before the
+ * reserving store to write_off that follows (a plain store in an rseq
+ * section, or the CAS), so a consumer that sees the reservation sees who made
+ * it. On x86-64 both are compiler barriers (TSO keeps stores in order). */
+static inline void rt_claim_store(struct rt_claim *c, uint32_t ring, uint64_t off) {
+  __atomic_store_n(&c->open, off + RT_CLAIM_TAG(ring), __ATOMIC_RELEASE);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+/* A reservation made while another of this thread is open: count it, so the
+ * consumer knows a claim is hidden meanwhile. Only this thread writes it (a
+ * signal handler's nested reservation gives its count back before returning). */
+static inline void rt_claim_nest(struct rt_claim *c, int64_t by) {
+  __atomic_store_n(&c->nested, __atomic_load_n(&c->nested, __ATOMIC_RELAXED) + (uint64_t)by, __ATOMIC_RELAXED);
+}
+/* Give the claim back (after the commit, or instead of the reservation).
+ * Release: a consumer that sees the claim gone sees the commit. */
+static inline void rt_claim_done(const struct rt_reservation *r) {
+  __atomic_store_n(&r->claim->open, r->outer, __ATOMIC_RELEASE);
+  if (RT_UNLIKELY(r->outer != 0)) rt_claim_nest(r->claim, -1);
+}
+
 /* Count a dropped event on the ring of `cpu` (rseq add, or atomic if we moved). */
 static inline void rt_count_lost_rseq(struct rt_ring_ctl *ring, struct rt_rseq_abi *rs,
                                       uint32_t cpu) {
@@ -117,7 +143,7 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
                         const struct rt_plan *p, uint64_t ts, uint32_t id, uint32_t size,
                         uint32_t stride, struct rt_reservation *r);
 int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
-                      struct rt_reservation *r);
+                      struct rt_reservation *r); /* r->claim, r->outer set */
 int rt_discard_oversized(const struct rt_session *s);
 
 /* Reserve a record for `payload_size` bytes of event `id` (its header is
@@ -127,6 +153,12 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
   if (RT_UNLIKELY(payload_size > s->max_payload)) return rt_discard_oversized(s);
   uint32_t size = RT_EVENT_HEADER_SIZE + payload_size;
   uint32_t stride = rt_record_stride(size);
+  /* This thread's writer of s: its claim says which reservation it holds. */
+  struct rt_writer *w = rt_thread_writer;
+  if (RT_UNLIKELY(w->key != s->writer_key)) w = rt_writer_for(s);
+  r->claim = w->claim;
+  r->outer = __atomic_load_n(&r->claim->open, __ATOMIC_RELAXED);
+  if (RT_UNLIKELY(r->outer != 0)) rt_claim_nest(r->claim, 1);
   if (RT_LIKELY(s->use_rseq)) {
     struct rt_rseq_abi *rs = rt_rseq_area();
     for (;;) {
@@ -142,6 +174,8 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
        * orders its counter read after earlier loads). Relaxed is enough: the
        * only writers of write_off run on this CPU. */
       uint64_t old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
+      /* If the section below succeeds, our reservation begins at `old`. */
+      rt_claim_store(r->claim, cpu, old);
       int cycles = RT_LIKELY(s->clock_kind == RT_CLOCK_CYCLES);
       uint64_t ts = cycles ? 0 : rt_monotonic_ns();
       /* Acquire pairs with the consumer's release of a sub-buffer: its reads of
@@ -158,6 +192,7 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
       p.end = old + stride;
       if (RT_UNLIKELY(!inside)) rt_plan_reservation(s, old, stride, &p);
       if (RT_UNLIKELY(p.end - consumed > s->ring_size)) {
+        rt_claim_done(r);
         rt_count_lost_rseq(ring, rs, cpu);
         return RT_DISCARDED_FULL;
       }
@@ -192,7 +227,9 @@ static inline int rt_commit(const struct rt_reservation *r) {
    * matters for a writer killed here, whose executed stores all land.) */
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   memcpy(r->record, &r->header, sizeof r->header);
-  return rt_commit_bytes(r->ring, r->sub, r->cpu, r->commit_bytes);
+  int remote = rt_commit_bytes(r->ring, r->sub, r->cpu, r->commit_bytes);
+  rt_claim_done(r);
+  return remote;
 }
 
 /* Reserve + copy + commit. Returns RT_RESERVED or a RT_DISCARDED_*. */

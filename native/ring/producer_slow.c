@@ -30,9 +30,12 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
     struct rt_plan p;
     rt_plan_reservation(s, old, stride, &p);
     if (p.end - consumed > s->ring_size) {
+      rt_claim_done(r);
       __atomic_fetch_add(&ring->lost_remote, 1, __ATOMIC_RELAXED);
       return RT_DISCARDED_FULL;
     }
+    /* If the CAS below succeeds, our reservation begins at `old`. */
+    rt_claim_store(r->claim, ring_idx, old);
     /* On failure `old` is reloaded and we plan again. Acquire on success is not
      * needed for the data (commits publish it); relaxed keeps it cheap. */
     if (__atomic_compare_exchange_n(&ring->write_off, &old, p.end, 0, __ATOMIC_RELAXED,

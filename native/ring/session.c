@@ -20,18 +20,21 @@
 static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
 struct geometry {
-  uint64_t ring_ctl_offset, sub_ctl_offset, data_offset, total_size;
+  uint64_t ring_ctl_offset, sub_ctl_offset, writers_offset, data_offset, total_size;
 };
 
 static uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
 /* The one place offsets are derived; open() recomputes them and demands equality. */
-static int compute_geometry(uint32_t n_cpus, uint32_t n_sub, uint64_t sub_size, uint32_t page,
-                            struct geometry *g) {
+static int compute_geometry(uint32_t n_cpus, uint32_t n_sub, uint64_t sub_size, uint32_t n_writers,
+                            uint32_t page, struct geometry *g) {
   uint64_t n_rings = 2ull * n_cpus;
   g->ring_ctl_offset = round_up(sizeof(struct rt_session_header), page);
   g->sub_ctl_offset = g->ring_ctl_offset + n_rings * sizeof(struct rt_ring_ctl);
-  g->data_offset = round_up(g->sub_ctl_offset + n_rings * n_sub * sizeof(struct rt_sub_ctl), page);
+  g->writers_offset = g->sub_ctl_offset + n_rings * n_sub * sizeof(struct rt_sub_ctl);
+  g->data_offset = round_up(g->writers_offset + sizeof(struct rt_writer_table) +
+                                (uint64_t)n_writers * sizeof(struct rt_writer_slot),
+                            page);
   /* Bounds (n_cpus <= 4096, n_sub <= 65536, sub_size <= 1 GiB) keep this below 2^63
    * only up to the product; refuse anything that would overflow. */
   unsigned __int128 data = (unsigned __int128)n_rings * n_sub * sub_size;
@@ -96,6 +99,10 @@ static void fill_handle(struct rt_session *s, const struct rt_session_header *h,
   s->map_size = h->total_size;
   s->rings = (struct rt_ring_ctl *)((uint8_t *)map + h->ring_ctl_offset);
   s->subs = (struct rt_sub_ctl *)((uint8_t *)map + h->sub_ctl_offset);
+  s->writers = (struct rt_writer_table *)((uint8_t *)map + h->writers_offset);
+  s->n_writer_slots = h->n_writer_slots;
+  static uint64_t keys;
+  s->writer_key = __atomic_add_fetch(&keys, 1, __ATOMIC_RELAXED);
   s->data = (uint8_t *)map + h->data_offset;
   s->n_cpus = h->n_cpus;
   s->n_rings = h->n_rings;
@@ -131,6 +138,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
   uint64_t sub_size = opt && opt->sub_size ? opt->sub_size : RT_DEFAULT_SUB_SIZE;
   uint32_t n_sub = opt && opt->n_sub ? opt->n_sub : RT_DEFAULT_N_SUB;
+  uint32_t n_writers = opt && opt->n_writer_slots ? opt->n_writer_slots : RT_DEFAULT_WRITER_SLOTS;
   if (!is_pow2(sub_size) || sub_size < RT_MIN_SUB_SIZE || sub_size < page ||
       sub_size > RT_MAX_SUB_SIZE)
     return rt_error(err, errlen, "sub-buffer size %llu: must be a power of two in [%u, %u]",
@@ -139,11 +147,14 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (!is_pow2(n_sub) || n_sub < RT_MIN_N_SUB || n_sub > RT_MAX_N_SUB)
     return rt_error(err, errlen, "sub-buffer count %u: must be a power of two in [%u, %u]", n_sub,
                 RT_MIN_N_SUB, RT_MAX_N_SUB);
+  if (n_writers < RT_MIN_WRITER_SLOTS || n_writers > RT_MAX_WRITER_SLOTS)
+    return rt_error(err, errlen, "writer slot count %u: must be in [%u, %u]", n_writers, RT_MIN_WRITER_SLOTS,
+                    RT_MAX_WRITER_SLOTS);
   struct rt_clock_desc clk;
   if (rt_clock_choose(opt ? opt->clock_kind : 0, &clk, err, errlen)) return -1;
   uint32_t n_cpus = possible_cpus();
   struct geometry g;
-  if (compute_geometry(n_cpus, n_sub, sub_size, page, &g))
+  if (compute_geometry(n_cpus, n_sub, sub_size, n_writers, page, &g))
     return rt_error(err, errlen, "session too large: %u CPUs x %u x %llu bytes", n_cpus, n_sub,
                 (unsigned long long)sub_size);
 
@@ -185,6 +196,8 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   h->sub_size = sub_size;
   h->ring_ctl_offset = g.ring_ctl_offset;
   h->sub_ctl_offset = g.sub_ctl_offset;
+  h->writers_offset = g.writers_offset;
+  h->n_writer_slots = n_writers;
   h->data_offset = g.data_offset;
   h->total_size = g.total_size;
   if (getrandom(h->uuid, sizeof h->uuid, 0) != (ssize_t)sizeof h->uuid) {
@@ -243,10 +256,13 @@ int rt_session_header_check(const struct rt_session_header *h, uint64_t object_s
       h->sub_size > RT_MAX_SUB_SIZE)
     return rt_error(err, errlen, "%s: bad sub-buffer size %llu", what,
                 (unsigned long long)h->sub_size);
+  if (h->n_writer_slots < RT_MIN_WRITER_SLOTS || h->n_writer_slots > RT_MAX_WRITER_SLOTS)
+    return rt_error(err, errlen, "%s: bad writer slot count %u", what, h->n_writer_slots);
   struct geometry g;
-  if (compute_geometry(h->n_cpus, h->n_sub, h->sub_size, page, &g) ||
+  if (compute_geometry(h->n_cpus, h->n_sub, h->sub_size, h->n_writer_slots, page, &g) ||
       g.ring_ctl_offset != h->ring_ctl_offset || g.sub_ctl_offset != h->sub_ctl_offset ||
-      g.data_offset != h->data_offset || g.total_size != h->total_size)
+      g.writers_offset != h->writers_offset || g.data_offset != h->data_offset ||
+      g.total_size != h->total_size)
     return rt_error(err, errlen, "%s: region offsets do not match its geometry", what);
   if (object_size != h->total_size)
     return rt_error(err, errlen, "%s is %llu bytes but its header says %llu (truncated or foreign)",

@@ -24,10 +24,15 @@ struct rt_session {
   size_t map_size;
   struct rt_ring_ctl *rings; /* n_rings */
   struct rt_sub_ctl *subs;   /* n_rings * n_sub */
+  struct rt_writer_table *writers; /* n_writer_slots slots */
   uint8_t *data;             /* n_rings * ring_size */
   uint32_t n_cpus, n_rings, n_sub, sub_shift, sub_index_mask /* n_sub - 1 */;
   uint64_t sub_size, sub_mask, ring_size, ring_mask;
   uint32_t max_payload; /* largest payload one record can carry */
+  uint32_t n_writer_slots;
+  /* Unique to this handle in this process (never 0): a thread's writer
+   * (writers.h) is valid for the handle whose key it holds. */
+  uint64_t writer_key;
   uint32_t clock_kind;
   int use_rseq; /* 1: rseq rings when this thread has rseq; 0: atomic rings only */
   int created;  /* this handle created the object (close does not unlink it) */
@@ -40,6 +45,7 @@ struct rt_session_options {
   uint64_t sub_size; /* default RT_DEFAULT_SUB_SIZE */
   uint32_t n_sub;    /* default RT_DEFAULT_N_SUB */
   uint32_t clock_kind; /* 0 = auto (env RINGTRACE_CLOCK=cycles|monotonic overrides) */
+  uint32_t n_writer_slots; /* writer threads the table can tell apart; default RT_DEFAULT_WRITER_SLOTS */
 };
 #define RT_DEFAULT_SUB_SIZE (512u * 1024u)
 #define RT_DEFAULT_N_SUB 8u

@@ -1,7 +1,7 @@
 /* Property test of everything that reads a session's shared memory: a live
  * session (records written, some consumed) is damaged at random - bytes of
- * the header, the ring and sub-buffer control blocks, packet headers and
- * records, overwritten with random or plausible-but-wrong values - and then
+ * the header, the ring and sub-buffer control blocks, the writer table, packet
+ * headers and records, overwritten with random or plausible-but-wrong values - and then
  * opened, drained (complete and prefix reads), walked record by record, and
  * checked for dead writers. Each step must succeed or fail with a message;
  * nothing may crash, read out of bounds (run under ASan in CI) or loop.
@@ -36,14 +36,15 @@ static void damage(const char *name, const struct rt_session *s, int n) {
   int fd = open(path, O_RDWR);
   REQUIRE(fd >= 0, "open %s", path);
   const struct rt_session_header *h = s->hdr;
-  uint64_t regions[4][2] = {
+  uint64_t regions[5][2] = {
       {0, sizeof *h},
       {h->ring_ctl_offset, (uint64_t)h->n_rings * sizeof(struct rt_ring_ctl)},
       {h->sub_ctl_offset, (uint64_t)h->n_rings * h->n_sub * sizeof(struct rt_sub_ctl)},
       {h->data_offset, (uint64_t)h->n_rings * h->n_sub * h->sub_size},
+      {h->writers_offset, sizeof(struct rt_writer_table) + (uint64_t)h->n_writer_slots * sizeof(struct rt_writer_slot)},
   };
   for (int i = 0; i < n; i++) {
-    uint64_t *r = regions[rnd() % 4];
+    uint64_t *r = regions[rnd() % 5];
     uint64_t off = r[0] + (rnd() % (r[1] - 7)) / 8 * 8;
     uint64_t plausible[] = {0, 1, 7, 8, 16, 88, 4096, 0xffffffffu, 1ull << 32, UINT64_MAX, UINT64_MAX / 2,
                             RT_HOLE_ID, (uint64_t)rnd() << 32 | rnd()};
@@ -59,7 +60,8 @@ static void fuzz_round(int round) {
   char name[64], err[256];
   struct rt_session *s;
   test_session_name(name, sizeof name, "fuzz");
-  struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
+  /* Few writer slots, so damage to the table often hits the one in use. */
+  struct rt_session_options o = {.sub_size = 4096, .n_sub = 4, .n_writer_slots = 4};
   REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
   uint8_t buf[64] = {0};
   int events = (int)(rnd() % 250);
@@ -81,7 +83,7 @@ static void fuzz_round(int round) {
     }
     for (uint32_t ring = 0; ring < opened->n_rings; ring++) {
       struct rt_salvage sv;
-      if (rt_consumer_salvage(&oc, ring, &sv) < 0) CHECK(oc.err[0] != 0, "round %d: salvage error has a message", round);
+      if (rt_consumer_salvage(&oc, ring, round % 2, &sv) < 0) CHECK(oc.err[0] != 0, "round %d: salvage error has a message", round);
     }
     rt_consumer_fini(&oc);
     rt_session_close(opened);

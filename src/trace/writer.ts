@@ -45,6 +45,8 @@ export interface WriterTotals {
   remoteCommits: number;
   /** Records of writers that died between reserve and commit (included in lost). */
   deadWriterRecords: number;
+  /** Records of sub-buffers abandoned because dead writers left them unrepairable (included in lost). */
+  abandonedRecords: number;
 }
 
 /** Create DIR (0700) or accept an empty existing one; refuse anything else. True if it created DIR. */
@@ -99,7 +101,7 @@ export class TraceWriter {
   constructor(readonly dir: string, private readonly session: Session,
     notice: (message: string) => void = () => undefined) {
     this.consumer = session.consumer();
-    this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, () => session.procsPath(), notice);
+    this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, notice);
 
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
@@ -210,7 +212,8 @@ export class TraceWriter {
     }
     const sum = (f: (s: Stream) => number) => this.streams.reduce((n, s) => n + f(s), 0);
     return { events: sum((s) => s.events), bytes: sum((s) => s.bytes), lost,
-      droppedUnknown: sum((s) => s.droppedUnknown), remoteCommits: remote, deadWriterRecords: this.deadWriters.salvaged };
+      droppedUnknown: sum((s) => s.droppedUnknown), remoteCommits: remote, deadWriterRecords: this.deadWriters.salvaged,
+      abandonedRecords: this.deadWriters.abandoned.reduce((n, a) => n + a.records, 0) };
   }
 
   /** Final flush, metadata and side files; closes the stream files. */
@@ -237,7 +240,8 @@ export class TraceWriter {
     const sidecar = {
       tool: 'ringtrace', session: info.name, uuid: info.uuid, nCpus: info.nCpus, clock: info.clock,
       clockFreqHz: info.clockFreqHz, subBufferSize: info.subSize, subBuffers: info.nSub,
-      createdRealtimeNs: info.createdRealtimeNs.toString(), totals: t, rings, ...extra,
+      createdRealtimeNs: info.createdRealtimeNs.toString(), totals: t, rings,
+      abandonedSubBuffers: this.deadWriters.abandoned, ...extra,
     };
     this.writeAtomically(SIDECAR, JSON.stringify(sidecar, null, 2) + '\n');
   }

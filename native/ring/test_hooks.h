@@ -1,0 +1,35 @@
+/* Test hooks of the native core: points where a test can run code (e.g. a
+ * live writer's reserve and commit) in the middle of a consumer operation,
+ * to prove a race is closed. They exist only when the library is compiled
+ * with -DRT_TEST_HOOKS (native/Makefile builds that copy for the tests that
+ * use it); everywhere else RT_TEST_POINT compiles to nothing. */
+#ifndef RINGTRACE_RING_TEST_HOOKS_H
+#define RINGTRACE_RING_TEST_HOOKS_H
+
+#include <stdint.h>
+
+enum rt_test_point {
+  /* rt_consumer_salvage: the commit counters have been read for the snapshot,
+   * the write offset not yet read again. */
+  RT_TEST_SALVAGE_COUNTERS_READ = 1,
+  /* rt_consumer_salvage: the snapshot is taken; nothing decided yet. */
+  RT_TEST_SALVAGE_SNAPSHOT_TAKEN = 2,
+};
+
+#ifdef RT_TEST_HOOKS
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern void (*rt_test_hook)(enum rt_test_point point, uint32_t ring);
+#ifdef __cplusplus
+}
+#endif
+#define RT_TEST_POINT(point, ring)              \
+  do {                                          \
+    if (rt_test_hook) rt_test_hook(point, ring); \
+  } while (0)
+#else
+#define RT_TEST_POINT(point, ring) ((void)0)
+#endif
+
+#endif
