@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadNative, type LockHandle } from '../src/native';
 import { Session } from '../src/session';
 import { POLL_MS } from '../src/tracer';
@@ -175,27 +176,77 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
   stopped: () => string): Promise<void> {
   const info = session.info;
   const pace = new ReadPace(session, info.nRings, info.subSize * info.nSub);
+  const nap = new Nap();
+  const arrivals = watchArrivals(session, () => {
+    pace.producerArrived(Date.now());
+    nap.wake();
+  });
   const tty = !quiet && process.stderr.isTTY;
   let prev = writer.totals();
   let lastStatus = Date.now();
   let cpu = process.cpuUsage();
   let nextFlush = flushMs > 0 ? Date.now() + flushMs : Infinity;
-  while (!stopped()) {
-    const now = Date.now();
-    const flush = now >= nextFlush;
-    const whole = writer.drain(flush);
-    if (flush) nextFlush = now + flushMs;
-    if (tty && now - lastStatus >= 1000) {
-      const t = writer.totals();
-      const seconds = (now - lastStatus) / 1000;
-      process.stderr.write(`\r\x1b[K${statusLine(t, prev, seconds, cpuMs(cpu) / 10 / seconds)}`);
-      prev = t;
-      lastStatus = now;
-      cpu = process.cpuUsage();
+  try {
+    while (!stopped()) {
+      const now = Date.now();
+      const flush = now >= nextFlush;
+      const whole = writer.drain(flush);
+      if (flush) nextFlush = now + flushMs;
+      if (tty && now - lastStatus >= 1000) {
+        const t = writer.totals();
+        const seconds = (now - lastStatus) / 1000;
+        process.stderr.write(`\r\x1b[K${statusLine(t, prev, seconds, cpuMs(cpu) / 10 / seconds)}`);
+        prev = t;
+        lastStatus = now;
+        cpu = process.cpuUsage();
+      }
+      await nap.sleep(Math.min(pace.next(Date.now(), whole), nextFlush - Date.now()));
     }
-    await sleep(Math.min(pace.next(Date.now(), whole), nextFlush - Date.now()));
+  } finally {
+    arrivals?.close();
   }
   if (tty) process.stderr.write('\r\x1b[K');
+}
+
+/** A sleep that wake() ends early. */
+class Nap {
+  private timer: NodeJS.Timeout | undefined;
+  private done: (() => void) | undefined;
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.done = resolve;
+      if (ms > 0) this.timer = setTimeout(() => this.wake(), ms);
+      else setImmediate(() => this.wake());
+    });
+  }
+
+  wake(): void {
+    clearTimeout(this.timer);
+    const done = this.done;
+    this.done = undefined;
+    done?.();
+  }
+}
+
+/**
+ * Calls `arrived` when an app attaches to the session (it appends to the
+ * session's process log): apps often start with a burst, before the pace
+ * knows any rate. No watch (inotify limits): undefined, the pace alone.
+ */
+function watchArrivals(session: Session, arrived: () => void): fs.FSWatcher | undefined {
+  const log = session.procsPath();
+  if (!log) return undefined;
+  try {
+    const name = path.basename(log);
+    const watcher = fs.watch(path.dirname(log), { persistent: false }, (_event, file) => {
+      if (file === name) arrived();
+    });
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU time (user + system) this process used since `from`, in ms. */

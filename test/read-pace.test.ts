@@ -14,17 +14,20 @@ function fakeRing() {
   return { ring, pace: new ReadPace(session, 1, RING) };
 }
 
-test('idle rings and slow flows sleep the longest; a fast flow sleeps little', () => {
+test('idle rings and slow flows sleep the longest; a fast flow sleeps little, a very fast one not at all', () => {
   const { ring, pace } = fakeRing();
   assert.equal(pace.next(0, 0), MAX_READ_SLEEP_MS, 'first look, nothing known');
   assert.equal(pace.next(100, 0), MAX_READ_SLEEP_MS, 'idle');
   ring.written += 360_000; // a server's 3.6 MB/s for 100 ms, read
   ring.consumed = ring.written;
   assert.equal(pace.next(200, 0), MAX_READ_SLEEP_MS);
-  ring.written += 16_000_000; // 160 MB/s for 100 ms (the consumer kept up)
+  ring.written += 4_000_000; // 40 MB/s for 100 ms (the consumer kept up)
   ring.consumed = ring.written - 100_000;
   const sleep = pace.next(300, 0);
-  assert.ok(sleep > 0 && sleep < 5, `fast flow: ${sleep} ms`);
+  assert.ok(sleep >= 5 && sleep < 20, `a fast flow: a short sleep (${sleep} ms)`);
+  ring.written += 16_000_000; // 160 MB/s for 100 ms
+  ring.consumed = ring.written - 100_000;
+  assert.equal(pace.next(400, 0), 0, 'faster still: read back to back');
 });
 
 test('a pass that wrote whole sub-buffers, or a ring that lost events, reads again at once', () => {
@@ -47,4 +50,14 @@ test('a ring a quarter full is read at once, and a remembered rate decays back t
   let sleep = 0;
   for (let t = 2; t < 200 && sleep < MAX_READ_SLEEP_MS; t++) sleep = pace.next(t * 100, 0);
   assert.equal(sleep, MAX_READ_SLEEP_MS, 'idle again');
+});
+
+test('a producer that just attached gets short sleeps for a second, before any rate is known', () => {
+  const { pace } = fakeRing();
+  pace.next(0, 0);
+  assert.equal(pace.next(100, 0), MAX_READ_SLEEP_MS, 'idle');
+  pace.producerArrived(150);
+  assert.ok(pace.next(151, 0) <= 5, 'fresh: short');
+  assert.ok(pace.next(1100, 0) <= 5, 'still fresh');
+  assert.equal(pace.next(1200, 0), MAX_READ_SLEEP_MS, 'a second later, idle again');
 });

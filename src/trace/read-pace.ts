@@ -8,14 +8,21 @@
 // filling before reaching a quarter of its size (halved again for rate
 // changes), at most `maxSleepMs`. A ring's fill rate is remembered with a slow
 // decay, so a pause in a fast flow (or a full ring, whose write offset stops)
-// does not look idle. Producers never wait for the recorder, so what this
-// bounds is loss (a full ring drops and counts events), not their speed.
+// does not look idle. A new producer (an app that just attached, which often
+// starts with a burst) gets short sleeps for a while, before any rate is known.
+// Producers never wait for the recorder, so what this bounds is loss (a full
+// ring drops and counts events), not their speed.
 import type { Session } from '../session';
 
 /** Longest sleep between reads: bounds how long a burst from idle fills the rings unread. */
 export const MAX_READ_SLEEP_MS = 100;
 /** Per pass, a remembered fill rate keeps this share unless the ring fills faster. */
 const RATE_MEMORY = 0.8;
+/** A computed sleep shorter than this reads at once instead. */
+const MIN_SLEEP_MS = 5;
+/** After a producer attaches: sleeps at most FRESH_SLEEP_MS for FRESH_MS. */
+const FRESH_MS = 1000;
+const FRESH_SLEEP_MS = 5;
 
 export class ReadPace {
   private current: Float64Array;
@@ -23,12 +30,18 @@ export class ReadPace {
   /** Bytes per ms each ring was last seen filling at (decaying). */
   private readonly rates: Float64Array;
   private previousAt = -1;
+  private freshUntil = -1;
 
   constructor(private readonly session: Pick<Session, 'ringOffsets'>, nRings: number,
     private readonly ringSize: number, private readonly maxSleepMs = MAX_READ_SLEEP_MS) {
     this.current = new Float64Array(3 * nRings);
     this.previous = new Float64Array(3 * nRings);
     this.rates = new Float64Array(nRings);
+  }
+
+  /** A producer attached at `now`: it may start with a burst no rate predicts. */
+  producerArrived(now: number): void {
+    this.freshUntil = now + FRESH_MS;
   }
 
   /**
@@ -58,6 +71,9 @@ export class ReadPace {
     }
     [this.previous, this.current] = [this.current, this.previous];
     this.previousAt = now;
-    return sleep < 2 ? 0 : Math.floor(sleep); // a 1 ms timer oversleeps on a busy host
+    // Short sleeps are not worth their risk: a timer of a few ms oversleeps on a busy host, and a
+    // ring filling that fast is worth reading back to back (each pass moves a lot).
+    if (sleep < MIN_SLEEP_MS) return 0;
+    return Math.floor(now < this.freshUntil ? Math.min(sleep, FRESH_SLEEP_MS) : sleep);
   }
 }
