@@ -3,7 +3,7 @@
 // data flows fast, when a ring lost events, or just after it did.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { MAX_READ_SLEEP_MS, ReadPace } from '../src/trace/read-pace';
+import { IDLE_READ_SLEEP_MS, MAX_READ_SLEEP_MS, ReadPace } from '../src/trace/read-pace';
 
 const RING = 4 << 20; // 8 x 512 KiB
 
@@ -48,8 +48,11 @@ test('a ring a quarter full is read at once, and a remembered rate decays back t
   assert.equal(pace.next(1, 0), 0, 'a quarter full');
   ring.consumed = ring.written;
   let sleep = 0;
-  for (let t = 2; t < 200 && sleep < MAX_READ_SLEEP_MS; t++) sleep = pace.next(t * 100, 0);
-  assert.equal(sleep, MAX_READ_SLEEP_MS, 'idle again');
+  let t = 2;
+  for (; t < 200 && sleep < MAX_READ_SLEEP_MS; t++) sleep = pace.next(t * 100, 0);
+  assert.equal(sleep, IDLE_READ_SLEEP_MS, 'the rate forgotten, and no ring moved for over a second: idle');
+  ring.written += 1000;
+  assert.equal(pace.next(t * 100 + 1100, 0), MAX_READ_SLEEP_MS, 'it moved: no longer idle');
 });
 
 test('a producer that just attached gets short sleeps for a second, before any rate is known', () => {
@@ -59,5 +62,5 @@ test('a producer that just attached gets short sleeps for a second, before any r
   pace.producerArrived(150);
   assert.ok(pace.next(151, 0) <= 5, 'fresh: short');
   assert.ok(pace.next(1100, 0) <= 5, 'still fresh');
-  assert.equal(pace.next(1200, 0), MAX_READ_SLEEP_MS, 'a second later, idle again');
+  assert.equal(pace.next(1200, 0), IDLE_READ_SLEEP_MS, 'a second later, idle again');
 });

@@ -10,12 +10,19 @@
 // decay, so a pause in a fast flow (or a full ring, whose write offset stops)
 // does not look idle. A new producer (an app that just attached, which often
 // starts with a burst) gets short sleeps for a while, before any rate is known.
+// Rings that have not moved for a second are read every IDLE_READ_SLEEP_MS.
 // Producers never wait for the recorder, so what this bounds is loss (a full
 // ring drops and counts events), not their speed.
 import type { Session } from '../session';
 
-/** Longest sleep between reads: bounds how long a burst from idle fills the rings unread. */
+/** Longest sleep between reads while data flows: bounds how long a burst fills the rings unread. */
 export const MAX_READ_SLEEP_MS = 100;
+/**
+ * Longest sleep once no ring has moved for IDLE_AFTER_MS (every wake-up costs
+ * ~0.1-0.2 ms of CPU on these VMs; an app that attaches ends the sleep at once).
+ */
+export const IDLE_READ_SLEEP_MS = 250;
+const IDLE_AFTER_MS = 1000;
 /** Per pass, a remembered fill rate keeps this share unless the ring fills faster. */
 const RATE_MEMORY = 0.8;
 /** A computed sleep shorter than this reads at once instead. */
@@ -31,6 +38,7 @@ export class ReadPace {
   private readonly rates: Float64Array;
   private previousAt = -1;
   private freshUntil = -1;
+  private movedAt = -Infinity;
 
   constructor(private readonly session: Pick<Session, 'ringOffsets'>, nRings: number,
     private readonly ringSize: number, private readonly maxSleepMs = MAX_READ_SLEEP_MS) {
@@ -53,11 +61,13 @@ export class ReadPace {
     const cur = this.current;
     const prev = this.previous;
     const first = this.previousAt < 0;
+    if (first) this.movedAt = now; // nothing known yet: not idle
     const elapsed = Math.max(now - this.previousAt, 0.1);
     const quarter = this.ringSize / 4;
     let sleep = wholeSubBuffers > 0 ? 0 : this.maxSleepMs;
     for (let r = 0; r < this.rates.length; r++) {
       const written = cur[3 * r]!;
+      if (written !== prev[3 * r]) this.movedAt = now;
       const unread = written - cur[3 * r + 1]!;
       let rate = first ? 0 : (written - prev[3 * r]!) / elapsed;
       if (!first && cur[3 * r + 2]! > prev[3 * r + 2]!) { // it filled: read now, and expect it fast
@@ -74,6 +84,8 @@ export class ReadPace {
     // Short sleeps are not worth their risk: a timer of a few ms oversleeps on a busy host, and a
     // ring filling that fast is worth reading back to back (each pass moves a lot).
     if (sleep < MIN_SLEEP_MS) return 0;
-    return Math.floor(now < this.freshUntil ? Math.min(sleep, FRESH_SLEEP_MS) : sleep);
+    if (now < this.freshUntil) return Math.min(Math.floor(sleep), FRESH_SLEEP_MS);
+    if (sleep === this.maxSleepMs && now - this.movedAt >= IDLE_AFTER_MS) return IDLE_READ_SLEEP_MS;
+    return Math.floor(sleep);
   }
 }

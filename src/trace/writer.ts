@@ -285,12 +285,19 @@ export class TraceWriter {
     }
   }
 
-  /** The session's process log (pid, tid, label per attached thread), for exports' track names; when it grew. */
+  /**
+   * The session's process log (pid, tid, label per attached thread), for
+   * exports' track names; when it grew (it is append-only: same size, same
+   * text). A stat first: this runs every flush, mostly to find nothing new.
+   */
   private copyProcesses(): void {
+    const from = this.session.procsPath();
+    const size = from ? fs.statSync(from, { throwIfNoEntry: false })?.size : undefined;
+    if (size === undefined || size === this.processesCopied) return;
     const text = this.readProcesses();
-    if (text === undefined || text.length === this.processesCopied) return; // append-only: same length, same text
+    if (text === undefined) return;
     this.writeAtomically(PROCESSES_FILE, text);
-    this.processesCopied = text.length;
+    this.processesCopied = Buffer.byteLength(text);
   }
 
   /** Write to a hidden temporary file, then rename: readers never see half a file. */
