@@ -1,17 +1,22 @@
 // What tracing costs a real server (bench/server/app.ts, node:http) under
-// load: one server per tool, all started at once and kept warm, loaded in
-// turn by autocannon (10 connections, a different path per request so no
-// string cache hits) in short runs: none, ringtrace, none, OpenTelemetry,
-// none, pino, none, ringtrace with no session (its calls, disabled), ...
-// This host's speed swings 2x within seconds, so each traced run is divided by
-// the mean of the untraced runs just before and after it. Per tool, medians
+// load: one server process, run under `trace-consume record`, switches
+// between tools (GET /mode) and is loaded by autocannon (10 connections, a new
+// path per request so no string cache hits) in short runs: none, a tool, none,
+// another tool, none, ..., the tools in a new order every round: ringtrace,
+// OpenTelemetry, pino, and none again (the control: what two runs of the same
+// code differ by). A tool's deferred work (a batch export, a buffered write)
+// is finished at the end of its run and counted in its CPU. One process for all, so no two runs differ
+// by process (JIT outcome, placement), which here was as large as ringtrace's
+// cost; each run starts with a collected heap (--expose-gc), so one tool's
+// garbage is not collected on the next one's time. This host's speed swings within seconds, so each traced run is divided
+// by the mean of the untraced runs just before and after it. Per tool, medians
 // over the rounds of:
 //   rps_ratio     requests/s relative to no tracing
-//   added_us      CPU added per request (server process, plus the recorder
-//                 for ringtrace: /proc schedstat of its threads)
+//   added_us      CPU added per request (the server, plus for ringtrace the
+//                 recorder: /proc schedstat of its threads during the run)
 //   p99_ratio     p99 latency relative to no tracing
-// and at the end every record is checked to have arrived (the ringtrace trace
-// holds exactly 3 records per request served, the OpenTelemetry exporter got
+// and at the end every record is checked to have arrived (the trace holds 3
+// records per request served with ringtrace, the OpenTelemetry exporter got
 // every span, pino's file has every line).
 //   node dist/bench/http.js [--rounds N] [--seconds S]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -33,10 +38,11 @@ const seconds = Number(arg('--seconds', '3'));
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
-const TRACED = ['ringtrace', 'otel', 'pino', 'ringtrace_disabled'] as const;
+// none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
+const TRACED = ['ringtrace', 'otel', 'pino', 'none_control'] as const;
 type Tool = (typeof TRACED)[number] | 'none';
 
-interface Server { tool: Tool; port: number; proc: ChildProcess; cpuPid: () => number | undefined; out: string | undefined }
+interface Server { port: number; recorder: ChildProcess; out: string }
 interface Stats { served: number; cpuUs: number }
 interface Run { rps: number; cpuUsPerReq: number; p99: number }
 
@@ -63,44 +69,40 @@ function threadsCpuUs(pid: number | undefined): number {
   return ns / 1000;
 }
 
-async function startServer(tool: Tool): Promise<Server> {
+/** The server, traced by `trace-consume record` (its session exists throughout). */
+async function startServer(): Promise<Server> {
   const port = await freePort();
-  const mode = tool === 'ringtrace_disabled' ? 'ringtrace' : tool;
-  let proc: ChildProcess;
-  let out: string | undefined;
-  if (tool === 'ringtrace') {
-    out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-')), 'trace');
-    proc = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, app, mode, String(port)],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-  } else {
-    // ringtrace_disabled: the same calls, with no session of that name (each emit checks `enabled`)
-    const env = { ...process.env, RINGTRACE_SESSION: `bench-http-none-${process.pid}` };
-    proc = spawn(process.execPath, [app, mode, String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  }
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-')), 'trace');
+  const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, '--expose-gc', app,
+    'none', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => { if (/listening/.test(String(d))) resolve(); });
-    proc.on('exit', (code) => reject(new Error(`${tool} server exited (${code})`)));
+    recorder.stdout!.on('data', (d: Buffer) => { if (/listening/.test(String(d))) resolve(); });
+    recorder.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
   });
-  // The recorder is the parent of the ringtrace server; its CPU counts too.
-  return { tool, port, proc, out, cpuPid: () => (tool === 'ringtrace' ? proc.pid : undefined) };
+  return { port, recorder, out };
 }
 
-async function stats(s: Server): Promise<Stats> {
-  return await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json() as Stats;
+const url = (s: Server, p: string) => `http://127.0.0.1:${s.port}${p}`;
+
+async function stats(s: Server, flush = false): Promise<Stats> {
+  return await (await fetch(url(s, flush ? '/stats?flush=1' : '/stats'))).json() as Stats;
 }
 
-/** Load one server for `secs` and measure it. */
-async function load(s: Server, secs: number): Promise<Run> {
+/** Switch the server to `tool`, load it for `secs` and measure it. */
+async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
+  const res = await fetch(url(s, `/mode?tool=${tool === 'none_control' ? 'none' : tool}`));
+  if (!res.ok) throw new Error(`cannot switch to ${tool}: ${await res.text()}`);
   let n = 0;
   const before = await stats(s);
-  const recorderBefore = threadsCpuUs(s.cpuPid());
+  const recorderBefore = threadsCpuUs(s.recorder.pid);
   const r = await autocannon({
-    url: `http://127.0.0.1:${s.port}`, connections: 10, duration: secs,
+    url: url(s, '/'), connections: 10, duration: secs,
     requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/items/${n++}?q=${n & 7}` }) }],
   });
-  const recorderUs = threadsCpuUs(s.cpuPid()) - recorderBefore;
-  const after = await stats(s);
-  if (r.errors || r.non2xx) throw new Error(`${s.tool}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+  // The recorder reads the rings whatever the tool; it only has work with ringtrace.
+  const recorderUs = tool === 'ringtrace' ? threadsCpuUs(s.recorder.pid) - recorderBefore : 0;
+  const after = await stats(s, true); // a batch export or buffered write left for later is this run's
+  if (r.errors || r.non2xx) throw new Error(`${tool}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
   const served = after.served - before.served;
   return { rps: served / secs, cpuUsPerReq: (after.cpuUs - before.cpuUs + recorderUs) / served, p99: r.latency.p99 };
 }
@@ -111,16 +113,17 @@ async function main(): Promise<void> {
   const source = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
   console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds of ` +
     `${seconds} s runs, autocannon 10 connections`);
-  const servers = new Map<Tool, Server>();
-  for (const tool of ['none', ...TRACED] as Tool[]) servers.set(tool, await startServer(tool));
-  for (const s of servers.values()) await load(s, 1); // warm up every server's JIT
+  const server = await startServer();
+  for (const tool of ['none', ...TRACED] as Tool[]) await load(server, tool, 1); // warm every path up
   const ratios = new Map<Tool, { rps: number[]; added: number[]; p99: number[] }>(
     TRACED.map((t) => [t, { rps: [], added: [], p99: [] }]));
-  let base = await load(servers.get('none')!, seconds);
+  let base = await load(server, 'none', seconds);
+  let seed = 12345; // the order of the tools changes every round (the same in every run of the bench)
+  const order = () => [...TRACED].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
   for (let round = 0; round < rounds; round++) {
-    for (const tool of TRACED) {
-      const traced = await load(servers.get(tool)!, seconds);
-      const next = await load(servers.get('none')!, seconds);
+    for (const tool of order()) {
+      const traced = await load(server, tool, seconds);
+      const next = await load(server, 'none', seconds);
       const ref = { rps: (base.rps + next.rps) / 2, cpu: (base.cpuUsPerReq + next.cpuUsPerReq) / 2,
         p99: (base.p99 + next.p99) / 2 };
       const r = ratios.get(tool)!;
@@ -132,12 +135,12 @@ async function main(): Promise<void> {
       base = next;
     }
   }
-  const arrived = await checkArrivals(servers);
+  const arrived = await checkArrivals(server);
   for (const tool of TRACED) {
     const r = ratios.get(tool)!;
     console.log(`bench http ${tool} rps_ratio=${median(r.rps).toFixed(3)} added_us=${median(r.added).toFixed(2)} ` +
       `p99_ratio=${median(r.p99).toFixed(2)} rps_ratios=${r.rps.map((x) => x.toFixed(2)).join(',')} ` +
-      `arrived=${arrived.get(tool) ?? 'n/a'}`);
+      `added=${r.added.map((x) => x.toFixed(1)).join(',')} arrived=${arrived.get(tool) ?? 'n/a'}`);
   }
   const rt = median(ratios.get('ringtrace')!.added);
   const ot = median(ratios.get('otel')!.added);
@@ -147,22 +150,21 @@ async function main(): Promise<void> {
   if ([...arrived.values()].some((v) => v !== 'all')) process.exitCode = 1;
 }
 
-/** Stop the servers; every record each tool made must have arrived. */
-async function checkArrivals(servers: Map<Tool, Server>): Promise<Map<Tool, string>> {
+/** Stop the server; every record each tool made must have arrived. */
+async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
   const out = new Map<Tool, string>();
-  for (const s of servers.values()) {
-    const exited = new Promise((resolve) => s.proc.on('exit', resolve));
-    const st = await (await fetch(`http://127.0.0.1:${s.port}/quit`)).json() as { served: number; arrived: number };
-    await exited;
-    if (s.tool === 'otel') out.set(s.tool, st.arrived === st.served ? 'all' : `${st.arrived} of ${st.served} spans`);
-    if (s.tool === 'pino') out.set(s.tool, st.arrived === 3 * st.served ? 'all' : `${st.arrived} of ${3 * st.served} lines`);
-    if (s.tool === 'ringtrace') {
-      const r = spawnSync(process.execPath, [cli, 'stats', s.out!, '--json'], { encoding: 'utf8' });
-      const t = JSON.parse(r.stdout) as { events: number; lost: number };
-      out.set(s.tool, t.events === 3 * st.served ? 'all' : `${t.events} of ${3 * st.served} records (lost ${t.lost})`);
-      fs.rmSync(path.dirname(s.out!), { recursive: true, force: true });
-    }
-  }
+  const exited = new Promise((resolve) => s.recorder.on('exit', resolve));
+  const q = await (await fetch(url(s, '/quit'))).json() as { tools: Record<string, { served: number; arrived: number }> };
+  await exited;
+  const otel = q.tools['otel']!;
+  const pino = q.tools['pino']!;
+  out.set('otel', otel.arrived === otel.served ? 'all' : `${otel.arrived} of ${otel.served} spans`);
+  out.set('pino', pino.arrived === 3 * pino.served ? 'all' : `${pino.arrived} of ${3 * pino.served} lines`);
+  const r = spawnSync(process.execPath, [cli, 'stats', s.out, '--json'], { encoding: 'utf8' });
+  const t = JSON.parse(r.stdout) as { events: number; lost: number };
+  const want = 3 * q.tools['ringtrace']!.served;
+  out.set('ringtrace', t.events === want ? 'all' : `${t.events} of ${want} records (lost ${t.lost})`);
+  fs.rmSync(path.dirname(s.out), { recursive: true, force: true });
   return out;
 }
 

@@ -12,12 +12,13 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { currentTracer, loadNative, provider, Session } from '../src/index';
+import { requestCalls, requestInWork, requestTight } from './request-cases';
 
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');
 const CHUNKS = quick ? 7 : 31;
 const CASES = ['ref_native_call', 'ref_text_encoder', 'disabled', 'span_disabled', 'enabled_3ints_string', 'enabled_3ints_new_string', 'bytes64', 'span_pair',
-  'with_span_sync', 'counter_add', 'enabled_2workers'];
+  'with_span_sync', 'counter_add', 'request_tight', 'request_in_work', 'enabled_2workers'];
 const caseArg = process.argv.indexOf('--case');
 const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
 const want = (name: string) => name === only;
@@ -98,7 +99,7 @@ function parent(): void {
         : spawnSync(process.execPath, args, { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`case ${name} failed:\n${out.stdout}${out.stderr}`);
       const line = out.stdout.split('\n').find((l) => l.startsWith('ringtrace js '));
-      const ns = Number(/ns_per_event=([\d.]+)/.exec(line ?? '')?.[1]);
+      const ns = Number(/ns_per_event=(-?[\d.]+)/.exec(line ?? '')?.[1]); // a difference (request_in_work) may be < 0
       if (!line || !Number.isFinite(ns)) throw new Error(`case ${name} printed no result:\n${out.stdout}`);
       runs.push({ ns, line });
       for (const l of out.stdout.split('\n')) if (l.startsWith('# lost=') && l !== '# lost=0') throw new Error(l);
@@ -171,6 +172,17 @@ async function main(): Promise<void> {
     if (want('counter_add')) {
       const c = p.counter('items');
       report('counter_add', timeChunks((n) => { for (let i = 0; i < n; i++) c.add(1); }, drainExpecting('counter_add', CHUNK)));
+    }
+    if (want('request_tight') || want('request_in_work')) { // a request's three records (request-cases.ts)
+      const calls = requestCalls(p);
+      currentTracer().poll();
+      const between = (records: number) => drainExpecting(only!, records)();
+      const chunk = 2000; // a request's work is ~3 us: chunks of ~6 ms
+      if (want('request_tight')) report('request_tight', requestTight(calls, chunk, CHUNKS, between), 'per=request');
+      if (want('request_in_work')) {
+        const r = requestInWork(calls, chunk, CHUNKS, between);
+        report('request_in_work', r.added, `per=request untraced_ns=${r.untraced.toFixed(0)}`);
+      }
     }
     if (want('enabled_2workers')) {
       const sab = new SharedArrayBuffer(8);

@@ -2,11 +2,13 @@
 // server (bench:http, bench:recorder): the route parses the URL, builds a
 // 20-field object, JSON.stringify's it (~480 bytes) and responds, traced by
 // one of the tools in tracing.ts. GET /stats answers {served, cpuUs} (this
-// process's CPU time so far); GET /quit flushes the tool, answers {served,
-// arrived} (records at the tool's output) and ends the process.
+// process's CPU time so far; ?flush=1: after the tool's deferred work); GET /mode?tool=T switches to tool T (loaded on
+// first use; bench:http alternates tools in one process, so no two runs
+// differ by process); GET /quit flushes every tool used, answers {served,
+// arrived} per tool (records at the tool's output) and ends the process.
 //   node dist/bench/server/app.js <none|ringtrace|otel|pino> <port>
 import * as http from 'node:http';
-import { tracingFor } from './tracing';
+import { type RequestTracing, tracingFor } from './tracing';
 
 const [mode = 'none', port = '0'] = process.argv.slice(2);
 /** BENCH_REPEAT=N: trace each request's work N times (finding what is per request and what per call). */
@@ -19,23 +21,47 @@ function body(path: string, n: number): string {
 }
 
 async function main(): Promise<void> {
-  const tracing = await tracingFor(mode);
+  const tools = new Map<string, { tracing: RequestTracing; served: number }>();
+  const use = async (tool: string) => {
+    let t = tools.get(tool);
+    if (!t) tools.set(tool, t = { tracing: await tracingFor(tool), served: 0 });
+    return t;
+  };
+  let current = await use(mode);
   let served = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/stats') {
-      const cpu = process.cpuUsage();
-      res.end(JSON.stringify({ served, cpuUs: cpu.user + cpu.system }));
-      return;
-    }
-    if (url.pathname === '/quit') {
-      void tracing.finish().then((arrived) => {
-        res.end(JSON.stringify({ served, arrived }));
-        server.close();
-        setImmediate(() => process.exit(0));
+    if (url.pathname === '/stats') { // ?flush=1: the tool's deferred work first, so it counts in the CPU
+      const flushed = url.searchParams.has('flush') ? current.tracing.flush() : Promise.resolve();
+      void flushed.then(() => {
+        const cpu = process.cpuUsage();
+        res.end(JSON.stringify({ served, cpuUs: cpu.user + cpu.system }));
       });
       return;
     }
+    if (url.pathname === '/mode') {
+      void use(url.searchParams.get('tool') ?? 'none').then((t) => {
+        current = t;
+        // A run starts with a collected heap: garbage of the previous tool's run is not this one's cost.
+        (globalThis as { gc?: () => void }).gc?.();
+        res.end('ok');
+      }, (e: Error) => {
+        res.statusCode = 400;
+        res.end(e.message);
+      });
+      return;
+    }
+    if (url.pathname === '/quit') {
+      void Promise.all([...tools].map(async ([tool, t]) => [tool, { served: t.served, arrived: await t.tracing.finish() }]))
+        .then((done) => {
+          res.end(JSON.stringify({ served, tools: Object.fromEntries(done) }));
+          server.close();
+          setImmediate(() => process.exit(0));
+        });
+      return;
+    }
+    const tracing = current.tracing;
+    current.served++;
     const span = tracing.start(req.method ?? 'GET', url.pathname);
     const text = body(url.pathname, ++served);
     tracing.work(served & 0xffff, text.length, served % 1000, 'rendered');

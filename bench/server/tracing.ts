@@ -13,12 +13,15 @@ export interface RequestTracing {
   start(method: string, path: string): unknown;
   work(items: number, bytes: number, user: number, note: string): void;
   end(span: unknown, status: number): void;
+  /** Finish the work the tool left for later (a batch export, a buffered write). */
+  flush(): Promise<void>;
   /** Flush, then how many records arrived at the tool's output (-1: ringtrace, whose trace is read instead). */
   finish(): Promise<number>;
 }
 
 function none(): RequestTracing {
-  return { start: () => undefined, work: () => undefined, end: () => undefined, finish: async () => 0 };
+  return { start: () => undefined, work: () => undefined, end: () => undefined, flush: async () => undefined,
+    finish: async () => 0 };
 }
 
 function ringtrace(): RequestTracing {
@@ -29,6 +32,7 @@ function ringtrace(): RequestTracing {
     start: (method, p) => request.start(method, p, 200),
     work: (items, bytes, user, note) => work.emit(items, bytes, user, note),
     end: (span) => (span as { end(): void }).end(),
+    flush: async () => undefined, // the recorder, another process, reads the rings
     finish: async () => -1, // the trace itself is counted
   };
 }
@@ -51,6 +55,7 @@ async function otel(): Promise<RequestTracing> {
       (span as Span).setAttribute('status', status);
       (span as Span).end();
     },
+    flush: () => processor.forceFlush(),
     finish: async () => {
       await processor.forceFlush();
       return exported;
@@ -71,6 +76,7 @@ async function pino(): Promise<RequestTracing> {
     },
     work: (items, bytes, user, note) => log.info({ items, bytes, user, note }, 'work'),
     end: (started, status) => log.info({ status, ms: Date.now() - (started as number) }, 'done'),
+    flush: async () => dest.flushSync(),
     finish: async () => {
       dest.flushSync();
       const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
