@@ -21,18 +21,11 @@
 //   node dist/bench/http.js [--rounds N] [--seconds S]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { arg, autocannon, freePort, processCpuUs } from './server/harness';
+import { median } from './median';
 
-type Result = { requests: { total: number }; latency: { p99: number }; errors: number; non2xx: number };
-type Autocannon = (o: Record<string, unknown>) => Promise<Result>;
-const autocannon = require('autocannon') as Autocannon; // no type declarations
-
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const rounds = Number(arg('--rounds', '5'));
 const seconds = Number(arg('--seconds', '3'));
 const root = path.join(__dirname, '..');
@@ -46,28 +39,8 @@ interface Server { port: number; recorder: ChildProcess; out: string }
 interface Stats { served: number; cpuUs: number }
 interface Run { rps: number; cpuUsPerReq: number; p99: number }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** CPU time of all threads of pid, in µs (/proc schedstat, nanoseconds). */
-function threadsCpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  let ns = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1000;
-}
+/** CPU time of the recorder's threads, in µs (0 if unknown). */
+const threadsCpuUs = (pid: number | undefined) => (pid ? processCpuUs(pid) : 0);
 
 /** The server, traced by `trace-consume record` (its session exists throughout). */
 async function startServer(): Promise<Server> {
@@ -107,7 +80,6 @@ async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
   return { rps: served / secs, cpuUsPerReq: (after.cpuUs - before.cpuUs + recorderUs) / served, p99: r.latency.p99 };
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
   const source = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();

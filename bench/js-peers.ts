@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { currentTracer, provider, Session } from '../src/index';
+import { median } from './median';
 
 const CHUNK = 2000;
 const quick = process.argv.includes('--quick');
@@ -31,10 +32,6 @@ const CASES = ['ringtrace-js request', 'ringtrace-js span', 'ringtrace-js span_t
   'performance_mark request'];
 const PATH = '/api/items';
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** ns per event: median of timed chunks; `between` runs untimed after each (may be async). */
 async function timeChunks(body: (base: number) => void, between: () => unknown): Promise<number> {

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { currentTracer, loadNative, provider, Session } from '../src/index';
 import { requestCalls, requestInWork, requestTight } from './request-cases';
+import { median } from './median';
 
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');
@@ -27,10 +28,6 @@ const sessionName = isMainThread ? `bench-js-${process.pid}` : (workerData as { 
 // created after the disabled cases, so those run with no session at all.
 process.env['RINGTRACE_SESSION'] = sessionName;
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 /** Time `body(n)` over chunks; `between` runs untimed after each chunk. */
 function timeChunks(body: (n: number) => void, between: () => void): number {

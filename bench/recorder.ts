@@ -10,40 +10,16 @@
 //   node dist/bench/recorder.js [--seconds S] [--rate R] [--cli PATH]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { arg, autocannon, freePort, processCpuUs } from './server/harness';
 
-// autocannon has no type declarations; the part used here:
-type Autocannon = (o: Record<string, unknown>) => Promise<{ requests: { total: number }; errors: number;
-  non2xx: number }>;
-const autocannon = require('autocannon') as Autocannon; // eslint-disable-line @typescript-eslint/no-require-imports
-
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const seconds = Number(arg('--seconds', '10'));
 const rate = Number(arg('--rate', '20000'));
 const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'cli', 'trace-consume.js')));
 const serverApp = path.join(__dirname, 'server', 'app.js');
 
-/**
- * CPU time a process has used so far, in ms: the run time of all its threads
- * from /proc/<pid>/task/<tid>/schedstat (nanoseconds; /proc/<pid>/stat counts
- * in 10 ms ticks, too coarse here). Works for any build of the recorder.
- */
-function cpuMsOf(pid: number): number {
-  let ns = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e6;
-}
+const cpuMsOf = (pid: number) => processCpuUs(pid) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The recorder's CPU over `seconds` of an idle session (no app), measured after a second of settling. */
@@ -60,15 +36,6 @@ async function idle(): Promise<void> {
   await new Promise((resolve) => rec.on('exit', resolve));
   console.log(`bench ringtrace recorder_idle seconds=${seconds} cpu_pct=${((100 * cpu) / ms).toFixed(3)}`);
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The recorder's CPU while autocannon drives the traced server for `seconds` (after a 1 s warm-up). */

@@ -11,6 +11,7 @@
 // between a request's other work they do not. The two should stay within 2x.
 import { performance } from 'node:perf_hooks';
 import type { Provider } from '../src/index';
+import { median } from './median';
 
 const PATHS = 4096; // new strings, made before timing (a request's path is new each time)
 
@@ -47,7 +48,6 @@ function untracedRequest(i: number): number {
   return serverWork(i, paths[i & (PATHS - 1)]!);
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 
 /** ns per request of the three calls alone, back to back. */
 export function requestTight(calls: RequestCalls, chunk: number, chunks: number, between: (records: number) => void):
