@@ -8,10 +8,11 @@
 // promise (wrong types, arity, reserved or unknown fields are errors).
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCommand } from '../fixtures/trace-helpers';
 import { describe, parseFields } from '../src/schema';
 
 const root = path.join(__dirname, '..', '..');
@@ -43,17 +44,7 @@ before(() => {
   assert.equal(r.status, 0, `examples/shop.c must build as docs/c-api.md shows:\n${r.stderr}`);
 });
 
-interface Run { code: number | null; stdout: string; stderr: string }
-function run(cmd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runCommand;
 const tc = (...args: string[]) => run(process.execPath, [cli, ...args]);
 
 interface Line {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { emitterPath, uniqueName } from '../fixtures/trace-helpers';
+import { emitterPath, runCommand, uniqueName } from '../fixtures/trace-helpers';
 
 const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const hasBabeltrace = spawnSync('babeltrace2', ['--version']).status === 0;
@@ -17,17 +17,7 @@ function tmpDir(tag: string): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), `rt-${tag}-`)), 'trace');
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runCommand;
 const tc = (...args: string[]) => run(process.execPath, [cli, ...args]);
 const record = (out: string, ...rest: string[]) => tc('record', '-q', '-o', out, ...rest);
 
