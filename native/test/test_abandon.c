@@ -7,33 +7,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
-#include "check.h"
-#include "util.h"
+#include "small_rings.h"
 
-#define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer (4 088 bytes with its header) */
 #define PER_SUB 100
 
-static struct rt_session *new_session(void) {
-  char name[64], err[256];
-  struct rt_session *s;
-  test_session_name(name, sizeof name, "abandon");
-  struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
-  REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
-  rt_session_unlink(name, err, sizeof err);
-  return s;
-}
-
-static uint32_t ring_of_cpu0(const struct rt_session *s) { return s->use_rseq ? 0 : s->n_cpus; }
-
-static uint64_t seq;
-static void emit(const struct rt_session *s, int n) {
-  uint8_t buf[PAYLOAD] = {0};
-  for (int i = 0; i < n; i++) {
-    memcpy(buf, &seq, 8);
-    seq++;
-    CHECK(rt_emit(s, 1, buf, PAYLOAD) == RT_RESERVED, "emit");
-  }
-}
+static struct rt_session *new_session(void) { return small_session("abandon"); }
 
 struct seen {
   long count, out_of_order;
@@ -47,12 +25,6 @@ static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_
   if (v != sn->next_seq) sn->out_of_order++;
   sn->next_seq = v + 1;
   sn->count++;
-}
-
-static uint64_t lost(const struct rt_session *s) {
-  struct rt_ring_stats st;
-  rt_ring_stats_read(s, ring_of_cpu0(s), &st);
-  return st.lost;
 }
 
 /* A child (same CPU, same ring) reserves the record that opens the next

@@ -8,12 +8,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include "check.h"
-#include "mode.h"
+#include "small_rings.h"
 #include "test_hooks.h"
-#include "util.h"
-
-#define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer */
 
 struct seen {
   long count;
@@ -42,26 +38,7 @@ static void collect(void *ctx, const struct rt_chunk *ch, const struct rt_event_
   s->next_seq = v + 1;
 }
 
-static struct rt_session *new_session(void) {
-  char name[64], err[256];
-  struct rt_session *s;
-  test_session_name(name, sizeof name, "salvage");
-  struct rt_session_options o = {.sub_size = 4096, .n_sub = 4};
-  REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "%s", err);
-  rt_session_unlink(name, err, sizeof err);
-  require_expected_mode(s);
-  return s;
-}
-
-static uint64_t seq;
-static void emit(const struct rt_session *s, int n) {
-  uint8_t buf[PAYLOAD] = {0};
-  for (int i = 0; i < n; i++) {
-    memcpy(buf, &seq, 8);
-    seq++;
-    CHECK(rt_emit(s, 1, buf, PAYLOAD) == RT_RESERVED, "emit");
-  }
-}
+static struct rt_session *new_session(void) { return small_session("salvage"); }
 
 enum death { BEFORE_PAYLOAD, MID_PAYLOAD, AFTER_SEAL };
 
@@ -81,14 +58,6 @@ static void dead_writer(const struct rt_session *s, enum death when) {
   int status;
   REQUIRE(waitpid(pid, &status, 0) == pid, "wait");
   CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed (status %d)", status);
-}
-
-static uint32_t ring_of_cpu0(const struct rt_session *s) { return s->use_rseq ? 0 : s->n_cpus; }
-
-static uint64_t lost(const struct rt_session *s) {
-  struct rt_ring_stats st;
-  rt_ring_stats_read(s, ring_of_cpu0(s), &st);
-  return st.lost;
 }
 
 /* After `warm` records written and read (so the dead record's bytes hold an
