@@ -4,6 +4,7 @@
       "target_name": "ringtrace",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/consumer_binding.cc",
         "native/addon/producer_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",

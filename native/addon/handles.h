@@ -1,5 +1,6 @@
-/* Handle types shared by the two halves of the addon (addon.cc: node-addon-api
- * marshalling of cold calls; producer_binding.c: the raw Node-API hot call). */
+/* Handle types shared by the addon's C and C++ halves (addon.cc and
+ * consumer_binding.cc: node-addon-api marshalling of cold calls;
+ * producer_binding.c: the raw Node-API hot call). */
 #ifndef RINGTRACE_ADDON_HANDLES_H
 #define RINGTRACE_ADDON_HANDLES_H
 
