@@ -1,0 +1,95 @@
+// Event classes: a typed schema, its generated emit function, and whether it
+// is enabled (a plain property the tracer flips when a session comes or goes).
+// Strict mode (configure) changes how emit treats invalid values, so the
+// generated code of every event class is rebuilt when it changes.
+import { threadId } from 'node:worker_threads';
+import { InvalidValues, isStrict, setStrict } from './invalid-values';
+import { describe, type Field, type RecordKind } from './schema';
+import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES, STAGING_SLACK,
+  type SerializerOptions } from './serializer';
+import { currentTracer, type Attachable } from './tracer';
+
+/**
+ * Span ids are unique per process across threads: (thread id + 1) * 2^32 + the
+ * span's number in its thread, below 2^53. Span records are given the number;
+ * their emitters add this base (SerializerOptions.seqBase).
+ */
+export const SPAN_ID_BASE = (threadId + 1) * 2 ** 32;
+
+export interface EventOptions {
+  /** Longest string field, in UTF-8 bytes; longer strings are cut and end in '…'. Default 1024. */
+  maxStringBytes?: number;
+}
+
+/** A typed event class. `enabled` is a plain property: check it before costly arguments. */
+export class TracedEvent<Args extends unknown[]> implements Attachable {
+  enabled = false;
+  id = 0;
+  readonly description: string;
+  readonly fields: readonly Field[];
+  /**
+   * Record one event. A value the schema cannot take drops the event, counted
+   * in the trace as ringtrace:invalid_value (strict mode throws instead).
+   */
+  readonly emit: (...values: Args) => void;
+  /** What happens to values emit cannot record (see invalid-values.ts). */
+  readonly invalid: InvalidValues;
+  private readonly serializer: SerializerOptions;
+
+  /** `trustedIds`: the library's own span records, see SerializerOptions. */
+  constructor(readonly provider: string, readonly name: string, kind: RecordKind, fields: Field[],
+    options: EventOptions = {}, trustedIds: readonly ('seq' | 'id')[] = []) {
+    const where = `${provider}:${name}`;
+    const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
+    const strings = fields.filter((f) => f.type === 'string').length;
+    if (!Number.isInteger(maxString) || maxString < 4 ||
+        fixedSize(fields) + strings * (maxString + 1) > STAGING_BYTES - STAGING_SLACK) {
+      throw new TypeError(`ringtrace: ${where}: maxStringBytes ${maxString} must be an integer >= 4 ` +
+        `and all ${strings} string field(s) must fit in ${STAGING_BYTES} bytes`);
+    }
+    this.fields = fields;
+    this.description = describe(provider, name, kind, fields);
+    this.invalid = new InvalidValues(where, fields, this);
+    this.serializer = { maxStringBytes: maxString, trustedIds, seqBase: SPAN_ID_BASE };
+    this.emit = this.buildEmit();
+    rebuildable.push(this);
+    currentTracer().add(this);
+  }
+
+  /** emit, typed for the library's own use: true if the event was recorded. */
+  get record(): (...values: Args) => boolean {
+    return this.emit as unknown as (...values: Args) => boolean;
+  }
+
+  /** Generate emit again (strict mode changed). */
+  rebuild(): void {
+    (this as { emit: (...values: Args) => void }).emit = this.buildEmit();
+  }
+
+  private buildEmit(): (...values: Args) => void {
+    const tracer = currentTracer();
+    return buildEmitter(this.fields as Field[], this.serializer, this, tracer.staging, tracer, this.invalid,
+      isStrict()) as unknown as (...values: Args) => void;
+  }
+}
+
+/** Everything whose generated code depends on strict mode. */
+export const rebuildable: { rebuild(): void }[] = [];
+
+export interface Configuration {
+  /**
+   * Throw a TypeError/RangeError from emit (and span starts, counters) for a
+   * value its schema cannot take, whether or not a session is attached. For
+   * tests and development; default false (RINGTRACE_STRICT=1 sets it): the
+   * event is dropped and counted in the trace, never thrown.
+   */
+  strict?: boolean;
+}
+
+/** Change settings for this thread (each worker thread has its own). */
+export function configure(options: Configuration): void {
+  if (options.strict !== undefined && options.strict !== isStrict()) {
+    setStrict(options.strict);
+    for (const r of rebuildable) r.rebuild();
+  }
+}
