@@ -43,11 +43,11 @@ test('dead writers: a record killed between reserve and commit is salvaged, othe
 });
 test('dead writers (atomic fallback)', () => { runNative('test_salvage', [], NO_RSEQ); });
 test('writer table: who holds a reservation, liveness, slots per thread, fork, full table, nesting', () => {
-  runNative('test_writers');
+  runNative('test_writers', [], RSEQ);
 });
 test('writer table (atomic fallback)', () => { runNative('test_writers', [], NO_RSEQ); });
 test('a dead opener whose packet header was never written: its sub-buffer is abandoned, counted', () => {
-  runNative('test_abandon');
+  runNative('test_abandon', [], RSEQ);
 });
 test('abandoned sub-buffers (atomic fallback)', () => { runNative('test_abandon', [], NO_RSEQ); });
 test('damaged shared memory: opened, drained, salvaged without a crash (300 seeded rounds)', () => {
