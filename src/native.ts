@@ -103,6 +103,12 @@ export interface NativeAddon {
   consumerLockHolder(name: string): number;
   addProcess(handle: SessionHandle, name: string): void;
   procsPath(handle: SessionHandle): string | null;
+  /** The session's selection file (which events are recorded), or null if its path is too long. */
+  selectionPath(handle: SessionHandle): string | null;
+  /** How many selection files were put in place so far (a change is a new number). */
+  selectionGeneration(handle: SessionHandle): number;
+  /** Announce a selection file just renamed into place; returns the new number. */
+  selectionBump(handle: SessionHandle): number;
   /** Find or add an event class in the session's registry; returns its id. */
   registerClass(handle: SessionHandle, description: string): number;
   registryPath(handle: SessionHandle): string | null;

@@ -248,6 +248,29 @@ Napi::Value ProcsPath(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), path);
 }
 
+// selectionPath(handle) -> path of the session's selection file, or null if too long.
+Napi::Value SelectionPath(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  char path[256];
+  if (rt_selection_path(s, path, sizeof path)) return info.Env().Null();
+  return Napi::String::New(info.Env(), path);
+}
+
+// selectionGeneration(handle) -> how many selection files were put in place (one load).
+Napi::Value SelectionGeneration(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  return Napi::Number::New(info.Env(), rt_selection_generation(s));
+}
+
+// selectionBump(handle) -> the new generation, announcing a selection file just renamed into place.
+Napi::Value SelectionBump(const Napi::CallbackInfo &info) {
+  rt_session *s = SessionArg(info, 0);
+  if (!s) return {};
+  return Napi::Number::New(info.Env(), rt_selection_bump(s));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("create", Napi::Function::New(env, Create));
   exports.Set("open", Napi::Function::New(env, Open));
@@ -262,6 +285,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterConsumer(env, exports);
   exports.Set("addProcess", Napi::Function::New(env, AddProcess));
   exports.Set("procsPath", Napi::Function::New(env, ProcsPath));
+  exports.Set("selectionPath", Napi::Function::New(env, SelectionPath));
+  exports.Set("selectionGeneration", Napi::Function::New(env, SelectionGeneration));
+  exports.Set("selectionBump", Napi::Function::New(env, SelectionBump));
   exports.Set("registerClass", Napi::Function::New(env, RegisterClass));
   exports.Set("registryPath", Napi::Function::New(env, RegistryPath));
   exports.Set("registryUnlink", Napi::Function::New(env, RegistryUnlink));

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
-#define RT_LAYOUT_VERSION 3u /* 2: consumer_mark; 3: writer table */
+#define RT_LAYOUT_VERSION 4u /* 2: consumer_mark; 3: writer table; 4: selection generation */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 
@@ -51,7 +51,9 @@ struct rt_session_header {
   int64_t clock_ref_realtime_ns; /* ... this CLOCK_REALTIME instant */
   int64_t created_realtime_ns;
   uint32_t n_writer_slots;
-  uint32_t reserved0;
+  /* Which events are recorded is in the session's selection file (registry.h);
+   * this counts the files put in place, so apps see a change with one load. */
+  uint32_t selection_gen;
   char name[RT_SESSION_NAME_MAX];
 };
 

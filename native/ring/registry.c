@@ -29,6 +29,21 @@ int rt_registry_procs_path(const struct rt_session *s, char *out, size_t outlen)
   return side_path(s, "procs", out, outlen);
 }
 
+int rt_selection_path(const struct rt_session *s, char *out, size_t outlen) {
+  return side_path(s, "selection", out, outlen);
+}
+
+/* Acquire pairs with rt_selection_bump's release: the rename that put the
+ * file in place happened before the number a reader sees. The file itself is
+ * validated by whoever reads it, like any file. */
+uint32_t rt_selection_generation(const struct rt_session *s) {
+  return __atomic_load_n(&s->hdr->selection_gen, __ATOMIC_ACQUIRE);
+}
+
+uint32_t rt_selection_bump(const struct rt_session *s) {
+  return __atomic_add_fetch(&s->hdr->selection_gen, 1, __ATOMIC_RELEASE);
+}
+
 int rt_registry_add_process(const struct rt_session *s, const char *name, char *err, size_t errlen) {
   char path[256], line[160];
   if (rt_registry_procs_path(s, path, sizeof path)) return rt_error(err, errlen, "process log path too long");
@@ -158,8 +173,10 @@ out:
 
 int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen) {
   char path[256];
-  for (int i = 0; i < 2; i++) {
-    if ((i ? rt_registry_procs_path : rt_registry_path)(s, path, sizeof path))
+  int (*const paths[])(const struct rt_session *, char *, size_t) = {rt_registry_path, rt_registry_procs_path,
+                                                                     rt_selection_path};
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+    if (paths[i](s, path, sizeof path))
       return rt_error(err, errlen, "registry path too long");
     if (unlink(path) && errno != ENOENT)
       return rt_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));

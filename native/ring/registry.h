@@ -36,7 +36,16 @@ int rt_registry_procs_path(const struct rt_session *s, char *out, size_t outlen)
 /* Append this thread's line to the process log (one write; O_APPEND). */
 int rt_registry_add_process(const struct rt_session *s, const char *name, char *err, size_t errlen);
 
-/* Remove the registry file and the process log (the consumer, when it removes the session). */
+/* Path of the session's selection file: which events apps record (docs/selection.md);
+ * absent: every event. Replaced whole (rename), then rt_selection_bump. */
+int rt_selection_path(const struct rt_session *s, char *out, size_t outlen);
+/* The number of selection files put in place so far (acquire: a reader that
+ * sees a new number then reads the file that number announced, or a newer one). */
+uint32_t rt_selection_generation(const struct rt_session *s);
+/* Announce a new selection file (release, after its rename); returns the new number. */
+uint32_t rt_selection_bump(const struct rt_session *s);
+
+/* Remove the registry file, the process log and the selection (the consumer, when it removes the session). */
 int rt_registry_unlink(const struct rt_session *s, char *err, size_t errlen);
 
 #ifdef __cplusplus
