@@ -116,6 +116,13 @@ export function parseDescription(text: string): ClassDescription {
       !['event', 'span_begin', 'span_end', 'counter'].includes(d.kind)) {
     throw new Error('not a ringtrace class description');
   }
-  parseFields(`${d.provider}:${d.name}`, d.fields.map((f) => `${f.name}:${f.type}`));
-  return d;
+  // Each field an object of two strings: `${undefined}:${type}` would pass as a field named 'undefined'.
+  const fields: unknown[] = d.fields;
+  if (!fields.every((f) => f !== null && typeof f === 'object' && typeof (f as Field).name === 'string' &&
+      typeof (f as Field).type === 'string')) {
+    throw new Error('not a ringtrace class description: a field is not {name, type}');
+  }
+  // The fields as checked, not the parsed objects (which may carry anything else).
+  return { v: 1, provider: d.provider, name: d.name, kind: d.kind,
+    fields: parseFields(`${d.provider}:${d.name}`, d.fields.map((f) => `${f.name}:${f.type}`)) };
 }

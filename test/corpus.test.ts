@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { computeStats } from '../cli/stats';
 import { runView } from '../cli/view';
+import { parseRegistry } from '../src/decode';
 import { runExport } from '../src/export/export';
 import { damage, rng } from '../fixtures/damage';
 
@@ -89,4 +90,11 @@ test('random damage on every corpus entry: clear errors only', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('a class description whose field is not {name, type} is refused, not read as a field named "undefined"', () => {
+  const line = '16 {"v":1,"provider":"p","name":"e","kind":"event","fields":[{"neme":"args","type":"string"}]}\n';
+  assert.throws(() => parseRegistry(line, '.classes'), /\.classes: line 1: not a ringtrace class description: a field is not \{name, type\}/);
+  const good = parseRegistry(line.replace('neme', 'name'), '.classes');
+  assert.deepEqual(good.get(16)!.fields, [{ name: 'args', type: 'string' }]);
 });
