@@ -13,13 +13,15 @@ import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { currentTracer, loadNative, provider, Session } from '../src/index';
 import { requestCalls, requestInWork, requestTight } from './request-cases';
+import { publishSelection } from '../src/selection/publish';
+import { type Rule, Selection } from '../src/selection/rules';
 import { median } from './median';
 
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');
 const CHUNKS = quick ? 7 : 31;
 const CASES = ['ref_native_call', 'ref_text_encoder', 'disabled', 'span_disabled', 'enabled_3ints_string', 'enabled_3ints_new_string', 'bytes64', 'span_pair',
-  'with_span_sync', 'counter_add', 'request_tight', 'request_in_work', 'enabled_2workers'];
+  'with_span_sync', 'counter_add', 'selected_out', 'filtered_out', 'request_tight', 'request_in_work', 'enabled_2workers'];
 const caseArg = process.argv.indexOf('--case');
 const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
 const want = (name: string) => name === only;
@@ -169,6 +171,23 @@ async function main(): Promise<void> {
     if (want('counter_add')) {
       const c = p.counter('items');
       report('counter_add', timeChunks((n) => { for (let i = 0; i < n; i++) c.add(1); }, drainExpecting('counter_add', CHUNK)));
+    }
+    if (want('selected_out') || want('filtered_out')) { // the session's selection (docs/selection.md)
+      // selected_out: the class is disabled by the session's rules (the same 3 ints + string);
+      // filtered_out: enabled, and the session's filter refuses every event (`c == 43`, c is 42).
+      const ev = ints; // the same class and call site as `disabled` and `enabled_3ints_string`
+      const rule: Rule = want('selected_out') ? { kind: 'disable', pattern: 'bench:request' }
+        : { kind: 'filter', pattern: 'bench:request', expression: 'c == 43' };
+      publishSelection(session, Selection.ALL.with([rule]));
+      currentTracer().poll();
+      consumer.discard(true); // the ringtrace:selection record publishing wrote
+      if (want('selected_out') === ev.enabled) throw new Error(`${only}: the selection did not apply`);
+      const before = ev.filtered;
+      report(only!, timeChunks((n) => { for (let i = 0; i < n; i++) ev.emit(i, i * 3, 42, 'GET /index'); },
+        drainExpecting(only!, 0)));
+      if (want('filtered_out') && ev.filtered - before !== (CHUNKS + 2) * CHUNK) {
+        throw new Error(`filtered_out: ${ev.filtered - before} counted filtered, ${(CHUNKS + 2) * CHUNK} emitted`);
+      }
     }
     if (want('request_tight') || want('request_in_work')) { // a request's three records (request-cases.ts)
       const calls = requestCalls(p);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { loadNative } from '../src/native';
 import { Session } from '../src/session';
+import { currentSelection } from '../src/selection/publish';
 
 export interface SessionListing {
   name: string;
@@ -13,10 +14,12 @@ export interface SessionListing {
   lost: number;
   processes: { pid: number; tid: number; name: string; alive: boolean }[];
   classes: string[];
+  /** The selection's rules in force (docs/selection.md). */
+  selection: string[];
   error?: string;
 }
 
-const SIDE_FILE = /\.(classes|procs|lock)$/;
+const SIDE_FILE = /\.(classes|procs|lock|selection)$/;
 
 export function listSessions(): SessionListing[] {
   const prefix = `ringtrace-${process.geteuid!()}-`;
@@ -29,13 +32,14 @@ export function listSessions(): SessionListing[] {
   const native = loadNative();
   return entries.filter((f) => f.startsWith(prefix) && !SIDE_FILE.test(f)).sort().map((f) => {
     const name = f.slice(prefix.length);
-    const holder = native.consumerLockHolder(name);
-    const base = { name, consumer: holder === 0 ? null : holder, cpus: 0, subBufferSize: 0, subBuffers: 0,
-      lost: 0, processes: [], classes: [] };
+    const base = { name, consumer: null as number | null, cpus: 0, subBufferSize: 0, subBuffers: 0,
+      lost: 0, processes: [], classes: [], selection: [] };
     let s: Session;
     try {
+      const holder = native.consumerLockHolder(name);
+      base.consumer = holder === 0 ? null : holder;
       s = Session.open(name);
-    } catch (e) {
+    } catch (e) { // not one of ours after all (a bad name, a foreign object): say so, list the rest
       return { ...base, error: (e as Error).message };
     }
     try {
@@ -46,8 +50,14 @@ export function listSessions(): SessionListing[] {
         return { pid: Number(pid), tid: Number(tid), name: rest.join(' '), alive: fs.existsSync(`/proc/${pid}/task/${tid}`) };
       });
       const classes = [...s.classes()].map(([id, c]) => `${id} ${c.provider}:${c.name} (${c.kind})`);
+      let selection: string[];
+      try {
+        selection = currentSelection(s).toText().trimEnd().split('\n').slice(1);
+      } catch (e) {
+        selection = [`unreadable: ${(e as Error).message}`];
+      }
       return { ...base, cpus: s.info.nCpus, subBufferSize: s.info.subSize, subBuffers: s.info.nSub,
-        lost: s.lostEvents(), processes, classes };
+        lost: s.lostEvents(), processes, classes, selection };
     } finally {
       s.close();
     }
@@ -65,6 +75,7 @@ export function formatListing(list: SessionListing[]): string {
     return [`${s.name}`, `  consumer: ${consumer}`,
       `  rings: ${s.cpus} CPUs x ${s.subBuffers} x ${s.subBufferSize} bytes, lost ${s.lost}`,
       `  processes (${s.processes.length}):`, ...procs,
-      `  event classes (${s.classes.length}):`, ...s.classes.map((c) => `    ${c}`)].join('\n') + '\n';
+      `  event classes (${s.classes.length}):`, ...s.classes.map((c) => `    ${c}`),
+      '  selection:', ...s.selection.map((r) => `    ${r}`)].join('\n') + '\n';
   }).join('\n');
 }

@@ -11,6 +11,8 @@ import { loadNative, type LockHandle } from '../src/native';
 import { Session } from '../src/session';
 import { POLL_MS } from '../src/tracer';
 import { ReadPace } from '../src/trace/read-pace';
+import { publishSelection } from '../src/selection/publish';
+import type { Selection } from '../src/selection/rules';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
 
 export interface RecordOptions {
@@ -23,6 +25,8 @@ export interface RecordOptions {
   clean?: boolean;
   /** Seconds between writes of the open sub-buffers' committed data; 0: only full sub-buffers. */
   flushInterval?: number;
+  /** Which events apps record (cli/selection.ts); undefined: everything, or a taken-over session's. */
+  selection?: Selection;
   command: string[];
 }
 
@@ -129,6 +133,9 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   let traced: Traced | undefined;
   try {
     writer = new TraceWriter(opts.output, session, log); // the metadata is on disk before any app runs
+    // The selection is in force before the command starts (none asked: everything, as a session
+    // without a selection file has; a taken-over session keeps its own).
+    if (opts.selection) publishSelection(session, opts.selection);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     if (opts.command.length) traced = startCommand(opts.command, name, stop);

@@ -15,6 +15,8 @@ export interface TraceStats {
   perClass: Record<string, number>;
   /** Events apps dropped for a value their schema cannot take (ringtrace:invalid_value records). */
   invalidValues: number;
+  /** Events the session's filters left out, per class (ringtrace:filtered records); not lost. */
+  filtered: Record<string, number>;
   perCpu: Record<string, { events: number; lost: number }>;
   /** Records committed after their thread migrated (side file); null if it does not say. */
   remoteCommits: number | null;
@@ -48,6 +50,7 @@ export function computeStats(dir: string): TraceStats {
   let first = Infinity; // ns since the trace start
   let last = -Infinity;
   const perId = new Map<number, number>();
+  const filtered: Record<string, number> = {};
   const { cursors } = openCursors(trace);
   for (const c of cursors) {
     bytes += c.fileSize();
@@ -57,6 +60,7 @@ export function computeStats(dir: string): TraceStats {
       while (c.next()) {
         n++;
         perId.set(c.id, (perId.get(c.id) ?? 0) + 1);
+        if (c.cls.name === 'filtered' && c.cls.provider === 'ringtrace') addFiltered(filtered, c.fields());
         lastNs = c.sinceStartNs();
         if (n === 1) first = Math.min(first, lastNs);
       }
@@ -85,7 +89,14 @@ export function computeStats(dir: string): TraceStats {
   const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
   const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
-    invalidValues: perClass[INVALID_VALUE] ?? 0, perCpu, remoteCommits, remoteCommitShare, errors, missingEvents, incomplete: incompleteReason(trace.sidecar) };
+    invalidValues: perClass[INVALID_VALUE] ?? 0, filtered, perCpu, remoteCommits, remoteCommitShare, errors,
+    missingEvents, incomplete: incompleteReason(trace.sidecar) };
+}
+
+/** A ringtrace:filtered record: `count` more events of class `event` left out by a filter. */
+function addFiltered(into: Record<string, number>, f: Record<string, unknown>): void {
+  const event = String(f['event']);
+  into[event] = (into[event] ?? 0) + Number(f['count']);
 }
 
 /** The records apps write instead of an event with an invalid value (src/invalid-values.ts). */
@@ -103,13 +114,16 @@ export function formatStats(s: TraceStats): string {
     `lost:     ${s.lost}${s.lost ? ' (events dropped because a ring was full, or of undescribed classes)' : ''}`,
     ...(s.invalidValues ? [`invalid:  ${s.invalidValues} (events apps dropped for values their schema cannot take; ` +
       `trace-consume view DIR --event ${INVALID_VALUE} says which)`] : []),
+    ...(Object.keys(s.filtered).length ? [`filtered: ${Object.values(s.filtered).reduce((a, b) => a + b, 0)} ` +
+      '(left out by the session\'s filters, not lost; per class below)'] : []),
     ...(s.errors.length ? [`missing:  ${s.missingEvents ?? 'unknown'} (events in damaged streams past the damage)`] : []),
     `bytes:    ${s.bytes}`,
     `duration: ${s.durationS.toFixed(6)} s`,
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
     `remote commits: ${remoteText(s)}`,
     'per class:',
-    ...Object.entries(s.perClass).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `  ${k} ${n}`),
+    ...Object.entries(s.perClass).sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, n]) => `  ${k} ${n}${s.filtered[k] ? ` (filtered out ${s.filtered[k]})` : ''}`),
     'per cpu:',
     ...Object.entries(s.perCpu).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
       .map(([k, c]) => `  ${k} events ${c.events} lost ${c.lost}`),

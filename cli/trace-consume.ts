@@ -8,6 +8,7 @@ import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
 import { DEFAULT_FLUSH_S, parseSize, runRecord } from './record';
+import { changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
 import { OutputClosed, TextSink } from '../src/export/sink';
@@ -87,11 +88,19 @@ function secondsArg(value: string): number {
   return n;
 }
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 program
   .command('record')
   .description('record a session into a CTF trace directory, running COMMAND traced or until Ctrl-C')
   .requiredOption('-o, --output <dir>', 'trace directory to create (must not exist, or be empty)')
   .option('-s, --session <name>', 'session name (default: "default", or record-<pid> with a COMMAND)')
+  .option('-e, --enable <pattern>', 'record only the events matching these patterns (repeatable; provider:name, ' +
+    '* and ? wildcards; default: every event)', collect)
+  .option('--exclude <pattern>', 'do not record events matching this pattern (repeatable)', collect)
+  .option('--level <level>', 'record only events at this level or above: trace, debug, info, warn, error')
+  .option('--filter <rule>', "record the matching events only when their fields pass: 'PATTERN: EXPRESSION' " +
+    '(repeatable; docs/filters.md)', collect)
   .option('--subbuffer-size <size>', 'sub-buffer size, a power of two (e.g. 64K, 1M; default 512K)', sizeArg)
   .option('--subbuffers <n>', 'sub-buffers per CPU ring, a power of two (default 8)', positiveInt)
   .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
@@ -105,15 +114,44 @@ Examples:
   $ trace-consume record -o out -- node app.js           trace one run of app.js
   $ trace-consume record -o out --duration 10             trace apps using the default session for 10 s
   $ RINGTRACE_SESSION=web node server.js & trace-consume record -o out -s web   attach to a running app
+  $ trace-consume record -o out -e 'http:*' -e db:query --exclude http:health -- node app.js
+  $ trace-consume record -o out --level debug --filter 'http:request: status >= 500' -- node app.js
   $ trace-consume record -o out --flush-interval 0.2 -- node app.js   trace on disk at most 0.2 s behind
 
 Apps find the session by name (RINGTRACE_SESSION, default "default") and attach at once (at most 0.5 s),
 whether they started before or after the recording. The trace directory is readable while recording
-(view/stats/export) and after a crash of the recorder, up to the last flush.`)
+(view/stats/export) and after a crash of the recorder, up to the last flush. What is not selected costs
+the apps what a disabled event costs; 'trace-consume enable/disable' change the selection while
+recording (docs/selection.md).`)
   .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
-    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number }) => {
-    process.exitCode = await runRecord({ ...opts, command });
+    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number } &
+    SelectionOptions) => {
+    const { enable, exclude, level, filter, ...rest } = opts;
+    const selection = selectionFromOptions({ enable, exclude, level, filter });
+    process.exitCode = await runRecord({ ...rest, ...(selection ? { selection } : {}), command });
   });
+
+for (const kind of ['enable', 'disable'] as const) {
+  program
+    .command(kind)
+    .description(`${kind} events in a session being recorded; its apps follow at once (at most 0.5 s)`)
+    .requiredOption('-s, --session <name>', 'the session (as given to record, or record-<pid>)')
+    .option('--level <level>', 'record only events at this level or above from now on')
+    .option('--filter <rule>', "from now on record the matching events only when their fields pass: " +
+      "'PATTERN: EXPRESSION' (an empty EXPRESSION removes the filter; repeatable)", collect)
+    .argument('[pattern...]', `events to ${kind}: provider:name, with * and ? wildcards; a provider alone means all of it`)
+    .addHelpText('after', `
+Examples:
+  $ trace-consume ${kind} -s web 'db:*'
+  $ trace-consume ${kind} -s web http:health 'cache:*'
+  $ trace-consume enable -s web --level debug --filter 'db:query: ms > 50'
+
+A rule added later wins over earlier ones for the events it matches; the trace records each change
+as a ringtrace:selection event (docs/selection.md).`)
+    .action((patterns: string[], opts: { session: string; level?: string; filter?: string[] }) => {
+      process.stdout.write(changeSelection(kind, opts.session, patterns, opts) + '\n');
+    });
+}
 
 program
   .command('view')

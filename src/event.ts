@@ -5,7 +5,9 @@
 import { threadId } from 'node:worker_threads';
 import { InvalidValues, isStrict, setStrict } from './invalid-values';
 import { describe, type Field, type RecordKind } from './schema';
-import { buildEmitter, DEFAULT_MAX_STRING_BYTES, fixedSize, STAGING_BYTES, STAGING_SLACK,
+import { checkLevel, DEFAULT_LEVEL, type Level } from './selection/rules';
+import { compileFilter } from './filter';
+import { buildEmitter, DEFAULT_MAX_STRING_BYTES, type EventFilter, fixedSize, STAGING_BYTES, STAGING_SLACK,
   type SerializerOptions } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
 
@@ -19,6 +21,8 @@ export const SPAN_ID_BASE = (threadId + 1) * 2 ** 32;
 export interface EventOptions {
   /** Longest string field, in UTF-8 bytes; longer strings are cut and end in '…'. Default 1024. */
   maxStringBytes?: number;
+  /** Its level, for sessions that record only some levels (docs/selection.md). Default: its provider's. */
+  level?: Level;
 }
 
 /** A typed event class. `enabled` is a plain property: check it before costly arguments. */
@@ -27,6 +31,7 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
   id = 0;
   readonly description: string;
   readonly fields: readonly Field[];
+  readonly level: Level;
   /**
    * Record one event. A value the schema cannot take drops the event, counted
    * in the trace as ringtrace:invalid_value (strict mode throws instead).
@@ -34,10 +39,15 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
   readonly emit: (...values: Args) => void;
   /** What happens to values emit cannot record (see invalid-values.ts). */
   readonly invalid: InvalidValues;
+  /** Events the session's filter left out, and how many of them were already reported. */
+  filtered = 0;
+  private filteredReported = 0;
+  private filter: EventFilter | null = null;
+  private filterText: string | null = null;
   private readonly serializer: SerializerOptions;
 
   /** `trustedIds`: the library's own span records, see SerializerOptions. */
-  constructor(readonly provider: string, readonly name: string, kind: RecordKind, fields: Field[],
+  constructor(readonly provider: string, readonly name: string, readonly kind: RecordKind, fields: Field[],
     options: EventOptions = {}, trustedIds: readonly ('seq' | 'id')[] = []) {
     const where = `${provider}:${name}`;
     const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
@@ -48,6 +58,7 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
         `and all ${strings} string field(s) must fit in ${STAGING_BYTES} bytes`);
     }
     this.fields = fields;
+    this.level = options.level === undefined ? DEFAULT_LEVEL : checkLevel(options.level, `ringtrace: ${where}`);
     this.description = describe(provider, name, kind, fields);
     this.invalid = new InvalidValues(where, fields, this);
     this.serializer = { maxStringBytes: maxString, trustedIds, seqBase: SPAN_ID_BASE };
@@ -61,15 +72,40 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
     return this.emit as unknown as (...values: Args) => boolean;
   }
 
-  /** Generate emit again (strict mode changed). */
+  /** Generate emit again (strict mode or the filter changed). */
   rebuild(): void {
     (this as { emit: (...values: Args) => void }).emit = this.buildEmit();
+  }
+
+  /**
+   * The session's filter expression for this class (null: none). Throws a
+   * FilterError if it does not fit this class's fields; the class is then
+   * left without a filter (the tracer disables it).
+   */
+  setFilter(expression: string | null): void {
+    // A span's end records follow its begin; only begins, events and counters are filtered.
+    const text = this.kind === 'span_end' ? null : expression;
+    if (text === this.filterText) return;
+    this.filter = null;
+    this.filterText = null;
+    if (text !== null) {
+      this.filter = compileFilter(text, this.fields, `${this.provider}:${this.name}`);
+      this.filterText = text;
+    }
+    this.rebuild();
+  }
+
+  /** Events filtered out since the last call. */
+  takeFiltered(): number {
+    const n = this.filtered - this.filteredReported;
+    this.filteredReported = this.filtered;
+    return n;
   }
 
   private buildEmit(): (...values: Args) => void {
     const tracer = currentTracer();
     return buildEmitter(this.fields as Field[], this.serializer, this, tracer.staging, tracer, this.invalid,
-      isStrict()) as unknown as (...values: Args) => void;
+      isStrict(), this.filter) as unknown as (...values: Args) => void;
   }
 }
 

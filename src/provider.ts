@@ -6,12 +6,15 @@
 //   await http.withSpan('handle', async () => { ... });
 // Event classes are in event.ts, spans in spans.ts.
 import { type EventOptions, TracedEvent } from './event';
+import { checkLevel, DEFAULT_LEVEL, type Level } from './selection/rules';
 import { describeValue, setInvalidRecorder } from './invalid-values';
+import { setFilteredRecorder } from './tracer';
 import { type ArgsOf, checkEventName, checkProviderName, type FieldSpec, parseFields } from './schema';
 import { ActiveSpan, argsJson, checkFunction, currentParent, nextSpanSeq, NOOP_SPAN, runInSpan, SPAN_BEGIN_IDS,
   SPAN_END_IDS, type SpanClass, type SpanHandle, SpanType } from './spans';
 
 export { configure, type Configuration, type EventOptions, TracedEvent } from './event';
+export { LEVELS, type Level } from './selection/rules';
 export { type SpanHandle, SpanType } from './spans';
 
 export class Provider {
@@ -21,8 +24,12 @@ export class Provider {
   private lastSpanClass: SpanClass | undefined;
   private readonly counters = new Map<string, Counter>();
 
-  constructor(readonly name: string) {
+  /** The level of its events that set none (sessions may record only some levels). */
+  readonly level: Level;
+
+  constructor(readonly name: string, options: ProviderOptions = {}) {
     checkProviderName(name);
+    this.level = options.level === undefined ? DEFAULT_LEVEL : checkLevel(options.level, `ringtrace: provider '${name}'`);
   }
 
   /** Define an event class: fields are 'name:type' specs, in emit's argument order. */
@@ -30,15 +37,21 @@ export class Provider {
     options?: EventOptions): TracedEvent<ArgsOf<S>> {
     checkEventName(this.name, name);
     return new TracedEvent<ArgsOf<S>>(this.name, name, 'event',
-      parseFields(`${this.name}:${name}`, fields), options);
+      parseFields(`${this.name}:${name}`, fields), this.options(options));
+  }
+
+  /** Options for a class of this provider: its level unless the class sets one. */
+  private options(options: EventOptions = {}): EventOptions {
+    return options.level === undefined ? { ...options, level: this.level } : options;
   }
 
   /** Start a span; its parent is the span current in this async context. */
   span(name: string, fields?: Record<string, unknown>): SpanHandle {
     const cls = this.spanClass(name);
-    if (!cls.begin.enabled) return NOOP_SPAN;
+    const begin = cls.begin!;
+    if (!begin.enabled) return NOOP_SPAN;
     const seq = nextSpanSeq();
-    cls.begin.emit(seq, currentParent(), argsJson(fields)); // span_id: spanBase + seq
+    begin.emit(seq, currentParent(), argsJson(fields)); // span_id: SPAN_ID_BASE + seq
     return new ActiveSpan(seq, cls.ends);
   }
 
@@ -65,41 +78,54 @@ export class Provider {
     if (own) throw new TypeError(`ringtrace: ${where}: field '${own.name}' is a span's own field; choose another name`);
     return new SpanType<ArgsOf<S>>(
       new TracedEvent(this.name, name, 'span_begin', parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]),
-        options, SPAN_BEGIN_IDS),
-      this.spanClass(name).ends);
+        this.options(options), SPAN_BEGIN_IDS),
+      this.spanClass(name, options?.level, false).ends);
   }
 
-  /** A counter track; values are f64. */
-  counter(name: string): Counter {
+  /** A counter track; values are f64. `options.level` as for events (set when first defined). */
+  counter(name: string, options?: { level?: Level }): Counter {
     let c = this.counters.get(name);
     if (!c) {
       checkEventName(this.name, name);
       c = new Counter(new TracedEvent<[number]>(this.name, name, 'counter',
-        parseFields(`${this.name}:${name}`, ['value:f64'])));
+        parseFields(`${this.name}:${name}`, ['value:f64']), this.options(options)));
       this.counters.set(name, c);
     }
     return c;
   }
 
-  private spanClass(name: string): SpanClass {
-    if (name === this.lastSpanName && this.lastSpanClass) return this.lastSpanClass;
+  /**
+   * The classes of span `name`: its end records (shared by span() and
+   * spanType()) and, made only when span() uses it, the untyped begin record
+   * (a typed span's begin is its SpanType's). `level` is theirs if this makes
+   * them (a span name has one level).
+   */
+  private spanClass(name: string, level?: Level, untypedBegin = true): SpanClass {
+    if (name === this.lastSpanName && this.lastSpanClass?.begin) return this.lastSpanClass;
     let cls = this.spans.get(name);
+    const where = `${this.name}:${name}`;
     if (!cls) {
       checkEventName(this.name, name);
-      const where = `${this.name}:${name}`;
+      const options = this.options({ ...(level === undefined ? {} : { level }) });
       cls = {
-        begin: new TracedEvent(this.name, name, 'span_begin',
-          parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string']), {}, SPAN_BEGIN_IDS),
+        begin: undefined,
+        options,
         ends: {
           withFields: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64', 'args:string']),
-            {}, SPAN_END_IDS),
-          bare: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64']), {}, SPAN_END_IDS),
+            options, SPAN_END_IDS),
+          bare: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64']), options, SPAN_END_IDS),
         },
       };
       this.spans.set(name, cls);
     }
-    this.lastSpanName = name;
-    this.lastSpanClass = cls;
+    if (untypedBegin && !cls.begin) {
+      cls.begin = new TracedEvent(this.name, name, 'span_begin',
+        parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string']), cls.options, SPAN_BEGIN_IDS);
+    }
+    if (cls.begin) {
+      this.lastSpanName = name;
+      this.lastSpanClass = cls;
+    }
     return cls;
   }
 }
@@ -137,7 +163,7 @@ export class Counter {
 
 const providers = new Map<string, Provider>();
 
-/** The library's own records (ringtrace:invalid_value); users cannot define this provider. */
+/** The library's own records (ringtrace:invalid_value, :filtered); users cannot define this provider. */
 const OWN_PROVIDER = 'ringtrace';
 let invalidValue: TracedEvent<[string, string, string]> | undefined;
 setInvalidRecorder((event, field, problem) => {
@@ -146,13 +172,27 @@ setInvalidRecorder((event, field, problem) => {
   invalidValue.emit(event, field, problem);
 });
 
-/** The provider of that name (one per name per thread). */
-export function provider(name: string): Provider {
+export interface ProviderOptions {
+  /** The level of its events that set none (default 'info'; docs/selection.md). */
+  level?: Level;
+}
+
+let filtered: TracedEvent<[string, number]> | undefined;
+setFilteredRecorder((event, count) => {
+  filtered ??= new TracedEvent(OWN_PROVIDER, 'filtered', 'event',
+    parseFields(`${OWN_PROVIDER}:filtered`, ['event:string', 'count:u64']));
+  filtered.emit(event, count);
+});
+
+/** The provider of that name (one per name per thread; options count when it is first made). */
+export function provider(name: string, options?: ProviderOptions): Provider {
   let p = providers.get(name);
   if (!p) {
     if (name === OWN_PROVIDER) throw new TypeError(`ringtrace: provider name '${OWN_PROVIDER}' is reserved for the library's own records`);
-    p = new Provider(name);
+    p = new Provider(name, options);
     providers.set(name, p);
+  } else if (options?.level !== undefined && options.level !== p.level) {
+    throw new TypeError(`ringtrace: provider '${name}' was made with level '${p.level}'; it cannot become '${options.level}'`);
   }
   return p;
 }

@@ -169,11 +169,14 @@ export function fixedSize(fields: Field[]): number {
   return FIELDS_OFFSET + fields.reduce((n, f) => n + (size[f.type] ?? 0), 0);
 }
 
-/** What a generated emit function reads on each call. */
+/** What a generated emit function reads on each call (and `filtered`, which it counts). */
 export interface EmitTarget {
   enabled: boolean;
   id: number;
+  filtered: number;
 }
+/** A session's filter on an event's field values, given emit's arguments; never throws. */
+export type EventFilter = (...values: unknown[]) => boolean;
 export interface EmitSink {
   emitStaged(): void;
 }
@@ -185,9 +188,11 @@ export interface EmitSink {
  * makes the one native call, so a bad value never produces a record: `invalid`
  * decides what happens instead (dropped and counted, or thrown in strict mode).
  * `strict`: check values even while disabled (the record is then skipped).
+ * `filter`: the session's filter on field values; an event it refuses is not
+ * written, only counted in `target.filtered`.
  */
 export function buildEmitter(fields: Field[], opts: SerializerOptions, target: EmitTarget, st: Staging,
-  sink: EmitSink, invalid: InvalidValues, strict: boolean): (...values: unknown[]) => boolean {
+  sink: EmitSink, invalid: InvalidValues, strict: boolean, filter: EventFilter | null): (...values: unknown[]) => boolean {
   const params = fields.map((_, i) => `v${i}`).join(', ');
   // Two functions: a tiny `emit` that V8 inlines into call sites (a disabled
   // event then costs a property check), and `record`, the checking writer.
@@ -209,10 +214,12 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     `return function emit(${params}) {`,
     ...(strict ? [] : ['if (!target.enabled) return false;']),
     `if (arguments.length !== ${fields.length}) return invalid.arity(${fields.length}, arguments.length);`,
+    // The session's filter on field values: after the enabled check, before anything is written.
+    ...(filter ? [`if (${strict ? 'target.enabled && ' : ''}!filter(${params})) { target.filtered++; return false; }`] : []),
     `return record(${params});`,
     '};',
   ].join('\n');
-  const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase',
+  const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
     body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
-  return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0);
+  return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter);
 }

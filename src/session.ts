@@ -110,6 +110,27 @@ export class Session {
     return loadNative().procsPath(this.live());
   }
 
+  /** Find or add an event class in the session's registry; returns its id. */
+  registerClass(description: string): number {
+    return loadNative().registerClass(this.live(), description);
+  }
+
+  /** Path of the session's selection file (which events apps record; docs/selection.md). */
+  selectionPath(): string {
+    const p = loadNative().selectionPath(this.live());
+    if (p === null) throw new Error(`session '${this.info.name}': selection path too long`);
+    return p;
+  }
+
+  /** How many selection files were put in place; bumpSelection announces a new one. */
+  selectionGeneration(): number {
+    return loadNative().selectionGeneration(this.live());
+  }
+
+  bumpSelection(): number {
+    return loadNative().selectionBump(this.live());
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -2,7 +2,7 @@
 // AsyncLocalStorage), running a function inside a span, and typed span classes
 // (Provider.spanType) whose start is generated per field count.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SPAN_ID_BASE, rebuildable, type TracedEvent } from './event';
+import { type EventOptions, SPAN_ID_BASE, rebuildable, type TracedEvent } from './event';
 import { describeValue, isStrict } from './invalid-values';
 
 /** A span in progress. end() records its end once; later calls do nothing. */
@@ -157,6 +157,9 @@ export class SpanType<Args extends unknown[]> {
 }
 
 export interface SpanClass {
-  begin: TracedEvent<[number, number, string]>;
+  /** span()'s begin record, made on its first use. */
+  begin: TracedEvent<[number, number, string]> | undefined;
   ends: SpanEnds;
+  /** Its classes' options (level). */
+  options: EventOptions;
 }

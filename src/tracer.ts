@@ -12,6 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { loadNative, type NativeAddon, type SessionHandle } from './native';
+import { displayName, type RecordKind } from './schema';
+import { type Level } from './selection/rules';
+import { SelectionFollower } from './selection/follow';
 import { STAGING_BYTES, type Staging } from './serializer';
 
 /** Session name used when RINGTRACE_SESSION is not set. */
@@ -29,17 +32,32 @@ const BEING_CREATED_RETRIES = 100;
 const SHM_DIR = '/dev/shm';
 const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/; // as native/ring/session.c checks
 
-/** What the tracer needs from an event class (see provider.ts). */
+/** What the tracer needs from an event class (see event.ts). */
 export interface Attachable {
   readonly description: string;
+  readonly provider: string;
+  readonly name: string;
+  readonly level: Level;
+  readonly kind: RecordKind;
   enabled: boolean;
   id: number;
+  /** The session's filter expression for the class (null: none); throws if it does not fit its fields. */
+  setFilter(expression: string | null): void;
+  /** Events its filter left out since the last call. */
+  takeFiltered(): number;
+}
+
+/** Records ringtrace:filtered (set by provider.ts, which owns event classes). */
+type FilteredRecorder = (event: string, count: number) => void;
+let recordFiltered: FilteredRecorder = () => {};
+export function setFilteredRecorder(fn: FilteredRecorder): void {
+  recordFiltered = fn;
 }
 
 type State =
   | { kind: 'off'; why: string }
   | { kind: 'detached' }
-  | { kind: 'attached'; handle: SessionHandle; ino: number };
+  | { kind: 'attached'; handle: SessionHandle; ino: number; selection: SelectionFollower };
 
 class Tracer {
   readonly staging: Staging;
@@ -100,7 +118,11 @@ class Tracer {
       // no session (yet): stay or become detached
     }
     if (this.state.kind === 'attached') {
-      if (ino === this.state.ino) return;
+      if (ino === this.state.ino) {
+        if (this.state.selection.refresh()) for (const cls of this.classes) this.select(cls);
+        this.reportFiltered();
+        return;
+      }
       this.detach(); // the session ended (or was replaced: attach to the new one below)
     }
     if (ino >= 0) this.attach(ino);
@@ -115,6 +137,7 @@ class Tracer {
     this.timer = setInterval(() => this.poll(), pollMs());
     this.timer.unref(); // tracing never keeps a process or worker alive
     this.listenForChanges();
+    process.on('exit', () => this.reportFiltered()); // a thread's last counts (workers too)
   }
 
   /**
@@ -131,7 +154,8 @@ class Tracer {
       if (isMainThread) {
         const notify = channel;
         const watcher = fs.watch(SHM_DIR, { persistent: false }, (_event, file) => {
-          if (file !== this.shmName) return;
+          // the session object, or its selection file (…-<uuid>.selection)
+          if (file !== this.shmName && !(file?.startsWith(this.shmName) && file.endsWith('.selection'))) return;
           this.pollSoon(0);
           notify.postMessage('changed');
         });
@@ -169,12 +193,17 @@ class Tracer {
     if (!this.loadAddon()) return;
     const native = this.native!;
     let handle: SessionHandle | undefined;
+    let selection: SelectionFollower;
     try {
       handle = native.open(this.sessionName);
       native.attachThread(handle, this.stagingBuffer);
       native.addProcess(handle, processLabel());
+      selection = new SelectionFollower(native, handle, (m) => this.warnOnce(m));
+      selection.refresh();
+      this.state = { kind: 'attached', handle, ino, selection };
       for (const cls of this.classes) this.register(cls, handle);
     } catch (e) {
+      this.state = { kind: 'detached' };
       for (const cls of this.classes) cls.enabled = false;
       if (handle) {
         native.detachThread();
@@ -190,18 +219,42 @@ class Tracer {
       this.warnOnce(`cannot trace into session '${this.sessionName}': ${message}`);
       return;
     }
-    this.state = { kind: 'attached', handle, ino };
     this.creationRetries = 0;
     this.emitStaged = native.emitStaged;
   }
 
   private register(cls: Attachable, handle: SessionHandle): void {
     cls.id = this.native!.registerClass(handle, cls.description);
-    cls.enabled = true;
+    this.select(cls);
+  }
+
+  /** Enable `cls` if the session's selection records it, with the selection's filter for it. */
+  private select(cls: Attachable): void {
+    if (this.state.kind !== 'attached') return;
+    const selection = this.state.selection.selection;
+    let on = selection.selects(cls.provider, cls.name, cls.level);
+    try {
+      cls.setFilter(on ? selection.filterFor(cls.provider, cls.name) : null);
+    } catch (e) {
+      // A filter that does not fit this class's fields: better nothing than everything.
+      this.warnOnce(`${(e as Error).message}; ${cls.provider}:${cls.name} is not recorded in session '${this.sessionName}'`);
+      on = false;
+    }
+    cls.enabled = on;
+  }
+
+  /** Say in the trace how many events each class's filter left out (every poll, on detach, at exit). */
+  reportFiltered(): void {
+    if (this.state.kind !== 'attached') return;
+    for (const cls of this.classes) {
+      const n = cls.takeFiltered();
+      if (n) recordFiltered(displayName(cls), n); // as traces name it (a span's begin: provider:name:begin)
+    }
   }
 
   private detach(): void {
     if (this.state.kind !== 'attached') return;
+    this.reportFiltered();
     for (const cls of this.classes) cls.enabled = false;
     this.emitStaged = () => {};
     this.native!.detachThread();

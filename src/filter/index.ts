@@ -13,6 +13,11 @@ export type { CompareOp, FilterAst, FieldRef, Literal } from './ast';
 export { FilterError, formatFilterError, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH } from './errors';
 export { filterSource } from './codegen';
 
+/** Check `text`'s syntax alone (no event at hand yet); throws a FilterError naming the problem and position. */
+export function checkFilterSyntax(text: string, where: string): void {
+  parse(text, where);
+}
+
 /** Parse and check `text` against the event's fields; throws a FilterError naming the problem and position. */
 export function parseFilter(text: string, fields: readonly Field[], where: string): FilterAst {
   if (typeof text !== 'string') throw new FilterError(where, `a filter is a string, not ${typeof text}`, 0);
