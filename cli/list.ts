@@ -16,7 +16,7 @@ export interface SessionListing {
   error?: string;
 }
 
-const SIDE_FILE = /\.(classes|procs|lock)$/;
+const SIDE_FILE = /\.(classes|procs|lock|selection)$/;
 
 export function listSessions(): SessionListing[] {
   const prefix = `ringtrace-${process.geteuid!()}-`;
