@@ -169,9 +169,10 @@ test('examples/shop.c records only the classes its session\'s selection selects:
   const file = native.selectionPath(session.handle);
   assert.ok(file);
   /** Put a selection in place as docs/selection.md says: write, rename, bump. */
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`); // not a session name for `list`
   const select = (rules: string) => {
-    fs.writeFileSync(`${file}.tmp`, `ringtrace-selection 1\n${rules}`, { mode: 0o600 });
-    fs.renameSync(`${file}.tmp`, file);
+    fs.writeFileSync(tmp, `ringtrace-selection 1\n${rules}`, { mode: 0o600 });
+    fs.renameSync(tmp, file);
     native.selectionBump(session.handle);
   };
   /** Run shop.c (50 requests per thread) in the session; what it recorded, per class. */

@@ -157,7 +157,8 @@ static void bench_attached(void) {
 static void put_selection(const struct rt_session *s, const char *text) {
   char file[256], tmp[300];
   if (rt_selection_path(s, file, sizeof file)) exit(1);
-  snprintf(tmp, sizeof tmp, "%s.tmp", file);
+  const char *base = strrchr(file, '/') + 1; /* a dot name beside it: `list` does not take it for a session */
+  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int)(base - file), file, base);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) || rename(tmp, file)) {
     fprintf(stderr, "bench_capi: cannot write %s\n", file);

@@ -63,12 +63,21 @@ static inline void capi_remove(struct rt_session *s, const char *name) {
   rt_selection_bump(s);
 }
 
+/* Counting a removed session's records registers the counted classes in it
+ * again (class_id): remove that file too. */
+static inline void forget_registry(const struct rt_session *s) {
+  char err[256];
+  rt_registry_unlink(s, err, sizeof err);
+}
+
 /* Put a selection file in place as the consumer does (docs/selection.md):
- * write a temporary file, rename it over the selection, bump the generation. */
+ * write a temporary file (a dot name: not taken for a session by `list`),
+ * rename it over the selection, bump the generation. */
 static inline void put_selection_mode(const struct rt_session *s, const char *text, mode_t mode) {
   char path[256], tmp[300];
   REQUIRE(rt_selection_path(s, path, sizeof path) == 0, "selection path");
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  const char *base = strrchr(path, '/') + 1;
+  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int)(base - path), path, base);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   REQUIRE(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fchmod(fd, mode) == 0 &&
               close(fd) == 0 && rename(tmp, path) == 0,

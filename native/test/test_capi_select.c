@@ -350,6 +350,7 @@ static void all_off_program_follows_replacement(void) {
   emit_each(10);
   expect_counts(b, ALL, 10, "replacement session");
   expect_counts(a, 0, 0, "removed session");
+  forget_registry(a);
   capi_remove(b, name);
 }
 

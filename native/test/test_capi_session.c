@@ -163,6 +163,7 @@ static void removed_session_is_left(void) {
   uint64_t emitted = emit_until_detached(100);
   for (uint64_t n = emitted; n < emitted + 100; n++) rt_trace(capi_test, seq, 0, n); /* detached: dropped */
   struct run r = drain_run(s);
+  forget_registry(s);
   CHECK(r.count == (long)emitted && r.first == 0, "%ld records; %llu emitted while attached", r.count,
         (unsigned long long)emitted);
   count_maps(name, &live, &deleted);
@@ -189,6 +190,7 @@ static void replaced_session_is_followed(void) {
   REQUIRE(in_b.count == 1, "events reach the new session (%ld)", in_b.count);
   for (uint64_t end = n + 100; n < end; n++) rt_trace(capi_test, seq, 0, n);
   struct run in_a = drain_run(a), rest = drain_run(b);
+  forget_registry(a);
   CHECK(in_a.first == 0 && in_a.next == in_b.first, "old session: 0..%llu, then the new one from %llu",
         (unsigned long long)in_a.next, (unsigned long long)in_b.first);
   CHECK(rest.first == in_b.next && rest.next == n, "new session: all the rest, in order (%llu..%llu of %llu)",
