@@ -6,7 +6,7 @@
  * compares that generation with the one in the session's shared memory,
  * which the consumer increments whenever it puts a new selection file in
  * place (registry.h rt_selection_bump): equal, the decision stands (three
- * loads and a branch, ringtrace.h rt__on); different, the event comes here,
+ * loads, a compare, a branch: ringtrace.h rt__on); different, the event comes here,
  * the new file is read once and the class decided again. So a change
  * invalidates every class at once without this process touching any, and
  * is seen by the next event of any class, selected or not, with no thread
