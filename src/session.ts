@@ -95,6 +95,9 @@ export class Session {
     } catch (e) {
       if (!/does not exist|No such file/.test((e as Error).message)) throw e;
     }
+    // A new selection generation makes attached C programs look at the session
+    // now, even those whose every event is off (docs/c-api.md).
+    native.selectionBump(this.live());
   }
 
   consumer(): Consumer {

@@ -13,7 +13,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCommand } from '../fixtures/trace-helpers';
+import { loadNative } from '../src/native';
 import { describe, parseFields } from '../src/schema';
+import { Session } from '../src/session';
 
 const root = path.join(__dirname, '..', '..');
 const nativeDir = path.join(root, 'native');
@@ -160,6 +162,52 @@ test('the C programs in README.md and docs/c-api.md compile as shown and record 
   }
 });
 
+test('examples/shop.c records only the classes its session\'s selection selects: rules, levels, filters', () => {
+  const name = `capi-select-${process.pid}`;
+  const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  const native = loadNative();
+  const file = native.selectionPath(session.handle);
+  assert.ok(file);
+  /** Put a selection in place as docs/selection.md says: write, rename, bump. */
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`); // not a session name for `list`
+  const select = (rules: string) => {
+    fs.writeFileSync(tmp, `ringtrace-selection 1\n${rules}`, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    native.selectionBump(session.handle);
+  };
+  /** Run shop.c (50 requests per thread) in the session; what it recorded, per class. */
+  const runShop = (): { out: string; perClass: Record<string, number> } => {
+    const r = spawnSync(shop, ['50'], { env: { ...process.env, RINGTRACE_SESSION: name }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'nothing printed');
+    const classes = session.classes();
+    const perClass: Record<string, number> = {};
+    for (const rec of session.consumer().drain(true)) {
+      const c = classes.get(rec.id);
+      const key = c ? `${c.provider}:${c.name}` : `#${rec.id}`;
+      perClass[key] = (perClass[key] ?? 0) + 1;
+    }
+    assert.equal(session.lostEvents(), 0);
+    return { out: r.stdout, perClass };
+  };
+  try {
+    assert.deepEqual(runShop().perClass, { 'shop:request': 100, 'shop:restock': 10 }, 'no selection: everything');
+    select('default on\ndisable shop:restock\n');
+    assert.deepEqual(runShop().perClass, { 'shop:request': 100 });
+    select('default off\nenable shop:rest*\n');
+    const restockOnly = runShop();
+    assert.deepEqual(restockOnly.perClass, { 'shop:restock': 10 });
+    assert.match(restockOnly.out, /handled 100 requests \(untraced\)/, 'rt_enabled(shop, request) follows it');
+    select('level warn\n'); // RT_EVENT's classes are info
+    assert.deepEqual(runShop().perClass, {});
+    select('level info\nfilter shop:request status >= 500\n'); // filters are for JavaScript events
+    assert.deepEqual(runShop().perClass, { 'shop:request': 100, 'shop:restock': 10 });
+  } finally {
+    session.remove();
+    session.close();
+  }
+});
+
 test('the compiler refuses wrong values, unknown events and reserved or unknown fields', () => {
   const cases: [string, string, RegExp][] = [
     ['a string for a number', 'rt_trace(t, e, "GET", "200");', /makes integer from pointer|invalid conversion/],
@@ -173,7 +221,8 @@ test('the compiler refuses wrong values, unknown events and reserved or unknown 
   const decl = 'RT_EVENT(t, e, RT_FIELD(string, method), RT_FIELD(u16, status))';
   const good = path.join(work, 'good.c');
   fs.writeFileSync(good, `#include "ringtrace.h"\n${decl}\nRT_EVENT(t, none)\n` +
-    'int main(void) { rt_trace(t, e, "GET", 200); rt_trace(t, none); return 0; }\n');
+    'RT_EVENT_LEVEL(t, dbg, debug, RT_FIELD(u32, n))\n' +
+    'int main(void) { rt_trace(t, e, "GET", 200); rt_trace(t, none); rt_trace(t, dbg, 1); return 0; }\n');
   assert.equal(compile(good, path.join(work, 'good')).status, 0, 'the correct program builds');
   for (const [what, call, message] of cases) {
     const src = path.join(work, 'bad.c');
@@ -186,9 +235,11 @@ test('the compiler refuses wrong values, unknown events and reserved or unknown 
     ['a reserved field name', 'RT_FIELD(u32, pid)', /duplicate member .pid_/],
     ['a field twice', 'RT_FIELD(u32, a), RT_FIELD(u8, a)', /duplicate member .a_/],
     ['an unknown type', 'RT_FIELD(uint32_t, a)', /RT__PARAM_uint32_t_/],
+    ['an unknown level', null, /RT__LEVEL_verbose/],
   ] as const) {
     const src = path.join(work, 'bad.c');
-    fs.writeFileSync(src, `#include "ringtrace.h"\nRT_EVENT(t, e, ${fields})\nint main(void) { return 0; }\n`);
+    const event = fields === null ? 'RT_EVENT_LEVEL(t, e, verbose, RT_FIELD(u32, a))' : `RT_EVENT(t, e, ${fields})`;
+    fs.writeFileSync(src, `#include "ringtrace.h"\n${event}\nint main(void) { return 0; }\n`);
     const r = compile(src, path.join(work, 'bad'), ['-Wno-error']);
     assert.notEqual(r.status, 0, `${what}: must not compile`);
     assert.match(r.stderr, message, what);

@@ -65,6 +65,15 @@ test('C API (atomic fallback)', () => { runNative('test_capi', [], NO_RSEQ); });
 test('C API sessions: late start, removal, replacement, off, bad names', () => {
   runNative('test_capi_session', [], RSEQ);
 });
+test('C API follows the session selection: changes, bad files, levels, threads, other processes', () => {
+  runNative('test_capi_select', [], RSEQ);
+});
+test('C API follows the session selection (atomic fallback)', () => {
+  runNative('test_capi_select', [], NO_RSEQ);
+});
+test('selection file: every rule, bad lines named, file checks, seeded fuzz', () => {
+  runNative('test_selection');
+});
 test('event-class registry: dedup across processes, corrupt files refused', () => {
   runNative('test_registry');
 });

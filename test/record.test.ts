@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { emitterPath, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { loadNative } from '../src/native';
+import { Session } from '../src/session';
 
 const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const hasBabeltrace = spawnSync('babeltrace2', ['--version']).status === 0;
@@ -213,11 +215,16 @@ test('list shows the session, its consumer, attached processes and classes', asy
   await new Promise((r) => setTimeout(r, 400));
   const app = run(process.execPath, [emitterPath, 'follow'], { RINGTRACE_SESSION: name });
   await new Promise((r) => setTimeout(r, 1200));
+  const session = Session.open(name); // a selection file beside it is not another session
+  fs.writeFileSync(loadNative().selectionPath(session.handle)!, 'ringtrace-selection 1\n', { mode: 0o600 });
+  session.close();
   const l = await tc('list', '--json');
   assert.equal(l.code, 0, l.stderr);
   const mine = (JSON.parse(l.stdout) as { name: string; consumer: number; processes: { name: string; alive: boolean }[];
     classes: string[] }[]).find((s) => s.name === name);
   assert.ok(mine, `session ${name} listed`);
+  const listed = (JSON.parse(l.stdout) as { name: string }[]).map((s) => s.name);
+  assert.deepEqual(listed.filter((n) => n.startsWith(`${name}-`)), [], 'its side files are not sessions');
   assert.ok(mine.consumer > 0, 'the recorder is its consumer');
   assert.ok(mine.processes.some((p) => p.name === 'emitter.js' && p.alive), JSON.stringify(mine.processes));
   assert.ok(mine.classes.some((c) => /fixture:tick \(event\)/.test(c)));

@@ -8,9 +8,12 @@
  *   valgrind --tool=callgrind build/bench_capi --quick <mode>
  * (the loops are the noinline functions run_*; inclusive cost / events).
  *
- * Usage: bench_capi [--quick] attached|detached|off
+ * Usage: bench_capi [--quick] attached|unselected|detached|off
  *   attached: core_fixed capi_fixed core_request capi_request
+ *   unselected: bench:request in a session whose selection leaves it out
  *   detached: RINGTRACE_SESSION names no session; off: RINGTRACE_SESSION=off */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -78,6 +81,13 @@ static void ignore(void *ctx, const struct rt_chunk *ch, const struct rt_event_h
   (void)ctx, (void)ch, (void)ev, (void)p;
 }
 
+static uint64_t lost_total(const struct rt_session *s) {
+  uint64_t lost = 0;
+  struct rt_ring_stats st;
+  for (uint32_t r = 0; r < s->n_rings; r++) rt_ring_stats_read(s, r, &st), lost += st.lost;
+  return lost;
+}
+
 static void report(const char *name, double ns) {
   printf("ringtrace capi %s ns_per_event=%.2f\n", name, ns);
   fflush(stdout);
@@ -130,9 +140,7 @@ static void bench_attached(void) {
       delivered += n;
     }
   }
-  uint64_t lost = 0;
-  struct rt_ring_stats st;
-  for (uint32_t r = 0; r < s->n_rings; r++) rt_ring_stats_read(s, r, &st), lost += st.lost;
+  uint64_t lost = lost_total(s);
   if (lost || delivered != (long)(n_chunks + 1) * 4 * CHUNK) {
     fprintf(stderr, "bench_capi: delivered %ld, lost %llu: the measurement is invalid\n", delivered,
             (unsigned long long)lost);
@@ -145,8 +153,21 @@ static void bench_attached(void) {
   rt_session_close(s);
 }
 
-static void bench_untraced(const char *case_name, const char *session) {
-  setenv("RINGTRACE_SESSION", session, 1);
+/* Put a selection file in place as the consumer does: write, rename, bump. */
+static void put_selection(const struct rt_session *s, const char *text) {
+  char file[256], tmp[300];
+  if (rt_selection_path(s, file, sizeof file)) exit(1);
+  const char *base = strrchr(file, '/') + 1; /* a dot name beside it: `list` does not take it for a session */
+  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int)(base - file), file, base);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) || rename(tmp, file)) {
+    fprintf(stderr, "bench_capi: cannot write %s\n", file);
+    exit(1);
+  }
+  rt_selection_bump(s);
+}
+
+static void time_untraced(const char *case_name) {
   double *t = calloc((size_t)n_chunks, sizeof(double));
   for (int k = -1; k < n_chunks; k++) {
     double t0 = now_ns();
@@ -157,18 +178,57 @@ static void bench_untraced(const char *case_name, const char *session) {
   free(t);
 }
 
+static void bench_untraced(const char *case_name, const char *session) {
+  setenv("RINGTRACE_SESSION", session, 1);
+  time_untraced(case_name);
+}
+
+/* Attached, bench:fixed selected, bench:request not: what an event the
+ * selection leaves out costs. Nothing of it may reach the rings. */
+static void bench_unselected(void) {
+  char name[64], err[256];
+  struct rt_session *s;
+  snprintf(name, sizeof name, "bench-capi-sel-%d", (int)getpid());
+  setenv("RINGTRACE_SESSION", name, 1);
+  struct rt_session_options o = {.sub_size = 1u << 16, .n_sub = 4};
+  if (rt_session_create(name, &o, &s, err, sizeof err)) {
+    fprintf(stderr, "bench_capi: %s\n", err);
+    exit(1);
+  }
+  put_selection(s, "ringtrace-selection 1\ndefault off\nenable bench:fixed\n");
+  for (int i = 0; i < 300 && !rt_enabled(bench, fixed); i++) usleep(10000);
+  if (!rt_enabled(bench, fixed) || rt_enabled(bench, request)) {
+    fprintf(stderr, "bench_capi: the C API did not attach, or did not follow the selection\n");
+    exit(1);
+  }
+  time_untraced("capi_unselected");
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  long n = drain_once(&c, 1, ignore, NULL);
+  if (n != 0 || lost_total(s) != 0) {
+    fprintf(stderr, "bench_capi: %ld records, %llu lost from an unselected class\n", n,
+            (unsigned long long)lost_total(s));
+    exit(1);
+  }
+  rt_consumer_fini(&c);
+  rt_registry_unlink(s, err, sizeof err);
+  rt_session_unlink(name, err, sizeof err);
+  rt_session_close(s);
+}
+
 int main(int argc, char **argv) {
   const char *mode = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) n_chunks = 5;
     else if (argv[i][0] != '-' && !mode) mode = argv[i];
     else {
-      fprintf(stderr, "usage: bench_capi [--quick] attached|detached|off\n");
+      fprintf(stderr, "usage: bench_capi [--quick] attached|unselected|detached|off\n");
       return 2;
     }
   }
   pin_cpu(0);
   if (!mode || !strcmp(mode, "attached")) bench_attached();
+  else if (!strcmp(mode, "unselected")) bench_unselected();
   else if (!strcmp(mode, "detached")) bench_untraced("capi_no_session", "bench-capi-nonexistent");
   else if (!strcmp(mode, "off")) bench_untraced("capi_off", "off");
   else {

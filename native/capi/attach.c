@@ -3,8 +3,9 @@
  * off); the process attaches when the session exists, whether it appeared
  * before or after the program started, and detaches when it is removed or
  * replaced. There is no timer thread: an emitting thread whose event finds the
- * recheck period over runs one stat() (rt__idle while detached, emit.c while
- * attached). Cold paths only; nothing here runs per event in the steady state.
+ * recheck period over runs one stat() (rt__settle while detached, emit.c while
+ * attached; select.c when the selection generation moves). Cold paths only;
+ * nothing here runs per event in the steady state.
  *
  * Attachments are published in g_attachment and read without a lock. Each
  * thread's context holds the attachment it writes into (its hazard pointer);
@@ -26,7 +27,7 @@
 #include "clock.h"
 #include "registry.h"
 
-int rt__active; /* read by every rt_trace: 1 while g_attachment has a session, -1 when off */
+int rt__active; /* 1 while g_attachment has a session, -1 when off: read by rt__settle */
 static struct rt_attachment g_none;
 struct rt_attachment *g_attachment = &g_none;
 __thread struct rt_thread_ctx rt_capi_thread;
@@ -49,6 +50,8 @@ static int g_warned;
 
 #define NS_PER_MS 1000000ull
 
+void rt_capi_lock(void) { pthread_mutex_lock(&g_lock); }
+void rt_capi_unlock(void) { pthread_mutex_unlock(&g_lock); }
 void rt_capi_class_lock(void) { pthread_mutex_lock(&g_class_lock); }
 void rt_capi_class_unlock(void) { pthread_mutex_unlock(&g_class_lock); }
 
@@ -115,7 +118,10 @@ static void fork_child(void) {
  * returns without waiting for this initialization. */
 static void turn_off(void) {
   g_idle_due = UINT64_MAX;
-  __atomic_store_n(&rt__active, -1, __ATOMIC_RELAXED); /* a final value, read relaxed by rt_trace */
+  /* Final values, read relaxed: rt__settle stores RT_KEY_OFF into each class
+   * it sees, which then matches the word rt_trace compares with. */
+  __atomic_store_n(&rt__selection_gen, &rt_capi_key_off, __ATOMIC_RELAXED);
+  __atomic_store_n(&rt__active, -1, __ATOMIC_RELAXED);
 }
 
 static void init_once(void) {
@@ -172,6 +178,7 @@ static void reclaim(void) {
 
 /* Caller holds the lock. */
 static void retire(struct rt_attachment *a) {
+  rt_capi_selection_retire(a); /* events compare with "no session" from now on */
   /* rt__active is a hint (relaxed): a thread that still reads 1 goes to
    * rt__reserve, which finds g_none there. The seq_cst store is one side of
    * the hazard handshake (reclaim). */
@@ -211,6 +218,11 @@ static void attach(void) {
     return;
   }
   a->s = s;
+  if (rt_capi_selection_attach(a, g_path)) { /* replaced meanwhile, or out of memory: the next look retries */
+    free(a);
+    rt_session_close(s);
+    return;
+  }
   a->ino = (uint64_t)st.st_ino;
   if (++g_serial == 0) g_serial = 1;
   a->serial = g_serial;
@@ -229,6 +241,12 @@ static void attach(void) {
 
 void rt_capi_recheck(void) {
   if (!g_enabled || pthread_mutex_trylock(&g_lock)) return; /* off, or another thread is on it */
+  rt_capi_recheck_locked();
+  pthread_mutex_unlock(&g_lock);
+}
+
+void rt_capi_recheck_locked(void) {
+  if (!g_enabled) return;
   struct stat st;
   int rc = stat(g_path, &st);
   int gone = rc != 0 && errno == ENOENT; /* other errors: no news, change nothing */
@@ -244,7 +262,6 @@ void rt_capi_recheck(void) {
     __atomic_store_n(&g_attaching, 0, __ATOMIC_RELAXED);
   }
   reclaim();
-  pthread_mutex_unlock(&g_lock);
 }
 
 /* While detached, a thread that emits fast reads the clock only every
@@ -259,11 +276,9 @@ static __thread struct {
   uint64_t last_ns;
 } t_idle;
 
-int rt__idle(void) {
-  if (t_idle.skip) {
-    t_idle.skip--;
-    return 0;
-  }
+/* No session attached (yet), and this event is not skipped: look for one
+ * if the period is over. Returns rt__active. */
+__attribute__((noinline)) static int idle(void) {
   pthread_once(&g_once, init_once);
   /* Another thread is opening the session that just appeared (mapping it
    * takes a few ms, once per session): wait for it rather than drop this
@@ -284,7 +299,45 @@ int rt__idle(void) {
                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
       rt_capi_recheck();
   }
-  return __atomic_load_n(&rt__active, __ATOMIC_RELAXED) > 0;
+  return __atomic_load_n(&rt__active, __ATOMIC_RELAXED);
+}
+
+/* The class's state is stale and a session is attached (active > 0) or
+ * tracing is off (active < 0): decide it. */
+__attribute__((noinline)) static int settle_class(struct rt_class *cls, int active) {
+  if (active < 0) {
+    /* Relaxed, as the other stores of the state word: the value is final. */
+    if (cls->api_version == RT_API_VERSION)
+      __atomic_store_n(&cls->state, (uint64_t)RT_KEY_OFF << 32, __ATOMIC_RELAXED);
+    return 0;
+  }
+  struct rt_thread_ctx *ctx = &rt_capi_thread;
+  /* Twice at most: deciding may find the session replaced (select.c looks
+   * when the generation moves), and then this event is for the new one. */
+  for (int tries = 0; tries < 2; tries++) {
+    struct rt_attachment *a = ctx->att; /* our hazard: `a` stays allocated while we use it */
+    if (a != __atomic_load_n(&g_attachment, __ATOMIC_RELAXED)) a = rt_capi_thread_attach(ctx);
+    if (!a->s) return 0;
+    if (!__atomic_load_n(&a->published, __ATOMIC_RELAXED)) rt_capi_selection_publish(a);
+    if ((uint32_t)rt_capi_class_state(cls, a) != 0) return 1;
+    if (a == __atomic_load_n(&g_attachment, __ATOMIC_RELAXED)) return 0;
+  }
+  return 0;
+}
+
+/* An event whose class state does not match rt__selection_gen: no session
+ * (look for one now and then: the skipped events cost a few instructions),
+ * tracing off, a new attachment, or a new selection generation. */
+int rt__settle(struct rt_class *cls) {
+  int active = __atomic_load_n(&rt__active, __ATOMIC_RELAXED);
+  if (active == 0) {
+    if (t_idle.skip) {
+      t_idle.skip--;
+      return 0;
+    }
+    if ((active = idle()) == 0) return 0;
+  }
+  return settle_class(cls, active);
 }
 
 struct rt_attachment *rt_capi_thread_attach(struct rt_thread_ctx *ctx) {

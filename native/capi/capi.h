@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../include/ringtrace.h"
+#include "selection.h"
 #include "session.h"
 
 /* How often a process checks that its session still exists (attached) or has
@@ -27,6 +28,14 @@ struct rt_attachment {
   uint64_t recheck_at;  /* session clock: when an emitter next checks the session */
   uint64_t recheck_ticks;
   struct rt_attachment *next_retired;
+  /* The selection (select.c), under the attachment lock: */
+  struct rt_selection *sel; /* NULL: everything */
+  uint32_t sel_gen;         /* the generation whose file `sel` is (or was refused) */
+  /* A second, read-only mapping of the session's first page, for
+   * rt__selection_gen: it becomes anonymous memory when retired, but is never
+   * unmapped, since a thread may still be about to read through the pointer. */
+  void *gen_page;
+  int published;            /* rt__selection_gen points into gen_page */
 };
 
 /* Per-thread state, in one place: the attachment this thread writes into and
@@ -42,18 +51,47 @@ struct rt_thread_ctx {
 
 extern struct rt_attachment *g_attachment;
 extern __thread struct rt_thread_ctx rt_capi_thread;
+extern int rt__active; /* 1: a session is attached; 0: none (yet); -1: tracing is off */
 
 /* attach.c. The thread's attachment, after catching up with g_attachment. */
 struct rt_attachment *rt_capi_thread_attach(struct rt_thread_ctx *ctx);
 /* Stat the session now (unless another thread is doing it) and attach,
  * detach or switch. Never blocks on another thread. */
 void rt_capi_recheck(void);
-/* Serializes class registration (emit.c). Taken before, never inside, the
+/* The same, with the attachment lock held. */
+void rt_capi_recheck_locked(void);
+/* The attachment lock: g_attachment's changes, the thread list, each
+ * attachment's selection. */
+void rt_capi_lock(void);
+void rt_capi_unlock(void);
+/* Serializes class state changes (select.c). Taken before, never inside, the
  * attachment lock. */
 void rt_capi_class_lock(void);
 void rt_capi_class_unlock(void);
 /* At most one message per process, to stderr. */
 void rt_capi_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* select.c. Words rt__selection_gen points to when no session's selection
+ * applies: no class state is ever stored with RT_KEY_NONE's value (so each
+ * event looks for a session); with tracing off, every class's state comes to
+ * hold RT_KEY_OFF. A session's generation in this range is never cached. */
+#define RT_KEY_OFF 0xFFFFFFFDu
+#define RT_KEY_NONE 0xFFFFFFFEu
+extern const uint32_t rt_capi_key_none, rt_capi_key_off;
+/* Map the page rt__selection_gen points to, from the session object at
+ * shm_path, then read the selection (at attach, attachment lock held). -1 if
+ * the page cannot be mapped or the object there is no longer a->s. */
+int rt_capi_selection_attach(struct rt_attachment *a, const char *shm_path);
+/* A retired attachment's page: anonymous zero memory from now on. */
+void rt_capi_selection_retire(struct rt_attachment *a);
+/* Point rt__selection_gen at the attachment's generation, after making every
+ * class state stale (they may hold another session's generation numbers). */
+void rt_capi_selection_publish(struct rt_attachment *a);
+/* Decide whether `cls` is recorded in `a` under the selection in force
+ * (reading a new selection file first if the generation moved), register it
+ * if so, and cache the decision in cls->state. Returns the state (its low
+ * half: the class id, 0 if not recorded). Takes the class lock. */
+uint64_t rt_capi_class_state(struct rt_class *cls, struct rt_attachment *a);
 
 /* describe.c. The class's registry description (malloc'd), exactly as the
  * JavaScript API's describe() writes it, or NULL with a message in err. */

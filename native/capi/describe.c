@@ -7,6 +7,7 @@
 #include <string.h>
 #include "capi.h"
 #include "error.h"
+#include "selection.h"
 
 #define MAX_FIELDS 64
 #define MAX_NAME 64
@@ -88,6 +89,14 @@ char *rt_capi_describe(const struct rt_class *cls, char *err, size_t errlen) {
   }
   if (!valid_name(name, strlen(name), 0)) {
     rt_error(err, errlen, "%s: event name must be an identifier of at most %d characters", where, MAX_NAME);
+    return NULL;
+  }
+  if (strcmp(provider, "ringtrace") == 0) { /* always recorded, whatever the selection: the library's own */
+    rt_error(err, errlen, "%s: provider name 'ringtrace' is reserved for the library's own records", where);
+    return NULL;
+  }
+  if (cls->level >= RT_LEVEL_COUNT) {
+    rt_error(err, errlen, "%s: level %u is not one of trace, debug, info, warn, error", where, cls->level);
     return NULL;
   }
   struct field fields[MAX_FIELDS];

@@ -1,4 +1,5 @@
-/* The path of one event from the code RT_EVENT generates: rt__reserve finds
+/* The path of one event from the code RT_EVENT generates, once rt__on found
+ * the class recorded (select.c): rt__reserve finds
  * this thread's attachment and the class's id in it, reserves the record and
  * writes the context (pid, tid); the generated code writes the fields in
  * place; rt__commit seals and publishes the record. In the steady state that
@@ -7,7 +8,6 @@
 #include <string.h>
 #include "capi.h"
 #include "producer.h"
-#include "registry.h"
 
 #define CONTEXT_BYTES 8u
 
@@ -34,39 +34,6 @@ static void check_session_due(struct rt_attachment *a, uint64_t now) {
     rt_capi_recheck();
 }
 
-/* The class's state for attachment `a`: its id there, or 0 (not recorded in
- * this attachment, e.g. an invalid class or a registry that cannot be
- * written: said once, never retried per event). Out of line, as every slow
- * path here, so the fast path keeps a small frame. */
-__attribute__((noinline, cold)) static uint64_t register_class(struct rt_class *cls, struct rt_attachment *a) {
-  uint64_t state = (uint64_t)a->serial << 32;
-  char err[512];
-  rt_capi_class_lock();
-  uint64_t now = __atomic_load_n(&cls->state, __ATOMIC_RELAXED);
-  if ((uint32_t)(now >> 32) == a->serial) { /* another thread registered it meanwhile */
-    rt_capi_class_unlock();
-    return now;
-  }
-  if (a != __atomic_load_n(&g_attachment, __ATOMIC_RELAXED)) { /* retired: leave a removed session's registry alone */
-    rt_capi_class_unlock();
-    return state;
-  }
-  if (!cls->desc) cls->desc = rt_capi_describe(cls, err, sizeof err);
-  uint32_t id;
-  if (!cls->desc) {
-    rt_capi_warn_once("%s; it is not recorded", err);
-  } else if (rt_registry_register(a->s, cls->desc, &id, err, sizeof err)) {
-    rt_capi_warn_once("event %s:%s is not recorded: %s", cls->provider, cls->name, err);
-  } else {
-    state |= id;
-  }
-  /* Relaxed: the state word is all a reader needs (the id, for the attachment
-   * whose serial it names); desc is only touched under the class lock. */
-  __atomic_store_n(&cls->state, state, __ATOMIC_RELAXED);
-  rt_capi_class_unlock();
-  return state;
-}
-
 /* The ring refused the record (full, or too large): it counted the loss. A
  * full ring must not hide a removed session, so the clock is checked here. */
 __attribute__((noinline, cold)) static void *refused(struct rt_attachment *a) {
@@ -81,9 +48,11 @@ void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *sl
    * we keep using stays mapped while ctx->att points to it (attach.c). */
   if (RT_UNLIKELY(a != __atomic_load_n(&g_attachment, __ATOMIC_RELAXED))) a = rt_capi_thread_attach(ctx);
   if (RT_UNLIKELY(!a->s)) return NULL;
-  uint64_t state = __atomic_load_n(&cls->state, __ATOMIC_RELAXED);
-  if (RT_UNLIKELY((uint32_t)(state >> 32) != a->serial)) state = register_class(cls, a);
-  uint32_t id = (uint32_t)state;
+  /* Relaxed: the word alone says which attachment its id is for. A class
+   * not yet decided in this attachment (the event raced with an attach) is
+   * decided and registered now, or not recorded. */
+  uint64_t reg = __atomic_load_n(&cls->registered, __ATOMIC_RELAXED);
+  uint32_t id = (uint32_t)(RT_UNLIKELY((uint32_t)(reg >> 32) != a->serial) ? rt_capi_class_state(cls, a) : reg);
   if (RT_UNLIKELY(id == 0)) return NULL;
   /* fields_size is at most 64 fields of 2^32 + 4 bytes: no overflow here. A
    * record too large for the ring is refused by it and counted as lost. */

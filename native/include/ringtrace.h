@@ -16,11 +16,15 @@
  * the event gets its own copy, all recorded as one class) or in the .c file.
  * Names are C identifiers of at most 64 characters; pid, tid, timestamp, id
  * and cpu are reserved field names (a compile error).
+ * RT_EVENT_LEVEL(provider, name, level, fields...) gives the class a level
+ * (trace, debug, info, warn, error) for sessions that record only some
+ * levels; RT_EVENT's classes are info.
  *
  * rt_trace never blocks on the consumer and never fails the program; a full
- * ring drops the event and counts it as lost in the trace. Untraced, it costs
- * a load and a branch (tracing off) or a call that now and then reads a
- * coarse clock (no session yet). See docs/c-api.md.
+ * ring drops the event and counts it as lost in the trace. A class the
+ * session does not select (docs/selection.md), or with tracing off, costs
+ * three loads and a branch; with no session yet, a call that now and then
+ * reads a coarse clock. See docs/c-api.md.
  * Build: cc -I<ringtrace>/native/include app.c <ringtrace>/native/build/libringtrace.a -lpthread */
 #ifndef RINGTRACE_H
 #define RINGTRACE_H
@@ -41,19 +45,33 @@
 extern "C" {
 #endif
 
-#define RT_API_VERSION 1u
+#define RT_API_VERSION 2u /* 2: level, selection state */
 /* Longest string field, in bytes: a longer one is cut on a UTF-8 character
  * boundary and ends with "…" (U+2026), as in the JavaScript API. */
 #define RT_MAX_STRING_BYTES 1024u
 
-/* An event class, defined by RT_EVENT. The library owns `state` and `desc`. */
+/* Levels of RT_EVENT_LEVEL, lowest first. */
+#define RT__LEVEL_trace 0u
+#define RT__LEVEL_debug 1u
+#define RT__LEVEL_info 2u
+#define RT__LEVEL_warn 3u
+#define RT__LEVEL_error 4u
+
+/* An event class, defined by RT_EVENT. The library owns the fields from `state` on. */
 struct rt_class {
   uint32_t api_version; /* RT_API_VERSION of the header it was compiled with */
+  uint32_t level;       /* RT__LEVEL_* */
   const char *provider, *name;
   const char *fields; /* " name_:type" for each field (RT_FIELD appends '_' to names) */
-  uint64_t state;     /* library: attachment serial << 32 | class id there */
-  const char *desc;   /* library: the registry description */
+  /* library: whether the session records the class, for the selection
+   * generation in force: generation << 32 | class id (0: not recorded). A
+   * new generation makes every class's state stale at once. */
+  uint64_t state;
+  uint64_t registered;  /* library: attachment serial << 32 | class id there */
+  const char *desc;     /* library: the registry description */
+  struct rt_class *next; /* library: the classes this process has used */
 };
+#define RT__STATE_UNSET 0xFFFFFFFF00000000ull /* matches no generation */
 
 /* One record between rt__reserve and rt__commit (the library's business; emit.c asserts it fits). */
 struct rt_slot {
@@ -61,8 +79,11 @@ struct rt_slot {
 };
 
 /* Called by the code RT_EVENT generates; not for direct use. */
-extern int rt__active; /* 1: a session is attached; 0: none (yet); -1: tracing is off */
-int rt__idle(void);    /* no session: looks for one at most every 100 ms; 1 if now attached */
+/* The selection generation of the attached session (in its shared memory), or
+ * a word that matches no class's state while there is none; tracing off: a
+ * word every class's state comes to match, recorded as off. */
+extern const uint32_t *rt__selection_gen;
+int rt__settle(struct rt_class *cls); /* the class's state is stale: 1 if it is recorded now */
 void *rt__reserve(struct rt_class *cls, uint64_t fields_size, struct rt_slot *slot);
 void rt__commit(struct rt_slot *slot);
 size_t rt__string_size_cut(const char *s);
@@ -70,22 +91,34 @@ uint8_t *rt__put_string_cut(uint8_t *o, const char *s, size_t stored);
 
 /* Declare event class provider:name with its fields, in order:
  * RT_EVENT(provider, name, RT_FIELD(type, field), ...). No fields:
- * RT_EVENT(provider, name) (under -std=c11 -pedantic: RT_EVENT(provider, name,)). */
-#define RT_EVENT(provider, name, ...)                                                              \
-  struct rt__names_##provider##__##name {                                                          \
+ * RT_EVENT(provider, name) (under -std=c11 -pedantic: RT_EVENT(provider, name,)).
+ * Its level is info. */
+#define RT_EVENT(provider, name, ...) \
+  RT__EVENT(provider##__##name, #provider, #name, RT__LEVEL_info, __VA_ARGS__)
+
+/* The same, at `level`: trace, debug, info, warn or error (another word does
+ * not compile). A session with a `level` rule records only the classes at
+ * that level or above (docs/selection.md). */
+#define RT_EVENT_LEVEL(provider, name, level, ...) \
+  RT__EVENT(provider##__##name, #provider, #name, RT__LEVEL_##level, __VA_ARGS__)
+
+/* `id` is provider__name, pasted by the macros above so that neither name is
+ * macro-expanded on the way. */
+#define RT__EVENT(id, provider_str, name_str, level, ...)                                          \
+  struct rt__names_##id {                                                                          \
     char pid_, tid_, timestamp_, id_, cpu_; /* reserved: a field of one of these names is an error */ \
     RT__MAP(RT__F_MEMBER, __VA_ARGS__)                                                             \
   };                                                                                               \
-  RT__STATIC_ASSERT(sizeof(#provider) <= 65 && sizeof(#name) <= 65 RT__MAP(RT__F_LEN, __VA_ARGS__), \
+  RT__STATIC_ASSERT(sizeof(provider_str) <= 65 && sizeof(name_str) <= 65 RT__MAP(RT__F_LEN, __VA_ARGS__), \
                     "ringtrace: names are at most 64 characters");                                 \
-  static struct rt_class rt_class__##provider##__##name = {                                        \
-      RT_API_VERSION, #provider, #name, "" RT__MAP(RT__F_SPEC, __VA_ARGS__), 0, NULL};              \
-  static inline void rt_trace__##provider##__##name(RT__PARAMS(__VA_ARGS__)) {                     \
-    if (__builtin_expect(!rt__enabled(), 0)) return;                                              \
+  static struct rt_class rt_class__##id = {RT_API_VERSION, level, provider_str, name_str,          \
+      "" RT__MAP(RT__F_SPEC, __VA_ARGS__), RT__STATE_UNSET, 0, NULL, NULL};                         \
+  static inline void rt_trace__##id(RT__PARAMS(__VA_ARGS__)) {                                     \
+    if (__builtin_expect(!rt__on(&rt_class__##id), 0)) return;                                    \
     RT__MAP(RT__F_LOCAL, __VA_ARGS__)                                                              \
     struct rt_slot rt__slot;                                                                       \
-    uint8_t *rt__o = (uint8_t *)rt__reserve(&rt_class__##provider##__##name,                       \
-                                            0 RT__MAP(RT__F_SIZE, __VA_ARGS__), &rt__slot);        \
+    uint8_t *rt__o = (uint8_t *)rt__reserve(&rt_class__##id, 0 RT__MAP(RT__F_SIZE, __VA_ARGS__),  \
+                                            &rt__slot);                                            \
     if (__builtin_expect(!rt__o, 0)) return;                                                       \
     RT__MAP(RT__F_PUT, __VA_ARGS__)                                                                \
     (void)rt__o;                                                                                   \
@@ -122,12 +155,21 @@ uint8_t *rt__put_string_cut(uint8_t *o, const char *s, size_t stored);
   _Pragma("GCC diagnostic error \"-Woverflow\"")
 #define RT__STRICT_END _Pragma("GCC diagnostic pop")
 
-/* True while a session is attached: guard the computation of costly values. */
-#define rt_enabled(provider, name) ((void)&rt_class__##provider##__##name, rt__enabled())
+/* True when the attached session records this class (its selection and
+ * level): guard the computation of costly values. */
+#define rt_enabled(provider, name) rt__on(&rt_class__##provider##__##name)
 
-static inline int rt__enabled(void) {
-  int state = __atomic_load_n(&rt__active, __ATOMIC_RELAXED);
-  return __builtin_expect(state > 0, 1) || (state == 0 && rt__idle());
+/* The class's state holds the decision for one selection generation: while
+ * that generation is in force, deciding is three loads (the state, the
+ * pointer, the generation it points to) and a compare. Relaxed: a stale
+ * generation only delays a change by an event; a new one sends the event
+ * to rt__settle, which reads the selection with acquire ordering. */
+static inline int rt__on(struct rt_class *cls) {
+  uint64_t state = __atomic_load_n(&cls->state, __ATOMIC_RELAXED);
+  const uint32_t *gen = __atomic_load_n(&rt__selection_gen, __ATOMIC_RELAXED);
+  if (__builtin_expect((uint32_t)(state >> 32) == __atomic_load_n(gen, __ATOMIC_RELAXED), 1))
+    return (uint32_t)state != 0;
+  return rt__settle(cls);
 }
 
 /* ---- what RT_EVENT expands to, per field type ---- */

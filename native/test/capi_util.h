@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,12 +53,38 @@ static inline void capi_session_name(char *name, size_t len, const char *tag) {
   setenv("RINGTRACE_SESSION", name, 1);
 }
 
-/* Remove a session as the consumer does at the end of a recording. */
+/* Remove a session as the consumer does at the end of a recording: its
+ * files, its object, then a new selection generation, so that programs whose
+ * events are all off look at the session too. */
 static inline void capi_remove(struct rt_session *s, const char *name) {
   char err[256];
   rt_registry_unlink(s, err, sizeof err);
   rt_session_unlink(name, err, sizeof err);
+  rt_selection_bump(s);
 }
+
+/* Counting a removed session's records registers the counted classes in it
+ * again (class_id): remove that file too. */
+static inline void forget_registry(const struct rt_session *s) {
+  char err[256];
+  rt_registry_unlink(s, err, sizeof err);
+}
+
+/* Put a selection file in place as the consumer does (docs/selection.md):
+ * write a temporary file (a dot name: not taken for a session by `list`),
+ * rename it over the selection, bump the generation. */
+static inline void put_selection_mode(const struct rt_session *s, const char *text, mode_t mode) {
+  char path[256], tmp[300];
+  REQUIRE(rt_selection_path(s, path, sizeof path) == 0, "selection path");
+  const char *base = strrchr(path, '/') + 1;
+  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int)(base - path), path, base);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fchmod(fd, mode) == 0 &&
+              close(fd) == 0 && rename(tmp, path) == 0,
+          "write %s", path);
+  rt_selection_bump(s);
+}
+static inline void put_selection(const struct rt_session *s, const char *text) { put_selection_mode(s, text, 0600); }
 
 /* The class id of description `desc` in session s (the registry dedups, so
  * this is the id the C API got if its description is byte-identical). */

@@ -156,12 +156,14 @@ static void removed_session_is_left(void) {
   WAIT_ENABLED(capi_test, seq, 1);
   int live, deleted;
   count_maps(name, &live, &deleted);
-  CHECK(live == 2 && deleted == 0, "attached: the test's and the API's mapping (%d live, %d removed)", live, deleted);
+  CHECK(live == 3 && deleted == 0, "attached: the test's and the API's two (rings, selection generation) (%d live, %d removed)",
+        live, deleted);
   for (uint64_t n = 0; n < 100; n++) rt_trace(capi_test, seq, 0, n);
   capi_remove(s, name);
   uint64_t emitted = emit_until_detached(100);
   for (uint64_t n = emitted; n < emitted + 100; n++) rt_trace(capi_test, seq, 0, n); /* detached: dropped */
   struct run r = drain_run(s);
+  forget_registry(s);
   CHECK(r.count == (long)emitted && r.first == 0, "%ld records; %llu emitted while attached", r.count,
         (unsigned long long)emitted);
   count_maps(name, &live, &deleted);
@@ -188,13 +190,14 @@ static void replaced_session_is_followed(void) {
   REQUIRE(in_b.count == 1, "events reach the new session (%ld)", in_b.count);
   for (uint64_t end = n + 100; n < end; n++) rt_trace(capi_test, seq, 0, n);
   struct run in_a = drain_run(a), rest = drain_run(b);
+  forget_registry(a);
   CHECK(in_a.first == 0 && in_a.next == in_b.first, "old session: 0..%llu, then the new one from %llu",
         (unsigned long long)in_a.next, (unsigned long long)in_b.first);
   CHECK(rest.first == in_b.next && rest.next == n, "new session: all the rest, in order (%llu..%llu of %llu)",
         (unsigned long long)rest.first, (unsigned long long)rest.next, (unsigned long long)n);
   int live, deleted;
   count_maps(name, &live, &deleted);
-  CHECK(live == 2 && deleted == 1, "the API maps the new session only (%d live, %d removed)", live, deleted);
+  CHECK(live == 3 && deleted == 1, "the API maps the new session only (%d live, %d removed)", live, deleted);
   capi_remove(b, name);
 }
 
@@ -270,8 +273,8 @@ static void unusable_session_then_a_real_one(void) {
  * newer header) is refused when registered: once, and not per event. */
 static void invalid_class_is_refused(void) {
   char name[64], printed[1024];
-  static struct rt_class reserved = {RT_API_VERSION, "capi_test", "bad", " pid_:u32", 0, NULL};
-  static struct rt_class future = {RT_API_VERSION + 1, "capi_test", "future", "", 0, NULL};
+  static struct rt_class reserved = {RT_API_VERSION, RT__LEVEL_info, "capi_test", "bad", " pid_:u32", RT__STATE_UNSET, 0, NULL, NULL};
+  static struct rt_class future = {RT_API_VERSION + 1, RT__LEVEL_info, "capi_test", "future", "", RT__STATE_UNSET, 0, NULL, NULL};
   capi_session_name(name, sizeof name, "badclass");
   struct rt_session *s = capi_session(name, 65536);
   capture_stderr(err_path);
