@@ -15,25 +15,25 @@ const tmpTrace = (tag: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir()
 const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function perClass(out: string): Record<string, number> {
-  const r = tc('stats', out, '--json');
-  assert.equal(r.status, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { perClass: Record<string, number> }).perClass;
-}
-
-test('record -e / --exclude / --level: exactly the selected events, from two processes and their workers', () => {
+test('record -e / --exclude / --level / --filter: exactly the selected events, from two processes and their workers', () => {
   const out = tmpTrace('select');
   const node = JSON.stringify(process.execPath);
   const fixture = JSON.stringify(emitterPath);
   const r = tc('record', '-q', '-o', out, '-e', 'fixture:*', '-e', 'lv', '--exclude', 'fixture:b', '--level', 'info',
-    '--', 'sh', '-c', `${node} ${fixture} classes 400 & ${node} ${fixture} workers 2 700; wait`);
+    '--filter', 'fixture:a: n < 100', '--', 'sh', '-c', `${node} ${fixture} classes 400 & ${node} ${fixture} workers 2 700; wait`);
   assert.equal(r.status, 0, r.stderr);
   const rounds = Number(/emitted (\d+)/.exec(r.stdout)?.[1]);
-  assert.ok(rounds > 0, r.stdout);
-  assert.deepEqual(perClass(out), {
-    'fixture:a': rounds, 'fixture:s:begin': rounds, 'fixture:s:end': rounds, 'fixture:tick': rounds + 2 * 700,
+  assert.ok(rounds > 100, r.stdout);
+  const stats = JSON.parse(tc('stats', out, '--json').stdout) as { perClass: Record<string, number>;
+    filtered: Record<string, number>; lost: number };
+  const { 'ringtrace:filtered': reports, ...classes } = stats.perClass;
+  assert.ok(reports! >= 1, 'the filtered counts are in the trace');
+  assert.deepEqual(classes, {
+    'fixture:a': 100, 'fixture:s:begin': rounds, 'fixture:s:end': rounds, 'fixture:tick': rounds + 2 * 700,
     'lv:alarm': rounds, 'ringtrace:selection': 1, // the selection asked for, in the trace
-  }, 'not fixture:b (excluded) nor lv:detail (debug, below info)');
+  }, 'not fixture:b (excluded) nor lv:detail (debug, below info); fixture:a only while n < 100');
+  assert.deepEqual(stats.filtered, { 'fixture:a': rounds - 100 }, 'emitted == delivered + lost + filtered');
+  assert.equal(stats.lost, 0);
 });
 
 test('enable / disable while recording: the apps follow within the polling bound, and the trace says when', async () => {
