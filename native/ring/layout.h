@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
-#define RT_LAYOUT_VERSION 4u /* 2: consumer_mark; 3: writer table; 4: selection generation */
+#define RT_LAYOUT_VERSION 5u /* 2: consumer_mark; 3: writer table; 4: selection generation;
+                               * 5: overwrite mode, snapshot requests, heartbeats */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 
@@ -15,6 +16,12 @@
 enum rt_clock_kind {
   RT_CLOCK_CYCLES = 1,    /* raw invariant TSC (x86-64) / CNTVCT (arm64) */
   RT_CLOCK_MONOTONIC = 2, /* clock_gettime(CLOCK_MONOTONIC), nanoseconds */
+};
+
+/* What a writer does when its ring is full (decided once, at creation). */
+enum rt_ring_mode {
+  RT_MODE_DISCARD = 0,   /* drop the new event, count it lost: a consumer drains the rings */
+  RT_MODE_OVERWRITE = 1, /* flight recorder: move on into the oldest sub-buffer, count what it held */
 };
 
 /* Bounds every reader enforces on a header before trusting it. */
@@ -55,6 +62,12 @@ struct rt_session_header {
    * this counts the files put in place, so apps see a change with one load. */
   uint32_t selection_gen;
   char name[RT_SESSION_NAME_MAX];
+  uint32_t mode; /* enum rt_ring_mode */
+  uint32_t reserved0;
+  /* Snapshots asked for by apps (JS snapshot(), C rt_snapshot_request): an
+   * atomic add from any process, after the request's record is committed;
+   * the flight recorder watches it. */
+  uint64_t snapshot_requests;
 };
 
 /* Per-ring control block. Fields written by different parties live on different
@@ -70,6 +83,10 @@ struct rt_ring_ctl {
   uint64_t remote_commits; /* number of commits that took the remote path */
   uint64_t rseq_aborts;    /* kernel-aborted critical sections (preempt/signal/migrate) */
   uint64_t cpu_mismatches; /* sections left because the thread was on another CPU */
+  /* Overwrite mode: what writers moving into the oldest sub-buffer overwrote
+   * (records, and bytes of those records), added once per sub-buffer opened. */
+  uint64_t overwritten_records;
+  uint64_t overwritten_bytes;
   /* Consumer line: written only by the consumer, read by producers. */
   uint64_t consumed_off __attribute__((aligned(RT_CACHELINE)));
   /* Free-running offset up to which records were handed out (and written):
@@ -117,7 +134,10 @@ struct rt_writer_slot {
   uint32_t pid, tid;   /* owner thread, in its pid namespace */
   uint64_t start_time; /* its start, clock ticks after boot (proc(5) stat field 22): tells a reused tid */
   uint64_t pid_ns;     /* inode of its pid namespace: its pids mean nothing in another one */
-  uint64_t reserved[2];
+  /* CLOCK_MONOTONIC ns when this thread's event loop last turned (0: not
+   * tracked): a recorder outside the process sees a stalled loop by its age. */
+  uint64_t heartbeat_ns;
+  uint64_t reserved;
 };
 struct rt_writer_table {
   /* Threads that found no slot free (all held by live threads): they write
