@@ -12,6 +12,7 @@
         "native/ring/salvage.c",
         "native/ring/writers.c",
         "native/ring/producer_slow.c",
+        "native/ring/overwrite.c",
         "native/ring/registry.c",
         "native/ring/error.c",
         "native/ring/packet.c",
