@@ -13,6 +13,7 @@
         "native/ring/writers.c",
         "native/ring/producer_slow.c",
         "native/ring/overwrite.c",
+        "native/ring/snapshot.c",
         "native/ring/registry.c",
         "native/ring/error.c",
         "native/ring/packet.c",

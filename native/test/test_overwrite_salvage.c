@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "overwrite_util.h"
+#include "snapshot.h"
 
 #define PAYLOAD 24 /* 40-byte records: 100 fill a 4 KiB sub-buffer */
 #define PER_SUB 100
@@ -213,6 +214,63 @@ static void test_live_holder_waited_for(void) {
   rt_session_close(s);
 }
 
+/* A snapshot of ring 0 that must hold exactly the sub-buffers from `first`
+ * to `last` (offsets), with `records` records numbered consecutively from
+ * `first_seq` but for `skip_seq` (the dead writer's), and `open_skipped`. */
+static void expect_snapshot(const char *what, const struct rt_session *s, uint64_t first, uint64_t last,
+                            uint64_t records, uint64_t first_seq, uint64_t open_skipped) {
+  struct rt_snapshot_ring sr;
+  char err[256];
+  REQUIRE(rt_snapshot_ring_take(s, cpu0_ring(s), &sr, err, sizeof err) == 0, "%s", err);
+  CHECK(sr.open_skipped == open_skipped && sr.torn == 0 && sr.damaged == 0, "%s: open skipped %llu, torn %llu", what,
+        (unsigned long long)sr.open_skipped, (unsigned long long)sr.torn);
+  CHECK(sr.n_chunks == (last - first) / s->sub_size + 1 && sr.n_chunks && sr.chunks[0].sub_off == first &&
+            sr.chunks[sr.n_chunks - 1].sub_off == last,
+        "%s: sub-buffers %llu..%llu (got %u from %llu)", what, (unsigned long long)first, (unsigned long long)last,
+        sr.n_chunks, (unsigned long long)(sr.n_chunks ? sr.chunks[0].sub_off : 0));
+  uint64_t n = 0, next = first_seq, broken = 0;
+  for (uint32_t i = 0; i < sr.n_chunks; i++) {
+    uint32_t pos = sr.chunks[i].begin;
+    struct rt_event_header ev;
+    const uint8_t *payload;
+    while (rt_chunk_next_record(&sr.chunks[i], &pos, &ev, &payload, err, sizeof err) == 1) {
+      if (ev.id == RT_HOLE_ID) continue;
+      uint64_t v;
+      memcpy(&v, payload, 8);
+      broken += v != next;
+      next = v + 1;
+      n++;
+    }
+  }
+  CHECK(n == records && broken == 0, "%s: %llu records (want %llu), %llu out of sequence", what,
+        (unsigned long long)n, (unsigned long long)records, (unsigned long long)broken);
+  rt_snapshot_ring_free(&sr);
+}
+
+/* Snapshots while a dead writer's record is open: the run starts after its
+ * sub-buffer (older ones are left out, so it stays contiguous); once the
+ * recorder salvaged it, the snapshot holds every sub-buffer again, the dead
+ * record left out. */
+static void test_snapshot_around_dead_writer(void) {
+  pin_cpu(0);
+  struct rt_session *s = overwrite_session("ows-snap", 4096, 4);
+  struct rt_consumer c;
+  rt_consumer_init(&c, s);
+  seq = dropped = 0;
+  emit(s, 4 * PER_SUB + 20);
+  uint64_t dead_sub = s->rings[cpu0_ring(s)].write_off & ~s->sub_mask;
+  dead_writer(s, MID_PAYLOAD);
+  emit(s, 79 + 71); /* fills the dead writer's sub-buffer, 71 in the next */
+  uint64_t next_sub = dead_sub + s->sub_size;
+  expect_snapshot("dead record open", s, next_sub, next_sub, 71, 4 * PER_SUB + 20 + 79, 1);
+  struct rt_salvage sv;
+  CHECK(rt_consumer_salvage(&c, cpu0_ring(s), 0, &sv) == RT_SALVAGED, "salvaged: %s", c.err);
+  expect_snapshot("salvaged", s, dead_sub - 2 * s->sub_size, next_sub, 2 * PER_SUB + 99 + 71, 2 * PER_SUB, 0);
+  check_accounting("snapshots around a dead writer", s, 1);
+  rt_consumer_fini(&c);
+  rt_session_close(s);
+}
+
 /* The recorder never consumes: reading an overwrite-mode ring as a consumer
  * is refused (a sub-buffer could be overwritten while read). */
 static void test_consumer_refused(void) {
@@ -233,6 +291,7 @@ int main(void) {
   RUN(test_salvaged_before_writers_stop);
   RUN(test_dead_opener_abandoned);
   RUN(test_live_holder_waited_for);
+  RUN(test_snapshot_around_dead_writer);
   RUN(test_consumer_refused);
   return CHECK_EXIT();
 }
