@@ -9,6 +9,10 @@
 #include <string.h>
 #include "producer.h"
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "rt_lap_count reads a record's (id, size) as one little-endian word"
+#endif
+
 int rt_overwrite_prepare(const struct rt_session *s, uint32_t ring, struct rt_plan *p) {
   uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
   if (sub_start < s->ring_size) return 0; /* the first lap overwrites nothing */
@@ -45,18 +49,56 @@ void rt_lap_count(const struct rt_session *s, uint32_t ring, uint64_t sub_off, u
       ph.content_size % (8 * RT_RECORD_ALIGN) || ph.content_size / 8 < RT_PACKET_HEADER_SIZE ||
       ph.content_size / 8 > s->sub_size)
     return;
-  uint32_t end = (uint32_t)(ph.content_size / 8), p = RT_PACKET_HEADER_SIZE;
+  const uint8_t *q = sub + RT_PACKET_HEADER_SIZE, *stop = sub + ph.content_size / 8;
   uint64_t n = 0, b = 0;
-  while (end - p >= RT_EVENT_HEADER_SIZE) {
-    struct rt_event_header ev;
-    memcpy(&ev, sub + p, sizeof ev);
-    uint32_t stride = rt_record_stride(ev.size);
-    if (ev.size < RT_EVENT_HEADER_SIZE || stride < ev.size || stride > end - p) break;
-    if (ev.id != RT_HOLE_ID) { /* a hole was counted lost when the recorder salvaged it */
-      n++;
-      b += stride;
+  while (stop - q >= RT_EVENT_HEADER_SIZE) {
+    uint32_t id, size;
+    memcpy(&id, q, sizeof id); /* private copies: validate what we use */
+    memcpy(&size, q + 4, sizeof size);
+    uint32_t stride = rt_record_stride(size);
+    if (size < RT_EVENT_HEADER_SIZE || stride < size || stride > stop - q) break;
+    /* This record and the run of records of the same stride after it. Each
+     * position would otherwise depend on the size read at the one before: a
+     * chain of dependent loads, 2.6 ns per 40-byte record measured here (an
+     * event costs 11). Within a run the positions are known in advance, so
+     * eight headers are checked at once, with independent loads and three
+     * instructions each: 0.4 ns per record from the L3 cache, 0.6 to 1.1 from
+     * memory, bound by its bandwidth (every cache line of the lap is read);
+     * docs/benchmarks.md. A size whose stride is `stride` lies in
+     * [stride - 7, stride], so size - (stride - 7) < 8 for all eight exactly
+     * when the OR of those differences is < 8 (and, stride >= 24, each size
+     * is at least 17). Subtracting in the high half of the 8-byte (id, size)
+     * word leaves the id in the low half, where a set top bit in any id could
+     * be a hole (RT_HOLE_ID; class ids are small): such a block, or one with
+     * another size, is done one record at a time. */
+    uint64_t run = 1, holes = id == RT_HOLE_ID; /* a hole was counted lost when the recorder salvaged it */
+    q += stride;
+    if (stride >= 24) {
+      uint64_t lo = (uint64_t)(stride - 7) << 32;
+      /* Offsets of the eight headers, so their loads depend on nothing but q. */
+      const size_t s1 = stride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, s6 = 6 * s1, s7 = 7 * s1;
+      while (stop - q >= 8 * (int64_t)stride) {
+        uint64_t h[8];
+        /* Written out: one load, subtract and OR each (a loop here compiled
+         * to twice the instructions). Little-endian (x86-64, aarch64 Linux):
+         * the class id is the low half of the 8-byte word, the size the high. */
+        memcpy(&h[0], q, 8);
+        memcpy(&h[1], q + s1, 8);
+        memcpy(&h[2], q + s2, 8);
+        memcpy(&h[3], q + s3, 8);
+        memcpy(&h[4], q + s4, 8);
+        memcpy(&h[5], q + s5, 8);
+        memcpy(&h[6], q + s6, 8);
+        memcpy(&h[7], q + s7, 8);
+        uint64_t acc = ((h[0] - lo) | (h[1] - lo) | (h[2] - lo) | (h[3] - lo)) |
+                       ((h[4] - lo) | (h[5] - lo) | (h[6] - lo) | (h[7] - lo));
+        if ((acc >> 32) >= 8 || (acc & 0x80000000u)) break;
+        run += 8;
+        q += s4 + s4;
+      }
     }
-    p += stride;
+    n += run - holes;
+    b += (run - holes) * stride;
   }
   *records = n;
   *bytes = b;

@@ -57,6 +57,36 @@ static void test_wraps_counting_exactly(void) {
   rt_session_close(s);
 }
 
+/* Runs of records of one size (the walk checks eight headers at a time
+ * within a run), sizes that share a stride or just miss it (40 and 41 bytes:
+ * strides 40 and 48), runs of every length from 1 to 23. */
+static void test_runs_counted_exactly(void) {
+  pin_cpu(0);
+  struct rt_session *s = overwrite_session("ow-runs", 4096, 4);
+  uint32_t ring = cpu0_ring(s);
+  static const uint32_t payloads[] = {24, 25, 17, 32, 33, 8, 100, 23};
+  uint8_t buf[128] = {0};
+  uint64_t emitted = 0, emitted_bytes = 0;
+  for (uint64_t i = 0, run = 0; emitted < 30000; run++) {
+    uint32_t len = payloads[run % 8], n = 1 + (uint32_t)(run % 23);
+    for (uint32_t k = 0; k < n; k++, i++) {
+      memcpy(buf, &i, 8);
+      CHECK(rt_emit(s, 1, buf, len) == RT_RESERVED, "emit");
+      emitted++;
+      emitted_bytes += rt_record_stride(RT_EVENT_HEADER_SIZE + len);
+    }
+  }
+  struct ring_counters c = ring_counters(s, ring);
+  struct run run = {.next = UINT64_MAX};
+  uint64_t held_bytes, held = ring_held(s, ring, &held_bytes, in_sequence, &run);
+  CHECK(c.lost == 0 && run.broken == 0 && run.gaps == 0 && run.next == emitted, "the newest records, in order");
+  CHECK(held + c.overwritten_records == emitted && held_bytes + c.overwritten_bytes == emitted_bytes,
+        "emitted %llu (%llu bytes) == held %llu (%llu) + overwritten %llu (%llu)", (unsigned long long)emitted,
+        (unsigned long long)emitted_bytes, (unsigned long long)held, (unsigned long long)held_bytes,
+        (unsigned long long)c.overwritten_records, (unsigned long long)c.overwritten_bytes);
+  rt_session_close(s);
+}
+
 /* Fixed-size records: n records written, all kept or overwritten. */
 static void emit_numbered(const struct rt_session *s, uint64_t *seq, uint64_t n, uint64_t *dropped) {
   for (uint64_t i = 0; i < n; i++) {
@@ -125,6 +155,7 @@ static void test_first_lap_counts_nothing(void) {
 
 int main(void) {
   RUN(test_wraps_counting_exactly);
+  RUN(test_runs_counted_exactly);
   RUN(test_lap_in_progress_is_never_overwritten);
   RUN(test_first_lap_counts_nothing);
   return CHECK_EXIT();
