@@ -5,6 +5,8 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/consumer_binding.cc",
+        "native/addon/snapshot_binding.cc",
+        "native/addon/write_packet.cc",
         "native/addon/producer_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",

@@ -163,4 +163,6 @@ void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_rin
   out->remote_commits = __atomic_load_n(&rc->remote_commits, __ATOMIC_RELAXED);
   out->rseq_aborts = __atomic_load_n(&rc->rseq_aborts, __ATOMIC_RELAXED);
   out->cpu_mismatches = __atomic_load_n(&rc->cpu_mismatches, __ATOMIC_RELAXED);
+  out->overwritten_records = __atomic_load_n(&rc->overwritten_records, __ATOMIC_RELAXED);
+  out->overwritten_bytes = __atomic_load_n(&rc->overwritten_bytes, __ATOMIC_RELAXED);
 }

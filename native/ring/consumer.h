@@ -103,6 +103,7 @@ int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_eve
 /* Counters of a ring, summed from their local and remote halves. */
 struct rt_ring_stats {
   uint64_t write_off, consumed_off, lost, remote_commits, rseq_aborts, cpu_mismatches;
+  uint64_t overwritten_records, overwritten_bytes; /* overwrite mode: what writers moved on over */
 };
 void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_ring_stats *out);
 
