@@ -95,7 +95,13 @@ static void overwrite_follow(const struct rt_session *s, uint32_t ring) {
     cons += s->sub_size;
   }
   if (cons == from) return;
-  __atomic_store_n(&rc->consumer_mark, cons, __ATOMIC_RELAXED); /* nothing handed out there */
+  /* Nothing was handed out there. Mark first, then the position, as a
+   * release does (rt_consumer_release_sub): only consumers read the mark,
+   * under the consumer lock. Release on consumed_off as in discard mode; here
+   * producers only compare it with their write offset, and nothing this
+   * reader read is reused because of it (overwriting is decided by the lap
+   * check alone). */
+  __atomic_store_n(&rc->consumer_mark, cons, __ATOMIC_RELAXED);
   __atomic_store_n(&rc->consumed_off, cons, __ATOMIC_RELEASE);
 }
 
