@@ -5,6 +5,8 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/consumer_binding.cc",
+        "native/addon/snapshot_binding.cc",
+        "native/addon/write_packet.cc",
         "native/addon/producer_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",
@@ -12,6 +14,8 @@
         "native/ring/salvage.c",
         "native/ring/writers.c",
         "native/ring/producer_slow.c",
+        "native/ring/overwrite.c",
+        "native/ring/snapshot.c",
         "native/ring/registry.c",
         "native/ring/error.c",
         "native/ring/packet.c",

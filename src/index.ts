@@ -9,6 +9,9 @@ export { provider, configure, Provider, TracedEvent, Counter, SpanType, type Spa
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
+export { Snapshot, type PacketSource } from './snapshot';
+export { Peeker } from './peeker';
+export type { RingMode, NativeSnapshotRing } from './native';
 export { records, RecordFormatError, type RawRecord } from './records';
 export { decodePayload, readRegistry, parseRegistry, DecodeError, type DecodedEvent,
   type FieldValue } from './decode';

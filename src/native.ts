@@ -5,6 +5,14 @@ import * as path from 'node:path';
 
 export type SessionHandle = { readonly __brand: 'ringtrace.session' };
 export type ConsumerHandle = { readonly __brand: 'ringtrace.consumer' };
+export type SnapshotHandle = { readonly __brand: 'ringtrace.snapshot' };
+export type PeekerHandle = { readonly __brand: 'ringtrace.peeker' };
+
+/**
+ * What a full ring does: 'discard' drops the new event (a consumer drains the rings); 'overwrite'
+ * moves on into the oldest sub-buffer (a flight recorder takes snapshots). Decided at creation.
+ */
+export type RingMode = 'discard' | 'overwrite';
 
 export interface NativeSessionInfo {
   name: string;
@@ -17,6 +25,7 @@ export interface NativeSessionInfo {
   clockFreqHz: number;
   uuid: string;
   rseq: boolean;
+  mode: RingMode;
   clockRefTicks: bigint;
   clockRefRealtimeNs: bigint;
   createdRealtimeNs: bigint;
@@ -44,6 +53,27 @@ export interface NativeRingStats {
   remoteCommits: number;
   rseqAborts: number;
   cpuMismatches: number;
+  /** Overwrite mode: records writers moved on over, and their bytes (0 in discard mode). */
+  overwrittenRecords: number;
+  overwrittenBytes: number;
+}
+
+/** One ring of a snapshot (native/ring/snapshot.h). */
+export interface NativeSnapshotRing {
+  /** Sub-buffers overwritten while they were copied: left out, with everything older. */
+  torn: number;
+  /** Sub-buffers with a record not committed (a writer inside, alive or dead): left out, with everything older. */
+  openSkipped: number;
+  /** Complete sub-buffers whose packet header is not valid: left out, with everything older. */
+  damaged: number;
+  /** The ring's counters, read after the copy. */
+  lost: number;
+  overwrittenRecords: number;
+  overwrittenBytes: number;
+  /** Packets the snapshot holds (consecutive sub-buffers; the last may be the prefix of the one being filled). */
+  packets: number;
+  /** Bytes of records in them. */
+  bytes: number;
 }
 
 /** What a salvage did: see native/ring/consumer.h (rt_consumer_salvage). */
@@ -72,7 +102,7 @@ export interface NativeChunk {
 }
 
 export interface NativeAddon {
-  create(name: string, subSize?: number, nSub?: number): SessionHandle;
+  create(name: string, subSize?: number, nSub?: number, mode?: RingMode): SessionHandle;
   open(name: string): SessionHandle;
   close(handle: SessionHandle): void;
   unlink(name: string): void;
@@ -97,6 +127,22 @@ export interface NativeAddon {
    * when unsafe.
    */
   consumerSalvage(consumer: ConsumerHandle, ring: number, ending: boolean): NativeSalvage | null;
+  /** Copy every ring now, without consuming (overwrite-mode sessions; any session). */
+  snapshotTake(handle: SessionHandle): SnapshotHandle;
+  snapshotRing(snapshot: SnapshotHandle, ring: number): NativeSnapshotRing;
+  /** Chunk `index` of `ring`'s snapshot (oldest first), or null past the last. */
+  snapshotChunk(snapshot: SnapshotHandle, ring: number, index: number): NativeChunk | null;
+  /** As consumerWritePacket, with the ring's snapshot as the source: its next chunk, or null when none is left. */
+  snapshotWritePacket(snapshot: SnapshotHandle, ring: number, allowPartial: boolean, known: Uint8Array,
+    seq: number, extraDiscarded: number, prevEnd: bigint, dropUnknown: boolean, fd: number):
+    NativePacket | { unknownId: number } | null;
+  snapshotClose(snapshot: SnapshotHandle): void;
+  /** Follow every ring from its start as data arrives, without consuming. */
+  peekerCreate(handle: SessionHandle): PeekerHandle;
+  /** Records committed in `ring` since the last call, up to one sub-buffer's end; null if none. Throws on damage. */
+  peekerNext(peeker: PeekerHandle, ring: number): NativeChunk | null;
+  /** Bytes of `ring` overwritten before the peeker saw them. */
+  peekerSkipped(peeker: PeekerHandle, ring: number): number;
   consumerLock(name: string): { handle: LockHandle } | { holder: number };
   consumerUnlock(handle: LockHandle): void;
   /** Pid of the consumer holding the session (-1 if unknown), 0 if none. */

@@ -1,17 +1,25 @@
 // A tracing session: the shared-memory rings producers write and the consumer
 // drains. This wrapper owns handle lifetime and turns native chunks into records.
 import { loadNative, type ConsumerHandle, type NativePacket, type NativeRingStats, type NativeSalvage,
-  type NativeSessionInfo, type SessionHandle } from './native';
+  type NativeSessionInfo, type RingMode, type SessionHandle } from './native';
 import * as fs from 'node:fs';
 import { readRegistry } from './decode';
+import { Peeker } from './peeker';
 import { countRecords, records, type RawRecord } from './records';
 import type { ClassDescription } from './schema';
+import { Snapshot } from './snapshot';
 
 export interface SessionOptions {
   /** Sub-buffer size in bytes (power of two, >= page size). Default 512 KiB. */
   subBufferSize?: number;
   /** Sub-buffers per ring (power of two, >= 2). Default 8. */
   subBuffers?: number;
+  /**
+   * What a full ring does. 'discard' (default): the new event is dropped and counted; a consumer
+   * drains the rings. 'overwrite' (flight recorder): writers move on into the oldest sub-buffer,
+   * counting what they overwrite; the rings are read with snapshot() and peeker(), never consumed.
+   */
+  mode?: RingMode;
 }
 
 export interface ConsumedRecord extends RawRecord {
@@ -26,7 +34,7 @@ export class Session {
   /** Create a new session; fails if one of that name exists. */
   static create(name: string, options: SessionOptions = {}): Session {
     const native = loadNative();
-    const handle = native.create(name, options.subBufferSize ?? 0, options.subBuffers ?? 0);
+    const handle = native.create(name, options.subBufferSize ?? 0, options.subBuffers ?? 0, options.mode ?? 'discard');
     return new Session(handle, native.info(handle));
   }
 
@@ -102,6 +110,16 @@ export class Session {
 
   consumer(): Consumer {
     return new Consumer(loadNative().consumerCreate(this.live()), this.info.nRings);
+  }
+
+  /** Copy every ring now, consuming nothing (how an overwrite-mode session is read). */
+  snapshot(): Snapshot {
+    return new Snapshot(loadNative().snapshotTake(this.live()), this.info.nRings);
+  }
+
+  /** Follow every ring from its start as data arrives, consuming nothing. */
+  peeker(): Peeker {
+    return new Peeker(loadNative().peekerCreate(this.live()), this.info.nRings);
   }
 
   /** Note this thread in the session's process log (for `trace-consume list`). */

@@ -50,6 +50,23 @@ test('a dead opener whose packet header was never written: its sub-buffer is aba
   runNative('test_abandon', [], RSEQ);
 });
 test('abandoned sub-buffers (atomic fallback)', () => { runNative('test_abandon', [], NO_RSEQ); });
+test('overwrite mode: rings wrap counting exactly what they overwrite; a lap in progress is never overwritten', () => {
+  runNative('test_overwrite', [], RSEQ);
+});
+test('overwrite mode (atomic fallback)', () => { runNative('test_overwrite', [], NO_RSEQ); });
+test('overwrite mode: dead writers found and salvaged by the recorder, live ones waited for', () => {
+  runNative('test_overwrite_salvage', [], RSEQ);
+});
+test('overwrite mode dead writers (atomic fallback)', () => { runNative('test_overwrite_salvage', [], NO_RSEQ); });
+test('snapshots under load: contiguous, whole, exact accounting; a writer killed mid-record', () => {
+  const out = runNative('test_snapshot', [], RSEQ);
+  process.stdout.write(out.split('\n').filter((l) => l.startsWith('#')).join('\n') + '\n');
+});
+test('snapshots under load (atomic fallback)', () => { runNative('test_snapshot', [], NO_RSEQ); });
+test('peeking: records once each as committed, overwritten ones skipped and counted', () => {
+  runNative('test_peek', [], RSEQ);
+});
+test('peeking (atomic fallback)', () => { runNative('test_peek', [], NO_RSEQ); });
 test('damaged shared memory: opened, drained, salvaged without a crash (300 seeded rounds)', () => {
   runNative('test_fuzz_shm');
 });

@@ -22,4 +22,6 @@ rt_session *SessionArg(const Napi::CallbackInfo &info, size_t i);
 std::string StringArg(const Napi::CallbackInfo &info, size_t i, const char *what);
 /* Adds the consumer's calls (consumer_binding.cc) to `exports`. */
 void RegisterConsumer(Napi::Env env, Napi::Object exports);
+/* Adds the snapshot's and the peeker's calls (snapshot_binding.cc). */
+void RegisterSnapshot(Napi::Env env, Napi::Object exports);
 #endif

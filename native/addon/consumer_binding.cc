@@ -4,13 +4,10 @@
 // only (native/ring/consumer.h, packet.h, consumer_lock.h).
 #include <napi.h>
 
-#include <cerrno>
-#include <cstring>
 #include <string>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "args.h"
+#include "write_packet.h"
 
 namespace {
 
@@ -84,101 +81,35 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// Write all of buf or fail; on failure the file is cut back to `start`, so it
-// never ends in half a packet.
-static int WriteWhole(int fd, off_t start, struct iovec *iov, int n, std::string *err) {
-  while (n > 0) {
-    ssize_t w = writev(fd, iov, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      *err = std::string("cannot write trace file: ") + (w < 0 ? strerror(errno) : "wrote nothing");
-      if (ftruncate(fd, start)) { /* the error above is what matters */ }
-      return -1;
-    }
-    while (n > 0 && static_cast<size_t>(w) >= iov->iov_len) {
-      w -= static_cast<ssize_t>(iov->iov_len);
-      iov++;
-      n--;
-    }
-    if (n > 0) {
-      iov->iov_base = static_cast<uint8_t *>(iov->iov_base) + w;
-      iov->iov_len -= static_cast<size_t>(w);
-    }
-  }
-  return 0;
-}
-
 // consumerWritePacket(consumer, ring, allowPartial, known: Uint8Array, seq, extraDiscarded,
 //                     prevEnd: bigint, dropUnknown, fd)
 //   -> {records, dropped, lost, size, firstTs, lastTs, complete} | {unknownId} | null
 // Appends the next chunk of `ring` to the stream file `fd` as one CTF packet
-// (native/ring/packet.h), straight from the ring when every class is known.
+// (write_packet.h), straight from the ring when every class is known.
 // Without dropUnknown, a chunk holding a class id not in `known` stays in the
 // ring and {unknownId} is returned, so the caller can re-read the registry.
 // The sub-buffer is released only after its packet is written.
 Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 9 || !info[0].IsExternal() || !info[1].IsNumber() || !info[3].IsTypedArray() ||
-      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsBigInt() || !info[8].IsNumber()) {
+  PacketArgs a;
+  if (info.Length() < 9 || !info[0].IsExternal() || !info[1].IsNumber()) {
     Napi::TypeError::New(env, "consumerWritePacket(consumer, ring, allowPartial, known, seq, extraDiscarded, "
                               "prevEnd, dropUnknown, fd)").ThrowAsJavaScriptException();
     return {};
   }
+  if (!ReadPacketArgs(info, 3, &a)) return {};
   ConsumerBox *box = nullptr;
   SessionBox *sbox = nullptr;
   uint32_t ring = 0;
   rt_chunk ch;
   int rc = ConsumerNextChunk(info, &box, &sbox, &ring, &ch);
   if (rc <= 0) return rc < 0 ? Napi::Value() : env.Null();
-  auto known = info[3].As<Napi::Uint8Array>();
-  bool lossless = false;
-  uint64_t prev_end = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
-  bool drop_unknown = info[7].ToBoolean().Value();
-  int fd = info[8].As<Napi::Number>().Int32Value();
   rt_ring_stats st;
-  rt_ring_stats_read(sbox->s, ring, &st);  // discarded so far = ring losses + caller's drops
-  uint64_t discarded = st.lost + static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
-  uint64_t seq = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
-  uint32_t bits = static_cast<uint32_t>(known.ByteLength() * 8);
-  rt_packet_info pi;
-  char err[256];
-  if (rt_packet_build(&ch, known.Data(), bits, seq, discarded, prev_end, nullptr, &pi, err, sizeof err)) {
-    Napi::Error::New(env, err).ThrowAsJavaScriptException();  // nothing released
-    return {};
-  }
-  Napi::Object o = Napi::Object::New(env);
-  if (pi.dropped && !drop_unknown) {
-    o.Set("unknownId", pi.max_unknown_id);  // chunk not released: asked again later
-    return o;
-  }
-  std::string copy, werr;
-  struct iovec iov[2];
-  int n = 1;
-  if (pi.dropped || pi.holes) {  // rebuild without undescribed records and dead writers' holes
-    copy.resize(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin));
-    rt_packet_build(&ch, known.Data(), bits, seq, discarded + pi.dropped, prev_end,
-                    reinterpret_cast<uint8_t *>(&copy[0]), &pi, err, sizeof err);
-    iov[0] = {&copy[0], pi.size};
-  } else {
-    iov[0] = {&pi.header, RT_PACKET_HEADER_SIZE};
-    iov[1] = {const_cast<uint8_t *>(ch.sub + ch.begin), ch.end - ch.begin};
-    n = ch.end > ch.begin ? 2 : 1;
-  }
-  off_t start = lseek(fd, 0, SEEK_END);
-  if (start < 0 || WriteWhole(fd, start, iov, n, &werr)) {
-    Napi::Error::New(env, start < 0 ? std::string("cannot write trace file: ") + strerror(errno) : werr)
-        .ThrowAsJavaScriptException();  // chunk kept in the ring
-    return {};
-  }
-  rt_consumer_done(&box->c, &ch);
-  o.Set("size", pi.size);
-  o.Set("lost", static_cast<double>(st.lost));
-  o.Set("records", pi.records);
-  o.Set("dropped", pi.dropped);
-  o.Set("firstTs", Napi::BigInt::New(env, pi.first_ts));
-  o.Set("lastTs", Napi::BigInt::New(env, pi.last_ts));
-  o.Set("complete", ch.complete != 0);
-  return o;
+  rt_ring_stats_read(sbox->s, ring, &st);
+  bool written = false;
+  Napi::Value result = WriteChunkPacket(env, ch, a, st.lost, &written);
+  if (written) rt_consumer_done(&box->c, &ch);
+  return result;
 }
 
 // Consumer and ring of a (consumer, ring) call; nullptr with a JS exception pending.

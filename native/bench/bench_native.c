@@ -5,20 +5,23 @@
  * (shared machine: medians resist other tenants). Every emit case checks that
  * nothing was lost and fails otherwise.
  *
+ * Overwrite mode (the flight recorder): bench_overwrite.c.
+ *
  * Usage: bench_native [--quick] [case...]   (no case: all) */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "../test/util.h"
+#include "bench_overwrite.h"
 #include "bench_util.h"
 
-#define CHUNK 65536 /* events per timed chunk: 2.6 MB of 40-byte records */
+#define CHUNK BENCH_CHUNK
 static int n_chunks = 41;
 static volatile uint64_t sink;
 
 
-static void report(const char *name, double ns, const char *extra) {
+void bench_report(const char *name, double ns, const char *extra) {
   printf("ringtrace native %s ns_per_event=%.2f%s%s\n", name, ns, extra ? " " : "", extra ? extra : "");
   fflush(stdout);
 }
@@ -159,7 +162,7 @@ static void bench_emit(const char *name, int threads, int rseq, uint32_t clock_k
              threads);
     pthread_barrier_destroy(&barrier);
   }
-  report(name, per_thread, extra[0] ? extra : NULL);
+  bench_report(name, per_thread, extra[0] ? extra : NULL);
   rt_session_close(s);
 }
 
@@ -194,7 +197,7 @@ static void bench_op(const char *name, op_fn op) {
     if (k >= 0) t[k] = now_ns() - t0;
   }
   sink = acc;
-  report(name, median(t, n_chunks) / CHUNK, NULL);
+  bench_report(name, median(t, n_chunks) / CHUNK, NULL);
 }
 
 int main(int argc, char **argv) {
@@ -229,5 +232,6 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, "emit_3u64_fallback")) bench_emit("emit_3u64_fallback", 1, 0, 0);
   if (wanted(argc, argv, "emit_3u64_monotonic"))
     bench_emit("emit_3u64_monotonic", 1, 1, RT_CLOCK_MONOTONIC);
+  bench_overwrite(argc, argv, n_chunks, have_rseq);
   return 0;
 }

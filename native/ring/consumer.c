@@ -56,6 +56,12 @@ int rt_consumer_check_packet(struct rt_consumer *c, uint32_t ring, uint64_t sub_
 int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
                      int allow_partial) {
   const struct rt_session *s = c->s;
+  /* Writers of an overwrite-mode session do not wait for consumed_off: a
+   * sub-buffer read here could be overwritten while read. */
+  if (s->mode == RT_MODE_OVERWRITE)
+    return rt_error(c->err, sizeof c->err,
+                    "session '%s' is in overwrite mode: its rings are read with snapshots, not consumed",
+                    s->name);
   struct rt_ring_ctl *rc = &s->rings[ring];
   uint64_t cons = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
   /* Acquire on write_off, then on the counters: a sum that covers everything up
@@ -157,4 +163,6 @@ void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_rin
   out->remote_commits = __atomic_load_n(&rc->remote_commits, __ATOMIC_RELAXED);
   out->rseq_aborts = __atomic_load_n(&rc->rseq_aborts, __ATOMIC_RELAXED);
   out->cpu_mismatches = __atomic_load_n(&rc->cpu_mismatches, __ATOMIC_RELAXED);
+  out->overwritten_records = __atomic_load_n(&rc->overwritten_records, __ATOMIC_RELAXED);
+  out->overwritten_bytes = __atomic_load_n(&rc->overwritten_bytes, __ATOMIC_RELAXED);
 }

@@ -34,14 +34,19 @@ void rt_consumer_fini(struct rt_consumer *c);
 
 /* Next chunk of `ring`. allow_partial: also hand out a consistent committed
  * prefix of the sub-buffer being filled. Returns 1 (chunk), 0 (nothing now), or
- * -1 (corrupt shared state; message in c->err, nothing consumed). */
+ * -1 (corrupt shared state, or a session in overwrite mode, which is read with
+ * snapshots (snapshot.h); message in c->err, nothing consumed). */
 int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
                      int allow_partial);
 /* A closed sub-buffer at the read position of `ring` whose commits are
  * incomplete: 1 with its offset and committed byte count (free-running, as
  * the counters), 0 if the ring is not blocked that way. Callers watch it: the
  * same (offset, committed) for long, with a writer known dead, is a record
- * that will never be committed. */
+ * that will never be committed.
+ * Overwrite mode (nothing is consumed): this and rt_consumer_salvage first
+ * move the read position to the oldest sub-buffer that may still miss
+ * commits (salvage.c), so they find a sub-buffer a dead writer left
+ * incomplete, which would make every writer of the ring drop one lap later. */
 int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
                         uint64_t *committed);
 
@@ -98,6 +103,7 @@ int rt_chunk_next_record(const struct rt_chunk *ch, uint32_t *pos, struct rt_eve
 /* Counters of a ring, summed from their local and remote halves. */
 struct rt_ring_stats {
   uint64_t write_off, consumed_off, lost, remote_commits, rseq_aborts, cpu_mismatches;
+  uint64_t overwritten_records, overwritten_bytes; /* overwrite mode: what writers moved on over */
 };
 void rt_ring_stats_read(const struct rt_session *s, uint32_t ring, struct rt_ring_stats *out);
 

@@ -1,8 +1,10 @@
 /* Producer fast path: reserve a record on this CPU's ring with an rseq
  * compare-and-store, fill it, commit through commit_local (still on the reserving
  * CPU: rseq add) or commit_remote (migrated: atomic add). No lock, no system
- * call, never waits for the consumer: a full ring drops the event and counts it.
- * Threads without rseq use the atomic rings (producer_slow.c). */
+ * call, never waits for the consumer: in discard mode a full ring drops the
+ * event and counts it; in overwrite mode the writer moves on into the oldest
+ * sub-buffer (overwrite.c), which only the reservation opening a sub-buffer
+ * checks. Threads without rseq use the atomic rings (producer_slow.c). */
 #ifndef RINGTRACE_RING_PRODUCER_H
 #define RINGTRACE_RING_PRODUCER_H
 
@@ -50,6 +52,10 @@ struct rt_plan {
   uint64_t end;    /* write offset after */
   uint64_t pad;    /* padding bytes closing the previous sub-buffer */
   int opens;       /* the record starts a sub-buffer: write its packet header */
+  /* Overwrite mode, a reservation opening a sub-buffer in a later lap: the
+   * records (holes left out) and bytes of the lap it overwrites, counted
+   * before the reserving store and added to the ring's counters after it. */
+  uint64_t over_records, over_bytes;
 };
 
 static inline void rt_plan_reservation(const struct rt_session *s, uint64_t old,
@@ -57,6 +63,7 @@ static inline void rt_plan_reservation(const struct rt_session *s, uint64_t old,
   uint64_t in_sub = old & s->sub_mask;
   p->old = old;
   p->pad = 0;
+  p->over_records = p->over_bytes = 0;
   p->opens = in_sub == 0;
   if (RT_UNLIKELY(!p->opens && in_sub + stride > s->sub_size)) {
     p->pad = s->sub_size - in_sub;
@@ -136,6 +143,15 @@ static inline void rt_count_lost_rseq(struct rt_ring_ctl *ring, struct rt_rseq_a
   __atomic_fetch_add(&ring->lost_remote, 1, __ATOMIC_RELAXED);
 }
 
+/* Drop the event (ring full, or in overwrite mode a lap still in progress):
+ * give the claim back, count it lost. */
+static inline int rt_drop_full(const struct rt_reservation *r, struct rt_ring_ctl *ring,
+                               struct rt_rseq_abi *rs, uint32_t cpu) {
+  rt_claim_done(r);
+  rt_count_lost_rseq(ring, rs, cpu);
+  return RT_DISCARDED_FULL;
+}
+
 /* Slow paths, out of line (producer_slow.c). rt_finish_boundary: like
  * rt_finish_inside for a record that opens and/or exactly fills a sub-buffer;
  * writes the packet-header fields it owns and commits padding. */
@@ -145,6 +161,20 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
 int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
                       struct rt_reservation *r); /* r->claim, r->outer set */
 int rt_discard_oversized(const struct rt_session *s);
+
+/* Overwrite mode (overwrite.c). Before the reserving store of a reservation
+ * `p` that opens a sub-buffer of `ring`: 0 if the lap it overwrites is
+ * completely committed (or there is none), with that lap's records and bytes
+ * in p->over_*; -1 if a writer is still inside that lap, or died there: the
+ * event must be dropped (a lap in progress is never overwritten, and nobody
+ * waits). Reads only. */
+int rt_overwrite_prepare(const struct rt_session *s, uint32_t ring, struct rt_plan *p);
+/* Records (RT_HOLE_ID records left out) and their bytes in the completed lap
+ * of the sub-buffer at free-running offset `sub_off`, walked from its packet
+ * header with every header and size validated; a damaged packet header counts
+ * nothing, a bad record size ends the walk. */
+void rt_lap_count(const struct rt_session *s, uint32_t ring, uint64_t sub_off, uint64_t *records,
+                  uint64_t *bytes);
 
 /* Reserve a record for `payload_size` bytes of event `id` (its header is
  * written at commit). Returns RT_RESERVED or a RT_DISCARDED_*. */
@@ -190,12 +220,18 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
       int inside = in_sub != 0 && in_sub + stride < s->sub_size;
       struct rt_plan p;
       p.end = old + stride;
-      if (RT_UNLIKELY(!inside)) rt_plan_reservation(s, old, stride, &p);
-      if (RT_UNLIKELY(p.end - consumed > s->ring_size)) {
-        rt_claim_done(r);
-        rt_count_lost_rseq(ring, rs, cpu);
-        return RT_DISCARDED_FULL;
+      if (RT_UNLIKELY(!inside)) {
+        rt_plan_reservation(s, old, stride, &p);
+        /* Overwrite mode: the reservation that opens a sub-buffer checks that
+         * the lap it overwrites is complete and counts what it held, before
+         * the section below stores write_off (nobody enters a sub-buffer
+         * before its opening reservation); reservations inside it need not. */
+        if (RT_UNLIKELY(p.opens && s->mode == RT_MODE_OVERWRITE) && rt_overwrite_prepare(s, cpu, &p))
+          return rt_drop_full(r, ring, rs, cpu);
       }
+      /* Discard mode: full when more than a ring ahead of the consumer.
+       * Overwrite mode: full_limit is UINT64_MAX, never true. */
+      if (RT_UNLIKELY(p.end - consumed > s->full_limit)) return rt_drop_full(r, ring, rs, cpu);
       enum rt_rseq_result res =
           cycles ? rt_rseq_cmpeq_store_clock(rs, cpu, &ring->write_off, old, p.end, &ts)
                  : rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);

@@ -29,7 +29,12 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
     }
     struct rt_plan p;
     rt_plan_reservation(s, old, stride, &p);
-    if (p.end - consumed > s->ring_size) {
+    /* Discard mode: full when a ring ahead of the consumer. Overwrite mode
+     * (full_limit never reached): an opening reservation whose sub-buffer's
+     * previous lap is not completely committed drops; otherwise it counts
+     * that lap before the CAS (overwrite.c), which a failed CAS discards. */
+    if ((p.opens && s->mode == RT_MODE_OVERWRITE && rt_overwrite_prepare(s, ring_idx, &p)) ||
+        p.end - consumed > s->full_limit) {
       rt_claim_done(r);
       __atomic_fetch_add(&ring->lost_remote, 1, __ATOMIC_RELAXED);
       return RT_DISCARDED_FULL;
@@ -64,6 +69,26 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
     }
     uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
     struct rt_packet_header *ph = (struct rt_packet_header *)(data + (sub_start & s->ring_mask));
+    if (s->mode == RT_MODE_OVERWRITE) {
+      /* A snapshot reader (snapshot.c) copies a lap, then re-reads write_off:
+       * seeing it still short of the next lap proves no writer changed the
+       * bytes it copied. That needs each store into the new lap to become
+       * visible after the store to write_off that reserved it. Ours (header,
+       * record): this fence orders them after our reserving store (a plain
+       * store in an rseq section, or the CAS). Other writers of this lap
+       * reserve after reading a write_off at or past ours, and the addresses
+       * they store to are computed from that value: an address dependency,
+       * which orders their stores after that read on every architecture we
+       * support. x86-64 (TSO) keeps stores in order: a compiler barrier;
+       * aarch64: `dmb ishst`. Once per sub-buffer. */
+      rt_arch_store_fence();
+      if (p->over_records | p->over_bytes) {
+        /* The lap we overwrite, counted before our reservation (overwrite.c).
+         * Relaxed: statistics, read after the fact; once per sub-buffer. */
+        __atomic_fetch_add(&ring->overwritten_records, p->over_records, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&ring->overwritten_bytes, p->over_bytes, __ATOMIC_RELAXED);
+      }
+    }
     ph->magic = RT_PACKET_MAGIC;
     memcpy(ph->uuid, s->uuid, 16);
     ph->stream_id = 0;

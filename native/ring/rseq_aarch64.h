@@ -121,4 +121,8 @@ static inline uint64_t rt_arch_cycles(void) {
  * rseq path too). */
 static inline uint64_t rt_arch_cycles_ordered(void) { return rt_arch_cycles(); }
 
+/* Earlier stores become visible before later ones (`dmb ishst`: a
+ * store-store barrier, cheaper than a full `dmb ish`). */
+static inline void rt_arch_store_fence(void) { __asm__ __volatile__("dmb ishst" ::: "memory"); }
+
 #endif

@@ -144,4 +144,8 @@ static inline uint64_t rt_arch_cycles(void) {
   return ((uint64_t)hi << 32) | lo;
 }
 
+/* Earlier stores become visible before later ones. x86-64 (TSO) never
+ * reorders stores with stores: only the compiler must be kept from it. */
+static inline void rt_arch_store_fence(void) { __asm__ __volatile__("" ::: "memory"); }
+
 #endif

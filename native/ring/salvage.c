@@ -7,6 +7,7 @@
 #include "consumer.h"
 #include "consumer_internal.h"
 #include "error.h"
+#include "producer.h"
 #include "test_hooks.h"
 #include "writers.h"
 
@@ -63,11 +64,54 @@ static uint64_t snapshot_missing(const struct snapshot *sn) {
   return sum < want && sum >= sn->base ? want - sum : 0;
 }
 
+/* Overwrite mode. The flight recorder never consumes and writers never wait
+ * for it, so its read position would stay behind while writers lap the ring;
+ * but a writer that dies between reserve and commit leaves its sub-buffer's
+ * lap incomplete, and one lap later every writer of the ring drops
+ * (rt_overwrite_prepare). To find that sub-buffer with the same code as in
+ * discard mode, the recorder moves its read position (consumed_off) itself:
+ * to the oldest sub-buffer that may still miss commits. Instances older than
+ * the previous lap of the sub-buffer writers open next were overwritten, which
+ * a writer does only after checking their lap complete; from there it passes
+ * closed sub-buffers whose lap is complete, and stops at the first closed one
+ * that is not (stuck: a writer in it, alive or dead) or at the one being
+ * filled. Producers read consumed_off in overwrite mode only to spot a stale
+ * write offset (full_limit is never reached), so this costs them nothing; it
+ * never moves past write_off. Only the consumer-lock holder calls it. */
+static void overwrite_follow(const struct rt_session *s, uint32_t ring) {
+  struct rt_ring_ctl *rc = &s->rings[ring];
+  uint64_t from = __atomic_load_n(&rc->consumed_off, __ATOMIC_RELAXED); /* ours */
+  /* Acquire on write_off, then on each counter below: a sum seen complete
+   * covers commits whose reservations are below this write offset. */
+  uint64_t w = __atomic_load_n(&rc->write_off, __ATOMIC_ACQUIRE);
+  if ((from & s->sub_mask) || from > w) return; /* damage: take_snapshot() refuses it */
+  uint64_t next_open = (w + s->sub_mask) & ~s->sub_mask, cons = from;
+  if (next_open >= s->ring_size && cons < next_open - s->ring_size) cons = next_open - s->ring_size;
+  while (cons + s->sub_size <= w) {
+    struct rt_sub_ctl *sc = rt_sub_ctl_at(s, ring, cons);
+    uint64_t sum = __atomic_load_n(&sc->commit_local, __ATOMIC_ACQUIRE) +
+                   __atomic_load_n(&sc->commit_remote, __ATOMIC_ACQUIRE);
+    if (sum < (cons / s->ring_size + 1) * s->sub_size) break; /* closed, not complete */
+    cons += s->sub_size;
+  }
+  if (cons == from) return;
+  /* Nothing was handed out there. Mark first, then the position, as a
+   * release does (rt_consumer_release_sub): only consumers read the mark,
+   * under the consumer lock. Release on consumed_off as in discard mode; here
+   * producers only compare it with their write offset, and nothing this
+   * reader read is reused because of it (overwriting is decided by the lap
+   * check alone). */
+  __atomic_store_n(&rc->consumer_mark, cons, __ATOMIC_RELAXED);
+  __atomic_store_n(&rc->consumed_off, cons, __ATOMIC_RELEASE);
+}
+
 int rt_consumer_blocked(struct rt_consumer *c, uint32_t ring, uint64_t *sub_off,
                         uint64_t *committed) {
   const struct rt_session *s = c->s;
   struct snapshot sn;
-  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn) || !snapshot_missing(&sn)) return 0;
+  if (ring >= s->n_rings) return 0;
+  if (s->mode == RT_MODE_OVERWRITE) overwrite_follow(s, ring);
+  if (!take_snapshot(s, ring, &sn) || !snapshot_missing(&sn)) return 0;
   *sub_off = sn.cons;
   *committed = sn.local + sn.remote;
   return 1;
@@ -195,7 +239,11 @@ static int abandon(struct rt_consumer *c, uint32_t ring, const struct snapshot *
   struct rt_ring_ctl *rc = &s->rings[ring];
   char why[sizeof c->err];
   memcpy(why, c->err, sizeof why);
-  if (!sn->closed && !ending) {
+  int overwrite = s->mode == RT_MODE_OVERWRITE;
+  /* Overwrite mode, still open: counted only once closed, even when the
+   * recorder stops (`ending`), since writers go on without it, fill it,
+   * and later overwrite it, counting what they find (see below). */
+  if (!sn->closed && (!ending || overwrite)) {
     rt_error(c->err, sizeof c->err, "%s; held only by dead writers, it is abandoned once closed", why);
     return RT_SALVAGE_WAIT;
   }
@@ -203,6 +251,16 @@ static int abandon(struct rt_consumer *c, uint32_t ring, const struct snapshot *
   uint32_t from = rt_consumer_resume_at(rc, sn->cons, s->sub_size); /* before it: handed out already */
   int exact;
   uint64_t n = count_abandoned(s, sn, sub, from, missing, dead, &exact);
+  if (overwrite) {
+    /* The writer that overwrites this lap later counts, as overwritten, the
+     * records its walk finds (rt_lap_count: none behind a header never
+     * written; else those up to the first bad size): those are not lost.
+     * Nothing here changes once the lap is closed and every holder is dead,
+     * so that walk finds then what it finds now. */
+    uint64_t walked, bytes;
+    rt_lap_count(s, ring, sn->cons, &walked, &bytes);
+    n = n > walked ? n - walked : 0;
+  }
   if (sn->closed) {
     if (!complete_counters(s, ring, sn, missing)) return RT_SALVAGE_NOTHING;
     __atomic_fetch_add(&rc->lost_remote, n, __ATOMIC_RELAXED);
@@ -227,7 +285,9 @@ int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, int ending, struct
   memset(out, 0, sizeof *out);
   c->err[0] = 0;
   struct snapshot sn;
-  if (ring >= s->n_rings || !take_snapshot(s, ring, &sn)) return RT_SALVAGE_NOTHING;
+  if (ring >= s->n_rings) return RT_SALVAGE_NOTHING;
+  if (s->mode == RT_MODE_OVERWRITE) overwrite_follow(s, ring);
+  if (!take_snapshot(s, ring, &sn)) return RT_SALVAGE_NOTHING;
   RT_TEST_POINT(RT_TEST_SALVAGE_SNAPSHOT_TAKEN, ring);
   uint64_t missing = snapshot_missing(&sn);
   if (!missing) return RT_SALVAGE_NOTHING;
@@ -240,8 +300,14 @@ int rt_consumer_salvage(struct rt_consumer *c, uint32_t ring, int ending, struct
    * the sub-buffer: a live holder's record is left alone. A holder that
    * committed since the snapshot no longer claims anything, which the counters'
    * re-check (complete_counters) catches. */
+  /* Overwrite mode: writers never wait for the recorder, so reservations
+   * past this sub-buffer are in flight all the time; only those that began
+   * in it or in the one before can owe it bytes (a reservation spans at most
+   * two sub-buffers), so the holders looked for are those. */
+  uint64_t to = sn.w;
+  if (s->mode == RT_MODE_OVERWRITE && to > cons + s->sub_size) to = cons + s->sub_size;
   struct rt_holders h;
-  rt_writers_holding(s, ring, cons >= s->sub_size ? cons - s->sub_size : 0, sn.w, &h);
+  rt_writers_holding(s, ring, cons >= s->sub_size ? cons - s->sub_size : 0, to, &h);
   out->pid = h.pid;
   out->tid = h.tid;
   if (h.verdict == RT_HOLDERS_DAMAGED)

@@ -114,6 +114,8 @@ static void fill_handle(struct rt_session *s, const struct rt_session_header *h,
   s->ring_size = h->sub_size * h->n_sub;
   s->ring_mask = s->ring_size - 1;
   s->max_payload = (uint32_t)(h->sub_size - RT_PACKET_HEADER_SIZE - RT_EVENT_HEADER_SIZE);
+  s->mode = h->mode;
+  s->full_limit = h->mode == RT_MODE_OVERWRITE ? UINT64_MAX : s->ring_size;
   s->clock_kind = h->clock_kind;
   s->use_rseq = rt_rseq_available();
   memcpy(s->uuid, h->uuid, 16);
@@ -150,6 +152,10 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (n_writers < RT_MIN_WRITER_SLOTS || n_writers > RT_MAX_WRITER_SLOTS)
     return rt_error(err, errlen, "writer slot count %u: must be in [%u, %u]", n_writers, RT_MIN_WRITER_SLOTS,
                     RT_MAX_WRITER_SLOTS);
+  uint32_t mode = opt ? opt->mode : RT_MODE_DISCARD;
+  if (mode != RT_MODE_DISCARD && mode != RT_MODE_OVERWRITE)
+    return rt_error(err, errlen, "ring mode %u: must be %u (discard) or %u (overwrite)", mode, RT_MODE_DISCARD,
+                    RT_MODE_OVERWRITE);
   struct rt_clock_desc clk;
   if (rt_clock_choose(opt ? opt->clock_kind : 0, &clk, err, errlen)) return -1;
   uint32_t n_cpus = possible_cpus();
@@ -198,6 +204,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   h->sub_ctl_offset = g.sub_ctl_offset;
   h->writers_offset = g.writers_offset;
   h->n_writer_slots = n_writers;
+  h->mode = mode;
   h->data_offset = g.data_offset;
   h->total_size = g.total_size;
   if (getrandom(h->uuid, sizeof h->uuid, 0) != (ssize_t)sizeof h->uuid) {
@@ -271,6 +278,8 @@ int rt_session_header_check(const struct rt_session_header *h, uint64_t object_s
       h->clock_freq_hz == 0)
     return rt_error(err, errlen, "%s: bad clock description (kind %u, %llu Hz)", what, h->clock_kind,
                 (unsigned long long)h->clock_freq_hz);
+  if (h->mode != RT_MODE_DISCARD && h->mode != RT_MODE_OVERWRITE)
+    return rt_error(err, errlen, "%s: unknown ring mode %u", what, h->mode);
   if (memchr(h->name, 0, sizeof h->name) == NULL)
     return rt_error(err, errlen, "%s: session name is not terminated", what);
   return 0;

@@ -28,6 +28,12 @@ struct rt_session {
   uint8_t *data;             /* n_rings * ring_size */
   uint32_t n_cpus, n_rings, n_sub, sub_shift, sub_index_mask /* n_sub - 1 */;
   uint64_t sub_size, sub_mask, ring_size, ring_mask;
+  /* How far write_off may run ahead of consumed_off before the ring is full:
+   * ring_size in discard mode; UINT64_MAX in overwrite mode, where nothing
+   * waits for a consumer, so the fast path's check (the same compare in both
+   * modes) never drops there. */
+  uint64_t full_limit;
+  uint32_t mode; /* enum rt_ring_mode, the validated copy of the header's */
   uint32_t max_payload; /* largest payload one record can carry */
   uint32_t n_writer_slots;
   /* Unique to this handle in this process (never 0): a thread's writer
@@ -46,6 +52,7 @@ struct rt_session_options {
   uint32_t n_sub;    /* default RT_DEFAULT_N_SUB */
   uint32_t clock_kind; /* 0 = auto (env RINGTRACE_CLOCK=cycles|monotonic overrides) */
   uint32_t n_writer_slots; /* writer threads the table can tell apart; default RT_DEFAULT_WRITER_SLOTS */
+  uint32_t mode; /* enum rt_ring_mode: 0 = RT_MODE_DISCARD (default), RT_MODE_OVERWRITE */
 };
 #define RT_DEFAULT_SUB_SIZE (512u * 1024u)
 #define RT_DEFAULT_N_SUB 8u

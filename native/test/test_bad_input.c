@@ -88,6 +88,8 @@ static void damage_total(struct rt_session_header *h) { h->total_size *= 2; }
 static void damage_clock(struct rt_session_header *h) { h->clock_kind = 7; }
 static void damage_name(struct rt_session_header *h) { memset(h->name, 'x', sizeof h->name); }
 static void damage_bigger(struct rt_session_header *h) { h->n_sub *= 2; }
+static void damage_mode(struct rt_session_header *h) { h->mode = 2; }
+static void damage_mode_high(struct rt_session_header *h) { h->mode = 0x80000001u; }
 
 static void expect_header_refused(const char *label, damage_fn damage, const char *text) {
   char name[64], err[256];
@@ -116,6 +118,8 @@ static void test_damaged_headers(void) {
   expect_header_refused("total", damage_total, "offsets do not match");
   expect_header_refused("clock", damage_clock, "bad clock description");
   expect_header_refused("name", damage_name, "not terminated");
+  expect_header_refused("mode", damage_mode, "unknown ring mode 2");
+  expect_header_refused("mode (high bit)", damage_mode_high, "unknown ring mode 2147483649");
   /* Consistent header, but the object is smaller than it claims. */
   expect_header_refused("bigger than object", damage_bigger, "offsets do not match");
 }
@@ -158,6 +162,26 @@ static void test_bad_geometry_requests(void) {
   CHECK_ERR(rt_session_create("geom", &o, &s, err, sizeof err), err, "sub-buffer count 6");
   o.n_sub = 1;
   CHECK_ERR(rt_session_create("geom", &o, &s, err, sizeof err), err, "sub-buffer count 1");
+  o.n_sub = 2;
+  o.mode = 2;
+  CHECK_ERR(rt_session_create("geom", &o, &s, err, sizeof err), err, "ring mode 2: must be 0 (discard) or 1 (overwrite)");
+  o.mode = UINT32_MAX;
+  CHECK_ERR(rt_session_create("geom", &o, &s, err, sizeof err), err, "ring mode 4294967295");
+  /* Both known modes are accepted, and a session opened again reads its mode. */
+  for (uint32_t mode = RT_MODE_DISCARD; mode <= RT_MODE_OVERWRITE; mode++) {
+    char name[64];
+    struct rt_session *other = NULL;
+    test_session_name(name, sizeof name, "mode");
+    o.mode = mode;
+    REQUIRE(rt_session_create(name, &o, &s, err, sizeof err) == 0, "mode %u: %s", mode, err);
+    REQUIRE(rt_session_open(name, &other, err, sizeof err) == 0, "%s", err);
+    CHECK(s->mode == mode && other->mode == mode && other->hdr->mode == mode, "mode %u kept", mode);
+    CHECK(other->full_limit == (mode == RT_MODE_OVERWRITE ? UINT64_MAX : other->ring_size), "full limit of mode %u",
+          mode);
+    rt_session_unlink(name, err, sizeof err);
+    rt_session_close(other);
+    rt_session_close(s);
+  }
 }
 
 /* A session with one complete sub-buffer of 100 records (value i) and a

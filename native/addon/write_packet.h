@@ -1,0 +1,32 @@
+// Appending one chunk of a ring to a stream file as a CTF packet, shared by
+// the consumer's calls (consumer_binding.cc) and the snapshot's
+// (snapshot_binding.cc), so the two write exactly the same packets.
+#ifndef RINGTRACE_ADDON_WRITE_PACKET_H
+#define RINGTRACE_ADDON_WRITE_PACKET_H
+#include <napi.h>
+
+#include "handles.h"
+
+// The packet arguments of a writePacket call, from argument `known` on:
+// known: Uint8Array, seq, extraDiscarded, prevEnd: bigint, dropUnknown, fd.
+struct PacketArgs {
+  const uint8_t *known = nullptr;
+  uint32_t known_bits = 0;
+  uint64_t seq = 0;
+  uint64_t extra_discarded = 0;
+  uint64_t prev_end = 0;
+  bool drop_unknown = false;
+  int fd = -1;
+};
+// False (with a JS TypeError pending) if the arguments are not of those types.
+bool ReadPacketArgs(const Napi::CallbackInfo &info, size_t known, PacketArgs *a);
+
+// Build the packet of `ch` (native/ring/packet.h) and append it to a.fd,
+// straight from the chunk when every class is known. `lost`: the ring's lost
+// events, reported and added to extra_discarded in the packet header.
+// Returns {size, lost, records, dropped, firstTs, lastTs, complete} with
+// *written true; {unknownId} (nothing written: a class id not in `known`,
+// without drop_unknown); or an empty value with a JS exception pending (a
+// malformed record, a failed write: the file is cut back to where it was).
+Napi::Value WriteChunkPacket(Napi::Env env, const rt_chunk &ch, const PacketArgs &a, uint64_t lost, bool *written);
+#endif
