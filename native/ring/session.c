@@ -150,6 +150,10 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   if (n_writers < RT_MIN_WRITER_SLOTS || n_writers > RT_MAX_WRITER_SLOTS)
     return rt_error(err, errlen, "writer slot count %u: must be in [%u, %u]", n_writers, RT_MIN_WRITER_SLOTS,
                     RT_MAX_WRITER_SLOTS);
+  uint32_t mode = opt ? opt->mode : RT_MODE_DISCARD;
+  if (mode != RT_MODE_DISCARD && mode != RT_MODE_OVERWRITE)
+    return rt_error(err, errlen, "ring mode %u: must be %u (discard) or %u (overwrite)", mode, RT_MODE_DISCARD,
+                    RT_MODE_OVERWRITE);
   struct rt_clock_desc clk;
   if (rt_clock_choose(opt ? opt->clock_kind : 0, &clk, err, errlen)) return -1;
   uint32_t n_cpus = possible_cpus();
@@ -214,6 +218,7 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   clock_gettime(CLOCK_REALTIME, &now);
   h->created_realtime_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
   snprintf(h->name, sizeof h->name, "%s", name);
+  h->mode = mode;
   /* Release: an opener that sees the magic sees a fully written header. */
   __atomic_store_n(&h->magic, RT_SESSION_MAGIC, __ATOMIC_RELEASE);
 

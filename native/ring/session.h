@@ -46,6 +46,7 @@ struct rt_session_options {
   uint32_t n_sub;    /* default RT_DEFAULT_N_SUB */
   uint32_t clock_kind; /* 0 = auto (env RINGTRACE_CLOCK=cycles|monotonic overrides) */
   uint32_t n_writer_slots; /* writer threads the table can tell apart; default RT_DEFAULT_WRITER_SLOTS */
+  uint32_t mode;           /* enum rt_ring_mode (layout.h); default RT_MODE_DISCARD */
 };
 #define RT_DEFAULT_SUB_SIZE (512u * 1024u)
 #define RT_DEFAULT_N_SUB 8u
