@@ -17,6 +17,8 @@ export interface NativeSessionInfo {
   clockFreqHz: number;
   uuid: string;
   rseq: boolean;
+  /** What writers do when a ring is full: drop the event, or overwrite the oldest data (flight recorder). */
+  mode: 'discard' | 'overwrite';
   clockRefTicks: bigint;
   clockRefRealtimeNs: bigint;
   createdRealtimeNs: bigint;
@@ -71,8 +73,16 @@ export interface NativeChunk {
   data: Buffer;
 }
 
+/** A writer thread whose event loop beats (native/ring/writers.h), and how long ago it last did. */
+export interface NativeHeartbeat {
+  pid: number;
+  tid: number;
+  ageMs: number;
+}
+
 export interface NativeAddon {
-  create(name: string, subSize?: number, nSub?: number): SessionHandle;
+  /** `mode`: 0 discard (default), 1 overwrite (native/ring/layout.h enum rt_ring_mode). */
+  create(name: string, subSize?: number, nSub?: number, mode?: number): SessionHandle;
   open(name: string): SessionHandle;
   close(handle: SessionHandle): void;
   unlink(name: string): void;
@@ -118,6 +128,23 @@ export interface NativeAddon {
   detachThread(): void;
   /** Record the event staged by this thread (layout: native/addon/producer_binding.c). */
   emitStaged(): void;
+  /**
+   * May this process request a snapshot now (native/ring/trigger.h)? -1: no, the call is folded into the
+   * next request; else how many calls were folded since the previous request.
+   */
+  snapshotPermit(): number;
+  /** The same, whatever the interval (a thread about to die); never -1. */
+  snapshotForce(): number;
+  /** Count a request in this thread's session (after its record was emitted); detached: nothing. */
+  snapshotPublish(): void;
+  /** This thread's event loop turned now: into its writer slot (detached, or no slot: nothing). */
+  heartbeat(): void;
+  /** This thread's event loop is no longer tracked (its slot's beat becomes 0). */
+  heartbeatClear(): void;
+  /** Snapshot requests apps published in the session so far. */
+  snapshotRequests(handle: SessionHandle): number;
+  /** The session's beating writer threads (owned slots, not known dead, beat not in the future). */
+  heartbeats(handle: SessionHandle): NativeHeartbeat[];
   firstClassId: number;
   eventHeaderSize: number;
   packetHeaderSize: number;

@@ -42,13 +42,14 @@ Napi::Value WrapSession(Napi::Env env, rt_session *s) {
   });
 }
 
-// create(name, subSize, nSub) -> handle
+// create(name, subSize, nSub, mode?) -> handle; mode: 0 discard (default), 1 overwrite (layout.h)
 Napi::Value Create(const Napi::CallbackInfo &info) {
   std::string name = StringArg(info, 0, "session name");
   if (info.Env().IsExceptionPending()) return {};
   rt_session_options opt{};
   if (info.Length() > 1 && info[1].IsNumber()) opt.sub_size = info[1].As<Napi::Number>().Int64Value();
   if (info.Length() > 2 && info[2].IsNumber()) opt.n_sub = info[2].As<Napi::Number>().Uint32Value();
+  if (info.Length() > 3 && info[3].IsNumber()) opt.mode = info[3].As<Napi::Number>().Uint32Value();
   char err[256];
   rt_session *s = nullptr;
   if (rt_session_create(name.c_str(), &opt, &s, err, sizeof err)) {
@@ -106,6 +107,8 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("clockFreqHz", static_cast<double>(s->hdr->clock_freq_hz));
   o.Set("uuid", uuid);
   o.Set("rseq", s->use_rseq != 0);
+  // Read from the live header (a value no creator writes reads as discard).
+  o.Set("mode", __atomic_load_n(&s->hdr->mode, __ATOMIC_RELAXED) == RT_MODE_OVERWRITE ? "overwrite" : "discard");
   // 64-bit values as BigInt: the CTF clock offset needs them exact.
   o.Set("clockRefTicks", Napi::BigInt::New(env, static_cast<uint64_t>(s->hdr->clock_ref_ticks)));
   o.Set("clockRefRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->clock_ref_realtime_ns)));
@@ -283,6 +286,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringWritten", Napi::Function::New(env, RingWritten));
   exports.Set("ringOffsets", Napi::Function::New(env, RingOffsets));
   RegisterConsumer(env, exports);
+  RegisterFlight(env, exports);
   exports.Set("addProcess", Napi::Function::New(env, AddProcess));
   exports.Set("procsPath", Napi::Function::New(env, ProcsPath));
   exports.Set("selectionPath", Napi::Function::New(env, SelectionPath));
