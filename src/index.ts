@@ -8,6 +8,7 @@ export { provider, configure, Provider, TracedEvent, Counter, SpanType, type Spa
   type Configuration, type ProviderOptions, LEVELS, type Level } from './provider';
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
+export { snapshot } from './snapshot';
 export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
 export { records, RecordFormatError, type RawRecord } from './records';
 export { decodePayload, readRegistry, parseRegistry, DecodeError, type DecodedEvent,

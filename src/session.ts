@@ -134,6 +134,14 @@ export class Session {
     return loadNative().selectionBump(this.live());
   }
 
+  /**
+   * Snapshots apps asked for so far (snapshot(), rt_snapshot_request): each
+   * one's ringtrace:snapshot_request record is committed before it is counted.
+   */
+  snapshotRequests(): number {
+    return loadNative().snapshotRequests(this.live());
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -54,6 +54,16 @@ export function setFilteredRecorder(fn: FilteredRecorder): void {
   recordFiltered = fn;
 }
 
+/**
+ * Run when a thread's tracer starts (its first event class, or snapshot()),
+ * before it first looks for the session: the library's own classes defined
+ * here are registered with the others when it attaches (snapshot.ts).
+ */
+const startHooks: (() => void)[] = [];
+export function onTracerStart(fn: () => void): void {
+  startHooks.push(fn);
+}
+
 type State =
   | { kind: 'off'; why: string }
   | { kind: 'detached' }
@@ -65,6 +75,7 @@ class Tracer {
   private readonly classes: Attachable[] = [];
   private state: State = { kind: 'detached' };
   private native: NativeAddon | undefined;
+  private started = false;
   private timer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private creationRetries = 0;
@@ -128,11 +139,20 @@ class Tracer {
     if (ino >= 0) this.attach(ino);
   }
 
-  private start(): void {
-    if (this.timer || this.state.kind === 'off') return;
+  /** Start looking for the session (once; the first event class does it). */
+  start(): void {
+    if (this.started || this.state.kind === 'off') return;
     // Load the addon now, not when a session appears: a broken install is
     // reported once at startup rather than when someone tries to trace.
     if (!this.loadAddon()) return;
+    this.started = true; // before the hooks: the classes they define come back here
+    for (const hook of startHooks) {
+      try {
+        hook();
+      } catch (e) {
+        this.warnOnce(`${(e as Error).message} (ringtrace's own records may be missing)`);
+      }
+    }
     this.poll();
     this.timer = setInterval(() => this.poll(), pollMs());
     this.timer.unref(); // tracing never keeps a process or worker alive
