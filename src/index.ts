@@ -9,6 +9,7 @@ export { provider, configure, Provider, TracedEvent, Counter, SpanType, type Spa
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { snapshot } from './snapshot';
+import './uncaught'; // records uncaught exceptions in every thread whose tracer started
 export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
 export { records, RecordFormatError, type RawRecord } from './records';
 export { decodePayload, readRegistry, parseRegistry, DecodeError, type DecodedEvent,

@@ -57,7 +57,7 @@ export function setFilteredRecorder(fn: FilteredRecorder): void {
 /**
  * Run when a thread's tracer starts (its first event class, or snapshot()),
  * before it first looks for the session: the library's own classes defined
- * here are registered with the others when it attaches (snapshot.ts).
+ * here are registered with the others when it attaches (snapshot.ts, uncaught.ts).
  */
 const startHooks: (() => void)[] = [];
 export function onTracerStart(fn: () => void): void {
