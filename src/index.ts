@@ -10,7 +10,7 @@ export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDes
 export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { snapshot } from './snapshot';
 import './uncaught'; // records uncaught exceptions in every thread whose tracer started
-export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
+export { Session, Consumer, type SessionOptions, type ConsumedRecord, type LoopHeartbeat } from './session';
 export { records, RecordFormatError, type RawRecord } from './records';
 export { decodePayload, readRegistry, parseRegistry, DecodeError, type DecodedEvent,
   type FieldValue } from './decode';

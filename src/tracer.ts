@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { Heartbeat } from './heartbeat';
 import { loadNative, type NativeAddon, type SessionHandle } from './native';
 import { displayName, type RecordKind } from './schema';
 import { type Level } from './selection/rules';
@@ -77,6 +78,7 @@ class Tracer {
   private native: NativeAddon | undefined;
   private started = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly heartbeat = new Heartbeat();
   private soonTimer: NodeJS.Timeout | undefined;
   private creationRetries = 0;
   private readonly warned = new Set<string>();
@@ -222,6 +224,7 @@ class Tracer {
       selection.refresh();
       this.state = { kind: 'attached', handle, ino, selection };
       for (const cls of this.classes) this.register(cls, handle);
+      this.heartbeat.start(native, handle); // overwrite-mode sessions: the main thread's loop beats
     } catch (e) {
       this.state = { kind: 'detached' };
       for (const cls of this.classes) cls.enabled = false;
@@ -277,6 +280,7 @@ class Tracer {
     this.reportFiltered();
     for (const cls of this.classes) cls.enabled = false;
     this.emitStaged = () => {};
+    this.heartbeat.stop(this.native!);
     this.native!.detachThread();
     this.native!.close(this.state.handle);
     this.state = { kind: 'detached' };
