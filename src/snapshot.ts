@@ -9,7 +9,7 @@
 // loop cannot flood the recorder.
 import { TracedEvent } from './event';
 import { describeValue, isStrict } from './invalid-values';
-import { loadNative } from './native';
+import { loadNative, type NativeAddon } from './native';
 import { parseFields } from './schema';
 import { currentTracer, onTracerStart } from './tracer';
 
@@ -34,29 +34,37 @@ onTracerStart(() => {
  * empty reason and the problem counted as ringtrace:invalid_value).
  */
 export function snapshot(reason: string): boolean {
-  let text = reason;
-  let bad: (() => Error) | undefined;
-  if (typeof reason !== 'string') {
-    bad = () => new TypeError(`ringtrace: snapshot(reason): reason must be a string, got ${describeValue(reason)}`);
-    if (isStrict()) throw bad();
-    text = '';
-  }
+  if (typeof reason !== 'string') return badReason(reason);
   try {
-    currentTracer().start(); // the first call in a thread starts it (and attaches, if the session exists)
-    if (bad && requestClass?.enabled) {
-      requestClass.invalid.other('reason', bad, 'the request goes on with an empty reason; the problem is counted');
-    }
-    return requestSnapshot(text, false);
+    if (requestClass === undefined) currentTracer().start(); // the thread's first call: start (and attach)
+    return requestSnapshot(reason, false);
   } catch {
     return false; // tracing never takes the app down
   }
 }
 
+/** snapshot() of something that is not a string: thrown in strict mode, else an empty reason, counted. */
+function badReason(reason: unknown): boolean {
+  const error = () => new TypeError(`ringtrace: snapshot(reason): reason must be a string, got ${describeValue(reason)}`);
+  if (isStrict()) throw error();
+  try {
+    if (requestClass === undefined) currentTracer().start();
+    if (requestClass?.enabled) {
+      requestClass.invalid.other('reason', error, 'the request goes on with an empty reason; the problem is counted');
+    }
+    return requestSnapshot('', false);
+  } catch {
+    return false;
+  }
+}
+
+let native: NativeAddon | undefined;
+
 /** Make a request now, rate-limited unless `force`; see snapshot(). */
 export function requestSnapshot(reason: string, force: boolean): boolean {
   const cls = requestClass;
-  if (!cls?.enabled) return false; // enabled exactly while attached: the library's own classes are always selected
-  const native = loadNative();
+  if (cls === undefined || !cls.enabled) return false; // enabled exactly while attached: own classes are always selected
+  native ??= loadNative();
   const folded = force ? native.snapshotForce() : native.snapshotPermit();
   if (folded < 0) return false;
   cls.emit(reason, folded); // committed when this returns
