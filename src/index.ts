@@ -8,8 +8,10 @@ export { provider, configure, Provider, TracedEvent, Counter, SpanType, type Spa
   type Configuration, type ProviderOptions, LEVELS, type Level } from './provider';
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
-export { Session, Consumer, type SessionOptions, type ConsumedRecord } from './session';
+export { Session, Consumer, type SessionOptions, type ConsumedRecord, type LoopHeartbeat } from './session';
 export { Snapshot, type PacketSource } from './snapshot';
+export { snapshot } from './snapshot-request';
+import './uncaught'; // records uncaught exceptions in every thread whose tracer started
 export { Peeker } from './peeker';
 export type { RingMode, NativeSnapshotRing } from './native';
 export { records, RecordFormatError, type RawRecord } from './records';

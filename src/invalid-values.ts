@@ -88,19 +88,23 @@ export class InvalidValues {
     return this.reject(field.name, () => bytesError(this.where, field, len, room));
   }
 
-  /** Any other refusal (counters' add of a non-finite delta), with its own error. */
-  other(field: string, error: () => Error): false {
-    return this.reject(field, error);
+  /**
+   * Any other refusal (counters' add of a non-finite delta), with its own
+   * error; `outcome` says in the warning what became of the call (default:
+   * the event was dropped and counted).
+   */
+  other(field: string, error: () => Error, outcome?: string): false {
+    return this.reject(field, error, outcome);
   }
 
-  private reject(field: string, error: () => Error): false {
+  private reject(field: string, error: () => Error, outcome = 'the event was dropped and counted'): false {
     if (strict) throw error();
     if (!this.target.enabled) return false; // not recording: nothing to count it in
     let problem = '';
     if (!this.reported.has(field)) {
       this.reported.add(field);
       problem = error().message.replace(/; nothing was recorded$/, '');
-      process.emitWarning(`${problem}; the event was dropped and counted as ringtrace:invalid_value ` +
+      process.emitWarning(`${problem}; ${outcome} as ringtrace:invalid_value ` +
         '(set RINGTRACE_STRICT=1 to throw instead)', 'RingtraceWarning');
     }
     recordInvalid(this.where, field, problem);

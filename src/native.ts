@@ -101,6 +101,13 @@ export interface NativeChunk {
   data: Buffer;
 }
 
+/** A writer thread whose event loop beats (native/ring/writers.h), and how long ago it last did. */
+export interface NativeHeartbeat {
+  pid: number;
+  tid: number;
+  ageMs: number;
+}
+
 export interface NativeAddon {
   create(name: string, subSize?: number, nSub?: number, mode?: RingMode): SessionHandle;
   open(name: string): SessionHandle;
@@ -164,6 +171,23 @@ export interface NativeAddon {
   detachThread(): void;
   /** Record the event staged by this thread (layout: native/addon/producer_binding.c). */
   emitStaged(): void;
+  /**
+   * May this process request a snapshot now (native/ring/trigger.h)? -1: no, the call is folded into the
+   * next request; else how many calls were folded since the previous request.
+   */
+  snapshotPermit(): number;
+  /** The same, whatever the interval (a thread about to die); never -1. */
+  snapshotForce(): number;
+  /** Count a request in this thread's session (after its record was emitted); detached: nothing. */
+  snapshotPublish(): void;
+  /** This thread's event loop turned now: into its writer slot (detached, or no slot: nothing). */
+  heartbeat(): void;
+  /** This thread's event loop is no longer tracked (its slot's beat becomes 0). */
+  heartbeatClear(): void;
+  /** Snapshot requests apps published in the session so far. */
+  snapshotRequests(handle: SessionHandle): number;
+  /** The session's beating writer threads (owned slots, not known dead, beat not in the future). */
+  heartbeats(handle: SessionHandle): NativeHeartbeat[];
   firstClassId: number;
   eventHeaderSize: number;
   packetHeaderSize: number;

@@ -22,6 +22,14 @@ export interface SessionOptions {
   mode?: RingMode;
 }
 
+/** A writer thread whose event loop beats into the session, and how long ago it last did (heartbeats()). */
+export interface LoopHeartbeat {
+  pid: number;
+  tid: number;
+  /** Milliseconds since its last beat (CLOCK_MONOTONIC): ~0-100 while its loop turns, growing while it is blocked. */
+  ageMs: number;
+}
+
 export interface ConsumedRecord extends RawRecord {
   ring: number;
 }
@@ -150,6 +158,23 @@ export class Session {
 
   bumpSelection(): number {
     return loadNative().selectionBump(this.live());
+  }
+
+  /**
+   * Snapshots apps asked for so far (snapshot(), rt_snapshot_request): each
+   * one's ringtrace:snapshot_request record is committed before it is counted.
+   */
+  snapshotRequests(): number {
+    return loadNative().snapshotRequests(this.live());
+  }
+
+  /**
+   * The event loops beating into this session (overwrite mode: each attached
+   * process's main thread, every 100 ms): threads that own a writer slot, are
+   * not known to be dead, and have a beat, with its age now.
+   */
+  heartbeats(): LoopHeartbeat[] {
+    return loadNative().heartbeats(this.live());
   }
 
   close(): void {

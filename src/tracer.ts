@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { Heartbeat } from './heartbeat';
 import { loadNative, type NativeAddon, type SessionHandle } from './native';
 import { displayName, type RecordKind } from './schema';
 import { type Level } from './selection/rules';
@@ -54,6 +55,16 @@ export function setFilteredRecorder(fn: FilteredRecorder): void {
   recordFiltered = fn;
 }
 
+/**
+ * Run when a thread's tracer starts (its first event class, or snapshot()),
+ * before it first looks for the session: the library's own classes defined
+ * here are registered with the others when it attaches (snapshot.ts, uncaught.ts).
+ */
+const startHooks: (() => void)[] = [];
+export function onTracerStart(fn: () => void): void {
+  startHooks.push(fn);
+}
+
 type State =
   | { kind: 'off'; why: string }
   | { kind: 'detached' }
@@ -65,7 +76,9 @@ class Tracer {
   private readonly classes: Attachable[] = [];
   private state: State = { kind: 'detached' };
   private native: NativeAddon | undefined;
+  private started = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly heartbeat = new Heartbeat();
   private soonTimer: NodeJS.Timeout | undefined;
   private creationRetries = 0;
   private readonly warned = new Set<string>();
@@ -128,11 +141,20 @@ class Tracer {
     if (ino >= 0) this.attach(ino);
   }
 
-  private start(): void {
-    if (this.timer || this.state.kind === 'off') return;
+  /** Start looking for the session (once; the first event class does it). */
+  start(): void {
+    if (this.started || this.state.kind === 'off') return;
     // Load the addon now, not when a session appears: a broken install is
     // reported once at startup rather than when someone tries to trace.
     if (!this.loadAddon()) return;
+    this.started = true; // before the hooks: the classes they define come back here
+    for (const hook of startHooks) {
+      try {
+        hook();
+      } catch (e) {
+        this.warnOnce(`${(e as Error).message} (ringtrace's own records may be missing)`);
+      }
+    }
     this.poll();
     this.timer = setInterval(() => this.poll(), pollMs());
     this.timer.unref(); // tracing never keeps a process or worker alive
@@ -202,6 +224,7 @@ class Tracer {
       selection.refresh();
       this.state = { kind: 'attached', handle, ino, selection };
       for (const cls of this.classes) this.register(cls, handle);
+      this.heartbeat.start(native, handle); // overwrite-mode sessions: the main thread's loop beats
     } catch (e) {
       this.state = { kind: 'detached' };
       for (const cls of this.classes) cls.enabled = false;
@@ -257,6 +280,7 @@ class Tracer {
     this.reportFiltered();
     for (const cls of this.classes) cls.enabled = false;
     this.emitStaged = () => {};
+    this.heartbeat.stop(this.native!);
     this.native!.detachThread();
     this.native!.close(this.state.handle);
     this.state = { kind: 'detached' };

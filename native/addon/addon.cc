@@ -295,6 +295,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringOffsets", Napi::Function::New(env, RingOffsets));
   RegisterConsumer(env, exports);
   RegisterSnapshot(env, exports);
+  RegisterFlight(env, exports);
   exports.Set("addProcess", Napi::Function::New(env, AddProcess));
   exports.Set("procsPath", Napi::Function::New(env, ProcsPath));
   exports.Set("selectionPath", Napi::Function::New(env, SelectionPath));

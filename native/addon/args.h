@@ -1,5 +1,5 @@
-// What the two node-addon-api files of the addon share (addon.cc,
-// consumer_binding.cc): the handle types and argument readers.
+// What the node-addon-api files of the addon share (addon.cc,
+// consumer_binding.cc, flight_binding.cc): the handle types and argument readers.
 #ifndef RINGTRACE_ADDON_ARGS_H
 #define RINGTRACE_ADDON_ARGS_H
 #include <napi.h>
@@ -24,4 +24,6 @@ std::string StringArg(const Napi::CallbackInfo &info, size_t i, const char *what
 void RegisterConsumer(Napi::Env env, Napi::Object exports);
 /* Adds the snapshot's and the peeker's calls (snapshot_binding.cc). */
 void RegisterSnapshot(Napi::Env env, Napi::Object exports);
+/* Adds snapshotRequests and heartbeats (flight_binding.cc) to `exports`. */
+void RegisterFlight(Napi::Env env, Napi::Object exports);
 #endif

@@ -23,7 +23,9 @@ struct rt_session_box {
   struct rt_session *s;
 };
 
-/* Adds attachThread/detachThread/emitStaged to `exports` (producer_binding.c). */
+/* Adds the calls of a thread that records (attachThread, detachThread,
+ * emitStaged, the snapshot requests and the heartbeat) to `exports`
+ * (producer_binding.c). */
 napi_status rt_producer_binding_init(napi_env env, napi_value exports);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "handles.h"
+#include "trigger.h"
 #ifdef RT_TEST_HOOKS
 #include <sched.h>
 #include <signal.h>
@@ -207,6 +208,55 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* snapshotPermit() / snapshotForce(): may this process request a snapshot
+ * now (trigger.h)? -1: no, folded into the next request; else the number of
+ * calls folded since the previous request. Force: yes, whatever the interval. */
+static napi_value permit(napi_env env, int force) {
+  napi_value v;
+  napi_create_int64(env, rt_trigger_permit(force), &v);
+  return v;
+}
+static napi_value snapshot_permit(napi_env env, napi_callback_info info) {
+  (void)info;
+  return permit(env, 0);
+}
+static napi_value snapshot_force(napi_env env, napi_callback_info info) {
+  (void)info;
+  return permit(env, 1);
+}
+
+/* snapshotPublish(): count a request in this thread's session, after its
+ * record (emitStaged, just before, on this thread) was committed. Detached:
+ * nothing. */
+static napi_value snapshot_publish(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  struct producer_state *st = current;
+  if (st && st->box && st->box->s) rt_trigger_publish(st->box->s);
+  return NULL;
+}
+
+/* heartbeat() / heartbeatClear(): this thread's event loop turned now, or is
+ * no longer tracked (writers.h rt_writer_heartbeat). Detached, or a session
+ * closed under us: nothing (the writer's session pointer is only followed
+ * while the box still holds it). */
+static void beat(uint64_t ns) {
+  struct producer_state *st = current;
+  if (st && st->box && st->box->s) rt_writer_heartbeat(&st->writer, ns);
+}
+static napi_value heartbeat(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  beat(rt_monotonic_ns());
+  return NULL;
+}
+static napi_value heartbeat_clear(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  beat(0);
+  return NULL;
+}
+
 static void free_state(void *arg) {
   struct producer_state *st = arg;
   rt_writer_detach(&st->writer); /* touches no shared memory: safe whatever became of the session */
@@ -221,8 +271,10 @@ napi_status rt_producer_binding_init(napi_env env, napi_value exports) {
   const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"attachThread", attach_thread}, {"detachThread", detach_thread},
-             {"emitStaged", emit_staged}};
+  } fns[] = {{"attachThread", attach_thread},       {"detachThread", detach_thread},
+             {"emitStaged", emit_staged},           {"snapshotPermit", snapshot_permit},
+             {"snapshotForce", snapshot_force},     {"snapshotPublish", snapshot_publish},
+             {"heartbeat", heartbeat},              {"heartbeatClear", heartbeat_clear}};
   for (size_t i = 0; rc == napi_ok && i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
     rc = napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, st, &f);

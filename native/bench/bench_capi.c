@@ -8,10 +8,12 @@
  *   valgrind --tool=callgrind build/bench_capi --quick <mode>
  * (the loops are the noinline functions run_*; inclusive cost / events).
  *
- * Usage: bench_capi [--quick] attached|unselected|detached|off
+ * Usage: bench_capi [--quick] attached|unselected|detached|off|snapshot|snapshot-detached
  *   attached: core_fixed capi_fixed core_request capi_request
  *   unselected: bench:request in a session whose selection leaves it out
- *   detached: RINGTRACE_SESSION names no session; off: RINGTRACE_SESSION=off */
+ *   detached: RINGTRACE_SESSION names no session; off: RINGTRACE_SESSION=off
+ *   snapshot: rt_snapshot_request folded into the next request (an error
+ *   loop's calls after its first request); snapshot-detached: with no session */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,13 +218,52 @@ static void bench_unselected(void) {
   rt_session_close(s);
 }
 
+__attribute__((noinline)) static void run_snapshot_requests(void) {
+  for (int i = 0; i < CHUNK; i++) rt_snapshot_request(path);
+}
+
+static double time_snapshot_requests(void) {
+  double *t = calloc((size_t)n_chunks, sizeof(double));
+  for (int k = -1; k < n_chunks; k++) {
+    double t0 = now_ns();
+    run_snapshot_requests();
+    if (k >= 0) t[k] = now_ns() - t0;
+  }
+  double ns = median(t, n_chunks) / CHUNK;
+  free(t);
+  return ns;
+}
+
+/* What rt_snapshot_request costs an error loop: after its first request,
+ * every call within 100 ms is folded (a request per 100 ms is made meanwhile,
+ * a chunk's worth of calls takes ~2 ms: the median chunk has none). */
+static void bench_snapshot(void) {
+  char name[64], err[256];
+  struct rt_session *s;
+  snprintf(name, sizeof name, "bench-capi-snap-%d", (int)getpid());
+  setenv("RINGTRACE_SESSION", name, 1);
+  struct rt_session_options o = {.sub_size = 1u << 16, .n_sub = 4};
+  if (rt_session_create(name, &o, &s, err, sizeof err)) {
+    fprintf(stderr, "bench_capi: %s\n", err);
+    exit(1);
+  }
+  if (rt_snapshot_request("first") != 1) {
+    fprintf(stderr, "bench_capi: the first request was not made\n");
+    exit(1);
+  }
+  report("capi_snapshot_folded", time_snapshot_requests());
+  rt_registry_unlink(s, err, sizeof err);
+  rt_session_unlink(name, err, sizeof err);
+  rt_session_close(s);
+}
+
 int main(int argc, char **argv) {
   const char *mode = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) n_chunks = 5;
     else if (argv[i][0] != '-' && !mode) mode = argv[i];
     else {
-      fprintf(stderr, "usage: bench_capi [--quick] attached|unselected|detached|off\n");
+      fprintf(stderr, "usage: bench_capi [--quick] attached|unselected|detached|off|snapshot|snapshot-detached\n");
       return 2;
     }
   }
@@ -231,6 +272,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "unselected")) bench_unselected();
   else if (!strcmp(mode, "detached")) bench_untraced("capi_no_session", "bench-capi-nonexistent");
   else if (!strcmp(mode, "off")) bench_untraced("capi_off", "off");
+  else if (!strcmp(mode, "snapshot")) bench_snapshot();
+  else if (!strcmp(mode, "snapshot-detached")) {
+    setenv("RINGTRACE_SESSION", "bench-capi-nonexistent", 1);
+    report("capi_snapshot_no_session", time_snapshot_requests());
+  }
   else {
     fprintf(stderr, "bench_capi: unknown mode %s\n", mode);
     return 2;

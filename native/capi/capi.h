@@ -1,7 +1,8 @@
 /* Inside the C API (ringtrace.h's library half): the process's attachment to
  * its session and each thread's context. attach.c finds, attaches and retires
  * sessions; emit.c is the path each event takes; describe.c turns a class into
- * its registry description. */
+ * its registry description; snapshot_request.c asks a flight recorder for a
+ * snapshot. */
 #ifndef RINGTRACE_CAPI_H
 #define RINGTRACE_CAPI_H
 
@@ -96,5 +97,9 @@ uint64_t rt_capi_class_state(struct rt_class *cls, struct rt_attachment *a);
 /* describe.c. The class's registry description (malloc'd), exactly as the
  * JavaScript API's describe() writes it, or NULL with a message in err. */
 char *rt_capi_describe(const struct rt_class *cls, char *err, size_t errlen);
+
+/* snapshot_request.c. The library's own classes (provider "ringtrace",
+ * which describe.c refuses to every other class). */
+int rt_capi_own_class(const struct rt_class *cls);
 
 #endif

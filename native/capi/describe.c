@@ -91,7 +91,7 @@ char *rt_capi_describe(const struct rt_class *cls, char *err, size_t errlen) {
     rt_error(err, errlen, "%s: event name must be an identifier of at most %d characters", where, MAX_NAME);
     return NULL;
   }
-  if (strcmp(provider, "ringtrace") == 0) { /* always recorded, whatever the selection: the library's own */
+  if (strcmp(provider, "ringtrace") == 0 && !rt_capi_own_class(cls)) { /* always recorded: the library's own */
     rt_error(err, errlen, "%s: provider name 'ringtrace' is reserved for the library's own records", where);
     return NULL;
   }

@@ -159,6 +159,17 @@ uint8_t *rt__put_string_cut(uint8_t *o, const char *s, size_t stored);
  * level): guard the computation of costly values. */
 #define rt_enabled(provider, name) rt__on(&rt_class__##provider##__##name)
 
+/* Ask the flight recorder watching the session for a snapshot (an error
+ * path, say): records ringtrace:snapshot_request (`reason`, NULL recording
+ * "", cut like any string; and how many calls were folded into this one)
+ * from the calling thread, then, once that record is committed, counts the
+ * request in the session for the recorder to see. At most one request per
+ * 100 ms per process: a call within that interval of the previous request,
+ * from any thread, is folded into the next one. Returns 1 if a request was
+ * made now, 0 if not (no session, tracing off, or folded). Never blocks,
+ * never fails the program; not from a signal handler (as rt_trace). */
+int rt_snapshot_request(const char *reason);
+
 /* The class's state holds the decision for one selection generation: while
  * that generation is in force, deciding is three loads (the state, the
  * pointer, the generation it points to) and a compare. Relaxed: a stale

@@ -1,6 +1,7 @@
 /* Test hooks of the native core: points where a test can run code (e.g. a
  * live writer's reserve and commit) in the middle of a consumer operation,
- * to prove a race is closed. They exist only when the library is compiled
+ * or check what a recorder sees halfway through a producer's, to prove a
+ * race is closed or an order kept. They exist only when the library is compiled
  * with -DRT_TEST_HOOKS (native/Makefile builds that copy for the tests that
  * use it); everywhere else RT_TEST_POINT compiles to nothing. */
 #ifndef RINGTRACE_RING_TEST_HOOKS_H
@@ -14,6 +15,9 @@ enum rt_test_point {
   RT_TEST_SALVAGE_COUNTERS_READ = 1,
   /* rt_consumer_salvage: the snapshot is taken; nothing decided yet. */
   RT_TEST_SALVAGE_SNAPSHOT_TAKEN = 2,
+  /* rt_snapshot_request: its record is committed, the request not yet
+   * counted in the session header. */
+  RT_TEST_SNAPSHOT_RECORDED = 3,
 };
 
 #ifdef RT_TEST_HOOKS

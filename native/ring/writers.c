@@ -1,6 +1,6 @@
 /* The writer table (see writers.h): taking and giving back slots (producers'
- * slow path), telling whether a slot's thread is alive, and finding who may
- * hold a reservation (consumer). */
+ * slow path), telling whether a slot's thread is alive, finding who may hold
+ * a reservation (consumer), and the event-loop heartbeats slots carry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -82,7 +82,7 @@ enum rt_liveness rt_writer_liveness(uint32_t pid, uint32_t tid, uint64_t start_t
 /* ---- reading a slot ---- */
 
 struct slot_copy {
-  uint64_t state, open, nested, start_time, pid_ns;
+  uint64_t state, open, nested, start_time, pid_ns, heartbeat_ns;
   uint32_t pid, tid;
 };
 
@@ -103,6 +103,7 @@ static int copy_slot(const struct rt_writer_slot *sl, struct slot_copy *c) {
    * reads of the counters. */
   c->open = __atomic_load_n(&sl->claim.open, __ATOMIC_ACQUIRE);
   c->nested = __atomic_load_n(&sl->claim.nested, __ATOMIC_ACQUIRE);
+  c->heartbeat_ns = __atomic_load_n(&sl->heartbeat_ns, __ATOMIC_RELAXED); /* a value alone: see rt_writer_heartbeat */
   __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the loads above complete before the re-read */
   return __atomic_load_n(&sl->state, __ATOMIC_RELAXED) == c->state;
 }
@@ -131,6 +132,9 @@ static struct rt_writer_slot *fill_slot(struct rt_writer_slot *sl, uint64_t clai
   __atomic_store_n(&sl->pid_ns, me->pid_ns, __ATOMIC_RELAXED);
   __atomic_store_n(&sl->claim.open, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&sl->claim.nested, 0, __ATOMIC_RELAXED);
+  /* The previous owner's heartbeat is not ours: a thread that never beats
+   * must not show the dead one's beat growing old. */
+  __atomic_store_n(&sl->heartbeat_ns, 0, __ATOMIC_RELAXED);
   /* Release: a reader that sees ACTIVE sees the owner written above. */
   __atomic_store_n(&sl->state, (claiming & ~3ull) | RT_SLOT_ACTIVE, __ATOMIC_RELEASE);
   return sl;
@@ -226,6 +230,40 @@ struct rt_writer *rt_writer_for(const struct rt_session *s) {
    * this write took the slow path; otherwise the implicit one becomes it. */
   if (rt_thread_writer == &no_writer) rt_thread_writer = w;
   return w;
+}
+
+/* ---- event-loop heartbeats ---- */
+
+void rt_writer_heartbeat(const struct rt_writer *w, uint64_t now_ns) {
+  /* Only a slot this process claimed: a child of fork() holds its parent's
+   * until it claims its own (key 0 meanwhile), and must not beat for it. */
+  if (!w->slot || !w->s || w->key != w->s->writer_key) return;
+  /* Relaxed: the word publishes nothing but itself (one writer, the owning
+   * thread; an aligned 64-bit store cannot tear). Readers attribute it to
+   * an owner by the slot's state read before and after it (copy_slot), and
+   * the owner that took the slot zeroed it before its release of the state
+   * (fill_slot): a beat read under an unchanged state is that owner's. */
+  __atomic_store_n(&w->slot->heartbeat_ns, now_ns, __ATOMIC_RELAXED);
+}
+
+uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < s->n_writer_slots && n < max; i++) {
+    struct slot_copy c;
+    /* Owned (a consistent copy of an active slot), beating, by a thread that
+     * can be named; a beat from the future is no beat of this clock (damage,
+     * or a writer in another time namespace). */
+    if (!copy_slot(&s->writers->slots[i], &c) || c.heartbeat_ns == 0 || c.heartbeat_ns > now_ns || c.pid == 0 ||
+        c.tid == 0)
+      continue;
+    /* A dead thread's last beat only grows old: it is no stalled loop. */
+    if (rt_writer_liveness(c.pid, c.tid, c.start_time, c.pid_ns) == RT_WRITER_DEAD) continue;
+    out[n].pid = c.pid;
+    out[n].tid = c.tid;
+    out[n].ns = c.heartbeat_ns;
+    n++;
+  }
+  return n;
 }
 
 /* ---- consumer: who holds it ---- */

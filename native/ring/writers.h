@@ -47,6 +47,11 @@ void rt_writer_detach(struct rt_writer *w);
  * a first write, or a write into another session than its writer's. */
 struct rt_writer *rt_writer_for(const struct rt_session *s);
 
+/* The calling thread's event loop turned at `now_ns` (CLOCK_MONOTONIC; 0:
+ * no longer tracked): stored in the slot of w, its writer, if it has one.
+ * A recorder outside the process sees a stalled loop by the beat's age. */
+void rt_writer_heartbeat(const struct rt_writer *w, uint64_t now_ns);
+
 /* ---- consumer side ---- */
 
 enum rt_liveness { RT_WRITER_ALIVE = 0, RT_WRITER_DEAD = 1, RT_WRITER_UNKNOWN = 2 };
@@ -71,6 +76,15 @@ struct rt_holders {
  * offsets in [from, to). */
 void rt_writers_holding(const struct rt_session *s, uint32_t ring, uint64_t from, uint64_t to,
                         struct rt_holders *out);
+
+/* The heartbeats in the table at `now_ns` (CLOCK_MONOTONIC): slots owned
+ * (consistently read), with a beat not after now, whose thread is not known
+ * to be dead. Writes at most `max` into out; returns how many. */
+struct rt_heartbeat {
+  uint32_t pid, tid; /* in the writer's pid namespace */
+  uint64_t ns;       /* its last beat */
+};
+uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,61 @@
+// Uncaught exceptions and unhandled rejections, into the trace: while a
+// session is attached, a thread's uncaught exception is recorded as
+// ringtrace:uncaught_exception (message, error name, origin, stack) and a
+// snapshot is requested ("uncaught exception: <message>"), synchronously, so
+// both reach the ring before the process (or worker) dies.
+//
+// The listener is on 'uncaughtExceptionMonitor', which Node calls before its
+// own handling and which changes nothing of it: the app crashes, or its own
+// 'uncaughtException' handler runs, exactly as without ringtrace. (An
+// 'uncaughtException' or 'unhandledRejection' listener would change that:
+// with one, the process no longer dies.)
+import { TracedEvent } from './event';
+import { parseFields } from './schema';
+import { requestSnapshot } from './snapshot-request';
+import { onTracerStart } from './tracer';
+
+/** Longest message, name, origin and stack recorded, in UTF-8 bytes (cut, ending in '…'). */
+export const MAX_ERROR_TEXT_BYTES = 4096;
+
+let uncaughtClass: TracedEvent<[string, string, string, string]> | undefined;
+
+onTracerStart(() => {
+  if (uncaughtClass) return;
+  uncaughtClass = new TracedEvent('ringtrace', 'uncaught_exception', 'event',
+    parseFields('ringtrace:uncaught_exception', ['message:string', 'name:string', 'origin:string', 'stack:string']),
+    { maxStringBytes: MAX_ERROR_TEXT_BYTES });
+  process.on('uncaughtExceptionMonitor', recordUncaught);
+});
+
+function recordUncaught(error: unknown, origin: string): void {
+  try {
+    const cls = uncaughtClass;
+    if (!cls?.enabled) return;
+    const { message, name, stack } = describeError(error);
+    cls.emit(message, name, typeof origin === 'string' ? origin : '', stack);
+    // Not folded into a later request when nothing can catch it: this thread is about to die.
+    requestSnapshot(`uncaught exception: ${message}`, process.listenerCount('uncaughtException') === 0);
+  } catch {
+    // nothing here may change what happens to the app
+  }
+}
+
+/** What a thrown value says about itself, reading no more than its message, name and stack. */
+function describeError(error: unknown): { message: string; name: string; stack: string } {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) {
+    return { message: String(error), name: error === null ? 'null' : typeof error, stack: '' };
+  }
+  const e = error as { message?: unknown; name?: unknown; stack?: unknown };
+  return { message: stringProperty(() => e.message), name: stringProperty(() => e.name) || typeof error,
+    stack: stringProperty(() => e.stack) };
+}
+
+/** A property that is a string, else '' (a getter that throws included). */
+function stringProperty(read: () => unknown): string {
+  try {
+    const v = read();
+    return typeof v === 'string' ? v : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,91 @@
+// Uncaught exceptions and unhandled rejections of a traced app: recorded as
+// ringtrace:uncaught_exception with a snapshot request before the process (or
+// worker) dies, and nothing of what the app does changes: the same exit code
+// and the same output on stderr as the same app run with tracing off.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { collect, runCommand, uniqueName, type RunResult } from '../fixtures/trace-helpers';
+import { Session } from '../src/index';
+
+const flightApp = path.join(__dirname, '..', 'fixtures', 'flight-app.js');
+
+/** Run the app in `mode` traced into a new session, and untraced; hand both results and the session to check. */
+async function traced(mode: string, check: (s: Session, r: RunResult, untraced: RunResult) => void): Promise<void> {
+  const s = Session.create(uniqueName('uncaught'), { subBufferSize: 1 << 16, subBuffers: 4 });
+  try {
+    const [r, untraced] = await Promise.all([
+      runCommand(process.execPath, [flightApp, mode], { RINGTRACE_SESSION: s.info.name }),
+      runCommand(process.execPath, [flightApp, mode], { RINGTRACE_SESSION: 'off' }),
+    ]);
+    assert.match(r.stdout, /ready attached/, r.stderr);
+    assert.equal(r.code, untraced.code, 'the same exit code as without tracing');
+    assert.equal(r.stderr, untraced.stderr, 'the same output on stderr');
+    check(s, r, untraced);
+  } finally {
+    s.remove();
+    s.close();
+  }
+}
+
+const own = (s: Session) => collect(s).filter((e) => e.cls.provider === 'ringtrace');
+const summary = (s: Session) => own(s).map((e) => e.cls.name === 'uncaught_exception'
+  ? { event: e.cls.name, message: e.fields['message'], name: e.fields['name'], origin: e.fields['origin'],
+    stack: (e.fields['stack'] as string).split('\n')[0], tid: e.tid === e.pid ? 'main' : 'worker' }
+  : { event: e.cls.name, reason: e.fields['reason'], folded: e.fields['folded'], tid: e.tid === e.pid ? 'main' : 'worker' });
+
+test('an uncaught exception is recorded, with a snapshot request, before the app dies as it would untraced', async () => {
+  await traced('throw', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /TypeError: boom/);
+    assert.deepEqual(summary(s), [
+      { event: 'uncaught_exception', message: 'boom', name: 'TypeError', origin: 'uncaughtException',
+        stack: 'TypeError: boom', tid: 'main' },
+      { event: 'snapshot_request', reason: 'uncaught exception: boom', folded: 0n, tid: 'main' },
+    ]);
+    assert.equal(s.snapshotRequests(), 1);
+  });
+});
+
+test('an unhandled rejection: the same, with its origin', async () => {
+  await traced('reject', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.deepEqual(summary(s), [
+      { event: 'uncaught_exception', message: 'nope', name: 'RangeError', origin: 'unhandledRejection',
+        stack: 'RangeError: nope', tid: 'main' },
+      { event: 'snapshot_request', reason: 'uncaught exception: nope', folded: 0n, tid: 'main' },
+    ]);
+    assert.equal(s.snapshotRequests(), 1);
+  });
+});
+
+test("the app's own 'uncaughtException' handler still decides: it runs, the app lives on", async () => {
+  await traced('handled', (s, r, untraced) => {
+    assert.equal(r.code, 3, 'the exit code the handler set');
+    assert.match(r.stdout, /handled caught by the app/);
+    assert.match(untraced.stdout, /handled caught by the app/);
+    assert.deepEqual(summary(s).map((e) => e.event), ['uncaught_exception', 'snapshot_request']);
+    assert.equal(s.snapshotRequests(), 1);
+  });
+});
+
+test('a request just before the crash does not swallow the crash\'s: the dying thread\'s request is never folded', async () => {
+  await traced('snapshot-throw', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'snapshot_request'), [
+      { event: 'snapshot_request', reason: 'just before', folded: 0n, tid: 'main' },
+      { event: 'snapshot_request', reason: 'uncaught exception: right after a request', folded: 0n, tid: 'main' },
+    ]);
+    assert.equal(s.snapshotRequests(), 2);
+  });
+});
+
+test("a worker's uncaught exception: recorded from the worker, the process goes on as untraced", async () => {
+  await traced('worker-throw', (s, r) => {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /worker died/);
+    assert.deepEqual(summary(s).map((e) => [e.event, e.tid]), [['uncaught_exception', 'worker'],
+      ['snapshot_request', 'worker']]);
+    assert.equal(s.snapshotRequests(), 1);
+  });
+});
