@@ -13,6 +13,7 @@ export const HEARTBEAT_MS = 100;
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private onExit: (() => void) | undefined;
 
   /** Beat now and every HEARTBEAT_MS, if this is the main thread and the session is in overwrite mode. */
   start(native: NativeAddon, handle: SessionHandle): void {
@@ -20,6 +21,10 @@ export class Heartbeat {
     native.heartbeat();
     this.timer = setInterval(() => native.heartbeat(), HEARTBEAT_MS); // the native call never throws
     this.timer.unref();
+    // Exiting, the process clears its beat: a dead process whose beat is still there ended on a
+    // signal or crashed, which the recorder tells apart this way.
+    this.onExit = () => native.heartbeatClear();
+    process.once('exit', this.onExit);
   }
 
   /** Stop beating and clear the beat (while the session is still mapped). */
@@ -27,6 +32,8 @@ export class Heartbeat {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
+    if (this.onExit) process.off('exit', this.onExit);
+    this.onExit = undefined;
     native.heartbeatClear();
   }
 }

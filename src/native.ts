@@ -106,6 +106,8 @@ export interface NativeHeartbeat {
   pid: number;
   tid: number;
   ageMs: number;
+  /** The thread is dead and never cleared its beat: it ended without exiting (withDead only). */
+  dead: boolean;
 }
 
 export interface NativeAddon {
@@ -187,7 +189,7 @@ export interface NativeAddon {
   /** Snapshot requests apps published in the session so far. */
   snapshotRequests(handle: SessionHandle): number;
   /** The session's beating writer threads (owned slots, not known dead, beat not in the future). */
-  heartbeats(handle: SessionHandle): NativeHeartbeat[];
+  heartbeats(handle: SessionHandle, withDead?: boolean): NativeHeartbeat[];
   firstClassId: number;
   eventHeaderSize: number;
   packetHeaderSize: number;

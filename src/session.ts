@@ -28,6 +28,8 @@ export interface LoopHeartbeat {
   tid: number;
   /** Milliseconds since its last beat (CLOCK_MONOTONIC): ~0-100 while its loop turns, growing while it is blocked. */
   ageMs: number;
+  /** (withDead) The thread is dead and never cleared its beat: its process ended without exiting (a signal, a crash). */
+  dead: boolean;
 }
 
 export interface ConsumedRecord extends RawRecord {
@@ -171,10 +173,12 @@ export class Session {
   /**
    * The event loops beating into this session (overwrite mode: each attached
    * process's main thread, every 100 ms): threads that own a writer slot, are
-   * not known to be dead, and have a beat, with its age now.
+   * not known to be dead, and have a beat, with its age now. `withDead`: also
+   * dead threads that never cleared their beat (`dead`): a process that exits
+   * clears it, so those ended on a signal or crashed.
    */
-  heartbeats(): LoopHeartbeat[] {
-    return loadNative().heartbeats(this.live());
+  heartbeats(withDead = false): LoopHeartbeat[] {
+    return loadNative().heartbeats(this.live(), withDead);
   }
 
   close(): void {

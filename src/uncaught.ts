@@ -8,7 +8,10 @@
 // own handling and which changes nothing of it: the app crashes, or its own
 // 'uncaughtException' handler runs, exactly as without ringtrace. (An
 // 'uncaughtException' or 'unhandledRejection' listener would change that:
-// with one, the process no longer dies.)
+// with one, the process no longer dies.) A process exiting with a non-zero
+// code requests a snapshot too ("exiting with code N"), from an 'exit'
+// listener, which changes nothing of the exit either.
+import { isMainThread } from 'node:worker_threads';
 import { TracedEvent } from './event';
 import { parseFields } from './schema';
 import { requestSnapshot } from './snapshot-request';
@@ -25,7 +28,19 @@ onTracerStart(() => {
     parseFields('ringtrace:uncaught_exception', ['message:string', 'name:string', 'origin:string', 'stack:string']),
     { maxStringBytes: MAX_ERROR_TEXT_BYTES });
   process.on('uncaughtExceptionMonitor', recordUncaught);
+  if (isMainThread) process.on('exit', requestOnFailedExit);
 });
+
+/** An uncaught exception nothing handles asked for a snapshot: the exit that follows is the same incident. */
+let crashRequested = false;
+
+function requestOnFailedExit(code: number): void {
+  try {
+    if (code && !crashRequested) requestSnapshot(`exiting with code ${code}`, true);
+  } catch {
+    // nothing here may change what happens to the app
+  }
+}
 
 function recordUncaught(error: unknown, origin: string): void {
   try {
@@ -34,7 +49,8 @@ function recordUncaught(error: unknown, origin: string): void {
     const { message, name, stack } = describeError(error);
     cls.emit(message, name, typeof origin === 'string' ? origin : '', stack);
     // Not folded into a later request when nothing can catch it: this thread is about to die.
-    requestSnapshot(`uncaught exception: ${message}`, process.listenerCount('uncaughtException') === 0);
+    const fatal = process.listenerCount('uncaughtException') === 0;
+    if (requestSnapshot(`uncaught exception: ${message}`, fatal) && fatal && isMainThread) crashRequested = true;
   } catch {
     // nothing here may change what happens to the app
   }

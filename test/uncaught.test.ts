@@ -64,8 +64,10 @@ test("the app's own 'uncaughtException' handler still decides: it runs, the app 
     assert.equal(r.code, 3, 'the exit code the handler set');
     assert.match(r.stdout, /handled caught by the app/);
     assert.match(untraced.stdout, /handled caught by the app/);
-    assert.deepEqual(summary(s).map((e) => e.event), ['uncaught_exception', 'snapshot_request']);
-    assert.equal(s.snapshotRequests(), 1);
+    // The handled exception's request, and the app's exit with a non-zero code (another incident).
+    assert.deepEqual(summary(s).map((e) => [e.event, e['reason']]), [['uncaught_exception', undefined],
+      ['snapshot_request', 'uncaught exception: caught by the app'], ['snapshot_request', 'exiting with code 3']]);
+    assert.equal(s.snapshotRequests(), 2);
   });
 });
 

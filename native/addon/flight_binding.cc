@@ -20,20 +20,23 @@ Napi::Value SnapshotRequests(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rt_trigger_count(s)));
 }
 
-// heartbeats(handle) -> [{pid, tid, ageMs}]: each beating writer thread and
-// how long ago (CLOCK_MONOTONIC, now) its event loop last turned.
+// heartbeats(handle, withDead?) -> [{pid, tid, ageMs, dead}]: each beating
+// writer thread and how long ago (CLOCK_MONOTONIC, now) its event loop last
+// turned; withDead: also threads that died with a beat (see writers.h).
 Napi::Value Heartbeats(const Napi::CallbackInfo &info) {
   rt_session *s = SessionArg(info, 0);
   if (!s) return {};
   std::vector<rt_heartbeat> beats(s->n_writer_slots);  // validated at open: at most 65536
   uint64_t now = rt_monotonic_ns();
-  uint32_t n = rt_writers_heartbeats(s, now, beats.data(), s->n_writer_slots);
+  bool with_dead = info.Length() > 1 && info[1].ToBoolean().Value();
+  uint32_t n = rt_writers_heartbeats(s, now, beats.data(), s->n_writer_slots, with_dead ? 1 : 0);
   Napi::Array out = Napi::Array::New(info.Env(), n);
   for (uint32_t i = 0; i < n; i++) {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("pid", beats[i].pid);
     o.Set("tid", beats[i].tid);
     o.Set("ageMs", static_cast<double>(now - beats[i].ns) / 1e6);
+    o.Set("dead", beats[i].dead != 0);
     out.Set(i, o);
   }
   return out;

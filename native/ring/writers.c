@@ -246,7 +246,8 @@ void rt_writer_heartbeat(const struct rt_writer *w, uint64_t now_ns) {
   __atomic_store_n(&w->slot->heartbeat_ns, now_ns, __ATOMIC_RELAXED);
 }
 
-uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max) {
+uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max,
+                               int with_dead) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < s->n_writer_slots && n < max; i++) {
     struct slot_copy c;
@@ -257,10 +258,12 @@ uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, stru
         c.tid == 0)
       continue;
     /* A dead thread's last beat only grows old: it is no stalled loop. */
-    if (rt_writer_liveness(c.pid, c.tid, c.start_time, c.pid_ns) == RT_WRITER_DEAD) continue;
+    int dead = rt_writer_liveness(c.pid, c.tid, c.start_time, c.pid_ns) == RT_WRITER_DEAD;
+    if (dead && !with_dead) continue;
     out[n].pid = c.pid;
     out[n].tid = c.tid;
     out[n].ns = c.heartbeat_ns;
+    out[n].dead = (uint32_t)dead;
     n++;
   }
   return n;

@@ -79,12 +79,17 @@ void rt_writers_holding(const struct rt_session *s, uint32_t ring, uint64_t from
 
 /* The heartbeats in the table at `now_ns` (CLOCK_MONOTONIC): slots owned
  * (consistently read), with a beat not after now, whose thread is not known
- * to be dead. Writes at most `max` into out; returns how many. */
+ * to be dead. Writes at most `max` into out; returns how many. With
+ * `with_dead`, also the beats of threads known to be dead (dead = 1): a
+ * thread that exits normally clears its beat first, so a dead thread with a
+ * beat ended without exiting (a signal, a crash). */
 struct rt_heartbeat {
   uint32_t pid, tid; /* in the writer's pid namespace */
   uint64_t ns;       /* its last beat */
+  uint32_t dead;     /* 1: the thread is known to be dead */
 };
-uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max);
+uint32_t rt_writers_heartbeats(const struct rt_session *s, uint64_t now_ns, struct rt_heartbeat *out, uint32_t max,
+                               int with_dead);
 
 #ifdef __cplusplus
 }

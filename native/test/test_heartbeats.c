@@ -26,7 +26,7 @@ static struct rt_session *new_session(uint32_t slots) {
 static uint32_t gettid_(void) { return (uint32_t)syscall(SYS_gettid); }
 
 static uint32_t beats(const struct rt_session *s, struct rt_heartbeat *out) {
-  return rt_writers_heartbeats(s, rt_monotonic_ns(), out, s->n_writer_slots);
+  return rt_writers_heartbeats(s, rt_monotonic_ns(), out, s->n_writer_slots, 0);
 }
 
 static void test_beat_listed(void) {
@@ -50,7 +50,7 @@ static void test_beat_listed(void) {
   CHECK(beats(s, out) == 0, "cleared: no longer tracked");
   /* At most `max` written. */
   rt_writer_heartbeat(&w, rt_monotonic_ns());
-  CHECK(rt_writers_heartbeats(s, rt_monotonic_ns(), out, 0) == 0, "max 0: nothing written");
+  CHECK(rt_writers_heartbeats(s, rt_monotonic_ns(), out, 0, 0) == 0, "max 0: nothing written");
   rt_writer_detach(&w);
   rt_writer_heartbeat(&w, rt_monotonic_ns() - 5000 * MS);
   CHECK(beats(s, out) == 1 && rt_monotonic_ns() - out[0].ns < 5000 * MS, "a detached writer does not beat");
@@ -102,6 +102,8 @@ static void test_dead_threads_left_out(void) {
           "the exited thread's slot keeps its beat");
   struct rt_heartbeat out[1];
   CHECK(beats(s, out) == 0, "an exited thread's beat is left out");
+  CHECK(rt_writers_heartbeats(s, rt_monotonic_ns(), out, 1, 1) == 1 && out[0].dead == 1,
+        "... unless asked for: it died with a beat (it did not clear it)");
   /* The only slot is the dead thread's: the next thread takes it over. */
   REQUIRE(pthread_create(&th, NULL, attach_only, s) == 0 && pthread_join(th, NULL) == 0, "thread");
   rt_session_close(s);
