@@ -8,6 +8,8 @@ import { currentSelection } from '../src/selection/publish';
 export interface SessionListing {
   name: string;
   consumer: number | null; // pid, -1 unknown pid, null: none
+  /** discard: a recording drains it; overwrite: a flight recorder holds the latest events. */
+  mode: 'discard' | 'overwrite' | null;
   cpus: number;
   subBufferSize: number;
   subBuffers: number;
@@ -32,7 +34,7 @@ export function listSessions(): SessionListing[] {
   const native = loadNative();
   return entries.filter((f) => f.startsWith(prefix) && !SIDE_FILE.test(f)).sort().map((f) => {
     const name = f.slice(prefix.length);
-    const base = { name, consumer: null as number | null, cpus: 0, subBufferSize: 0, subBuffers: 0,
+    const base = { name, consumer: null as number | null, mode: null as SessionListing['mode'], cpus: 0, subBufferSize: 0, subBuffers: 0,
       lost: 0, processes: [], classes: [], selection: [] };
     let s: Session;
     try {
@@ -56,7 +58,7 @@ export function listSessions(): SessionListing[] {
       } catch (e) {
         selection = [`unreadable: ${(e as Error).message}`];
       }
-      return { ...base, cpus: s.info.nCpus, subBufferSize: s.info.subSize, subBuffers: s.info.nSub,
+      return { ...base, mode: s.info.mode, cpus: s.info.nCpus, subBufferSize: s.info.subSize, subBuffers: s.info.nSub,
         lost: s.lostEvents(), processes, classes, selection };
     } finally {
       s.close();
@@ -67,9 +69,11 @@ export function listSessions(): SessionListing[] {
 export function formatListing(list: SessionListing[]): string {
   if (!list.length) return 'no sessions\n';
   return list.map((s) => {
+    const command = s.mode === 'overwrite' ? 'flight' : 'record';
     const consumer = s.consumer === null
-      ? 'none (left by a consumer that exited: `trace-consume record -s NAME` takes it over, --clean discards it)'
-      : `pid ${s.consumer > 0 ? s.consumer : '?'}`;
+      ? `none (left by a ${command === 'flight' ? 'flight recorder' : 'consumer'} that exited: ` +
+        `\`trace-consume ${command} -s NAME\` takes it over, --clean discards it)`
+      : `pid ${s.consumer > 0 ? s.consumer : '?'}${s.mode === 'overwrite' ? ' (flight recorder: latest events in memory)' : ''}`;
     if (s.error) return `${s.name}\n  consumer: ${consumer}\n  unusable: ${s.error}\n`;
     const procs = s.processes.map((p) => `    ${p.pid}/${p.tid} ${p.name}${p.alive ? '' : ' (exited)'}`);
     return [`${s.name}`, `  consumer: ${consumer}`,

@@ -35,8 +35,26 @@ export const DEFAULT_FLUSH_S = 1;
 
 const log = (msg: string) => process.stderr.write(`trace-consume: ${msg}\n`);
 
+/** The end of a recording: stop handling signals, remove the session (attached apps notice within a second and stop emitting), let go of it. */
+export function endSession(session: Session, lock: LockHandle, onSignal: (sig: NodeJS.Signals) => void): void {
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  session.remove();
+  session.close();
+  loadNative().consumerUnlock(lock);
+}
+
+/** What openSession needs of record's or flight's options. */
+export interface SessionChoice {
+  clean?: boolean | undefined;
+  subbufferSize?: number | undefined;
+  subbuffers?: number | undefined;
+  /** 'overwrite': a flight recorder's session (rings keep the latest data). */
+  mode?: 'discard' | 'overwrite';
+}
+
 /** Take the consumer lock; a session without a live consumer is taken over or, with clean, replaced. */
-function openSession(name: string, opts: RecordOptions): { session: Session; lock: LockHandle } {
+export function openSession(name: string, opts: SessionChoice): { session: Session; lock: LockHandle } {
   const native = loadNative();
   const l = native.consumerLock(name);
   if ('holder' in l) {
@@ -56,6 +74,12 @@ function openSession(name: string, opts: RecordOptions): { session: Session; loc
       existing.remove();
       existing.close();
       existing = undefined;
+    } else if (existing && existing.info.mode !== (opts.mode ?? 'discard')) {
+      const mode = existing.info.mode;
+      existing.close();
+      throw new Error(`session '${name}' exists in ${mode} mode (left by ` +
+        `${mode === 'overwrite' ? 'a flight recorder' : 'a recording'} that exited); use --clean to replace it, ` +
+        'or another session name');
     } else if (existing) {
       log(`taking over session '${name}' left by a consumer that exited: its unread events are kept ` +
         `(use --clean to discard them and start a new session)`);
@@ -65,6 +89,7 @@ function openSession(name: string, opts: RecordOptions): { session: Session; loc
       session: Session.create(name, {
         ...(opts.subbufferSize !== undefined ? { subBufferSize: opts.subbufferSize } : {}),
         ...(opts.subbuffers !== undefined ? { subBuffers: opts.subbuffers } : {}),
+        ...(opts.mode ? { mode: opts.mode } : {}),
       }),
       lock,
     };
@@ -83,15 +108,17 @@ function statusLine(t: WriterTotals, prev: WriterTotals, seconds: number, cpuPer
 }
 
 /** The traced command, if any: its exit decides when recording stops and the exit status. */
-interface Traced {
+export interface Traced {
   done: Promise<void>;
   exited: boolean;
   code: number | null;
+  /** The signal that ended it, if one did. */
+  signal: NodeJS.Signals | null;
 }
 
-function startCommand(command: string[], session: string, stop: (why: string) => void): Traced {
+export function startCommand(command: string[], session: string, stop: (why: string) => void): Traced {
   const [cmd, ...args] = command as [string, ...string[]];
-  const traced: Traced = { done: Promise.resolve(), exited: false, code: null };
+  const traced: Traced = { done: Promise.resolve(), exited: false, code: null, signal: null };
   const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, RINGTRACE_SESSION: session } });
   traced.done = new Promise((resolve) => {
     const exit = (code: number, why: string) => {
@@ -102,6 +129,7 @@ function startCommand(command: string[], session: string, stop: (why: string) =>
     };
     child.on('error', (e) => { log(`cannot run ${cmd}: ${e.message}`); exit(127, 'command failed'); });
     child.on('exit', (code, signal) => {
+      traced.signal = signal;
       exit(code ?? (signal ? 128 + (os.constants.signals[signal] as number) : 1), `${cmd} exited`);
     });
   });
@@ -164,11 +192,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     else session.remove();
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    session.remove(); // attached apps notice within a second and stop emitting
-    session.close();
-    loadNative().consumerUnlock(lock);
+    endSession(session, lock, onSignal);
   }
   return traced?.code ?? 0;
 }

@@ -30,6 +30,17 @@ export interface TraceStats {
   missingEvents: number | null;
   /** Why the counts may be incomplete: the recording stopped on an error, or never finished. */
   incomplete: string | null;
+  /** A flight recorder's snapshot: why it was taken, and what the rings had overwritten before it. */
+  snapshot: { reasons: string[]; overwritten: number; torn: number } | null;
+}
+
+/** The side file's facts about a snapshot, if the trace is one (src/flight/snapshot-dir.ts). */
+function snapshotFacts(sidecar: Record<string, unknown> | undefined): TraceStats['snapshot'] {
+  const f = sidecar?.['snapshot'] as { reasons?: unknown; overwrittenRecords?: unknown; torn?: unknown } | undefined;
+  if (!f || typeof f !== 'object') return null;
+  const n = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : 0);
+  const reasons = Array.isArray(f.reasons) ? f.reasons.map(String) : [];
+  return { reasons, overwritten: n(f.overwrittenRecords), torn: n(f.torn) };
 }
 
 function incompleteReason(sidecar: Record<string, unknown> | undefined): string | null {
@@ -90,7 +101,7 @@ export function computeStats(dir: string): TraceStats {
   const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
     invalidValues: perClass[INVALID_VALUE] ?? 0, filtered, perCpu, remoteCommits, remoteCommitShare, errors,
-    missingEvents, incomplete: incompleteReason(trace.sidecar) };
+    missingEvents, incomplete: incompleteReason(trace.sidecar), snapshot: snapshotFacts(trace.sidecar) };
 }
 
 /** A ringtrace:filtered record: `count` more events of class `event` left out by a filter. */
@@ -121,6 +132,9 @@ export function formatStats(s: TraceStats): string {
     `duration: ${s.durationS.toFixed(6)} s`,
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
     `remote commits: ${remoteText(s)}`,
+    ...(s.snapshot ? [`snapshot: ${s.snapshot.reasons.join('; ') || 'reason not recorded'}`,
+      `overwritten: ${s.snapshot.overwritten} (older events the flight recorder's rings had overwritten)` +
+      (s.snapshot.torn ? `; ${s.snapshot.torn} sub-buffers overwritten while copied were left out` : '')] : []),
     'per class:',
     ...Object.entries(s.perClass).sort(([a], [b]) => a.localeCompare(b))
       .map(([k, n]) => `  ${k} ${n}${s.filtered[k] ? ` (filtered out ${s.filtered[k]})` : ''}`),

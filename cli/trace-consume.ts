@@ -1,25 +1,21 @@
 #!/usr/bin/env node
 // trace-consume: the ringtrace consumer CLI. Commands that record and read
 // traces (record, view, stats, list, export) build on the native core.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { collect, nonNegative, positiveInt, secondsArg, sizeArg } from './args';
+import { registerFlightCommands } from './flight-commands';
 import { runDoctor } from './doctor';
 import { UsageError } from './event-names';
 import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
-import { DEFAULT_FLUSH_S, parseSize, runRecord } from './record';
+import { DEFAULT_FLUSH_S, runRecord } from './record';
 import { changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
 const { version } = require('../../package.json') as { version: string };
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 // `trace-consume view out | head`: a closed pipe ends the output quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -68,27 +64,6 @@ Examples:
     process.exitCode = r.ok ? 0 : 1;
   });
 
-function sizeArg(value: string): number {
-  try {
-    return parseSize(value);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0)) throw new InvalidArgumentError('expected a number of seconds >= 0');
-  return n;
-}
-
-function secondsArg(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number of seconds');
-  return n;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
   .command('record')
@@ -152,6 +127,8 @@ as a ringtrace:selection event (docs/selection.md).`)
       process.stdout.write(changeSelection(kind, opts.session, patterns, opts) + '\n');
     });
 }
+
+registerFlightCommands(program);
 
 program
   .command('view')

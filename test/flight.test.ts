@@ -119,9 +119,9 @@ test('snapshot: the newest records, consecutive packets that TraceWriter writes 
     try {
       const out = path.join(dir, 'trace');
       fs.mkdirSync(out, { mode: 0o700 });
-      const writer = new TraceWriter(out, s);
       const source: PacketSource = snap;
-      (writer as unknown as { consumer: PacketSource }).consumer = source;
+      const writer = new TraceWriter(out, s, undefined, { writePacket: source.writePacket.bind(snap),
+        ringStats: (r) => s.ringStats(r) });
       const totals = writer.finish();
       assert.equal(totals.events, got.length);
       assert.equal(snap.writePacket(ring, true, new Uint8Array(1), 0, 0, 0n, true, 0), null, 'all handed out');

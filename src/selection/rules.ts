@@ -44,7 +44,7 @@ export function checkPattern(pattern: string): string {
   return pattern.includes(':') ? pattern : `${pattern}:*`;
 }
 
-function patternRegExp(pattern: string): RegExp {
+export function patternRegExp(pattern: string): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildMetadata } from '../ctf/metadata';
 import type { ClassDescription } from '../schema';
+import type { NativeRingStats } from '../native';
 import type { Consumer, Session } from '../session';
 import { DeadWriterWatch } from './dead-writers';
 
@@ -85,23 +86,40 @@ function systemMessage(e: Error): string {
 const O_CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL |
   fs.constants.O_NOFOLLOW;
 
+/**
+ * Where packets come from: the session's consumer (record), or a snapshot's
+ * copies of an overwrite-mode session (flight recorder). writePacket has
+ * Consumer.writePacket's contract; ringStats gives the ring counters the
+ * packets were read with.
+ */
+export interface WriterSource {
+  writePacket: Consumer['writePacket'];
+  ringStats(ring: number): NativeRingStats;
+}
+
 export class TraceWriter {
   private readonly streams: Stream[];
   private readonly consumer: Consumer;
+  private readonly source: WriterSource;
   private classes = new Map<number, ClassDescription>();
   private known = new Uint8Array(0);
   private metadataClasses = -1;
 
   private readonly deadWriters: DeadWriterWatch;
+  /** Watch for dead writers (a consumer's job; a snapshot only reads). */
+  private readonly watchWriters: boolean;
   private lastWatch = 0;
   private unwritten = 0;
   private processesCopied = -1;
 
-  /** `notice`: messages for the user (dead writers salvaged). */
+  /** `notice`: messages for the user (dead writers salvaged); `source`: packets other than the consumer's. */
   constructor(readonly dir: string, private readonly session: Session,
-    notice: (message: string) => void = () => undefined) {
+    notice: (message: string) => void = () => undefined, source?: WriterSource) {
     this.consumer = session.consumer();
     this.deadWriters = new DeadWriterWatch(this.consumer, session.info.nRings, notice);
+    this.watchWriters = !source;
+    this.source = source ?? { writePacket: this.consumer.writePacket.bind(this.consumer),
+      ringStats: (ring) => session.ringStats(ring) };
 
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
@@ -145,7 +163,7 @@ export class TraceWriter {
     }
     if (flush) this.copyProcesses(); // new processes' names, as often as the data
     const now = Date.now();
-    if (now - this.lastWatch >= 250) { // a blocked ring is rare: look 4 times a second
+    if (this.watchWriters && now - this.lastWatch >= 250) { // a blocked ring is rare: look 4 times a second
       this.lastWatch = now;
       this.deadWriters.check(now);
     }
@@ -155,7 +173,7 @@ export class TraceWriter {
   /** One packet of `st`'s ring into its file; a failed write (cut back to the last whole packet) is an OutputError. */
   private writePacket(st: Stream, flush: boolean, dropUnknown: boolean): ReturnType<Consumer['writePacket']> {
     try {
-      return this.consumer.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
+      return this.source.writePacket(st.ring, flush, this.known, st.seq, st.droppedUnknown, st.prevEnd,
         dropUnknown, st.fd!);
     } catch (e) {
       const msg = (e as Error).message;
@@ -206,7 +224,7 @@ export class TraceWriter {
     let lost = 0;
     let remote = 0;
     for (const st of this.streams) {
-      const rs = this.session.ringStats(st.ring);
+      const rs = this.source.ringStats(st.ring);
       lost += rs.lost;
       remote += rs.remoteCommits;
     }
@@ -219,7 +237,7 @@ export class TraceWriter {
   /** Final flush, metadata and side files; closes the stream files. */
   finish(extra: Record<string, unknown> = {}): WriterTotals {
     this.drain(true);
-    this.deadWriters.check(Date.now(), true); // a ring blocked by a writer that died at the end
+    if (this.watchWriters) this.deadWriters.check(Date.now(), true); // a ring blocked by a writer that died at the end
     this.drain(true);
     this.refreshClasses(); // classes registered but never used: still described
     this.writeMetadata(); // also copies the final process log
@@ -235,7 +253,7 @@ export class TraceWriter {
 
   private writeSidecar(t: WriterTotals, extra: Record<string, unknown>): void {
     const rings = this.streams.map((s) => ({ ring: s.ring, file: s.bytes ? s.file : null,
-      events: s.events, bytes: s.bytes, ...this.session.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
+      events: s.events, bytes: s.bytes, ...this.source.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
     const info = this.session.info;
     const sidecar = {
       tool: 'ringtrace', session: info.name, uuid: info.uuid, nCpus: info.nCpus, clock: info.clock,
