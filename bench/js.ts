@@ -20,7 +20,8 @@ import { median } from './median';
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');
 const CHUNKS = quick ? 7 : 31;
-const CASES = ['ref_native_call', 'ref_text_encoder', 'disabled', 'span_disabled', 'enabled_3ints_string', 'enabled_3ints_new_string', 'bytes64', 'span_pair',
+const CASES = ['ref_native_call', 'ref_text_encoder', 'disabled', 'span_disabled', 'enabled_3ints_string',
+  'enabled_3ints_string_overwrite', 'enabled_3ints_new_string', 'bytes64', 'span_pair',
   'with_span_sync', 'counter_add', 'selected_out', 'filtered_out', 'request_tight', 'request_in_work', 'enabled_2workers'];
 const caseArg = process.argv.indexOf('--case');
 const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
@@ -80,6 +81,40 @@ function workerMain(): void {
 const RUNS = quick ? 3 : 5;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
+/** Records in the rings now (a snapshot of every ring). */
+function inRings(session: Session): number {
+  const snap = session.snapshot();
+  let n = 0;
+  for (let ring = 0; ring < session.info.nRings; ring++) for (const _ of snap.records(ring)) n++;
+  snap.close();
+  return n;
+}
+
+/**
+ * Time `emitChunk` (CHUNK events) into an overwrite-mode session, its rings
+ * wrapping; afterwards every event must be accounted for: in the rings +
+ * overwritten + lost == emitted (+ what was there before).
+ */
+function overwriteCase(session: Session, emitChunk: () => void): number {
+  const before = inRings(session); // the tracer's own records, if any
+  const ns = timeChunks((n) => { for (let k = 0; k < n; k += CHUNK) emitChunk(); }, () => {});
+  let overwritten = 0;
+  let lost = 0;
+  for (let ring = 0; ring < session.info.nRings; ring++) {
+    const st = session.ringStats(ring);
+    overwritten += st.overwrittenRecords;
+    lost += st.lost;
+  }
+  const emitted = (CHUNKS + 2) * CHUNK;
+  const held = inRings(session);
+  if (held + overwritten + lost !== emitted + before) {
+    throw new Error(`overwrite: in rings ${held} + overwritten ${overwritten} + lost ${lost} != emitted ${emitted} + ` +
+      `${before} before: the measurement is invalid`);
+  }
+  console.log(`# overwritten=${overwritten} in_rings=${held} lost=${lost}`);
+  return ns;
+}
+
 /** Run each wanted case in 3 fresh processes; print the median line of each. */
 function parent(): void {
   console.log(`# node ${process.version}; one-thread cases ${hasTaskset ? 'pinned to CPU 0' : 'not pinned (no taskset)'}`);
@@ -128,11 +163,19 @@ async function main(): Promise<void> {
   }
   if (want('span_disabled')) report('span_disabled', timeChunks((n) => { for (let i = 0; i < n; i++) disabledSpan(); }, () => {}));
 
-  const session = Session.create(sessionName, { subBufferSize: 1 << 20, subBuffers: 16 });
+  // enabled_3ints_string_overwrite: the same emit into a flight recorder's session (overwrite mode),
+  // whose rings wrap: no consumer; each sub-buffer's opener counts the lap it overwrites.
+  const overwrite = only === 'enabled_3ints_string_overwrite';
+  const session = Session.create(sessionName, { subBufferSize: 1 << 20, subBuffers: 16,
+    mode: overwrite ? 'overwrite' : 'discard' });
   process.env['RINGTRACE_SESSION'] = sessionName;
   try {
     currentTracer().poll(); // attach now rather than at the next poll
     if (!ints.enabled) throw new Error(`benchmark events did not attach to session ${sessionName}`);
+    if (overwrite) {
+      report(only, overwriteCase(session, () => { for (let i = 0; i < CHUNK; i++) ints.emit(i, i * 3, 42, 'GET /index'); }));
+      return;
+    }
     const consumer = session.consumer();
     // Untimed after each chunk: every record the chunk emitted must come out.
     const drainExpecting = (name: string, records: number) => () => {
