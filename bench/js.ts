@@ -15,7 +15,7 @@ import { currentTracer, loadNative, provider, Session } from '../src/index';
 import { requestCalls, requestInWork, requestTight } from './request-cases';
 import { publishSelection } from '../src/selection/publish';
 import { type Rule, Selection } from '../src/selection/rules';
-import { median } from './median';
+import { median, timeChunks as timeChunksOf } from './median';
 
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');
@@ -32,17 +32,8 @@ const sessionName = isMainThread ? `bench-js-${process.pid}` : (workerData as { 
 process.env['RINGTRACE_SESSION'] = sessionName;
 
 
-/** Time `body(n)` over chunks; `between` runs untimed after each chunk. */
 function timeChunks(body: (n: number) => void, between: () => void): number {
-  const times: number[] = [];
-  for (let k = -2; k < CHUNKS; k++) { // two warm-up chunks let V8 optimize
-    const t0 = performance.now();
-    body(CHUNK);
-    const t1 = performance.now();
-    between();
-    if (k >= 0) times.push(((t1 - t0) * 1e6) / CHUNK);
-  }
-  return median(times);
+  return timeChunksOf(body, between, CHUNK, CHUNKS);
 }
 
 function report(name: string, ns: number, extra = ''): void {

@@ -11,10 +11,9 @@
 // of wall time, over 10 s, median of 3 interleaved pairs.
 // Usage: node dist/bench/snapshot.js [--case NAME]
 import { spawnSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { currentTracer, loadNative, provider, Session, snapshot } from '../src/index';
 import { requestSnapshot } from '../src/snapshot-request';
-import { median } from './median';
+import { median, timeChunks as timeChunksOf } from './median';
 
 const CHUNK = 10_000;
 const CHUNKS = 31;
@@ -23,15 +22,7 @@ const caseArg = process.argv.indexOf('--case');
 const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
 
 function timeChunks(body: (n: number) => void, between: () => void = () => {}): number {
-  const times: number[] = [];
-  for (let k = -2; k < CHUNKS; k++) {
-    const t0 = performance.now();
-    body(CHUNK);
-    const t1 = performance.now();
-    between();
-    if (k >= 0) times.push(((t1 - t0) * 1e6) / CHUNK);
-  }
-  return median(times);
+  return timeChunksOf(body, between, CHUNK, CHUNKS);
 }
 
 function runCase(name: string): number {

@@ -35,13 +35,6 @@ struct payload {
   uint32_t source, check;
   uint64_t seq, mix;
 };
-static uint32_t check32(uint32_t src, uint64_t seq) {
-  uint64_t x = (seq + 1) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)src << 40);
-  x ^= x >> 29;
-  x *= 0xBF58476D1CE4E5B9ull;
-  return (uint32_t)(x ^ (x >> 32));
-}
-static uint64_t mix64(uint32_t src, uint64_t seq) { return ~seq * 0x94D049BB133111EBull + src; }
 
 /* Shared with the child process (MAP_SHARED): what each source emitted and
  * which of its events were dropped (set before its next event is reserved). */

@@ -49,13 +49,6 @@ struct payload {
   uint64_t mix;
 };
 
-static uint32_t check32(uint32_t thread, uint64_t seq) {
-  uint64_t x = (seq + 1) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)thread << 40);
-  x ^= x >> 29;
-  x *= 0xBF58476D1CE4E5B9ull;
-  return (uint32_t)(x ^ (x >> 32));
-}
-static uint64_t mix64(uint32_t thread, uint64_t seq) { return ~seq * 0x94D049BB133111EBull + thread; }
 
 struct producer {
   pthread_t th;
