@@ -25,19 +25,18 @@ export function registerFlightCommands(program: Command): void {
     .requiredOption('-o, --output <dir>', 'directory for the snapshot directories (new, empty, or holding earlier snapshots)')
     .option('-s, --session <name>', 'session name (default: "default", or flight-<pid> with a COMMAND)')
     .option('--buffer-size <size>', 'memory per CPU for its latest events, a power of two (e.g. 16M, 64M; ' +
-      'default 16M)', sizeArg, FLIGHT_DEFAULTS.bufferSize)
+      'default 16M)', sizeArg)
     .option('--subbuffers <n>', 'parts each buffer is written in, a power of two (default 16): a snapshot holds ' +
-      'the whole buffer minus up to one part', positiveInt, FLIGHT_DEFAULTS.subbuffers)
-    .option('--max-snapshots <n>', 'keep the newest N snapshot directories (default 10)', positiveInt,
-      FLIGHT_DEFAULTS.maxSnapshots)
+      'the whole buffer minus up to one part', positiveInt)
+    .option('--max-snapshots <n>', 'keep the newest N snapshot directories (default 10)', positiveInt)
     .option('--trigger <rule>', "snapshot when an event appears: 'PATTERN' or 'PATTERN: CONDITION' on its fields; " +
       'spans have `duration` (repeatable)', collect)
     .option('--stall <duration>', 'snapshot when a traced process\'s event loop does not turn for this long ' +
-      '(default 1s; 0: off)', durationMsArg, FLIGHT_DEFAULTS.stallMs)
+      '(default 1s; 0: off)', durationMsArg)
     .option('--delay <duration>', 'after a trigger, keep recording this long before the snapshot (default 0)',
-      durationMsArg, FLIGHT_DEFAULTS.delayMs)
+      durationMsArg)
     .option('--holdoff <duration>', 'at least this long between snapshots; what fires meanwhile joins the next ' +
-      '(default 1s)', durationMsArg, FLIGHT_DEFAULTS.holdoffMs)
+      '(default 1s)', durationMsArg)
     .option('-e, --enable <pattern>', 'record only the events matching these patterns (repeatable)', collect)
     .option('--exclude <pattern>', 'do not record events matching this pattern (repeatable)', collect)
     .option('--level <level>', 'record only events at this level or above: trace, debug, info, warn, error')
@@ -65,14 +64,16 @@ Examples:
 
 Memory: the session holds 2 x CPUs x --buffer-size of shared memory (the per-CPU rings and their
 fallback rings), allocated at start; nothing is written to disk between snapshots.`)
-    .action(async (command: string[], o: { output: string; session?: string; bufferSize: number;
-      subbuffers: number; maxSnapshots: number; trigger?: string[]; stall: number; delay: number; holdoff: number;
+    .action(async (command: string[], o: { output: string; session?: string; bufferSize?: number;
+      subbuffers?: number; maxSnapshots?: number; trigger?: string[]; stall?: number; delay?: number; holdoff?: number;
       duration?: number; quiet?: boolean; clean?: boolean } & SelectionOptions) => {
       const { enable, exclude, level, filter } = o;
       const selection = selectionFromOptions({ enable, exclude, level, filter });
+      const d = FLIGHT_DEFAULTS;
       process.exitCode = await runFlight({
-        output: o.output, bufferSize: o.bufferSize, subbuffers: o.subbuffers, maxSnapshots: o.maxSnapshots,
-        triggers: triggers(o.trigger), stallMs: o.stall, delayMs: o.delay, holdoffMs: o.holdoff, command,
+        output: o.output, bufferSize: o.bufferSize ?? d.bufferSize, subbuffers: o.subbuffers ?? d.subbuffers,
+        maxSnapshots: o.maxSnapshots ?? d.maxSnapshots, triggers: triggers(o.trigger), stallMs: o.stall ?? d.stallMs,
+        delayMs: o.delay ?? d.delayMs, holdoffMs: o.holdoff ?? d.holdoffMs, command,
         ...(o.session !== undefined ? { session: o.session } : {}),
         ...(o.duration !== undefined ? { duration: o.duration } : {}),
         ...(o.quiet ? { quiet: true } : {}), ...(o.clean ? { clean: true } : {}),

@@ -10,6 +10,7 @@ import { type Due, FlightWatch, type FlightWatchOptions } from '../src/flight/wa
 import { SnapshotTaker } from '../src/flight/taker';
 import * as path from 'node:path';
 import { DeadWriterWatch } from '../src/trace/dead-writers';
+import { UsageError } from './event-names';
 import { endSession, openSession, startCommand, type Traced } from './record';
 
 export interface FlightOptions extends FlightWatchOptions {
@@ -41,7 +42,7 @@ export function subBufferSize(bufferSize: number, subbuffers: number): number {
   const sub = bufferSize / subbuffers;
   const page = 4096;
   if (!Number.isInteger(sub) || sub < page || (sub & (sub - 1)) !== 0) {
-    throw new Error(`--buffer-size ${bufferSize} in ${subbuffers} sub-buffers gives ${sub} bytes each: ` +
+    throw new UsageError(`--buffer-size ${bufferSize} in ${subbuffers} sub-buffers gives ${sub} bytes each: ` +
       `each must be a power of two of at least ${page} bytes (e.g. --buffer-size 16M --subbuffers 16)`);
   }
   return sub;
