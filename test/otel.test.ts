@@ -1,0 +1,96 @@
+// The OpenTelemetry bridge (ringtrace/otel): spans made with the SDK are
+// recorded into a session and read back equal to what OpenTelemetry's own
+// InMemorySpanExporter received in the same run; the same for
+// @opentelemetry/instrumentation-http on a node:http server and client in a
+// child process (instrumentations must be registered before http is loaded).
+import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { fromOtel, fromRecords, type SpanView } from '../fixtures/otel-spans';
+import { Session } from '../src/index';
+import { RingtraceSpanProcessor } from '../src/otel/index';
+
+const name = uniqueName('otel');
+process.env['RINGTRACE_SESSION'] = name;
+const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+after(() => {
+  session.remove();
+  session.close();
+});
+
+test('SDK spans: the same spans, names, kinds, statuses, attributes, events and parentage as OpenTelemetry got', () => {
+  const exporter = new InMemorySpanExporter();
+  const processor = new RingtraceSpanProcessor();
+  const tp = new BasicTracerProvider({ spanProcessors: [processor, new SimpleSpanProcessor(exporter)] });
+  const tracer = tp.getTracer('otel-test', '1.0.0');
+  collect(session);
+
+  const root = tracer.startSpan('root request', { kind: SpanKind.SERVER, attributes: {
+    's': 'text ✓ "quoted"', 'n': 42, 'f': 1.5, 'neg': -7, 'b': true, 'b2': false,
+    'as': ['a', 'b'], 'an': [1, 2.5, -3], 'ab': [true, false], 'empty': [],
+  } });
+  const rootCtx = trace.setSpan(context.active(), root);
+  const child = tracer.startSpan('db.query', { kind: SpanKind.CLIENT }, rootCtx);
+  child.setAttribute('db.statement', 'SELECT 1');
+  child.addEvent('rows', { count: 3, cached: false });
+  child.addEvent('no attributes');
+  const grandchild = tracer.startSpan('parse', {}, trace.setSpan(rootCtx, child));
+  grandchild.setStatus({ code: SpanStatusCode.OK });
+  grandchild.end();
+  child.end();
+  const failing = tracer.startSpan('fails', { kind: SpanKind.PRODUCER }, rootCtx);
+  failing.recordException(new Error('boom'));
+  failing.setStatus({ code: SpanStatusCode.ERROR, message: 'it broke' });
+  failing.end();
+  tracer.startSpan('consumer', { kind: SpanKind.CONSUMER, links: [{ context: child.spanContext() }] }, rootCtx).end();
+  root.updateName('root request renamed');
+  root.end();
+
+  const otel = fromOtel(exporter.getFinishedSpans());
+  const events = collect(session);
+  const ours = fromRecords(events);
+  assert.equal(otel.length, 5);
+  assert.deepEqual(ours, otel);
+  assert.equal(processor.failures, 0);
+  const resource = events.filter((e) => e.cls.provider === 'otel' && e.cls.name === 'resource');
+  assert.equal(resource.length, 1, 'the resource once per process');
+  assert.deepEqual(JSON.parse(resource[0]!.fields['attributes'] as string),
+    JSON.parse(JSON.stringify(exporter.getFinishedSpans()[0]!.resource.attributes)));
+  // Ringtrace's own timestamps bracket the span's (begin at onStart, end at onEnd).
+  const ids = new Map(otel.map((s) => [s.spanId, s]));
+  assert.equal(ids.get(otel.find((s) => s.name === 'parse')!.parentSpanId)!.name, 'db.query');
+});
+
+test('a failing span is counted, never thrown into the app', () => {
+  const processor = new RingtraceSpanProcessor();
+  const tp = new BasicTracerProvider({ spanProcessors: [processor] });
+  const span = tp.getTracer('t').startSpan('bad');
+  Object.defineProperty(span, 'status', { get() { throw new Error('no status'); } });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  assert.doesNotThrow(() => span.end());
+  assert.equal(processor.failures, 1);
+  collect(session);
+  return new Promise<void>((resolve) => setImmediate(() => {
+    process.off('warning', onWarning);
+    assert.equal(warnings.filter((w) => w.includes('could not be recorded')).length, 1);
+    resolve();
+  }));
+});
+
+const httpApp = path.join(__dirname, '..', 'fixtures', 'otel-http-app.js');
+
+test('instrumentation-http in a child process: the server and client spans OpenTelemetry got', async () => {
+  collect(session);
+  const r = await runCommand(process.execPath, [httpApp], { RINGTRACE_SESSION: name });
+  assert.equal(r.code, 0, r.stderr);
+  const otel = JSON.parse(r.stdout) as SpanView[];
+  const ours = fromRecords(collect(session));
+  assert.ok(otel.length >= 4, `spans: ${otel.map((s) => s.name).join(', ')}`);
+  assert.ok(otel.some((s) => s.kind === SpanKind.SERVER) && otel.some((s) => s.kind === SpanKind.CLIENT));
+  assert.deepEqual(ours, otel);
+});
