@@ -6,7 +6,7 @@
 // counted, and warned about once.
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { spanIdValue, spanRecords, type SpanRecords, unixNs } from './records';
+import { spanRecords, type SpanRecords } from './records';
 
 export class RingtraceSpanProcessor implements SpanProcessor {
   /** Spans whose recording failed (each failure is also counted here; the first is warned about). */
@@ -21,7 +21,7 @@ export class RingtraceSpanProcessor implements SpanProcessor {
       if (!this.resourceRecorded) this.recordResource(span);
       const sc = span.spanContext();
       const parent = span.parentSpanContext;
-      begin.emit(spanIdValue(sc.spanId), parent === undefined ? 0 : spanIdValue(parent.spanId), span.name,
+      begin.emit(sc.spanId, parent === undefined ? '' : parent.spanId, span.name,
         sc.traceId, span.kind, span.instrumentationScope.name);
     } catch (e) {
       this.failed(e);
@@ -35,8 +35,8 @@ export class RingtraceSpanProcessor implements SpanProcessor {
       const status = span.status;
       const events = span.events;
       const links = span.links;
-      end.emit(spanIdValue(span.spanContext().spanId), span.name, status.code, status.message ?? '',
-        unixNs(span.startTime), unixNs(span.endTime), JSON.stringify(span.attributes),
+      end.emit(span.spanContext().spanId, span.name, status.code, status.message ?? '',
+        span.startTime, span.endTime, JSON.stringify(span.attributes),
         events.length === 0 ? '' : JSON.stringify(events), links.length === 0 ? '' : JSON.stringify(links));
     } catch (e) {
       this.failed(e);

@@ -16,8 +16,13 @@ export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 
   'start_unix_ns:u64', 'end_unix_ns:u64', 'args:string', 'events:string', 'links:string'] as const;
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
-export type BeginArgs = [bigint, bigint | number, string, string, number, string];
-export type EndArgs = [bigint, string, number, string, bigint, bigint, string, string, string];
+// Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]:
+// the serializer writes them as u64 without a BigInt (SerializerOptions.trustedIds).
+export type HrTime = readonly [number, number];
+export type BeginArgs = [string, string, string, string, number, string];
+export type EndArgs = [string, string, number, string, HrTime, HrTime, string, string, string];
+const BEGIN_TRUSTED = ['hex', 'hex'] as const;
+const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime'] as const;
 
 export interface SpanRecords {
   begin: TracedEvent<BeginArgs>;
@@ -30,20 +35,11 @@ let records: SpanRecords | undefined;
 export function spanRecords(): SpanRecords {
   records ??= {
     begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
-      parseFields('otel:span', BEGIN_FIELDS)),
-    end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS)),
+      parseFields('otel:span', BEGIN_FIELDS), {}, BEGIN_TRUSTED),
+    end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS), {},
+      END_TRUSTED),
     resource: new TracedEvent<[string]>(OTEL_PROVIDER, 'resource', 'event',
       parseFields('otel:resource', RESOURCE_FIELDS)),
   };
   return records;
-}
-
-/** A 16-hex-digit span id as the u64 it spells. */
-export function spanIdValue(hex: string): bigint {
-  return BigInt('0x' + hex);
-}
-
-/** An OpenTelemetry time ([seconds, nanoseconds] since the epoch) in nanoseconds. */
-export function unixNs(t: readonly [number, number]): bigint {
-  return BigInt(t[0]) * 1000000000n + BigInt(t[1]);
 }
