@@ -5,6 +5,7 @@
 // child process (instrumentations must be registered before http is loaded).
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -12,6 +13,7 @@ import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords, type SpanView } from '../fixtures/otel-spans';
 import { Session } from '../src/index';
 import { RingtraceSpanProcessor } from '../src/otel/index';
+import { spanRecords } from '../src/otel/records';
 
 const name = uniqueName('otel');
 process.env['RINGTRACE_SESSION'] = name;
@@ -93,4 +95,38 @@ test('instrumentation-http in a child process: the server and client spans OpenT
   assert.ok(otel.length >= 4, `spans: ${otel.map((s) => s.name).join(', ')}`);
   assert.ok(otel.some((s) => s.kind === SpanKind.SERVER) && otel.some((s) => s.kind === SpanKind.CLIENT));
   assert.deepEqual(ours, otel);
+});
+
+test('ids and times are written exactly from hex strings and [seconds, nanoseconds]', () => {
+  collect(session);
+  const { begin, end } = spanRecords();
+  const cases: [string, [number, number]][] = [
+    ['ffffffffffffffff', [4294967295, 999999999]], ['0000000000000001', [0, 0]],
+    ['8000000000000000', [1733354516, 123456789]], ['00000000ffffffff', [65535, 1]], ['AbCdEf0123456789', [65536, 5]],
+  ];
+  for (const [id, t] of cases) {
+    begin.emit(id, id, 'n', '0'.repeat(32), 0, 's');
+    end.emit(id, 'n', 0, '', t, t, '{}', '', '');
+  }
+  begin.emit('short', '', 'n', '', 0, ''); // malformed ids are recorded as 0, never thrown
+  const got = collect(session).filter((e) => e.cls.provider === 'otel');
+  const ends = got.filter((e) => e.cls.kind === 'span_end').map((e) => [e.fields['span_id'], e.fields['end_unix_ns']]);
+  assert.deepEqual(ends.map(([id, ns]) => [BigInt(id as bigint), BigInt(ns as bigint)]),
+    cases.map(([id, t]) => [BigInt('0x' + id), BigInt(t[0]) * 1000000000n + BigInt(t[1])]));
+  const last = got[got.length - 1]!.fields;
+  assert.deepEqual([BigInt(last['span_id'] as bigint), BigInt(last['parent_id'] as bigint)], [0n, 0n]);
+});
+
+test('package exports: ringtrace loads no OpenTelemetry; ringtrace/otel and deep paths resolve', () => {
+  const root = path.join(__dirname, '..', '..');
+  const script = `const before = Object.keys(require.cache).length;
+    const main = require('ringtrace');
+    const otelLoaded = Object.keys(require.cache).some((k) => k.includes('@opentelemetry'));
+    const otel = require('ringtrace/otel');
+    console.log(JSON.stringify({ main: typeof main.provider, otelLoaded, otel: typeof otel.registerRingtrace,
+      deep: typeof require('ringtrace/dist/src/native').loadNative, deepJs: require.resolve('ringtrace/dist/src/native.js') }));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { main: 'function', otelLoaded: false, otel: 'function', deep: 'function',
+    deepJs: path.join(root, 'dist', 'src', 'native.js') });
 });
