@@ -11,13 +11,13 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords, type SpanView } from '../fixtures/otel-spans';
-import { Session } from '../src/index';
+import { currentTracer, Session } from '../src/index';
 import { RingtraceSpanProcessor } from '../src/otel/index';
 import { spanRecords } from '../src/otel/records';
 
 const name = uniqueName('otel');
 process.env['RINGTRACE_SESSION'] = name;
-const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+let session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
 after(() => {
   session.remove();
   session.close();
@@ -129,4 +129,21 @@ test('package exports: ringtrace loads no OpenTelemetry; ringtrace/otel and deep
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { main: 'function', otelLoaded: false, otel: 'function', deep: 'function',
     deepJs: path.join(root, 'dist', 'src', 'native.js') });
+});
+
+test('the resource is recorded again into a new session, once', () => {
+  const tp = new BasicTracerProvider({ spanProcessors: [new RingtraceSpanProcessor()] });
+  const tracer = tp.getTracer('again');
+  const resources = () => collect(session).filter((e) => e.cls.provider === 'otel' && e.cls.name === 'resource').length;
+  tracer.startSpan('a').end();
+  tracer.startSpan('b').end();
+  assert.equal(resources(), 1);
+  session.remove();
+  session.close();
+  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  currentTracer().poll();
+  assert.equal(currentTracer().attached, true);
+  tracer.startSpan('c').end();
+  tracer.startSpan('d').end();
+  assert.equal(resources(), 1);
 });

@@ -6,19 +6,22 @@
 // counted, and warned about once.
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { currentTracer } from '../tracer';
 import { spanRecords, type SpanRecords } from './records';
 
 export class RingtraceSpanProcessor implements SpanProcessor {
   /** Spans whose recording failed (each failure is also counted here; the first is warned about). */
   failures = 0;
   private readonly records: SpanRecords = spanRecords();
-  private resourceRecorded = false;
+  /** The session the resource was last recorded into (tracer.sessionIno). */
+  private resourceIn = -1;
+  private readonly tracer = currentTracer();
 
   onStart(span: Span, _parentContext: Context): void {
     const begin = this.records.begin;
     if (!begin.enabled) return;
     try {
-      if (!this.resourceRecorded) this.recordResource(span);
+      if (this.tracer.sessionIno !== this.resourceIn) this.recordResource(span);
       const sc = span.spanContext();
       const parent = span.parentSpanContext;
       begin.emit(sc.spanId, parent === undefined ? '' : parent.spanId, span.name,
@@ -51,9 +54,9 @@ export class RingtraceSpanProcessor implements SpanProcessor {
     return Promise.resolve();
   }
 
-  /** The process's resource attributes, once (an otel:resource event before its first span). */
+  /** The process's resource attributes, once per session (an otel:resource event before its first span). */
   private recordResource(span: Span): void {
-    this.resourceRecorded = true;
+    this.resourceIn = this.tracer.sessionIno;
     const resource = this.records.resource;
     if (resource.enabled) resource.emit(JSON.stringify(span.resource.attributes));
   }
