@@ -147,3 +147,21 @@ test('the resource is recorded again into a new session, once', () => {
   tracer.startSpan('d').end();
   assert.equal(resources(), 1);
 });
+
+test('a span that began before the session attached ends without an end record', () => {
+  const tp = new BasicTracerProvider({ spanProcessors: [new RingtraceSpanProcessor()] });
+  const tracer = tp.getTracer('straddle');
+  session.remove();
+  session.close();
+  currentTracer().poll();
+  assert.equal(currentTracer().attached, false);
+  const early = tracer.startSpan('early');
+  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  currentTracer().poll();
+  assert.equal(currentTracer().attached, true);
+  const late = tracer.startSpan('late');
+  early.end();
+  late.end();
+  const spans = fromRecords(collect(session)); // throws on an end without its begin
+  assert.deepEqual(spans.map((s) => s.name), ['late']);
+});

@@ -4,7 +4,12 @@
 // start and end. With no session (or the classes not selected) a span costs
 // two property checks. Nothing here throws into the app: a failure is
 // counted, and warned about once.
-import type { Context } from '@opentelemetry/api';
+//
+// An end is recorded only if its begin was: a span that started with no
+// session (its start no later than the last such start: the SDK's clock is
+// monotonic) or whose begin the session's filter left out is ended silently,
+// like a native span, rather than leaving an end without its begin.
+import type { Context, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { currentTracer } from '../tracer';
 import { spanRecords, type SpanRecords } from './records';
@@ -16,16 +21,27 @@ export class RingtraceSpanProcessor implements SpanProcessor {
   /** The session the resource was last recorded into (tracer.sessionIno). */
   private resourceIn = -1;
   private readonly tracer = currentTracer();
+  /** The start time of the last span started while recording was off (a field write per span then). */
+  private lastOff: HrTime | undefined;
+  /** Spans started while recording whose begin was not recorded (filtered out, invalid): rare. */
+  private readonly unrecorded = new WeakSet<object>();
+  private unrecordedCount = 0;
 
   onStart(span: Span, _parentContext: Context): void {
     const begin = this.records.begin;
-    if (!begin.enabled) return;
+    if (!begin.enabled) {
+      this.lastOff = span.startTime;
+      return;
+    }
     try {
       if (this.tracer.sessionIno !== this.resourceIn) this.recordResource(span);
       const sc = span.spanContext();
       const parent = span.parentSpanContext;
-      begin.emit(sc.spanId, parent === undefined ? '' : parent.spanId, span.name,
-        sc.traceId, span.kind, span.instrumentationScope.name);
+      if (!begin.record(sc.spanId, parent === undefined ? '' : parent.spanId, span.name,
+        sc.traceId, span.kind, span.instrumentationScope.name)) {
+        this.unrecorded.add(span);
+        this.unrecordedCount++;
+      }
     } catch (e) {
       this.failed(e);
     }
@@ -35,6 +51,12 @@ export class RingtraceSpanProcessor implements SpanProcessor {
     const end = this.records.end;
     if (!end.enabled) return;
     try {
+      const off = this.lastOff;
+      if (off !== undefined && !later(span.startTime, off)) return; // began while off: no begin record
+      if (this.unrecordedCount !== 0 && this.unrecorded.delete(span)) {
+        this.unrecordedCount--;
+        return;
+      }
       const status = span.status;
       const events = span.events;
       const links = span.links;
@@ -67,4 +89,9 @@ export class RingtraceSpanProcessor implements SpanProcessor {
         'in RingtraceSpanProcessor.failures', 'RingtraceWarning');
     }
   }
+}
+
+/** a after b (HrTime: [seconds, nanoseconds]). */
+function later(a: HrTime, b: HrTime): boolean {
+  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 }
