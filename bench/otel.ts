@@ -5,7 +5,7 @@
 // attributes (two strings, two integers) and ends it:
 //   sdk_batch         the SDK with a BatchSpanProcessor and a no-op exporter (flushed untimed between chunks)
 //   sdk_ringtrace     the SDK with RingtraceSpanProcessor, recording into a session (drained untimed, counted)
-//   sdk_ringtrace_off the same with no session: the processor's two property checks
+//   sdk_ringtrace_off the same with no session: the processor's property checks
 //   sdk_bare          the SDK with no processor at all: the SDK's own share
 //   ringtrace_typed   ringtrace's own typed span (provider.spanType) with the same 4 values
 //   attributes_json   JSON.stringify of such a span's attributes alone (what the processor records them as)

@@ -2,7 +2,7 @@
 // span into ringtrace's rings, a begin record at onStart and an end record at
 // onEnd (records.ts), so they are timed by ringtrace's clock at the span's
 // start and end. With no session (or the classes not selected) a span costs
-// two property checks. Nothing here throws into the app: a failure is
+// two property checks and a field write. Nothing here throws into the app: a failure is
 // counted, and warned about once.
 //
 // An end is recorded only if its begin was: a span that started with no
