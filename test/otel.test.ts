@@ -165,3 +165,13 @@ test('a span that began before the session attached ends without an end record',
   const spans = fromRecords(collect(session)); // throws on an end without its begin
   assert.deepEqual(spans.map((s) => s.name), ['late']);
 });
+
+test('attributes and events longer than the default string limit (1024 bytes) round-trip', () => {
+  const exporter = new InMemorySpanExporter();
+  const tp = new BasicTracerProvider({ spanProcessors: [new RingtraceSpanProcessor(), new SimpleSpanProcessor(exporter)] });
+  collect(session);
+  const span = tp.getTracer('long').startSpan('long', { attributes: { big: 'é'.repeat(2000), list: Array(300).fill(7) } });
+  span.recordException(new Error('x'.repeat(3000)));
+  span.end();
+  assert.deepEqual(fromRecords(collect(session)), fromOtel(exporter.getFinishedSpans()));
+});

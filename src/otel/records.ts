@@ -21,6 +21,12 @@ export const RESOURCE_FIELDS = ['attributes:string'] as const;
 export type HrTime = readonly [number, number];
 export type BeginArgs = [string, string, string, string, number, string];
 export type EndArgs = [string, string, number, string, HrTime, HrTime, string, string, string];
+/**
+ * The end's strings may be this long (UTF-8 bytes; longer ones are cut, ending in '…', and a cut
+ * JSON text no longer parses): attributes and exception events' stacks outgrow the default 1024.
+ * Its five strings at this size still fit the 64 KiB staging buffer.
+ */
+export const END_MAX_STRING = 8192;
 const BEGIN_TRUSTED = ['hex', 'hex'] as const;
 const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime'] as const;
 
@@ -36,8 +42,8 @@ export function spanRecords(): SpanRecords {
   records ??= {
     begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
       parseFields('otel:span', BEGIN_FIELDS), {}, BEGIN_TRUSTED),
-    end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS), {},
-      END_TRUSTED),
+    end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS),
+      { maxStringBytes: END_MAX_STRING }, END_TRUSTED),
     resource: new TracedEvent<[string]>(OTEL_PROVIDER, 'resource', 'event',
       parseFields('otel:resource', RESOURCE_FIELDS)),
   };
