@@ -8,7 +8,7 @@ import { describe, type Field, type RecordKind } from './schema';
 import { checkLevel, DEFAULT_LEVEL, type Level } from './selection/rules';
 import { compileFilter } from './filter';
 import { buildEmitter, DEFAULT_MAX_STRING_BYTES, type EventFilter, fixedSize, STAGING_BYTES, STAGING_SLACK,
-  type SerializerOptions } from './serializer';
+  type SerializerOptions, type TrustedValue } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
 
 /**
@@ -48,7 +48,7 @@ export class TracedEvent<Args extends unknown[]> implements Attachable {
 
   /** `trustedIds`: the library's own span records, see SerializerOptions. */
   constructor(readonly provider: string, readonly name: string, readonly kind: RecordKind, fields: Field[],
-    options: EventOptions = {}, trustedIds: readonly ('seq' | 'id')[] = []) {
+    options: EventOptions = {}, trustedIds: readonly (TrustedValue | undefined)[] = []) {
     const where = `${provider}:${name}`;
     const maxString = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
     const strings = fields.filter((f) => f.type === 'string').length;

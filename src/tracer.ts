@@ -121,6 +121,11 @@ class Tracer {
     return this.state.kind === 'attached';
   }
 
+  /** The attached session's inode (a new one for each session of the name), or -1. */
+  get sessionIno(): number {
+    return this.state.kind === 'attached' ? this.state.ino : -1;
+  }
+
   /** Check the session now (also runs every POLL_MS once a class exists). */
   poll(): void {
     if (this.state.kind === 'off') return;

@@ -68,7 +68,7 @@ export class ChromeSink implements TimelineSink {
   begin(t: Track, ns: number, c: StreamCursor, k: number): void {
     const args = this.args.of(c, k);
     this.emit(`{"ph":"B",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(c.cls.provider)},` +
-      `"name":${this.q(c.cls.name)}${argsJson(args)}}`);
+      `"name":${this.q(this.args.spanName ?? c.cls.name)}${argsJson(args)}}`); // spanName: see record-args.ts
   }
 
   end(t: Track, ns: number, c: StreamCursor, k: number): void {

@@ -26,7 +26,7 @@ import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32
 import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from './flat-json';
 import type { EndMark, ThreadState, TimelineSink, Track } from './model';
 import { ProtoWriter, putVarint, putVarint64, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
-import { type Annotations, argsFrom, hasJsonArgs, RecordArgs } from './record-args';
+import { type Annotations, argsFrom, hasJsonArgs, RecordArgs, spanNameAt } from './record-args';
 import { copyBytes, putWords, WORD_SLACK, wordsOf } from './words';
 
 export const PERFETTO_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'perfetto_trace.proto');
@@ -99,6 +99,7 @@ interface EventPlan {
   from: number; // index of the first argument field
   argsAt: number; // its offset in the payload (after pid, tid and the span ids: all fixed-size)
   json: boolean; // the arguments are one JSON text (span(name, fields))
+  named: boolean; // a span named by its record (record-args.ts): written by the general path
   ops: Uint8Array; // typed arguments: one value op each
   keys: Uint8Array[]; // typed arguments: each annotation's name_iid field, as bytes
   keyWords: Uint32Array[]; // the same as words
@@ -276,7 +277,7 @@ export class PerfettoSink implements TimelineSink {
     const keys = fields.map((f) => Uint8Array.from([T.aName, ...varintBytes(this.iid(seq.keys, f.name, this.newKeys))]));
     const headBytes = Uint8Array.from(head);
     const plan: EventPlan = {
-      head: headBytes, headWords: wordsOf(headBytes), from, argsAt: 8 + 8 * from, json, ops: fieldOps(fields), keys,
+      head: headBytes, headWords: wordsOf(headBytes), from, argsAt: 8 + 8 * from, json, named: spanNameAt(cls) >= 0, ops: fieldOps(fields), keys,
       keyWords: keys.map(wordsOf),
       bound: PACKET_FIXED_MAX + head.length + fields.length * ANNOTATION_MAX, jsonKeys: [], jsonKeyFields: [],
     };
@@ -290,6 +291,11 @@ export class PerfettoSink implements TimelineSink {
     const seq = this.sequence(t.thread!);
     const id = c.ids[k]!;
     const plan = (id < DENSE_IDS ? seq.plans[id] : seq.bigPlans.get(id)) ?? this.plan(seq, c, id, type);
+    if (plan.named) {
+      const args = this.args.of(c, k);
+      return this.general(t, ns, type, type === TYPE_SLICE_END ? undefined : c.cls.provider,
+        type === TYPE_SLICE_END ? undefined : this.args.spanName, args, 0);
+    }
     const d = c.data;
     const end = c.at[k]! + c.size[k]!;
     const args = c.at[k]! + EVENT_HEADER + plan.argsAt;

@@ -3,6 +3,12 @@
 // span(name, fields) records is parsed back into its members. This is the
 // general, decoding path; the Perfetto export encodes the common cases
 // straight from the record's bytes and comes here for the rest.
+//
+// Spans recorded from elsewhere (ringtrace/otel: one class for every
+// OpenTelemetry span) carry their name in a `span_name` string right after
+// their ids: the slice is named by it, and a string field `args` among their
+// typed fields is JSON whose members become annotations (span classes made
+// with spanType cannot have a field named `args`, so this is never a user's).
 import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
@@ -27,9 +33,18 @@ export function hasJsonArgs(cls: ClassDescription): boolean {
   return from > 0 && f.length === from + 1 && f[from]!.name === 'args' && f[from]!.type === 'string';
 }
 
+/** The index of a span record's `span_name` field (right after its ids), or -1. */
+export function spanNameAt(cls: ClassDescription): number {
+  const from = argsFrom(cls);
+  const f = cls.fields[from];
+  return from > 0 && f !== undefined && f.name === 'span_name' && f.type === 'string' ? from : -1;
+}
+
 export class RecordArgs {
   private readonly values: FieldValue[] = [];
   private readonly a: Annotations = { keys: [], values: [], length: 0 };
+  /** The span name the record last given to of() carries (spanNameAt), or undefined. */
+  spanName: string | undefined;
 
   /** The arguments of record k of c, or null if it has none; a damaged record throws its TraceError. */
   of(c: StreamCursor, k: number): Annotations | null {
@@ -37,7 +52,10 @@ export class RecordArgs {
     const cls = c.cls;
     const v = c.values(this.values, true);
     const from = argsFrom(cls);
-    if (hasJsonArgs(cls)) return this.json(v[from] as string);
+    this.spanName = undefined;
+    if (hasJsonArgs(cls)) return this.json(v[from] as string, 0);
+    const nameAt = spanNameAt(cls);
+    if (nameAt >= 0) return this.named(cls, v, nameAt);
     const n = cls.fields.length - from;
     if (n <= 0) return null;
     const a = this.a;
@@ -49,6 +67,30 @@ export class RecordArgs {
     return a;
   }
 
+  /**
+   * A span record carrying its name: the name is the slice's (a begin's is
+   * not repeated as an annotation; an end's, the name at the end, is), an
+   * `args` string is expanded, the other fields are annotations as they are.
+   */
+  private named(cls: ClassDescription, v: FieldValue[], nameAt: number): Annotations | null {
+    this.spanName = v[nameAt] as string;
+    const a = this.a;
+    let n = 0;
+    let json: string | undefined;
+    for (let i = cls.kind === 'span_begin' ? nameAt + 1 : nameAt; i < cls.fields.length; i++) {
+      const f = cls.fields[i]!;
+      if (f.name === 'args' && f.type === 'string') {
+        json = v[i] as string;
+        continue;
+      }
+      a.keys[n] = f.name;
+      a.values[n++] = v[i]!;
+    }
+    a.length = n;
+    if (json) this.json(json, n);
+    return a.length ? a : null;
+  }
+
   /** The one annotation of a span ended without its own record (see EndMark). */
   mark(why: EndMark): Annotations {
     const a = this.a;
@@ -58,8 +100,11 @@ export class RecordArgs {
     return a;
   }
 
-  /** Span fields' JSON as annotations; text that is not an object is kept whole, as `args`. */
-  private json(json: string): Annotations | null {
+  /**
+   * Span fields' JSON as annotations from index n on; text that is not an
+   * object is kept whole, as `args`.
+   */
+  private json(json: string, n: number): Annotations | null {
     if (!json) return null;
     const a = this.a;
     let obj: unknown;
@@ -69,12 +114,11 @@ export class RecordArgs {
       obj = undefined;
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      a.keys[0] = 'args';
-      a.values[0] = json;
-      a.length = 1;
+      a.keys[n] = 'args';
+      a.values[n] = json;
+      a.length = n + 1;
       return a;
     }
-    let n = 0;
     const o = obj as Record<string, unknown>;
     for (const k in o) {
       const val = o[k];

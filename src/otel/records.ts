@@ -1,0 +1,51 @@
+// The record classes OpenTelemetry spans become: a span begin at onStart and
+// a span end at onEnd, shaped like ringtrace's own span records (span_id and
+// parent_id first, as u64), so the exporters nest them like native spans.
+// The OpenTelemetry span id (64 bits) is the ringtrace span id. Both records
+// carry `span_name` right after their ids: the exporters name the slice by
+// it (one class serves every span name; a name can change until the end).
+import { TracedEvent } from '../event';
+import { parseFields } from '../schema';
+
+export const OTEL_PROVIDER = 'otel';
+
+export const BEGIN_FIELDS = ['span_id:u64', 'parent_id:u64', 'span_name:string', 'trace_id:string', 'kind:u8',
+  'scope:string'] as const;
+/** `args`: the span's attributes as one JSON object; `events`, `links`: JSON arrays ('' when none). */
+export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 'status_message:string',
+  'start_unix_ns:u64', 'end_unix_ns:u64', 'args:string', 'events:string', 'links:string'] as const;
+export const RESOURCE_FIELDS = ['attributes:string'] as const;
+
+// Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]:
+// the serializer writes them as u64 without a BigInt (SerializerOptions.trustedIds).
+export type HrTime = readonly [number, number];
+export type BeginArgs = [string, string, string, string, number, string];
+export type EndArgs = [string, string, number, string, HrTime, HrTime, string, string, string];
+/**
+ * The end's strings may be this long (UTF-8 bytes; longer ones are cut, ending in '…', and a cut
+ * JSON text no longer parses): attributes and exception events' stacks outgrow the default 1024.
+ * Its five strings at this size still fit the 64 KiB staging buffer.
+ */
+export const END_MAX_STRING = 8192;
+const BEGIN_TRUSTED = ['hex', 'hex'] as const;
+const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime'] as const;
+
+export interface SpanRecords {
+  begin: TracedEvent<BeginArgs>;
+  end: TracedEvent<EndArgs>;
+  resource: TracedEvent<[string]>;
+}
+
+/** This thread's classes (made once: a TracedEvent registers with the thread's tracer). */
+let records: SpanRecords | undefined;
+export function spanRecords(): SpanRecords {
+  records ??= {
+    begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
+      parseFields('otel:span', BEGIN_FIELDS), {}, BEGIN_TRUSTED),
+    end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS),
+      { maxStringBytes: END_MAX_STRING }, END_TRUSTED),
+    resource: new TracedEvent<[string]>(OTEL_PROVIDER, 'resource', 'event',
+      parseFields('otel:resource', RESOURCE_FIELDS)),
+  };
+  return records;
+}

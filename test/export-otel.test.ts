@@ -1,0 +1,103 @@
+// OpenTelemetry spans (ringtrace/otel) in the exports: Perfetto and Chrome
+// show them as slices named after the span, nested by parent, with their
+// attributes as annotations; JSON lines carry every field.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { perfettoSchema } from '../src/export/perfetto';
+
+const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
+const app = path.join(__dirname, '..', 'fixtures', 'otel-nested-app.js');
+const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-export-otel-'));
+const trace = path.join(work, 'trace');
+
+test.before(() => {
+  const r = tc('record', '-q', '-o', trace, '--', process.execPath, app);
+  assert.equal(r.status, 0, r.stderr);
+});
+test.after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+interface Slice { name: string; cat: string; depth: number; args: Record<string, unknown>; endArgs: Record<string, unknown> }
+
+test('perfetto: otel spans are slices named after the span, nested, with their attributes', () => {
+  const out = path.join(work, 'trace.pftrace');
+  const r = tc('export', trace, '--format', 'perfetto', '-o', out);
+  assert.equal(r.status, 0, r.stderr);
+  const Trace = perfettoSchema().lookupType('perfetto.protos.Trace');
+  const decoded = Trace.toObject(Trace.decode(fs.readFileSync(out)), { longs: String, enums: String }) as {
+    packet: Record<string, any>[] };
+  const names = new Map<string, string>();
+  const cats = new Map<string, string>();
+  const keys = new Map<string, string>();
+  const stack: Slice[] = [];
+  const slices: Slice[] = [];
+  const instants: { name: string; depth: number }[] = [];
+  for (const p of decoded.packet) {
+    if (p['track_descriptor']) continue;
+    for (const e of p['interned_data']?.event_names ?? []) names.set(e.iid, e.name);
+    for (const e of p['interned_data']?.event_categories ?? []) cats.set(e.iid, e.name);
+    for (const e of p['interned_data']?.debug_annotation_names ?? []) keys.set(e.iid, e.name);
+    const ev = p['track_event'];
+    const args: Record<string, unknown> = {};
+    for (const a of ev.debug_annotations ?? []) {
+      args[keys.get(a.name_iid)!] = a.int_value !== undefined ? Number(a.int_value)
+        : a.uint_value !== undefined ? Number(a.uint_value) : a.double_value ?? a.bool_value ?? a.string_value;
+    }
+    if (ev.type === 'TYPE_SLICE_BEGIN') {
+      const s = { name: names.get(ev.name_iid)!, cat: cats.get(ev.category_iids[0])!, depth: stack.length, args,
+        endArgs: {} };
+      stack.push(s);
+      slices.push(s);
+    } else if (ev.type === 'TYPE_SLICE_END') {
+      stack.pop()!.endArgs = args;
+    } else if (ev.type === 'TYPE_INSTANT') {
+      instants.push({ name: names.get(ev.name_iid)!, depth: stack.length });
+    }
+  }
+  assert.deepEqual(slices.map((s) => [s.name, s.cat, s.depth]), [['GET /items', 'otel', 0], ['db query', 'otel', 1]]);
+  const [root, child] = slices;
+  assert.equal(root!.args['kind'], 1);
+  assert.equal(root!.args['scope'], 'fixture');
+  assert.match(root!.args['trace_id'] as string, /^[0-9a-f]{32}$/);
+  assert.equal(root!.args['span_name'], undefined, 'the name is the slice name, not repeated');
+  assert.deepEqual([root!.endArgs['http.method'], root!.endArgs['http.status_code'], root!.endArgs['ok'],
+    root!.endArgs['tags']], ['GET', 200, true, '["a","b"]']);
+  assert.equal(child!.endArgs['rows'], 3);
+  assert.equal(child!.endArgs['status_code'], 2);
+  assert.equal(child!.endArgs['status_message'], 'slow');
+  assert.equal(JSON.parse(child!.endArgs['events'] as string)[0].name, 'cache miss');
+  assert.deepEqual(instants.filter((i) => i.name === 'mark'), [{ name: 'mark', depth: 2 }],
+    'a native event inside the otel span nests under it');
+});
+
+test('chrome: B/E named after the span, attributes in args', () => {
+  const out = path.join(work, 'trace.json');
+  const r = tc('export', trace, '--format', 'chrome', '-o', out);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as { traceEvents: Record<string, any>[] };
+  const spans = doc.traceEvents.filter((e) => e['ph'] === 'B' || e['ph'] === 'E');
+  assert.deepEqual(spans.map((e) => [e['ph'], e['name']]),
+    [['B', 'GET /items'], ['B', 'db query'], ['E', undefined], ['E', undefined]]);
+  assert.equal(spans[0]!['cat'], 'otel');
+  assert.equal(spans[3]!['args']['http.method'], 'GET');
+  assert.equal(spans[2]!['args']['status_message'], 'slow');
+});
+
+test('JSON lines: the otel records with every field', () => {
+  const r = tc('export', trace, '-f', 'jsonl', '-o', '-');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const otel = lines.filter((l) => l['provider'] === 'otel');
+  assert.deepEqual(otel.map((l) => [l['event'], l['kind']]), [['resource', 'event'], ['span', 'span_begin'],
+    ['span', 'span_begin'], ['span', 'span_end'], ['span', 'span_end']]);
+  const rootEnd = otel[4]!['fields'];
+  assert.equal(rootEnd['span_name'], 'GET /items');
+  assert.deepEqual(JSON.parse(rootEnd['args']), { 'http.method': 'GET', 'http.status_code': 200, ok: true,
+    tags: ['a', 'b'] });
+  assert.ok(BigInt(rootEnd['end_unix_ns']) > BigInt(rootEnd['start_unix_ns']));
+  assert.ok(JSON.parse(otel[0]!['fields']['attributes'])['service.name']);
+});
