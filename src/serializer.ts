@@ -74,15 +74,16 @@ function putHrtime(dv: DataView, o: number, t: readonly number[]): void {
   dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
 }
 
-/** Buffer's own UTF-8 writer: Buffer#write without its argument normalization. */
+/** Buffer's own UTF-8 writer: Buffer#write without its argument normalization (Buffer#write where absent). */
 type Utf8Writer = Buffer & { utf8Write(s: string, offset: number, length: number): number };
+const HAS_UTF8_WRITE = typeof (Buffer.prototype as Utf8Writer).utf8Write === 'function';
 
 /** Slow path: long, non-ASCII or NUL-containing strings. */
 export function writeStringSlow(u8: Buffer, o: number, s: string, max: number): number {
   const clean = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s; // NUL would end the string early
   // Encode straight into staging (room for max + 1 bytes is guaranteed at
   // definition time); whole characters only.
-  const written = (u8 as Utf8Writer).utf8Write(clean, o, max + 1);
+  const written = HAS_UTF8_WRITE ? (u8 as Utf8Writer).utf8Write(clean, o, max + 1) : u8.write(clean, o, max + 1, 'utf8');
   // Stopping more than a character (4 bytes) short of the room means it all fit: no byteLength pass.
   if (written <= max && (written < max - 3 || Buffer.byteLength(clean, 'utf8') === written)) {
     u8[o + written] = 0;
