@@ -3,9 +3,10 @@
 //
 // diagnostics_channel cannot tell whether anything publishes on a name
 // (channel(name) makes any name; hasSubscribers says only whether someone
-// listens), so the Node version each channel appeared in is written down here,
-// from Node's documentation. Subscribing to a channel this Node lacks would do
-// no harm but record nothing; listing them keeps docs/auto.md honest.
+// listens), so the Node version each channel appeared in is written down here
+// (20.0, the oldest Node ringtrace supports, where the first version was not
+// checked: every Node 20 has those). Subscribing to a channel this Node lacks
+// would do no harm but record nothing; the table keeps docs/auto.md honest.
 import * as dc from 'node:diagnostics_channel';
 
 /** Channel name -> first Node version (major, minor) that publishes it. */
@@ -14,11 +15,12 @@ export const CHANNEL_SINCE: Record<string, [number, number]> = {
   'http.server.response.finish': [15, 1],
   'http.client.request.start': [18, 7],
   'http.client.response.finish': [18, 7],
-  'http.client.request.error': [18, 18],
-  'net.client.socket': [16, 18],
-  'net.server.socket': [16, 18],
-  'child_process': [16, 18],
-  'worker_threads': [16, 18],
+  'http.client.request.error': [20, 0], // absent from 18.20; present in the Node 20 line (checked on 20.20)
+  // First minor not checked; present in every Node 20 (ringtrace's oldest).
+  'net.client.socket': [20, 0],
+  'net.server.socket': [20, 0],
+  'child_process': [20, 0],
+  'worker_threads': [20, 0],
   // undici (global fetch) publishes these in every Node >= 18 whose fetch is on by default.
   'undici:request:create': [18, 0],
   'undici:request:headers': [18, 0],
