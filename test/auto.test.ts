@@ -174,6 +174,29 @@ test('RINGTRACE_AUTO picks parts; RINGTRACE_AUTO_QUERY keeps query strings', asy
   assert.match(bad.stderr, /unknown part\(s\) 'node'/);
 });
 
+test('RINGTRACE_AUTO_HEADERS records the named request headers, and only them', async () => {
+  const out = tmpTrace('headers');
+  const r = await runCommand(process.execPath, [cli, 'record', '-q', '-o', out, '--auto=http', '--',
+    process.execPath, app, 'plain'], { ...ENV, RINGTRACE_AUTO_HEADERS: 'Traceparent,host,x-absent' });
+  assert.equal(r.code, 0, r.stderr);
+  const first = of(await view(out), 'node.http', 'server', 'span_begin')[0]!;
+  assert.match(String(first.fields['headers']),
+    /^traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\nhost: 127\.0\.0\.1:\d+$/);
+});
+
+test('flight --auto: a trigger on the response event writes a snapshot holding the request span', async () => {
+  const out = path.join(path.dirname(tmpTrace('flight')), 'snaps');
+  const r = await runCommand(process.execPath, [cli, 'flight', '-q', '-o', out, '--buffer-size', '256K',
+    '--subbuffers', '8', '--auto=http', '--trigger', 'node.http:server_response: status == 404', '--',
+    process.execPath, app, 'plain'], ENV);
+  assert.equal(r.code, 0, r.stderr);
+  const snaps = fs.readdirSync(out).filter((n) => n.startsWith('snapshot-'));
+  assert.equal(snaps.length, 1, snaps.join(' '));
+  const lines = await view(path.join(out, snaps[0]!));
+  const missing = of(lines, 'node.http', 'server', 'span_begin').find((l) => l.fields['path'] === '/missing');
+  assert.ok(missing, 'the 404 request span is in the snapshot');
+});
+
 test('node --import ringtrace/auto and -r ringtrace/auto (the package export) trace an unmodified app', async () => {
   for (const flag of ['--import', '-r']) {
     const out = tmpTrace('import');
