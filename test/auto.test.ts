@@ -135,6 +135,17 @@ test("the handler's own spans (require('ringtrace')) nest under the request span
     'the inner spans, started after an await, are children of the handle spans');
 });
 
+test('RINGTRACE_AUTO_CONTEXT=0: request spans still recorded, the handler\'s spans no longer nest under them', async () => {
+  const out = tmpTrace('noctx');
+  const r = await runCommand(process.execPath, [cli, 'record', '-q', '-o', out, '--auto=http', '--',
+    process.execPath, app, 'nested'], { ...ENV, RINGTRACE_AUTO_CONTEXT: '0' });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = await view(out);
+  assert.equal(of(lines, 'node.http', 'server', 'span_begin').length, 3);
+  const handles = of(lines, 'app', 'handle', 'span_begin');
+  assert.deepEqual(handles.map((h) => h.fields['parent_id']), [0, 0, 0]);
+});
+
 test('an Express app is traced the same way', async () => {
   const { lines, stdout } = await recordAuto('express');
   assert.match(stdout, /^done 200,404,200/);

@@ -71,18 +71,21 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
   const serverResponse = http.event('server_response', ['span_id:u64', 'status:u16', 'size:i64']);
   const open = new WeakMap<ServerResponse, SpanHandle>();
 
+  // Without the context (RINGTRACE_AUTO_CONTEXT=0) nothing enters the async context: no nesting, and
+  // Node's async hooks stay off unless the app's own spans turn them on (docs/auto.md, cost).
+  const context = options.context;
   subscribe<ServerMessage>('http.server.request.start', ({ request, response }) => {
     if (!serverSpan.enabled) {
-      if (currentParent() !== 0) enterSpan(0); // no stale span of an earlier request on this connection
+      if (context && currentParent() !== 0) enterSpan(0); // no stale span of an earlier request on this connection
       return;
     }
     const tp = parseTraceparent(request.headers['traceparent']);
-    enterSpan(0); // a server request is a root here (its caller is in traceparent)
+    if (context) enterSpan(0); // a server request is a root here (its caller is in traceparent)
     const span = serverSpan.start(request.method ?? '', requestPath(request.url, options.keepQuery), tp.traceId,
       tp.parentId, capturedHeaders(request, options.headers));
     if (span.id === 0) return;
     open.set(response, span);
-    enterSpan(span.id); // the handler runs in the span
+    if (context) enterSpan(span.id); // the handler runs in the span
   }, failed);
 
   subscribe<ServerMessage>('http.server.response.finish', ({ response }) => {

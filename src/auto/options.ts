@@ -4,6 +4,7 @@
 //   RINGTRACE_AUTO_INTERVAL_MS  how often runtime counters are recorded (default 1000)
 //   RINGTRACE_AUTO_QUERY=1      keep query strings in recorded paths (default: cut at '?')
 //   RINGTRACE_AUTO_HEADERS      request headers to record on server spans, comma-separated (default none)
+//   RINGTRACE_AUTO_CONTEXT=0    do not make the request span the handler's async context (cheaper; no nesting)
 
 /** What auto mode can record, each a RINGTRACE_AUTO name. */
 export const AUTO_PARTS = ['http', 'fetch', 'net', 'child', 'worker', 'gc', 'loop', 'memory'] as const;
@@ -17,6 +18,8 @@ export interface AutoOptions {
   keepQuery: boolean;
   /** Lower-case header names to capture. */
   headers: string[];
+  /** Enter the request span as the handler's async context (what nests the app's spans under it). */
+  context: boolean;
   /** Names in RINGTRACE_AUTO that are not parts (warned once, ignored). */
   unknown: string[];
 }
@@ -45,6 +48,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): AutoOptions {
     unknown,
     intervalMs: Number.isInteger(ms) && ms >= 10 && ms <= 3_600_000 ? ms : DEFAULT_INTERVAL_MS,
     keepQuery: env['RINGTRACE_AUTO_QUERY'] === '1',
+    context: env['RINGTRACE_AUTO_CONTEXT'] !== '0',
     headers: (env['RINGTRACE_AUTO_HEADERS'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
 }
