@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { runCommand } from '../fixtures/trace-helpers';
 import { parseParts } from '../src/auto/options';
 import { channelExists, subscribe } from '../src/auto/channels';
-import { parseTraceparent, requestPath } from '../src/auto/http-server';
+import { parseTraceparent, rawHeader, requestPath } from '../src/auto/http-server';
 import { AUTO_MODULE, autoEnvironment } from '../cli/auto-env';
 
 const root = path.join(__dirname, '..', '..');
@@ -236,6 +236,12 @@ test('traceparent parsing follows W3C Trace Context', () => {
   // A later version may add fields after the flags.
   assert.equal(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra').traceId,
     '4bf92f3577b34da6a3ce929d0e0e4736');
+  const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  assert.equal(rawHeader(['Host', 'x', 'TraceParent', tp], 'traceparent'), tp);
+  assert.equal(rawHeader(['traceparent', tp, 'traceparent', tp], 'traceparent'), `${tp}, ${tp}`);
+  assert.deepEqual(parseTraceparent(rawHeader(['traceparent', tp, 'traceparent', tp], 'traceparent')), none,
+    'a repeated traceparent is malformed');
+  assert.equal(rawHeader(['Host', 'x'], 'traceparent'), undefined);
   assert.equal(requestPath('/a/b?c=1', false), '/a/b');
   assert.equal(requestPath('/a/b?c=1', true), '/a/b?c=1');
 });
