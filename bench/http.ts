@@ -3,8 +3,9 @@
 // between tools (GET /mode) and is loaded by autocannon (10 connections, a new
 // path per request so no string cache hits) in short runs: none, a tool, none,
 // another tool, none, ..., the tools in a new order every round: ringtrace,
-// OpenTelemetry, pino, and none again (the control: what two runs of the same
-// code differ by). A tool's deferred work (a batch export, a buffered write)
+// ringtrace's auto mode (src/auto/: the untouched server traced through
+// diagnostics channels; on only during its runs), OpenTelemetry, pino, and
+// none again (the control: what two runs of the same code differ by). A tool's deferred work (a batch export, a buffered write)
 // is finished at the end of its run and counted in its CPU. One process for all, so no two runs differ
 // by process (JIT outcome, placement), which here was as large as ringtrace's
 // cost; each run starts with a collected heap (--expose-gc), so one tool's
@@ -16,7 +17,7 @@
 //                 recorder: /proc schedstat of its threads during the run)
 //   p99_ratio     p99 latency relative to no tracing
 // and at the end every record is checked to have arrived (the trace holds 3
-// records per request served with ringtrace, the OpenTelemetry exporter got
+// app records per request served with ringtrace, a response event per request with auto, the OpenTelemetry exporter got
 // every span, pino's file has every line).
 //   node dist/bench/http.js [--rounds N] [--seconds S]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,7 @@ const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const TRACED = ['ringtrace', 'otel', 'pino', 'none_control'] as const;
+const TRACED = ['ringtrace', 'auto', 'otel', 'pino', 'none_control'] as const;
 type Tool = (typeof TRACED)[number] | 'none';
 
 interface Server { port: number; recorder: ChildProcess; out: string }
@@ -72,8 +73,8 @@ async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
     url: url(s, '/'), connections: 10, duration: secs,
     requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/items/${n++}?q=${n & 7}` }) }],
   });
-  // The recorder reads the rings whatever the tool; it only has work with ringtrace.
-  const recorderUs = tool === 'ringtrace' ? threadsCpuUs(s.recorder.pid) - recorderBefore : 0;
+  // The recorder reads the rings whatever the tool; it only has work with ringtrace and auto.
+  const recorderUs = tool === 'ringtrace' || tool === 'auto' ? threadsCpuUs(s.recorder.pid) - recorderBefore : 0;
   const after = await stats(s, true); // a batch export or buffered write left for later is this run's
   if (r.errors || r.non2xx) throw new Error(`${tool}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
   const served = after.served - before.served;
@@ -133,9 +134,16 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
   out.set('otel', otel.arrived === otel.served ? 'all' : `${otel.arrived} of ${otel.served} spans`);
   out.set('pino', pino.arrived === 3 * pino.served ? 'all' : `${pino.arrived} of ${3 * pino.served} lines`);
   const r = spawnSync(process.execPath, [cli, 'stats', s.out, '--json'], { encoding: 'utf8' });
-  const t = JSON.parse(r.stdout) as { events: number; lost: number };
+  const t = JSON.parse(r.stdout) as { events: number; lost: number; perClass: Record<string, number> };
+  const count = (prefix: string) => Object.entries(t.perClass).filter(([k]) => k.startsWith(prefix))
+    .reduce((a, [, n]) => a + n, 0);
   const want = 3 * q.tools['ringtrace']!.served;
-  out.set('ringtrace', t.events === want ? 'all' : `${t.events} of ${want} records (lost ${t.lost})`);
+  const got = count('app:');
+  out.set('ringtrace', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
+  // auto: a response event per request served (and a few for the harness's own /stats and /mode requests).
+  const served = q.tools['auto']!.served;
+  const responses = t.perClass['node.http:server_response'] ?? 0;
+  out.set('auto', responses >= served && t.lost === 0 ? 'all' : `${responses} of ${served} responses (lost ${t.lost})`);
   fs.rmSync(path.dirname(s.out), { recursive: true, force: true });
   return out;
 }

@@ -2,6 +2,8 @@
 // snapshots on triggers) and `snapshot` (write one now).
 import type { Command } from 'commander';
 import { collect, durationMsArg, positiveInt, secondsArg, sizeArg } from './args';
+import { autoArg } from './auto-env';
+import { AUTO_PARTS } from '../src/auto/options';
 import { UsageError } from './event-names';
 import { FLIGHT_DEFAULTS, runFlight } from './flight';
 import { selectionFromOptions, type SelectionOptions } from './selection';
@@ -44,6 +46,8 @@ export function registerFlightCommands(program: Command): void {
     .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
     .option('-q, --quiet', 'no status line or messages')
     .option('--clean', 'if a dead recorder left the session, discard it instead of taking it over')
+    .option('--auto [parts]', 'trace an unmodified Node.js COMMAND: load ringtrace/auto into it (NODE_OPTIONS); ' +
+      `parts: ${AUTO_PARTS.join(',')} (default all; docs/auto.md)`, autoArg)
     .argument('[command...]', 'program to run traced (after --); its exit code becomes ours')
     .addHelpText('after', `
 Snapshots are taken, each into DIR/snapshot-<n>-<time>, when:
@@ -57,6 +61,7 @@ Each snapshot is a CTF trace directory (view, stats, export, babeltrace2) of the
 
 Examples:
   $ trace-consume flight -o snaps -- node server.js
+  $ trace-consume flight -o snaps --auto --trigger 'node.http:server_response: status >= 500' -- node server.js
   $ trace-consume flight -o snaps --buffer-size 64M --trigger 'http:request: duration > 200ms' -- node server.js
   $ trace-consume flight -o snaps -s web --trigger 'app:error' --trigger 'http:request: status >= 500' --delay 100ms
   $ RINGTRACE_SESSION=web node server.js & trace-consume flight -o snaps -s web
@@ -66,7 +71,7 @@ Memory: the session holds 2 x CPUs x --buffer-size of shared memory (the per-CPU
 fallback rings), allocated at start; nothing is written to disk between snapshots.`)
     .action(async (command: string[], o: { output: string; session?: string; bufferSize?: number;
       subbuffers?: number; maxSnapshots?: number; trigger?: string[]; stall?: number; delay?: number; holdoff?: number;
-      duration?: number; quiet?: boolean; clean?: boolean } & SelectionOptions) => {
+      duration?: number; quiet?: boolean; clean?: boolean; auto?: string | true } & SelectionOptions) => {
       const { enable, exclude, level, filter } = o;
       const selection = selectionFromOptions({ enable, exclude, level, filter });
       const d = FLIGHT_DEFAULTS;
@@ -77,6 +82,7 @@ fallback rings), allocated at start; nothing is written to disk between snapshot
         ...(o.session !== undefined ? { session: o.session } : {}),
         ...(o.duration !== undefined ? { duration: o.duration } : {}),
         ...(o.quiet ? { quiet: true } : {}), ...(o.clean ? { clean: true } : {}),
+        ...(o.auto !== undefined ? { auto: o.auto } : {}),
         ...(selection ? { selection } : {}),
       });
     });

@@ -11,7 +11,7 @@ import { SnapshotTaker } from '../src/flight/taker';
 import * as path from 'node:path';
 import { DeadWriterWatch } from '../src/trace/dead-writers';
 import { UsageError } from './event-names';
-import { endSession, openSession, startCommand, type Traced } from './record';
+import { autoEnv, endSession, openSession, startCommand, type Traced } from './record';
 
 export interface FlightOptions extends FlightWatchOptions {
   output: string;
@@ -24,6 +24,8 @@ export interface FlightOptions extends FlightWatchOptions {
   quiet?: boolean;
   clean?: boolean;
   selection?: Selection;
+  /** Auto mode for the command: true (all parts) or a parts list (cli/auto-env.ts). */
+  auto?: string | true;
   command: string[];
 }
 
@@ -58,6 +60,9 @@ export async function runFlight(opts: FlightOptions): Promise<number> {
   if (opts.duration !== undefined && opts.command.length) {
     throw new Error('--duration cannot be combined with a command: recording stops when the command exits');
   }
+  if (opts.auto !== undefined && !opts.command.length) {
+    throw new UsageError('--auto needs a command to run (after --): it sets that command\'s NODE_OPTIONS');
+  }
   const subSize = subBufferSize(opts.bufferSize, opts.subbuffers);
   const name = opts.session ?? (opts.command.length ? `flight-${process.pid}` : 'default');
   const taker = new SnapshotTaker(opts.output, opts.maxSnapshots);
@@ -81,7 +86,7 @@ export async function runFlight(opts: FlightOptions): Promise<number> {
     const deadWriters = new DeadWriterWatch(session.consumer(), session.info.nRings, log);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (opts.command.length) traced = startCommand(opts.command, name, stop);
+    if (opts.command.length) traced = startCommand(opts.command, name, stop, autoEnv(opts.auto));
     else if (opts.duration !== undefined) setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
     if (!opts.quiet) log(describeFlight(session, name, opts));
     let deadWritersAt = 0;

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { autoEnvironment } from './auto-env';
 import { loadNative, type LockHandle } from '../src/native';
 import { Session } from '../src/session';
 import { POLL_MS } from '../src/tracer';
@@ -27,6 +28,8 @@ export interface RecordOptions {
   flushInterval?: number;
   /** Which events apps record (cli/selection.ts); undefined: everything, or a taken-over session's. */
   selection?: Selection;
+  /** Auto mode for the command: true (all parts) or a parts list (cli/auto-env.ts). */
+  auto?: string | true;
   command: string[];
 }
 
@@ -116,10 +119,12 @@ export interface Traced {
   signal: NodeJS.Signals | null;
 }
 
-export function startCommand(command: string[], session: string, stop: (why: string) => void): Traced {
+/** `env`: more variables for the command (auto mode's, cli/auto-env.ts). */
+export function startCommand(command: string[], session: string, stop: (why: string) => void,
+  env: Record<string, string> = {}): Traced {
   const [cmd, ...args] = command as [string, ...string[]];
   const traced: Traced = { done: Promise.resolve(), exited: false, code: null, signal: null };
-  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, RINGTRACE_SESSION: session } });
+  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env, RINGTRACE_SESSION: session } });
   traced.done = new Promise((resolve) => {
     const exit = (code: number, why: string) => {
       traced.code = code;
@@ -138,9 +143,17 @@ export function startCommand(command: string[], session: string, stop: (why: str
 
 const sleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
+/** The command's extra environment for --auto (none without it). */
+export function autoEnv(auto: string | true | undefined): Record<string, string> {
+  return auto === undefined ? {} : autoEnvironment(auto);
+}
+
 export async function runRecord(opts: RecordOptions): Promise<number> {
   if (opts.duration !== undefined && opts.command.length) {
     throw new Error('--duration cannot be combined with a command: recording stops when the command exits');
+  }
+  if (opts.auto !== undefined && !opts.command.length) {
+    throw new Error('--auto needs a command to run (after --): it sets that command\'s NODE_OPTIONS');
   }
   const flushMs = (opts.flushInterval ?? DEFAULT_FLUSH_S) * 1000;
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
@@ -166,7 +179,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (opts.selection) publishSelection(session, opts.selection);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (opts.command.length) traced = startCommand(opts.command, name, stop);
+    if (opts.command.length) traced = startCommand(opts.command, name, stop, autoEnv(opts.auto));
     else if (opts.duration !== undefined) setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
     if (!opts.quiet) {
       log(`recording session '${name}' into ${opts.output}` +

@@ -3,6 +3,8 @@
 // traces (record, view, stats, list, export) build on the native core.
 import { Command, Option } from 'commander';
 import { collect, nonNegative, positiveInt, secondsArg, sizeArg } from './args';
+import { autoArg } from './auto-env';
+import { AUTO_PARTS } from '../src/auto/options';
 import { registerFlightCommands } from './flight-commands';
 import { runDoctor } from './doctor';
 import { UsageError } from './event-names';
@@ -83,10 +85,14 @@ program
   .option('--clean', 'if a dead consumer left the session, discard it instead of taking it over')
   .option('--flush-interval <seconds>', 'write what the open sub-buffers hold at least this often, so the ' +
     'trace on disk is at most this far behind (0: only full sub-buffers)', nonNegative, DEFAULT_FLUSH_S)
+  .option('--auto [parts]', 'trace an unmodified Node.js COMMAND: load ringtrace/auto into it (NODE_OPTIONS); ' +
+    `parts: ${AUTO_PARTS.join(',')} (default all; docs/auto.md)`, autoArg)
   .argument('[command...]', 'program to run traced (after --); its exit code becomes ours')
   .addHelpText('after', `
 Examples:
   $ trace-consume record -o out -- node app.js           trace one run of app.js
+  $ trace-consume record -o out --auto -- node app.js    trace an app with no ringtrace line: HTTP, fetch, GC, loop...
+  $ trace-consume record -o out --auto=http,gc -- node app.js
   $ trace-consume record -o out --duration 10             trace apps using the default session for 10 s
   $ RINGTRACE_SESSION=web node server.js & trace-consume record -o out -s web   attach to a running app
   $ trace-consume record -o out -e 'http:*' -e db:query --exclude http:health -- node app.js
@@ -99,7 +105,8 @@ whether they started before or after the recording. The trace directory is reada
 the apps what a disabled event costs; 'trace-consume enable/disable' change the selection while
 recording (docs/selection.md).`)
   .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
-    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number } &
+    subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number;
+    auto?: string | true } &
     SelectionOptions) => {
     const { enable, exclude, level, filter, ...rest } = opts;
     const selection = selectionFromOptions({ enable, exclude, level, filter });

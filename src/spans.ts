@@ -104,6 +104,20 @@ export function currentParent(): number {
 }
 
 /**
+ * Make span `id` (0: none) current for the rest of this synchronous execution
+ * and everything it starts (AsyncLocalStorage.enterWith): for code that cannot
+ * wrap a callback, such as a diagnostics_channel subscriber (src/auto/).
+ */
+export function enterSpan(id: number): void {
+  currentSpan.enterWith(id);
+}
+
+/** No current span anywhere until the next run or enterSpan (AsyncLocalStorage.disable: its hooks go too). */
+export function leaveSpanContext(): void {
+  currentSpan.disable();
+}
+
+/**
  * SpanType's start for n fields, generated with n named parameters: a rest
  * parameter and a spread into the begin record's emit cost an array per span.
  * A begin record that was not recorded (disabled, or an invalid value) makes

@@ -6,7 +6,7 @@
 // first use; bench:http alternates tools in one process, so no two runs
 // differ by process); GET /quit flushes every tool used, answers {served,
 // arrived} per tool (records at the tool's output) and ends the process.
-//   node dist/bench/server/app.js <none|ringtrace|otel|pino> <port>
+//   node dist/bench/server/app.js <none|ringtrace|auto|otel|pino> <port>
 import * as http from 'node:http';
 import { type RequestTracing, tracingFor } from './tracing';
 
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     return t;
   };
   let current = await use(mode);
+  current.tracing.enter?.();
   let served = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
     }
     if (url.pathname === '/mode') {
       void use(url.searchParams.get('tool') ?? 'none').then((t) => {
+        if (t !== current) {
+          current.tracing.leave?.();
+          t.tracing.enter?.();
+        }
         current = t;
         // A run starts with a collected heap: garbage of the previous tool's run is not this one's cost.
         (globalThis as { gc?: () => void }).gc?.();

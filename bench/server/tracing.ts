@@ -3,11 +3,15 @@
 // status), one event inside it (3 integers and a string), the span ended after
 // the response. For the OpenTelemetry SDK: a span with attributes and an
 // event, batch processor, an exporter that only counts. For pino: three log
-// lines to a file through its asynchronous destination.
+// lines to a file through its asynchronous destination. For ringtrace's auto
+// mode (src/auto/): nothing in the request path; while the tool is current,
+// auto mode is on (its server span, response event, runtime counters).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { provider } from '../../src/index';
+import { readOptions } from '../../src/auto/options';
+import { startAuto, stopAuto } from '../../src/auto/start';
 
 export interface RequestTracing {
   start(method: string, path: string): unknown;
@@ -17,6 +21,9 @@ export interface RequestTracing {
   flush(): Promise<void>;
   /** Flush, then how many records arrived at the tool's output (-1: ringtrace, whose trace is read instead). */
   finish(): Promise<number>;
+  /** The server switched to this tool / away from it (auto mode is on only meanwhile). */
+  enter?(): void;
+  leave?(): void;
 }
 
 function none(): RequestTracing {
@@ -35,6 +42,11 @@ function ringtrace(): RequestTracing {
     flush: async () => undefined, // the recorder, another process, reads the rings
     finish: async () => -1, // the trace itself is counted
   };
+}
+
+function auto(): RequestTracing {
+  const options = readOptions({}); // every part, default interval
+  return { ...none(), finish: async () => -1, enter: () => { startAuto(options); }, leave: () => stopAuto() };
 }
 
 async function otel(): Promise<RequestTracing> {
@@ -90,8 +102,9 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
   switch (mode) {
     case 'none': return none();
     case 'ringtrace': return ringtrace();
+    case 'auto': return auto();
     case 'otel': return otel();
     case 'pino': return pino();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, otel, pino)`);
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, otel, pino)`);
   }
 }

@@ -28,7 +28,7 @@ else
   tgz=$(ls "$work"/ringtrace-*.tgz)
 fi
 tar tzf "$tgz" | sed 's|^package/||' | sort >"$work/files"
-for f in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts dist/cli/trace-consume.js \
+for f in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts dist/src/auto/index.js dist/cli/trace-consume.js \
     proto/perfetto_trace.proto binding.gyp native/Makefile native/include/ringtrace.h native/addon/addon.cc; do
   grep -qxF "$f" "$work/files" || fail "$f is not in the package"
 done
@@ -87,6 +87,9 @@ consumer() {
     fail "$kind: no addon found"
   [ "$loaded" = "$dir/node_modules/ringtrace/prebuilds/linux-$arch/ringtrace.glibc.node" ] ||
     fail "$kind: the addon found is $loaded, not the prebuild"
+  # package.json "exports": the entry point, auto mode, and deep paths into dist/ (as above) resolve.
+  (cd "$dir" && nocc node -e 'for (const m of ["ringtrace", "ringtrace/auto", "ringtrace/dist/src/native.js"]) require.resolve(m)') ||
+    fail "$kind: a path the package exports does not resolve"
   (cd "$dir" && nocc npx --no-install trace-consume record -q -o "$dir/trace" -- node "$app") \
     >"$dir/record.log" 2>&1 || { cat "$dir/record.log" >&2; fail "$kind: record"; }
   grep -q RingtraceWarning "$dir/record.log" && { cat "$dir/record.log" >&2; fail "$kind: the app warned"; }
