@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { emitterPath, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { emitterPath, runCommand, startEmitter, uniqueName } from '../fixtures/trace-helpers';
 import { loadNative } from '../src/native';
 import { Session } from '../src/session';
 
@@ -211,10 +211,26 @@ test('bad input: clear errors naming the file and offset; valid packets before d
 
 test('list shows the session, its consumer, attached processes and classes', async () => {
   const name = uniqueName('list');
-  const rec = record(tmpDir('list'), '-s', name, '--duration', '3');
-  await new Promise((r) => setTimeout(r, 400));
-  const app = run(process.execPath, [emitterPath, 'follow'], { RINGTRACE_SESSION: name });
-  await new Promise((r) => setTimeout(r, 1200));
+  // Readiness is waited for, not slept on: the session exists, then the app says it attached.
+  const rec = spawn(process.execPath, [cli, 'record', '-q', '-o', tmpDir('list'), '-s', name]);
+  const recorded = new Promise<number | null>((r) => rec.on('close', r));
+  for (let i = 0; i < 400; i++) {
+    try {
+      Session.open(name).close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  const app = startEmitter(name, ['follow']);
+  await new Promise<void>((resolve) => {
+    let out = '';
+    app.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^enabled$/m.test(out)) resolve();
+    });
+    app.child.on('close', () => resolve());
+  });
   const session = Session.open(name); // a selection file beside it is not another session
   fs.writeFileSync(loadNative().selectionPath(session.handle)!, 'ringtrace-selection 1\n', { mode: 0o600 });
   session.close();
@@ -228,8 +244,9 @@ test('list shows the session, its consumer, attached processes and classes', asy
   assert.ok(mine.consumer > 0, 'the recorder is its consumer');
   assert.ok(mine.processes.some((p) => p.name === 'emitter.js' && p.alive), JSON.stringify(mine.processes));
   assert.ok(mine.classes.some((c) => /fixture:tick \(event\)/.test(c)));
-  await rec;
-  await app;
+  rec.kill('SIGINT');
+  assert.equal(await recorded, 0);
+  await app.done;
   assert.equal(fs.existsSync(`/dev/shm/ringtrace-${process.geteuid!()}-${name}`), false, 'record removed its session');
 });
 
