@@ -93,7 +93,12 @@ test('an app started before the session attaches when it appears, at once (main 
 test('a session attaching to an app that passes wrong values does not crash it; strict mode throws with no session', async () => {
   const name = uniqueName('wrongtype');
   const app = startEmitter(name, ['wrongtype', '1500']);
-  await new Promise((r) => setTimeout(r, 200)); // the app runs, untraced: its bug is invisible
+  // The app runs, untraced (its bug is invisible), before the session appears: waited for, not
+  // slept on (a slow start under load would otherwise attach it from its first event).
+  await new Promise<void>((resolve) => {
+    app.child.stdout!.on('data', (d: Buffer) => { if (/running/.test(d.toString())) resolve(); });
+    app.child.on('close', () => resolve());
+  });
   const s = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 4 });
   try {
     const r = await app.done;
