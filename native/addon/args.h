@@ -20,6 +20,8 @@ struct ConsumerBox {
 rt_session *SessionArg(const Napi::CallbackInfo &info, size_t i);
 /* String argument i; empty with a JS exception pending. */
 std::string StringArg(const Napi::CallbackInfo &info, size_t i, const char *what);
+/* {ring, subOffset, begin, complete, data}: a chunk's records copied into a Buffer (snapshot_binding.cc). */
+Napi::Value ChunkObject(Napi::Env env, const rt_chunk &ch);
 /* Adds the consumer's calls (consumer_binding.cc) to `exports`. */
 void RegisterConsumer(Napi::Env env, Napi::Object exports);
 /* Adds the snapshot's and the peeker's calls (snapshot_binding.cc). */

@@ -70,15 +70,9 @@ Napi::Value ConsumerNext(const Napi::CallbackInfo &info) {
   rt_chunk ch;
   int rc = ConsumerNextChunk(info, &box, &sbox, &ring, &ch);
   if (rc <= 0) return rc < 0 ? Napi::Value() : env.Null();
-  auto data = Napi::Buffer<uint8_t>::Copy(env, ch.sub + ch.begin, ch.end - ch.begin);
+  Napi::Value chunk = ChunkObject(env, ch);  // copied before the sub-buffer is released
   rt_consumer_done(&box->c, &ch);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ring", ch.ring);
-  o.Set("subOffset", static_cast<double>(ch.sub_off));
-  o.Set("begin", ch.begin);
-  o.Set("complete", ch.complete != 0);
-  o.Set("data", data);
-  return o;
+  return chunk;
 }
 
 // consumerWritePacket(consumer, ring, allowPartial, known: Uint8Array, seq, extraDiscarded,

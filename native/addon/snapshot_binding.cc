@@ -90,16 +90,6 @@ Napi::Value SnapshotRing(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// A chunk as JS sees one (consumerNext's shape): its records' bytes copied.
-Napi::Value ChunkObject(Napi::Env env, const rt_chunk &ch) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ring", ch.ring);
-  o.Set("subOffset", static_cast<double>(ch.sub_off));
-  o.Set("begin", ch.begin);
-  o.Set("complete", ch.complete != 0);
-  o.Set("data", Napi::Buffer<uint8_t>::Copy(env, ch.sub + ch.begin, ch.end - ch.begin));
-  return o;
-}
 
 // snapshotChunk(snapshot, ring, index) -> {ring, subOffset, begin, complete, data} | null
 Napi::Value SnapshotChunk(const Napi::CallbackInfo &info) {
@@ -199,6 +189,17 @@ Napi::Value PeekerSkipped(const Napi::CallbackInfo &info) {
 }
 
 }  // namespace
+
+// A chunk as JS sees one (consumerNext, snapshotChunk, peekerNext): its records' bytes copied.
+Napi::Value ChunkObject(Napi::Env env, const rt_chunk &ch) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ring", ch.ring);
+  o.Set("subOffset", static_cast<double>(ch.sub_off));
+  o.Set("begin", ch.begin);
+  o.Set("complete", ch.complete != 0);
+  o.Set("data", Napi::Buffer<uint8_t>::Copy(env, ch.sub + ch.begin, ch.end - ch.begin));
+  return o;
+}
 
 void RegisterSnapshot(Napi::Env env, Napi::Object exports) {
   exports.Set("snapshotTake", Napi::Function::New(env, SnapshotTake));
