@@ -34,13 +34,17 @@ export interface TraceStats {
   snapshot: { reasons: string[]; overwritten: number; torn: number } | null;
 }
 
+/** A count read from the side file: a safe non-negative integer, or null. */
+function count(v: unknown): number | null {
+  return Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : null;
+}
+
 /** The side file's facts about a snapshot, if the trace is one (src/flight/snapshot-dir.ts). */
 function snapshotFacts(sidecar: Record<string, unknown> | undefined): TraceStats['snapshot'] {
   const f = sidecar?.['snapshot'] as { reasons?: unknown; overwrittenRecords?: unknown; torn?: unknown } | undefined;
   if (!f || typeof f !== 'object') return null;
-  const n = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : 0);
   const reasons = Array.isArray(f.reasons) ? f.reasons.map(String) : [];
-  return { reasons, overwritten: n(f.overwrittenRecords), torn: n(f.torn) };
+  return { reasons, overwritten: count(f.overwrittenRecords) ?? 0, torn: count(f.torn) ?? 0 };
 }
 
 function incompleteReason(sidecar: Record<string, unknown> | undefined): string | null {
@@ -95,7 +99,6 @@ export function computeStats(dir: string): TraceStats {
   const lost = Object.values(perCpu).reduce((n, c) => n + c.lost, 0);
   const durationS = events ? (last - first) / 1e9 : 0;
   const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: unknown; events?: unknown };
-  const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : null);
   const recorded = count(totals.events);
   const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
   const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;

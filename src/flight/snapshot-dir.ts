@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { decodePayload } from '../decode';
 import type { NativeSnapshotRing } from '../native';
 import type { Session } from '../session';
+import type { ClassDescription } from '../schema';
 import type { Snapshot } from '../snapshot';
 import { prepareOutputDir, TraceWriter, type WriterTotals } from '../trace/writer';
 
@@ -30,10 +31,10 @@ export interface SnapshotSummary {
   ms: number;
 }
 
-/** Class id of the apps' snapshot requests, if registered. */
-function requestClass(session: Session): number | undefined {
-  for (const [id, c] of session.classes()) {
-    if (c.provider === 'ringtrace' && c.name === 'snapshot_request') return id;
+/** The apps' snapshot request class (id, description), if registered. */
+function requestClass(session: Session): [number, ClassDescription] | undefined {
+  for (const entry of session.classes()) {
+    if (entry[1].provider === 'ringtrace' && entry[1].name === 'snapshot_request') return entry;
   }
   return undefined;
 }
@@ -43,24 +44,20 @@ function requestClass(session: Session): number | undefined {
  * `since` (clock ticks); returns them and the newest request's time.
  */
 export function requestReasons(session: Session, snap: Snapshot, since: bigint): { reasons: string[]; newest: bigint } {
-  const id = requestClass(session);
+  const request = requestClass(session);
   const found: { ts: bigint; reason: string }[] = [];
-  if (id !== undefined) {
-    const cls = session.classes().get(id)!;
-    const at = cls.fields.findIndex((f) => f.name === 'reason');
-    for (let ring = 0; ring < session.info.nRings; ring++) {
-      for (const rec of snap.records(ring)) {
-        if (rec.id !== id || rec.timestamp <= since) continue;
-        let reason = 'requested by the app';
-        try {
-          const e = decodePayload(cls, rec.payload);
-          if (at >= 0) reason = String(e.fields[cls.fields[at]!.name]);
-          reason = `app request from process ${e.pid}: ${reason}`;
-        } catch {
-          // a request we cannot decode still asked for this snapshot
-        }
-        found.push({ ts: rec.timestamp, reason });
+  for (let ring = 0; request && ring < session.info.nRings; ring++) {
+    const [id, cls] = request;
+    for (const rec of snap.records(ring)) {
+      if (rec.id !== id || rec.timestamp <= since) continue;
+      let reason = 'requested by the app';
+      try {
+        const e = decodePayload(cls, rec.payload);
+        reason = `app request from process ${e.pid}: ${String(e.fields['reason'] ?? reason)}`;
+      } catch {
+        // a request we cannot decode still asked for this snapshot
       }
+      found.push({ ts: rec.timestamp, reason });
     }
   }
   found.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
