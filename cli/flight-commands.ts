@@ -6,7 +6,7 @@ import { autoArg } from './auto-env';
 import { AUTO_PARTS } from '../src/auto/options';
 import { UsageError } from './event-names';
 import { FLIGHT_DEFAULTS, runFlight } from './flight';
-import { selectionFromOptions, type SelectionOptions } from './selection';
+import { addSelectionOptions, selectionFromOptions, type SelectionOptions } from './selection';
 import { runSnapshot } from './snapshot';
 import { parseTrigger, type TriggerSpec } from '../src/flight/triggers';
 
@@ -21,7 +21,7 @@ function triggers(texts: string[] | undefined): TriggerSpec[] {
 }
 
 export function registerFlightCommands(program: Command): void {
-  program
+  addSelectionOptions(program
     .command('flight')
     .description('flight recorder: keep the latest events in memory, write snapshots when something happens')
     .requiredOption('-o, --output <dir>', 'directory for the snapshot directories (new, empty, or holding earlier snapshots)')
@@ -38,11 +38,7 @@ export function registerFlightCommands(program: Command): void {
     .option('--delay <duration>', 'after a trigger, keep recording this long before the snapshot (default 0)',
       durationMsArg)
     .option('--holdoff <duration>', 'at least this long between snapshots; what fires meanwhile joins the next ' +
-      '(default 1s)', durationMsArg)
-    .option('-e, --enable <pattern>', 'record only the events matching these patterns (repeatable)', collect)
-    .option('--exclude <pattern>', 'do not record events matching this pattern (repeatable)', collect)
-    .option('--level <level>', 'record only events at this level or above: trace, debug, info, warn, error')
-    .option('--filter <rule>', "record the matching events only when their fields pass: 'PATTERN: EXPRESSION'", collect)
+      '(default 1s)', durationMsArg))
     .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
     .option('-q, --quiet', 'no status line or messages')
     .option('--clean', 'if a dead recorder left the session, discard it instead of taking it over')

@@ -5,6 +5,8 @@ import { Session } from '../src/session';
 import { currentSelection, publishSelection } from '../src/selection/publish';
 import { checkLevel, checkPattern, type Level, type Rule, Selection } from '../src/selection/rules';
 import { checkFilterSyntax, FilterError, formatFilterError, parseFilter } from '../src/filter';
+import type { Command } from 'commander';
+import { collect } from './args';
 import { UsageError } from './event-names';
 
 export interface SelectionOptions {
@@ -12,6 +14,17 @@ export interface SelectionOptions {
   exclude?: string[] | undefined;
   level?: string | undefined;
   filter?: string[] | undefined;
+}
+
+/** The options choosing what apps record (record and flight take the same). */
+export function addSelectionOptions(command: Command): Command {
+  return command
+    .option('-e, --enable <pattern>', 'record only the events matching these patterns (repeatable; provider:name, ' +
+      '* and ? wildcards; default: every event)', collect)
+    .option('--exclude <pattern>', 'do not record events matching this pattern (repeatable)', collect)
+    .option('--level <level>', 'record only events at this level or above: trace, debug, info, warn, error')
+    .option('--filter <rule>', "record the matching events only when their fields pass: 'PATTERN: EXPRESSION' " +
+      '(repeatable; docs/filters.md)', collect);
 }
 
 /** `PATTERN: EXPRESSION` (the pattern's own colons come before the one followed by a space). */

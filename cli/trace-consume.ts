@@ -12,7 +12,7 @@ import { runExportCommand } from './export';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
 import { DEFAULT_FLUSH_S, runRecord } from './record';
-import { changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
+import { addSelectionOptions, changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
 import { OutputClosed, TextSink } from '../src/export/sink';
@@ -67,17 +67,11 @@ Examples:
   });
 
 
-program
+addSelectionOptions(program
   .command('record')
   .description('record a session into a CTF trace directory, running COMMAND traced or until Ctrl-C')
   .requiredOption('-o, --output <dir>', 'trace directory to create (must not exist, or be empty)')
-  .option('-s, --session <name>', 'session name (default: "default", or record-<pid> with a COMMAND)')
-  .option('-e, --enable <pattern>', 'record only the events matching these patterns (repeatable; provider:name, ' +
-    '* and ? wildcards; default: every event)', collect)
-  .option('--exclude <pattern>', 'do not record events matching this pattern (repeatable)', collect)
-  .option('--level <level>', 'record only events at this level or above: trace, debug, info, warn, error')
-  .option('--filter <rule>', "record the matching events only when their fields pass: 'PATTERN: EXPRESSION' " +
-    '(repeatable; docs/filters.md)', collect)
+  .option('-s, --session <name>', 'session name (default: "default", or record-<pid> with a COMMAND)'))
   .option('--subbuffer-size <size>', 'sub-buffer size, a power of two (e.g. 64K, 1M; default 512K)', sizeArg)
   .option('--subbuffers <n>', 'sub-buffers per CPU ring, a power of two (default 8)', positiveInt)
   .option('-d, --duration <seconds>', 'stop after this many seconds (without COMMAND)', secondsArg)
