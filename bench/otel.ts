@@ -7,24 +7,27 @@
 //   sdk_ringtrace     the SDK with RingtraceSpanProcessor, recording into a session (drained untimed, counted)
 //   sdk_ringtrace_off the same with no session: the processor's property checks
 //   sdk_bare          the SDK with no processor at all: the SDK's own share
+//   provider          ringtrace's own TracerProvider (no SDK), recording into a session (drained, counted)
+//   provider_off      the same with no session: a non-recording span with fresh ids
 //   ringtrace_typed   ringtrace's own typed span (provider.spanType) with the same 4 values
 //   attributes_json   JSON.stringify of such a span's attributes alone (what the processor records them as)
 // A ringtrace case fails unless each chunk's drain delivered exactly its records.
 // Usage: node dist/bench/otel.js [--quick] [case...]   (--case NAME: one run, used internally)
 import { spawnSync } from 'node:child_process';
+import type { Tracer } from '@opentelemetry/api';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor }
   from '@opentelemetry/sdk-trace-base';
 import { currentTracer, provider, Session } from '../src/index';
-import { RingtraceSpanProcessor } from '../src/otel/index';
+import { RingtraceSpanProcessor, RingtraceTracerProvider } from '../src/otel/index';
 import { median } from './median';
 
 const CHUNK = 20_000;
 const quick = process.argv.includes('--quick');
 const CHUNKS = quick ? 7 : 21;
 const RUNS = quick ? 3 : 5;
-const CASES = ['sdk_batch', 'sdk_ringtrace', 'sdk_ringtrace_off', 'sdk_bare', 'ringtrace_typed', 'attributes_json'];
+const CASES = ['sdk_batch', 'sdk_ringtrace', 'sdk_ringtrace_off', 'sdk_bare', 'provider', 'provider_off', 'ringtrace_typed', 'attributes_json'];
 const caseArg = process.argv.indexOf('--case');
 const only = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
 const sessionName = `bench-otel-${process.pid}`;
@@ -52,7 +55,10 @@ const attributes = () => ({ 'http.request.method': 'GET', 'http.route': '/items/
   'server.port': 8080 });
 
 function sdkBody(processors: SpanProcessor[]): (n: number) => void {
-  const tracer = new BasicTracerProvider({ spanProcessors: processors }).getTracer('bench');
+  return spanBody(new BasicTracerProvider({ spanProcessors: processors }).getTracer('bench'));
+}
+
+function spanBody(tracer: Tracer): (n: number) => void {
   return (n) => {
     for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attributes() }).end();
   };
@@ -76,18 +82,20 @@ async function run(name: string): Promise<number> {
     return timeChunks(sdkBody([batch]), () => batch.forceFlush());
   }
   if (name === 'sdk_ringtrace_off') return timeChunks(sdkBody([new RingtraceSpanProcessor()]), () => {});
+  if (name === 'provider_off') return timeChunks(spanBody(new RingtraceTracerProvider().getTracer('bench')), () => {});
   const session = Session.create(sessionName, { subBufferSize: 1 << 20, subBuffers: 32 });
   try {
     const typed = provider('bench').spanType('request', ['method:string', 'route:string', 'status:u16', 'port:u16']);
     const body = name === 'ringtrace_typed'
       ? (n: number) => { for (let i = 0; i < n; i++) typed.start('GET', '/items/:id', 200, 8080).end(); }
-      : sdkBody([new RingtraceSpanProcessor()]);
+      : name === 'provider' ? spanBody(new RingtraceTracerProvider().getTracer('bench'))
+        : sdkBody([new RingtraceSpanProcessor()]);
     currentTracer().poll();
     const consumer = session.consumer();
     let first = true;
     return await timeChunks(body, () => {
       const got = consumer.discard(true).records;
-      const want = 2 * CHUNK + (first && name === 'sdk_ringtrace' ? 1 : 0); // + otel:resource once
+      const want = 2 * CHUNK + (first && name !== 'ringtrace_typed' ? 1 : 0); // + otel:resource once
       first = false;
       if (got !== want) throw new Error(`${name}: a chunk emitted ${want} records, the rings delivered ${got}`);
     });

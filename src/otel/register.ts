@@ -1,29 +1,24 @@
-// registerRingtrace: a BasicTracerProvider whose spans ringtrace records,
-// registered as the global tracer provider, with a context manager that
-// follows async code (unless the app set its own).
-import { context, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+// registerRingtrace: ringtrace's own TracerProvider (tracer.ts) registered as
+// the global one, with a context manager that follows async code (unless the
+// app set its own), so every OpenTelemetry instrumentation records into the
+// rings. Needs only @opentelemetry/api; apps that also export to another
+// backend keep the SDK and add RingtraceSpanProcessor to it instead.
+import { type Attributes, context, trace } from '@opentelemetry/api';
 import { AsyncContextManager } from './context';
-import { RingtraceSpanProcessor } from './processor';
+import { RingtraceTracerProvider } from './tracer';
 
 export interface RegisterOptions {
-  /** The provider's other settings (resource, sampler, limits, id generator). */
-  config?: ConstructorParameters<typeof BasicTracerProvider>[0];
-  /** The ringtrace processor to use (to read its failure count); default a new one. */
-  processor?: RingtraceSpanProcessor;
-  /** More processors (exporters) after ringtrace's. */
-  spanProcessors?: SpanProcessor[];
+  /** Resource attributes over the defaults (service.name, process.pid, telemetry.sdk.*). */
+  resource?: Attributes;
   /** Install the AsyncLocalStorage context manager (default true; kept if one is already set). */
   contextManager?: boolean;
   /** Register globally (default true): instrumentations then use this provider. */
   global?: boolean;
 }
 
-/** The provider, registered; its spans go through `options.processor` (or a new RingtraceSpanProcessor). */
-export function registerRingtrace(options: RegisterOptions = {}): BasicTracerProvider {
-  const processor = options.processor ?? new RingtraceSpanProcessor();
-  const provider = new BasicTracerProvider({ ...options.config,
-    spanProcessors: [processor, ...(options.config?.spanProcessors ?? []), ...(options.spanProcessors ?? [])] });
+/** A RingtraceTracerProvider, registered as the global tracer provider. */
+export function registerRingtrace(options: RegisterOptions = {}): RingtraceTracerProvider {
+  const provider = new RingtraceTracerProvider({ resource: options.resource });
   if (options.contextManager !== false) context.setGlobalContextManager(new AsyncContextManager()); // false if set
   if (options.global !== false) trace.setGlobalTracerProvider(provider);
   return provider;

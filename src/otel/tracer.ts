@@ -1,0 +1,156 @@
+// ringtrace's own OpenTelemetry TracerProvider: spans made through the
+// OpenTelemetry API (by any instrumentation) go straight into ringtrace's
+// rings, with none of the SDK's machinery (span processors, exporters,
+// ReadableSpan objects): the begin record when the span starts, the end record
+// when it ends. The SDK's defaults are kept where an instrumentation can see
+// them: parent-based sampling (a parent that is not sampled makes a
+// non-recording child), suppressed tracing respected, random ids, the
+// attribute/event/link rules (span.ts). With no session a span is a
+// non-recording span with valid ids (propagation still works, nothing is kept).
+import { type Attributes, type Context, context as contextApi, isSpanContextValid, type Span, type SpanContext,
+  SpanKind, type SpanOptions, TraceFlags, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { currentTracer } from '../tracer';
+import { addAttributes } from './attributes';
+import { randomSpanId, randomTraceId } from './ids';
+import { spanRecords, type SpanRecords } from './records';
+import { RingtraceSpan, type SpanOwner } from './span';
+import { toHrTime } from './time';
+
+/** @opentelemetry/core's key for suppressed tracing (createContextKey makes it with Symbol.for). */
+const SUPPRESS_TRACING = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+const INVALID: SpanContext = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000',
+  traceFlags: TraceFlags.NONE };
+
+export interface RingtraceTracerProviderOptions {
+  /** The resource's attributes, over the defaults (service.name, process.pid, telemetry.sdk.*). */
+  resource?: Attributes | undefined;
+}
+
+/** The resource every span of a provider shares, recorded once per session (otel:resource). */
+export function defaultResource(): Attributes {
+  return {
+    'service.name': process.env['OTEL_SERVICE_NAME'] || `unknown_service:${process.argv0}`,
+    'process.pid': process.pid,
+    'telemetry.sdk.name': 'ringtrace',
+    'telemetry.sdk.language': 'nodejs',
+  };
+}
+
+export class RingtraceTracerProvider implements TracerProvider, SpanOwner {
+  /** Spans whose recording failed (the first is also warned about). */
+  failures = 0;
+  readonly records: SpanRecords = spanRecords();
+  readonly resource: Attributes;
+  private readonly thread = currentTracer();
+  private resourceIn = -1;
+  private readonly tracers = new Map<string, RingtraceTracer>();
+
+  constructor(options: RingtraceTracerProviderOptions = {}) {
+    this.resource = { ...defaultResource() };
+    addAttributes(this.resource, options.resource, 0);
+  }
+
+  getTracer(name: string, version?: string): Tracer {
+    const key = `${name}@${version ?? ''}`;
+    let t = this.tracers.get(key);
+    if (!t) this.tracers.set(key, t = new RingtraceTracer(String(name), this));
+    return t;
+  }
+
+  sessionIno(): number {
+    return this.thread.sessionIno;
+  }
+
+  /** Called before a begin record: the resource first, once per session. */
+  beforeBegin(): void {
+    const ino = this.thread.sessionIno;
+    if (ino === this.resourceIn) return;
+    this.resourceIn = ino;
+    const resource = this.records.resource;
+    if (resource.enabled) resource.emit(JSON.stringify(this.resource));
+  }
+
+  failed(e: unknown): void {
+    if (this.failures++ !== 0) return;
+    try {
+      process.emitWarning(`ringtrace: a span could not be recorded (${String(e)}); later failures are only ` +
+        'counted in RingtraceTracerProvider.failures', 'RingtraceWarning');
+    } catch {
+      // nothing may escape
+    }
+  }
+
+  /** Nothing is buffered: records are in the rings as soon as they are made. */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class RingtraceTracer implements Tracer {
+  constructor(private readonly scope: string, private readonly provider: RingtraceTracerProvider) {}
+
+  startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
+    try {
+      return this.start(name, options ?? {}, ctx ?? contextApi.active());
+    } catch (e) {
+      this.provider.failed(e);
+      return trace.wrapSpanContext(INVALID);
+    }
+  }
+
+  private start(name: string, options: SpanOptions, ctx: Context): Span {
+    if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID);
+    let parent = options.root ? undefined : trace.getSpanContext(ctx);
+    if (parent !== undefined && !isSpanContextValid(parent)) parent = undefined;
+    const spanContext: SpanContext = { traceId: parent ? parent.traceId : randomTraceId(), spanId: randomSpanId(),
+      traceFlags: TraceFlags.SAMPLED };
+    if (parent?.traceState) spanContext.traceState = parent.traceState;
+    if (parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0) { // parent-based: not sampled
+      spanContext.traceFlags = TraceFlags.NONE;
+      return trace.wrapSpanContext(spanContext);
+    }
+    const records = this.provider.records;
+    if (!records.begin.enabled) return trace.wrapSpanContext(spanContext);
+    const provider = this.provider;
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    const span = new RingtraceSpan(spanContext, String(name), toHrTime(options.startTime), provider.sessionIno(),
+      provider);
+    if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
+    if (options.links) span.addLinks(options.links);
+    provider.beforeBegin();
+    if (!records.begin.record(spanContext.spanId, parent ? parent.spanId : '', String(name), spanContext.traceId,
+      kind, this.scope)) {
+      return trace.wrapSpanContext(spanContext); // filtered out or an invalid value: no end without its begin
+    }
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, ctx: Context, fn: F):
+    ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, a: F | SpanOptions, b?: F | Context, c?: F):
+    ReturnType<F> | undefined {
+    let options: SpanOptions | undefined;
+    let ctx: Context | undefined;
+    let fn: F | undefined;
+    if (typeof a === 'function') {
+      fn = a;
+    } else if (typeof b === 'function') {
+      options = a;
+      fn = b as F;
+    } else {
+      options = a;
+      ctx = b;
+      fn = c;
+    }
+    if (typeof fn !== 'function') return undefined; // the SDK's behaviour: nothing to run
+    const parentCtx = ctx ?? contextApi.active();
+    const span = this.startSpan(name, options, parentCtx);
+    return contextApi.with(trace.setSpan(parentCtx, span), fn as (s: Span) => ReturnType<F>, undefined, span);
+  }
+}

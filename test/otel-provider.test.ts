@@ -1,0 +1,168 @@
+// ringtrace's own OpenTelemetry TracerProvider (ringtrace/otel): the same
+// OpenTelemetry code run once through the SDK (InMemorySpanExporter) and once
+// through RingtraceTracerProvider records the same spans: names, kinds,
+// statuses, attributes, events, links and parentage (ids and times differ
+// between runs by nature, so they are compared by place: fixtures/otel-compare.ts).
+import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { fromOtel, fromRecords } from '../fixtures/otel-spans';
+import { comparable } from '../fixtures/otel-compare';
+import { freePort } from '../bench/server/harness';
+import { currentTracer, Session } from '../src/index';
+import { AsyncContextManager, RingtraceTracerProvider } from '../src/otel/index';
+
+const name = uniqueName('otel-provider');
+process.env['RINGTRACE_SESSION'] = name;
+let session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+after(() => {
+  session.remove();
+  session.close();
+});
+
+const boom = new Error('boom'); // one stack for both runs
+
+/** Every kind of call an instrumentation makes, on explicit contexts. */
+function scenario(tracer: Tracer): void {
+  const root = tracer.startSpan('root request', { kind: SpanKind.SERVER, attributes: {
+    's': 'text ✓ "quoted"', 'n': 42, 'f': 1.5, 'neg': -7, 'b': true, 'b2': false,
+    'as': ['a', 'b'], 'an': [1, 2.5, -3], 'ab': [true, false], 'empty': [], 'holes': ['x', null, 'y'],
+    'bad': { nested: 1 } as never, 'mixed': [1, 'a'] as never, 'nothing': undefined,
+  } });
+  const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
+  const child = tracer.startSpan('db.query', { kind: SpanKind.CLIENT }, rootCtx);
+  child.setAttribute('db.statement', 'SELECT 1');
+  child.setAttribute('', 'no key');
+  child.setAttribute('n', 1).setAttribute('n', 2);
+  child.setAttributes({ a: 1, b: [1, 2], c: { no: 1 } as never });
+  child.addEvent('rows', { count: 3, cached: false });
+  child.addEvent('no attributes');
+  child.addEvent('timed', [1700000000, 5]);
+  const grandchild = tracer.startSpan('parse', {}, trace.setSpan(rootCtx, child));
+  grandchild.setStatus({ code: SpanStatusCode.OK });
+  grandchild.setStatus({ code: SpanStatusCode.ERROR, message: 'after OK: ignored' });
+  grandchild.end();
+  child.end();
+  child.setAttribute('late', 1); // after the end: ignored
+  const failing = tracer.startSpan('fails', { kind: SpanKind.PRODUCER }, rootCtx);
+  failing.recordException(boom);
+  failing.recordException('a string');
+  failing.recordException({ code: 'ECONNRESET', message: 'reset' });
+  failing.setStatus({ code: SpanStatusCode.ERROR, message: 'it broke' });
+  failing.end();
+  tracer.startSpan('consumer', { kind: SpanKind.CONSUMER, links: [{ context: child.spanContext(), attributes: { w: 1 } }] },
+    rootCtx).end();
+  const fixed = tracer.startSpan('explicit times', { startTime: [1700000000, 1] }, rootCtx);
+  fixed.end([1700000001, 999999999]);
+  root.updateName('root request renamed');
+  root.end();
+}
+
+test('the same spans as the SDK: names, kinds, statuses, attributes, events, links, parentage', () => {
+  const exporter = new InMemorySpanExporter();
+  scenario(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('scope-a'));
+  const sdk = fromOtel(exporter.getFinishedSpans());
+  collect(session);
+  const provider = new RingtraceTracerProvider();
+  scenario(provider.getTracer('scope-a'));
+  const ours = fromRecords(collect(session));
+  assert.equal(ours.length, 6);
+  assert.equal(sdk.length, 6);
+  assert.deepEqual(comparable(ours), comparable(sdk));
+  assert.equal(provider.failures, 0);
+  const fixed = ours.find((s) => s.name === 'explicit times')!;
+  assert.deepEqual([fixed.startNs, fixed.endNs], ['1700000000000000001', '1700000001999999999']);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const rootSpan = ours.find((s) => s.name === 'root request renamed')!;
+  assert.ok(BigInt(rootSpan.endNs) <= now + 5_000_000n && BigInt(rootSpan.startNs) > now - 60_000_000_000n,
+    'times are Unix nanoseconds of now');
+});
+
+test('instrumentation-http: the same server and client spans as through the SDK', async () => {
+  const app = path.join(__dirname, '..', 'fixtures', 'otel-http-app.js');
+  const port = String(await freePort()); // the same in both runs: it is in the spans' attributes
+  const viaSdk = await runCommand(process.execPath, [app, 'sdk', port], { RINGTRACE_SESSION: `${name}-none` });
+  assert.equal(viaSdk.code, 0, viaSdk.stderr);
+  collect(session);
+  const viaProvider = await runCommand(process.execPath, [app, 'provider', port], { RINGTRACE_SESSION: name });
+  assert.equal(viaProvider.code, 0, viaProvider.stderr);
+  const ours = fromRecords(collect(session));
+  const sdk = JSON.parse(viaSdk.stdout) as typeof ours;
+  assert.ok(sdk.length >= 5, `spans: ${sdk.map((s) => s.name).join(', ')}`);
+  const ephemeral = ['net.peer.port', 'net.sock.peer.port', 'client.port', 'network.peer.port'];
+  assert.deepEqual(comparable(ours, ephemeral), comparable(sdk, ephemeral));
+});
+
+test('parent-based sampling, suppressed tracing and no session: non-recording spans, nothing recorded', () => {
+  const tracer = new RingtraceTracerProvider().getTracer('t');
+  collect(session);
+  const unsampled = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16),
+    traceFlags: TraceFlags.NONE });
+  const child = tracer.startSpan('unsampled child', {}, unsampled);
+  assert.equal(child.isRecording(), false);
+  assert.equal(child.spanContext().traceId, 'a'.repeat(32));
+  assert.equal(child.spanContext().traceFlags, TraceFlags.NONE);
+  child.end();
+  const suppressed = ROOT_CONTEXT.setValue(Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING'), true);
+  const quiet = tracer.startSpan('suppressed', {}, suppressed);
+  assert.equal(quiet.isRecording(), false);
+  quiet.end();
+  const sampled = tracer.startSpan('sampled remote child', {}, trace.setSpanContext(ROOT_CONTEXT,
+    { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true }));
+  sampled.end();
+  const spans = fromRecords(collect(session));
+  assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.parentSpanId]), [['sampled remote child', 'c'.repeat(32),
+    'd'.repeat(16)]]);
+});
+
+test('a span that began before the session attached is not recorded; one after it is', () => {
+  const tracer = new RingtraceTracerProvider().getTracer('straddle');
+  session.remove();
+  session.close();
+  currentTracer().poll();
+  assert.equal(currentTracer().attached, false);
+  const early = tracer.startSpan('early');
+  assert.equal(early.isRecording(), false, 'no session: nothing to record into');
+  assert.match(early.spanContext().spanId, /^[0-9a-f]{16}$/, 'ids are made anyway: propagation still works');
+  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  currentTracer().poll();
+  const late = tracer.startSpan('late');
+  early.end();
+  late.end();
+  const events = collect(session);
+  assert.deepEqual(fromRecords(events).map((s) => s.name), ['late']);
+  assert.equal(events.filter((e) => e.cls.provider === 'otel' && e.cls.name === 'resource').length, 1);
+});
+
+test('startActiveSpan: the three forms, children nest through the context manager, across an await', async () => {
+  context.setGlobalContextManager(new AsyncContextManager());
+  try {
+    const tracer = new RingtraceTracerProvider().getTracer('active');
+    collect(session);
+    await tracer.startActiveSpan('outer', async (outer) => {
+      await new Promise((r) => setTimeout(r, 1));
+      tracer.startActiveSpan('with options', { kind: SpanKind.CLIENT }, (s) => s.end());
+      tracer.startActiveSpan('with context', {}, ROOT_CONTEXT, (s) => s.end());
+      outer.end();
+    });
+    const spans = fromRecords(collect(session));
+    const outer = spans.find((s) => s.name === 'outer')!;
+    assert.equal(spans.find((s) => s.name === 'with options')!.parentSpanId, outer.spanId);
+    assert.equal(spans.find((s) => s.name === 'with context')!.parentSpanId, '', 'an explicit root context');
+  } finally {
+    context.disable();
+  }
+});
+
+test('a span that cannot be recorded is counted and warned about once, never thrown', () => {
+  const provider = new RingtraceTracerProvider();
+  const tracer = provider.getTracer('bad');
+  const attributes = Object.defineProperty({}, 'boom', { enumerable: true, get() { throw new Error('getter'); } });
+  assert.doesNotThrow(() => tracer.startSpan('bad', { attributes }).end());
+  assert.doesNotThrow(() => tracer.startSpan('bad again', { attributes }).end());
+  assert.equal(provider.failures, 2);
+  assert.deepEqual(fromRecords(collect(session)).map((s) => s.name), []);
+});
