@@ -2,10 +2,12 @@
 // tool, all doing the same work: a span started after routing (method, path,
 // status), one event inside it (3 integers and a string), the span ended after
 // the response. For the OpenTelemetry SDK: a span with attributes and an
-// event, batch processor, an exporter that only counts. For pino: three log
+// event, batch processor, an exporter that only counts; for the bridge the
+// same calls to ringtrace's own TracerProvider. For pino: three log
 // lines to a file through its asynchronous destination. For ringtrace's auto
 // mode (src/auto/): nothing in the request path; while the tool is current,
 // auto mode is on (its server span, response event, runtime counters).
+import type { Span, Tracer } from '@opentelemetry/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -49,6 +51,19 @@ function auto(): RequestTracing {
   return { ...none(), finish: async () => -1, enter: () => { startAuto(options); }, leave: () => stopAuto() };
 }
 
+/** A request's span through the OpenTelemetry API: attributes, an event, the status at the end. */
+function otelCalls(tracer: Tracer): Pick<RequestTracing, 'start' | 'work' | 'end'> {
+  let current: Span | undefined;
+  return {
+    start: (method, p) => (current = tracer.startSpan('request', { attributes: { method, path: p } })),
+    work: (items, bytes, user, note) => current?.addEvent('work', { items, bytes, user, note }),
+    end: (span, status) => {
+      (span as Span).setAttribute('status', status);
+      (span as Span).end();
+    },
+  };
+}
+
 async function otel(): Promise<RequestTracing> {
   const sdk = await import('@opentelemetry/sdk-trace-base');
   let exported = 0;
@@ -58,21 +73,24 @@ async function otel(): Promise<RequestTracing> {
   };
   const processor = new sdk.BatchSpanProcessor(exporter as never);
   const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('app');
-  type Span = { setAttribute(k: string, v: number): void; addEvent(n: string, a: object): void; end(): void };
-  let current: Span | undefined;
   return {
-    start: (method, p) => (current = tracer.startSpan('request', { attributes: { method, path: p } }) as unknown as Span),
-    work: (items, bytes, user, note) => current?.addEvent('work', { items, bytes, user, note }),
-    end: (span, status) => {
-      (span as Span).setAttribute('status', status);
-      (span as Span).end();
-    },
+    ...otelCalls(tracer),
     flush: () => processor.forceFlush(),
     finish: async () => {
       await processor.forceFlush();
       return exported;
     },
   };
+}
+
+/**
+ * The same calls as otel(), through the OpenTelemetry API to ringtrace's own
+ * TracerProvider (ringtrace/otel): recorded by the recorder like ringtrace().
+ */
+async function bridge(): Promise<RequestTracing> {
+  const { RingtraceTracerProvider } = await import('../../src/otel/index.js');
+  const tracer = new RingtraceTracerProvider().getTracer('app');
+  return { ...otelCalls(tracer), flush: async () => undefined, finish: async () => -1 };
 }
 
 async function pino(): Promise<RequestTracing> {
@@ -104,7 +122,8 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'ringtrace': return ringtrace();
     case 'auto': return auto();
     case 'otel': return otel();
+    case 'bridge': return bridge();
     case 'pino': return pino();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, otel, pino)`);
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, bridge, otel, pino)`);
   }
 }
