@@ -29,23 +29,28 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
 }
 
 /**
- * Copy `from`'s valid attributes into `into` (arrays copied: the caller may
- * change its own afterwards). Returns how many were dropped by the count limit.
+ * Set one attribute in `into`, which holds `count` of them, by the rules
+ * above (an array is copied: the caller may change its own afterwards).
+ * Returns the new count, or -1 if the count limit dropped it (an invalid key
+ * or value is ignored: the count is returned unchanged).
  */
+export function addAttribute(into: Attributes, key: unknown, value: unknown, count: number): number {
+  if (value == null || typeof key !== 'string' || key === '' || !isAttributeValue(value)) return count;
+  const isNew = !Object.prototype.hasOwnProperty.call(into, key);
+  if (isNew && count >= ATTRIBUTE_COUNT_LIMIT) return -1;
+  into[key] = Array.isArray(value) ? value.slice() : value;
+  return isNew ? count + 1 : count;
+}
+
+/** addAttribute for each of `from`'s own properties. Returns the new count and how many the limit dropped. */
 export function addAttributes(into: Attributes, from: unknown, count: number): { count: number; dropped: number } {
   let dropped = 0;
   if (typeof from !== 'object' || from === null) return { count, dropped };
   for (const key in from) {
     if (!Object.prototype.hasOwnProperty.call(from, key)) continue;
-    const value = (from as Record<string, unknown>)[key];
-    if (value == null || key === '' || !isAttributeValue(value)) continue;
-    const isNew = !Object.prototype.hasOwnProperty.call(into, key);
-    if (isNew && count >= ATTRIBUTE_COUNT_LIMIT) {
-      dropped++;
-      continue;
-    }
-    into[key] = Array.isArray(value) ? value.slice() : value;
-    if (isNew) count++;
+    const next = addAttribute(into, key, (from as Record<string, unknown>)[key], count);
+    if (next < 0) dropped++;
+    else count = next;
   }
   return { count, dropped };
 }

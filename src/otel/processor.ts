@@ -12,7 +12,8 @@
 import type { Context, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { currentTracer } from '../tracer';
-import { spanRecords, type SpanRecords } from './records';
+import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
+import { hrTimeBefore } from './time';
 
 export class RingtraceSpanProcessor implements SpanProcessor {
   /** Spans whose recording failed (each failure is also counted here; the first is warned about). */
@@ -34,7 +35,8 @@ export class RingtraceSpanProcessor implements SpanProcessor {
       return;
     }
     try {
-      if (this.tracer.sessionIno !== this.resourceIn) this.recordResource(span);
+      const ino = this.tracer.sessionIno;
+      if (ino !== this.resourceIn) this.resourceIn = recordResource(this.records, ino, span.resource.attributes);
       const sc = span.spanContext();
       const parent = span.parentSpanContext;
       if (!begin.record(sc.spanId, parent === undefined ? '' : parent.spanId, span.name,
@@ -52,7 +54,7 @@ export class RingtraceSpanProcessor implements SpanProcessor {
     if (!end.enabled) return;
     try {
       const off = this.lastOff;
-      if (off !== undefined && !later(span.startTime, off)) return; // began while off: no begin record
+      if (off !== undefined && !hrTimeBefore(off, span.startTime)) return; // began while off: no begin record
       if (this.unrecordedCount !== 0 && this.unrecorded.delete(span)) {
         this.unrecordedCount--;
         return;
@@ -76,22 +78,7 @@ export class RingtraceSpanProcessor implements SpanProcessor {
     return Promise.resolve();
   }
 
-  /** The process's resource attributes, once per session (an otel:resource event before its first span). */
-  private recordResource(span: Span): void {
-    this.resourceIn = this.tracer.sessionIno;
-    const resource = this.records.resource;
-    if (resource.enabled) resource.emit(JSON.stringify(span.resource.attributes));
-  }
-
   private failed(e: unknown): void {
-    if (this.failures++ === 0) {
-      process.emitWarning(`ringtrace: a span could not be recorded (${String(e)}); later failures are only counted ` +
-        'in RingtraceSpanProcessor.failures', 'RingtraceWarning');
-    }
+    warnFirstFailure(this.failures++, e, 'RingtraceSpanProcessor.failures');
   }
-}
-
-/** a after b (HrTime: [seconds, nanoseconds]). */
-function later(a: HrTime, b: HrTime): boolean {
-  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 }

@@ -49,3 +49,24 @@ export function spanRecords(): SpanRecords {
   };
   return records;
 }
+
+/**
+ * The resource's attributes as an otel:resource record, for the session
+ * `sessionIno` (callers record it once per session: they keep the returned
+ * inode and call again when the tracer's differs).
+ */
+export function recordResource(records: SpanRecords, sessionIno: number, attributes: unknown): number {
+  if (records.resource.enabled) records.resource.emit(JSON.stringify(attributes));
+  return sessionIno;
+}
+
+/** A span that could not be recorded: warned about the first time (`failures` before this one: 0), never thrown. */
+export function warnFirstFailure(failures: number, e: unknown, counter: string): void {
+  if (failures !== 0) return;
+  try {
+    process.emitWarning(`ringtrace: a span could not be recorded (${String(e)}); later failures are only counted ` +
+      `in ${counter}`, 'RingtraceWarning');
+  } catch {
+    // nothing may escape
+  }
+}

@@ -6,7 +6,7 @@
 // throws into the app: a span that cannot be recorded is counted (`failed`).
 import { type Attributes, type Exception, type HrTime, type Link, type Span, type SpanAttributeValue,
   type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
-import { addAttributes, ATTRIBUTE_COUNT_LIMIT, isAttributeValue } from './attributes';
+import { addAttribute, addAttributes } from './attributes';
 import { hrTimeBefore, isTimeInput, toHrTime } from './time';
 import type { SpanRecords } from './records';
 
@@ -46,12 +46,9 @@ export class RingtraceSpan implements Span {
   }
 
   setAttribute(key: string, value: SpanAttributeValue): this {
-    if (value == null || this.ended || key === '' || typeof key !== 'string' || !isAttributeValue(value)) return this;
-    if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT && !Object.prototype.hasOwnProperty.call(this.attributes, key)) {
-      return this;
-    }
-    if (!Object.prototype.hasOwnProperty.call(this.attributes, key)) this.attributeCount++;
-    this.attributes[key] = Array.isArray(value) ? value.slice() : value;
+    if (this.ended) return this;
+    const count = addAttribute(this.attributes, key, value, this.attributeCount);
+    if (count >= 0) this.attributeCount = count;
     return this;
   }
 

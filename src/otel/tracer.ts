@@ -7,19 +7,17 @@
 // non-recording child), suppressed tracing respected, random ids, the
 // attribute/event/link rules (span.ts). With no session a span is a
 // non-recording span with valid ids (propagation still works, nothing is kept).
-import { type Attributes, type Context, context as contextApi, isSpanContextValid, type Span, type SpanContext,
-  SpanKind, type SpanOptions, TraceFlags, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context as contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, type Span,
+  type SpanContext, SpanKind, type SpanOptions, TraceFlags, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { currentTracer } from '../tracer';
 import { addAttributes } from './attributes';
 import { randomSpanId, randomTraceId } from './ids';
-import { spanRecords, type SpanRecords } from './records';
+import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
 import { RingtraceSpan, type SpanOwner } from './span';
 import { toHrTime } from './time';
 
 /** @opentelemetry/core's key for suppressed tracing (createContextKey makes it with Symbol.for). */
 const SUPPRESS_TRACING = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
-const INVALID: SpanContext = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000',
-  traceFlags: TraceFlags.NONE };
 
 export interface RingtraceTracerProviderOptions {
   /** The resource's attributes, over the defaults (service.name, process.pid, telemetry.sdk.*). */
@@ -64,20 +62,11 @@ export class RingtraceTracerProvider implements TracerProvider, SpanOwner {
   /** Called before a begin record: the resource first, once per session. */
   beforeBegin(): void {
     const ino = this.thread.sessionIno;
-    if (ino === this.resourceIn) return;
-    this.resourceIn = ino;
-    const resource = this.records.resource;
-    if (resource.enabled) resource.emit(JSON.stringify(this.resource));
+    if (ino !== this.resourceIn) this.resourceIn = recordResource(this.records, ino, this.resource);
   }
 
   failed(e: unknown): void {
-    if (this.failures++ !== 0) return;
-    try {
-      process.emitWarning(`ringtrace: a span could not be recorded (${String(e)}); later failures are only ` +
-        'counted in RingtraceTracerProvider.failures', 'RingtraceWarning');
-    } catch {
-      // nothing may escape
-    }
+    warnFirstFailure(this.failures++, e, 'RingtraceTracerProvider.failures');
   }
 
   /** Nothing is buffered: records are in the rings as soon as they are made. */
@@ -98,12 +87,12 @@ export class RingtraceTracer implements Tracer {
       return this.start(name, options ?? {}, ctx ?? contextApi.active());
     } catch (e) {
       this.provider.failed(e);
-      return trace.wrapSpanContext(INVALID);
+      return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     }
   }
 
   private start(name: string, options: SpanOptions, ctx: Context): Span {
-    if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID);
+    if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     let parent = options.root ? undefined : trace.getSpanContext(ctx);
     if (parent !== undefined && !isSpanContextValid(parent)) parent = undefined;
     const spanContext: SpanContext = { traceId: parent ? parent.traceId : randomTraceId(), spanId: randomSpanId(),
