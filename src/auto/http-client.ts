@@ -7,6 +7,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { provider } from '../provider';
 import type { SpanHandle } from '../spans';
+import type { TracedEvent } from '../event';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
@@ -19,23 +20,35 @@ function errorText(e: unknown): string {
   }
 }
 
+/**
+ * Outgoing requests in flight, by the request object their channels hand
+ * over: a span opened at the request's start, ended by `finish` after a
+ * response record (status; 0 and the error's text on an error).
+ */
+function requestSpans(responseRecord: TracedEvent<[number, number, string]>) {
+  const open = new WeakMap<object, SpanHandle>();
+  return {
+    open(req: object, span: SpanHandle): void {
+      if (span.id !== 0) open.set(req, span);
+    },
+    finish(req: object, status: number, error: string): void {
+      const span = open.get(req);
+      if (!span) return;
+      open.delete(req);
+      responseRecord.emit(span.id, status, error);
+      span.end();
+    },
+  };
+}
+
 export function traceHttpClient(options: AutoOptions, failed: (e: unknown) => void): void {
   const http = provider('node.http');
   const clientSpan = http.spanType('client', ['method:string', 'host:string', 'path:string']);
-  const clientResponse = http.event('client_response', ['span_id:u64', 'status:u16', 'error:string']);
-  const open = new WeakMap<ClientRequest, SpanHandle>();
-  const finish = (req: ClientRequest, status: number, error: string) => {
-    const span = open.get(req);
-    if (!span) return;
-    open.delete(req);
-    clientResponse.emit(span.id, status, error);
-    span.end();
-  };
+  const { open, finish } = requestSpans(http.event('client_response', ['span_id:u64', 'status:u16', 'error:string']));
 
   subscribe<{ request: ClientRequest }>('http.client.request.start', ({ request }) => {
     if (!clientSpan.enabled) return;
-    const span = clientSpan.start(request.method, request.host ?? '', requestPath(request.path, options.keepQuery));
-    if (span.id !== 0) open.set(request, span);
+    open(request, clientSpan.start(request.method, request.host ?? '', requestPath(request.path, options.keepQuery)));
   }, failed);
   subscribe<{ request: ClientRequest; response: IncomingMessage }>('http.client.response.finish',
     ({ request, response }) => finish(request, response.statusCode ?? 0, ''), failed);
@@ -58,21 +71,12 @@ function hostOf(origin: unknown): string {
 export function traceFetch(options: AutoOptions, failed: (e: unknown) => void): void {
   const fetchProvider = provider('node.fetch');
   const requestSpan = fetchProvider.spanType('request', ['method:string', 'host:string', 'path:string']);
-  const response = fetchProvider.event('response', ['span_id:u64', 'status:u16', 'error:string']);
-  const open = new WeakMap<object, SpanHandle>();
-  const finish = (req: object, status: number, error: string) => {
-    const span = open.get(req);
-    if (!span) return;
-    open.delete(req);
-    response.emit(span.id, status, error);
-    span.end();
-  };
+  const { open, finish } = requestSpans(fetchProvider.event('response', ['span_id:u64', 'status:u16', 'error:string']));
 
   subscribe<{ request: UndiciRequest }>('undici:request:create', ({ request }) => {
     if (!requestSpan.enabled) return;
-    const span = requestSpan.start(request.method ?? '', hostOf(request.origin),
-      requestPath(request.path, options.keepQuery));
-    if (span.id !== 0) open.set(request, span);
+    open(request, requestSpan.start(request.method ?? '', hostOf(request.origin),
+      requestPath(request.path, options.keepQuery)));
   }, failed);
   subscribe<{ request: UndiciRequest; response: { statusCode?: number } }>('undici:request:headers',
     ({ request, response: r }) => finish(request, r.statusCode ?? 0, ''), failed);
