@@ -37,6 +37,19 @@ typedef void (*held_fn)(void *ctx, uint32_t ring, const struct rt_event_header *
  * the n_sub sub-buffers before the write offset, each complete but the one
  * being filled. Holes are skipped. Returns records and (in *bytes) their
  * strides; fails the test on any inconsistency. */
+/* chunk_records' callback for ring_held: counts bytes, passes the record on. */
+struct held_walk {
+  uint64_t *bytes;
+  held_fn fn;
+  void *ctx;
+};
+static inline void held_record(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
+                               const uint8_t *payload) {
+  struct held_walk *w = ctx;
+  *w->bytes += rt_record_stride(ev->size);
+  if (w->fn) w->fn(w->ctx, ch->ring, ev, payload);
+}
+
 static inline uint64_t ring_held(const struct rt_session *s, uint32_t ring, uint64_t *bytes, held_fn fn,
                                  void *ctx) {
   uint64_t w = s->rings[ring].write_off, n = 0;
@@ -56,18 +69,11 @@ static inline uint64_t ring_held(const struct rt_session *s, uint32_t ring, uint
           (unsigned long long)x);
     uint32_t end = x + s->sub_size <= w ? (uint32_t)(ph.content_size / 8) : (uint32_t)reserved;
     struct rt_chunk ch = {.ring = ring, .sub_off = x, .sub = sub, .begin = RT_PACKET_HEADER_SIZE, .end = end};
-    uint32_t pos = ch.begin;
-    struct rt_event_header ev;
-    const uint8_t *payload;
+    struct held_walk walk = {.bytes = bytes, .fn = fn, .ctx = ctx};
     char err[256];
-    int r;
-    while ((r = rt_chunk_next_record(&ch, &pos, &ev, &payload, err, sizeof err)) == 1) {
-      if (ev.id == RT_HOLE_ID) continue;
-      n++;
-      *bytes += rt_record_stride(ev.size);
-      if (fn) fn(ctx, ring, &ev, payload);
-    }
-    CHECK(r == 0, "ring %u: %s", ring, err);
+    long got = chunk_records(&ch, 1, held_record, &walk, err, sizeof err);
+    CHECK(got >= 0, "ring %u: %s", ring, err);
+    n += (uint64_t)got;
   }
   return n;
 }

@@ -26,6 +26,19 @@ struct follower {
   char err[256];
 };
 
+/* A peeked record: does it continue the sequence? */
+static void follow_record(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
+                          const uint8_t *payload) {
+  (void)ch;
+  (void)ev;
+  struct follower *f = ctx;
+  uint64_t v;
+  memcpy(&v, payload, 8);
+  f->broken += v != f->next;
+  f->next = v + 1;
+  f->records++;
+}
+
 /* Peek until nothing new; checks the records continue the sequence. */
 static void peek_all(const struct rt_session *s, struct follower *f) {
   struct rt_chunk ch;
@@ -36,19 +49,8 @@ static void peek_all(const struct rt_session *s, struct follower *f) {
       continue;
     }
     f->chunks++;
-    uint32_t pos = ch.begin;
-    struct rt_event_header ev;
-    const uint8_t *payload;
     char err[256];
-    int r;
-    while ((r = rt_chunk_next_record(&ch, &pos, &ev, &payload, err, sizeof err)) == 1) {
-      uint64_t v;
-      memcpy(&v, payload, 8);
-      f->broken += v != f->next;
-      f->next = v + 1;
-      f->records++;
-    }
-    CHECK(r == 0, "records: %s", err);
+    CHECK(chunk_records(&ch, 0, follow_record, f, err, sizeof err) >= 0, "records: %s", err);
   }
 }
 

@@ -40,6 +40,24 @@ static inline int n_online_cpus(void) { return (int)sysconf(_SC_NPROCESSORS_ONLN
 typedef void (*record_fn)(void *ctx, const struct rt_chunk *ch, const struct rt_event_header *ev,
                           const uint8_t *payload);
 
+/* Hand each record of a chunk to fn (holes, a dead writer's records counted
+ * lost, skipped if skip_holes). Returns the records handed over, or -1 with
+ * err filled on a malformed record (those before it were handed over). */
+static inline long chunk_records(const struct rt_chunk *ch, int skip_holes, record_fn fn, void *ctx, char *err,
+                                 size_t err_len) {
+  uint32_t pos = ch->begin;
+  struct rt_event_header ev;
+  const uint8_t *payload;
+  long n = 0;
+  int r;
+  while ((r = rt_chunk_next_record(ch, &pos, &ev, &payload, err, err_len)) == 1) {
+    if (skip_holes && ev.id == RT_HOLE_ID) continue;
+    fn(ctx, ch, &ev, payload);
+    n++;
+  }
+  return r < 0 ? -1 : n;
+}
+
 /* Drain every ring once. Returns records seen, or -1 on corruption (printed). */
 static inline long drain_once(struct rt_consumer *c, int allow_partial, record_fn fn, void *ctx) {
   long n = 0;
@@ -47,20 +65,13 @@ static inline long drain_once(struct rt_consumer *c, int allow_partial, record_f
     struct rt_chunk ch;
     int rc;
     while ((rc = rt_consumer_next(c, ring, &ch, allow_partial)) == 1) {
-      uint32_t pos = ch.begin;
-      struct rt_event_header ev;
-      const uint8_t *payload;
       char err[256];
-      int r;
-      while ((r = rt_chunk_next_record(&ch, &pos, &ev, &payload, err, sizeof err)) == 1) {
-        if (ev.id == RT_HOLE_ID) continue; /* a dead writer's record (counted lost) */
-        fn(ctx, &ch, &ev, payload);
-        n++;
-      }
-      if (r < 0) {
+      long got = chunk_records(&ch, 1, fn, ctx, err, sizeof err);
+      if (got < 0) {
         fprintf(stderr, "record error: %s\n", err);
         return -1;
       }
+      n += got;
       rt_consumer_done(c, &ch);
       if (!ch.complete) break; /* a prefix: nothing more in this ring now */
     }
