@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "interrupts.h"
 #include "overwrite_util.h"
 #include "snapshot.h"
 
@@ -47,8 +48,6 @@ static struct rt_session *sess;
 static volatile int stop;
 static int n_cpus_online, n_pinned;
 
-static void on_timer(int sig) { (void)sig; }
-
 /* One event of `src`; returns 1 if recorded. `migrate`: move to the other
  * CPU between reserve and commit (a remote commit). */
 static int emit_one(uint32_t src, uint64_t seq, int *cpu) {
@@ -59,10 +58,7 @@ static int emit_one(uint32_t src, uint64_t seq, int *cpu) {
     sh->dropped[src]++;
     return 0;
   }
-  if (cpu && seq % 1000 == 999 && n_cpus_online > 1) {
-    *cpu = (*cpu + 1) % n_cpus_online;
-    pin_cpu(*cpu);
-  }
+  if (cpu && seq % 1000 == 999 && n_cpus_online > 1) next_cpu(cpu, n_cpus_online);
   struct payload pl = {src, check32(src, seq), seq, mix64(src, seq)};
   memcpy(rt_payload(&r), &pl, sizeof pl);
   rt_commit(&r);
@@ -74,14 +70,7 @@ static void *writer(void *arg) {
   int migrating = src < MIGRATING, cpu = migrating ? (int)src % n_cpus_online : (int)(src - MIGRATING);
   pin_cpu(cpu);
   timer_t timer;
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_THREAD_ID;
-  sev.sigev_signo = SIGRTMIN;
-  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-  int have_timer = timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0;
-  struct itimerspec its = {{0, 50 * 1000}, {0, 50 * 1000}};
-  if (have_timer) timer_settime(timer, 0, &its, NULL);
+  int have_timer = interrupt_this_thread(50, &timer);
   for (uint64_t seq = 0; seq < MAX_SEQ && !__atomic_load_n(&stop, __ATOMIC_RELAXED); seq++)
     emit_one(src, seq, migrating ? &cpu : NULL);
   if (have_timer) timer_delete(timer);
@@ -311,11 +300,7 @@ static void test_snapshots_under_load(void) {
 
 int main(void) {
   n_cpus_online = n_online_cpus();
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_timer;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGRTMIN, &sa, NULL);
+  install_interrupt_handler();
   RUN(test_snapshots_under_load);
   return CHECK_EXIT();
 }

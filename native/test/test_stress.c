@@ -25,6 +25,7 @@
 #include <time.h>
 #include "check.h"
 #include "mode.h"
+#include "interrupts.h"
 #include "util.h"
 
 #define EVENT_ID 3
@@ -78,12 +79,6 @@ struct verifier {
 static volatile int producers_done;
 static int n_cpus_online;
 
-static void on_timer(int sig) { (void)sig; }
-
-static void flip_cpu(int *cpu) {
-  *cpu = (*cpu + 1) % n_cpus_online;
-  pin_cpu(*cpu);
-}
 
 static void *produce(void *arg) {
   struct producer *p = arg;
@@ -92,19 +87,7 @@ static void *produce(void *arg) {
   pin_cpu(cpu);
   p->had_rseq = thread_has_rseq();
   timer_t timer;
-  int have_timer = 0;
-  if (cfg->signal_us) {
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SIGRTMIN;
-    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-    if (timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0) {
-      struct itimerspec its = {{0, cfg->signal_us * 1000L}, {0, cfg->signal_us * 1000L}};
-      timer_settime(timer, 0, &its, NULL);
-      have_timer = 1;
-    }
-  }
+  int have_timer = cfg->signal_us ? interrupt_this_thread((long)cfg->signal_us, &timer) : 0;
   uint64_t n = cfg->events / (uint64_t)cfg->threads;
   int migrate_due = 0;
   for (uint64_t seq = 0; seq < n; seq++) {
@@ -126,7 +109,7 @@ static void *produce(void *arg) {
     }
     /* Migrating here, between reserve and commit, forces the remote commit. */
     if (migrate_due) {
-      flip_cpu(&cpu);
+      next_cpu(&cpu, n_cpus_online);
       migrate_due = 0;
     }
     if (cfg->pause_us && seq % 4096 == 4095) {
@@ -321,11 +304,7 @@ static uint64_t env_u64(const char *name, uint64_t def) {
 
 int main(int argc, char **argv) {
   n_cpus_online = n_online_cpus();
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_timer;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGRTMIN, &sa, NULL);
+  install_interrupt_handler();
 
   struct config cfg = {env_u64("RINGTRACE_STRESS_EVENTS", 20000000), 4,
                        env_u64("RINGTRACE_STRESS_SUB_SIZE", 1u << 20),
