@@ -3,23 +3,18 @@
 // attributes as annotations; JSON lines carry every field.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { perfettoSchema } from '../src/export/perfetto';
+import { perfettoPackets, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 
-const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const app = path.join(__dirname, '..', 'fixtures', 'otel-nested-app.js');
-const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-export-otel-'));
+const work = scratchDir('export-otel');
 const trace = path.join(work, 'trace');
 
 test.before(() => {
   const r = tc('record', '-q', '-o', trace, '--', process.execPath, app);
   assert.equal(r.status, 0, r.stderr);
 });
-test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 interface Slice { name: string; cat: string; depth: number; args: Record<string, unknown>; endArgs: Record<string, unknown> }
 
@@ -27,16 +22,14 @@ test('perfetto: otel spans are slices named after the span, nested, with their a
   const out = path.join(work, 'trace.pftrace');
   const r = tc('export', trace, '--format', 'perfetto', '-o', out);
   assert.equal(r.status, 0, r.stderr);
-  const Trace = perfettoSchema().lookupType('perfetto.protos.Trace');
-  const decoded = Trace.toObject(Trace.decode(fs.readFileSync(out)), { longs: String, enums: String }) as {
-    packet: Record<string, any>[] };
+  const packets = perfettoPackets(out);
   const names = new Map<string, string>();
   const cats = new Map<string, string>();
   const keys = new Map<string, string>();
   const stack: Slice[] = [];
   const slices: Slice[] = [];
   const instants: { name: string; depth: number }[] = [];
-  for (const p of decoded.packet) {
+  for (const p of packets) {
     if (p['track_descriptor']) continue;
     for (const e of p['interned_data']?.event_names ?? []) names.set(e.iid, e.name);
     for (const e of p['interned_data']?.event_categories ?? []) cats.set(e.iid, e.name);

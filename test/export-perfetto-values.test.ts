@@ -5,30 +5,23 @@
 // gives: checked against `view --json` for the same trace.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { emitterPath } from '../fixtures/trace-helpers';
-import { perfettoSchema } from '../src/export/perfetto';
+import { perfettoPackets, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 
-const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
-const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-pf-values-'));
-test.after(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('pf-values');
 
 type Annotation = Record<string, unknown>;
 interface Instant { name: string; args: Record<string, Annotation> }
 
 /** Instants of a Perfetto trace with their annotations by name, in order. */
 function instants(file: string): Instant[] {
-  const Trace = perfettoSchema().lookupType('perfetto.protos.Trace');
-  const decoded = Trace.toObject(Trace.decode(fs.readFileSync(file)), { longs: String, enums: String, bytes: String }) as {
-    packet: Record<string, any>[] };
+  const packets = perfettoPackets(file, true);
   const names = new Map<number, Map<string, string>>();
   const keys = new Map<number, Map<string, string>>();
   const out: Instant[] = [];
-  for (const p of decoded.packet) {
+  for (const p of packets) {
     const seq = p['trusted_packet_sequence_id'] as number;
     if (p['sequence_flags'] & 1) {
       names.set(seq, new Map());

@@ -3,23 +3,18 @@
 // is known (fixtures/emitter.ts, mode 'timeline').
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { emitterPath } from '../fixtures/trace-helpers';
-import { perfettoSchema } from '../src/export/perfetto';
+import { perfettoPackets, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 
-const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
-const tc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-export-'));
+const work = scratchDir('export');
 const trace = path.join(work, 'trace');
 
 test.before(() => {
   const r = tc('record', '-q', '-o', trace, '--', process.execPath, emitterPath, 'timeline');
   assert.equal(r.status, 0, r.stderr);
 });
-test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 interface Slice { name: string; track: string; depth: number; args: Record<string, unknown>; endArgs: Record<string, unknown> }
 
@@ -27,9 +22,7 @@ test('perfetto: tracks, nested slices, instants with annotations, counters', () 
   const out = path.join(work, 'trace.pftrace');
   const r = tc('export', trace, '--format', 'perfetto', '-o', out);
   assert.equal(r.status, 0, r.stderr);
-  const Trace = perfettoSchema().lookupType('perfetto.protos.Trace');
-  const decoded = Trace.toObject(Trace.decode(fs.readFileSync(out)), { longs: String, enums: String }) as {
-    packet: Record<string, any>[] };
+  const packets = perfettoPackets(out);
   const tracks = new Map<string, { name: string; parent?: string; kind: string; pid?: number; tid?: number }>();
   const interned = new Map<number, { names: Map<string, string>; cats: Map<string, string>; keys: Map<string, string> }>();
   const stacks = new Map<string, Slice[]>();
@@ -37,7 +30,7 @@ test('perfetto: tracks, nested slices, instants with annotations, counters', () 
   const instants: { name: string; track: string; cat: string; args: Record<string, unknown> }[] = [];
   const counters: { track: string; value: number }[] = [];
   let lastTs = 0n;
-  for (const p of decoded.packet) {
+  for (const p of packets) {
     const d = p['track_descriptor'];
     if (d) {
       const kind = d.process ? 'process' : d.thread ? 'thread' : d.counter ? 'counter' : 'lane';
