@@ -5,7 +5,7 @@
 /// <reference types="node" preserve="true" />
 /// <reference lib="es2020" preserve="true" />
 export { provider, configure, Provider, TracedEvent, Counter, SpanType, type SpanHandle, type EventOptions,
-  type Configuration, type ProviderOptions, LEVELS, type Level } from './provider';
+  type SpanTypeOptions, type Configuration, type ProviderOptions, LEVELS, type Level } from './provider';
 export { FIELD_TYPES, type FieldType, type FieldSpec, type ArgsOf, type ClassDescription } from './schema';
 export { currentTracer, DEFAULT_SESSION } from './tracer';
 export { Session, Consumer, type SessionOptions, type ConsumedRecord, type LoopHeartbeat } from './session';

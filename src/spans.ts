@@ -99,7 +99,27 @@ export function nextSpanSeq(): number {
   return ++spanCounter;
 }
 
+let firstParentRead: (() => void) | null = null;
+let parentWasRead = false;
+
+/**
+ * Run `hook` the first time anything in this thread reads the current span
+ * (now, if something already has; null: none). Auto mode keeps no async
+ * context until then, and enters it from then on: the context costs every
+ * async operation of the app, and an app whose spans never read it need not
+ * pay. The hook runs before that first read returns, so it can still make the
+ * span it should find current.
+ */
+export function onFirstParentRead(hook: (() => void) | null): void {
+  firstParentRead = hook;
+  if (hook !== null && parentWasRead) hook();
+}
+
 export function currentParent(): number {
+  if (!parentWasRead) {
+    parentWasRead = true;
+    firstParentRead?.();
+  }
   return currentSpan.getStore() ?? 0;
 }
 
@@ -125,13 +145,13 @@ export function leaveSpanContext(): void {
  * disabled too (begin's emit does).
  */
 function buildStart(n: number, begin: TracedEvent<unknown[]>, ends: SpanEnds,
-  strict: boolean): (...values: unknown[]) => SpanHandle {
+  strict: boolean, root: boolean): (...values: unknown[]) => SpanHandle {
   const params = Array.from({ length: n }, (_, i) => `v${i}`);
   const body = `return function start(${params.join(', ')}) {
   ${strict ? '' : 'if (!begin.enabled) return NOOP_SPAN;'}
   if (arguments.length !== ${n}) return begin.invalid.arity(${n}, arguments.length, 'start') || NOOP_SPAN;
   const seq = nextSpanSeq();
-  if (!begin.record(${['seq', 'currentParent()', ...params].join(', ')})) return NOOP_SPAN; // span_id: spanBase + seq
+  if (!begin.record(${['seq', root ? '0' : 'currentParent()', ...params].join(', ')})) return NOOP_SPAN; // span_id: spanBase + seq
   return new ActiveSpan(seq, ends);
 };`;
   const make = new Function('begin', 'ends', 'NOOP_SPAN', 'ActiveSpan', 'nextSpanSeq', 'currentParent',
@@ -144,7 +164,9 @@ export class SpanType<Args extends unknown[]> {
   /** Start a span with these field values; its parent is the span current in the async context. */
   readonly start: (...values: Args) => SpanHandle;
 
-  constructor(private readonly begin: TracedEvent<[number, number, ...Args]>, private readonly ends: SpanEnds) {
+  /** `root`: its spans' parent is 0, not the current span (SpanTypeOptions.root). */
+  constructor(private readonly begin: TracedEvent<[number, number, ...Args]>, private readonly ends: SpanEnds,
+    private readonly root = false) {
     this.start = this.buildStart();
     rebuildable.push(this);
   }
@@ -156,7 +178,7 @@ export class SpanType<Args extends unknown[]> {
 
   private buildStart(): (...values: Args) => SpanHandle {
     return buildStart(this.begin.fields.length - 2, this.begin as unknown as TracedEvent<unknown[]>, this.ends,
-      isStrict()) as (...values: Args) => SpanHandle;
+      isStrict(), this.root) as (...values: Args) => SpanHandle;
   }
 
   get enabled(): boolean {

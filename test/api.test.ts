@@ -258,6 +258,21 @@ test('typed spans record their fields in the begin record and nest like any span
     'values are checked like an event\'s'));
 });
 
+test('root span types take no parent, and their spans parent what runs inside them', async () => {
+  collect(session);
+  const incoming = p.spanType('incoming', ['path:string'], { root: true });
+  await p.withSpan('outer_work', async () => {
+    await incoming.run(async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      p.span('handler').end();
+    }, '/a');
+  });
+  const ev = collect(session);
+  const begin = (n: string) => ev.find((e) => e.cls.kind === 'span_begin' && e.cls.name === n)!;
+  assert.equal(begin('incoming').fields['parent_id'], 0n, 'a root, though outer_work was current');
+  assert.equal(begin('handler').fields['parent_id'], begin('incoming').fields['span_id']);
+});
+
 test('spans nest through sync and async code, and end once', async () => {
   collect(session);
   await p.withSpan('outer', async () => {

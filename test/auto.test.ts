@@ -135,6 +135,35 @@ test("the handler's own spans (require('ringtrace')) nest under the request span
     'the inner spans, started after an await, are children of the handle spans');
 });
 
+/** The server spans and the app's handle/inner spans of a raw-client run (no client span reads the context). */
+async function rawRun(mode: string, env: Record<string, string> = {}) {
+  const out = tmpTrace(mode);
+  const r = await runCommand(process.execPath, [cli, 'record', '-q', '-o', out, '--auto=http', '--',
+    process.execPath, app, mode], { ...ENV, ...env });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = await view(out);
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  return { stdout: r.stdout, server: of(lines, 'node.http', 'server', 'span_begin'),
+    handles: of(lines, 'app', 'handle', 'span_begin'), inners: of(lines, 'app', 'inner', 'span_begin') };
+}
+
+test('an app whose code never reads the current span runs without async context (its cost stays off)', async () => {
+  const { stdout, server } = await rawRun('raw');
+  assert.match(stdout, /^done 200,404,200 \d+ context off$/m);
+  assert.equal(server.length, 3);
+  const forced = await rawRun('raw', { RINGTRACE_AUTO_CONTEXT: '1' });
+  assert.match(forced.stdout, /context on$/m, 'RINGTRACE_AUTO_CONTEXT=1 enters it from the first request');
+});
+
+test("the context comes on at the app's first span, and even that first span nests under its request", async () => {
+  const { stdout, server, handles, inners } = await rawRun('nested-raw');
+  assert.match(stdout, /context on$/m);
+  assert.equal(server.length, 3);
+  assert.deepEqual(handles.map((h) => h.fields['parent_id']), server.map((s) => s.fields['span_id']),
+    'each handle span, the first included, is a child of its request span');
+  assert.deepEqual(inners.map((i) => i.fields['parent_id']), handles.map((h) => h.fields['span_id']));
+});
+
 test('RINGTRACE_AUTO_CONTEXT=0: request spans still recorded, the handler\'s spans no longer nest under them', async () => {
   const out = tmpTrace('noctx');
   const r = await runCommand(process.execPath, [cli, 'record', '-q', '-o', out, '--auto=http', '--',

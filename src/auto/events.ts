@@ -8,13 +8,15 @@ import type { Worker } from 'node:worker_threads';
 import { provider } from '../provider';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
+import { madeOnce } from './classes';
 
 export function traceNet(_options: AutoOptions, failed: (e: unknown) => void): void {
-  const net = provider('node.net');
   // A client socket is published as it starts connecting: its remote end may not be known yet ('' and 0).
   const fields = ['remote_address:string', 'remote_port:u16'] as const;
-  const client = net.event('client_socket', fields);
-  const server = net.event('server_socket', fields);
+  const { client, server } = madeOnce('net', () => ({
+    client: provider('node.net').event('client_socket', fields),
+    server: provider('node.net').event('server_socket', fields),
+  }));
   const record = (event: typeof client, socket: Socket) => {
     if (event.enabled) event.emit(socket.remoteAddress ?? '', socket.remotePort ?? 0);
   };
@@ -24,7 +26,7 @@ export function traceNet(_options: AutoOptions, failed: (e: unknown) => void): v
 
 export function traceChildProcesses(_options: AutoOptions, failed: (e: unknown) => void): void {
   // Only the file run, never its arguments (they may hold secrets); child_pid -1 if it could not start.
-  const spawned = provider('node.process').event('child', ['child_pid:i32', 'file:string']);
+  const spawned = madeOnce('child', () => provider('node.process').event('child', ['child_pid:i32', 'file:string']));
   // Published as the ChildProcess is made, before it spawns: its pid and file are read a microtask later.
   subscribe<{ process: ChildProcess }>('child_process', ({ process: child }) => {
     if (!spawned.enabled) return;
@@ -39,7 +41,7 @@ export function traceChildProcesses(_options: AutoOptions, failed: (e: unknown) 
 }
 
 export function traceWorkers(_options: AutoOptions, failed: (e: unknown) => void): void {
-  const started = provider('node.process').event('worker', ['thread_id:i32']);
+  const started = madeOnce('worker', () => provider('node.process').event('worker', ['thread_id:i32']));
   subscribe<{ worker: Worker }>('worker_threads', ({ worker }) => {
     if (started.enabled) started.emit(worker.threadId);
   }, failed);

@@ -6,11 +6,11 @@
 // error, after a typed event with the status (0: an error, with its message).
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { provider } from '../provider';
-import type { SpanHandle } from '../spans';
-import type { TracedEvent } from '../event';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
+import { numberedSpans, spanId } from './numbered-spans';
+import { madeOnce } from './classes';
 
 function errorText(e: unknown): string {
   try {
@@ -22,34 +22,37 @@ function errorText(e: unknown): string {
 
 /**
  * Outgoing requests in flight, by the request object their channels hand
- * over: a span opened at the request's start, ended by `finish` after a
- * response record (status; 0 and the error's text on an error).
+ * over: a span opened at the request's start (its number: numbered-spans.ts),
+ * ended by `finish` after a response record (status; 0 and the error's text
+ * on an error).
  */
-function requestSpans(responseRecord: TracedEvent<[number, number, string]>) {
-  const open = new WeakMap<object, SpanHandle>();
+function requestSpans(providerName: string, name: string, response: string) {
+  const { spans, responseRecord } = madeOnce(`${providerName}:${name}`, () => ({
+    spans: numberedSpans(providerName, name, ['method:string', 'host:string', 'path:string'], { root: false }),
+    responseRecord: provider(providerName).event(response, ['span_id:u64', 'status:u16', 'error:string']),
+  }));
+  const open = new WeakMap<object, number>();
   return {
-    open(req: object, span: SpanHandle): void {
-      if (span.id !== 0) open.set(req, span);
+    open(req: object, method: string, host: string, path: string): void {
+      if (!spans.enabled) return;
+      const seq = spans.start(method, host, path);
+      if (seq !== 0) open.set(req, seq);
     },
     finish(req: object, status: number, error: string): void {
-      const span = open.get(req);
-      if (!span) return;
+      const seq = open.get(req);
+      if (seq === undefined) return;
       open.delete(req);
-      responseRecord.emit(span.id, status, error);
-      span.end();
+      responseRecord.emit(spanId(seq), status, error);
+      spans.finish(seq);
     },
   };
 }
 
 export function traceHttpClient(options: AutoOptions, failed: (e: unknown) => void): void {
-  const http = provider('node.http');
-  const clientSpan = http.spanType('client', ['method:string', 'host:string', 'path:string']);
-  const { open, finish } = requestSpans(http.event('client_response', ['span_id:u64', 'status:u16', 'error:string']));
+  const { open, finish } = requestSpans('node.http', 'client', 'client_response');
 
-  subscribe<{ request: ClientRequest }>('http.client.request.start', ({ request }) => {
-    if (!clientSpan.enabled) return;
-    open(request, clientSpan.start(request.method, request.host ?? '', requestPath(request.path, options.keepQuery)));
-  }, failed);
+  subscribe<{ request: ClientRequest }>('http.client.request.start', ({ request }) =>
+    open(request, request.method, request.host ?? '', requestPath(request.path, options.keepQuery)), failed);
   subscribe<{ request: ClientRequest; response: IncomingMessage }>('http.client.response.finish',
     ({ request, response }) => finish(request, response.statusCode ?? 0, ''), failed);
   subscribe<{ request: ClientRequest; error: unknown }>('http.client.request.error',
@@ -69,15 +72,10 @@ function hostOf(origin: unknown): string {
 }
 
 export function traceFetch(options: AutoOptions, failed: (e: unknown) => void): void {
-  const fetchProvider = provider('node.fetch');
-  const requestSpan = fetchProvider.spanType('request', ['method:string', 'host:string', 'path:string']);
-  const { open, finish } = requestSpans(fetchProvider.event('response', ['span_id:u64', 'status:u16', 'error:string']));
+  const { open, finish } = requestSpans('node.fetch', 'request', 'response');
 
-  subscribe<{ request: UndiciRequest }>('undici:request:create', ({ request }) => {
-    if (!requestSpan.enabled) return;
-    open(request, requestSpan.start(request.method ?? '', hostOf(request.origin),
-      requestPath(request.path, options.keepQuery)));
-  }, failed);
+  subscribe<{ request: UndiciRequest }>('undici:request:create', ({ request }) =>
+    open(request, request.method ?? '', hostOf(request.origin), requestPath(request.path, options.keepQuery)), failed);
   subscribe<{ request: UndiciRequest; response: { statusCode?: number } }>('undici:request:headers',
     ({ request, response: r }) => finish(request, r.statusCode ?? 0, ''), failed);
   subscribe<{ request: UndiciRequest; error: unknown }>('undici:request:error',

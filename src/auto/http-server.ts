@@ -2,15 +2,19 @@
 // handles, from Node's diagnostics channels.
 //
 // http.server.request.start is published synchronously just before the
-// server's 'request' event: the subscriber starts the span and makes it the
-// current span (AsyncLocalStorage.enterWith) for the rest of that execution,
-// so the app's handler, and everything it starts, runs inside it. The span
-// is a root (its parent is the remote caller, recorded from traceparent).
+// server's 'request' event: the subscriber starts the span and, once the
+// thread needs an async context, makes it the current span
+// (AsyncLocalStorage.enterWith) for the rest of that execution, so the app's
+// handler, and everything it starts, runs inside it. The span is a root (its
+// parent is the remote caller, recorded from traceparent).
 // http.server.response.finish ends it, after a typed response event
 // (status, size) whose span_id is the span's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { provider } from '../provider';
-import { currentParent, enterSpan, type SpanHandle } from '../spans';
+import { executionAsyncId } from 'node:async_hooks';
+import { enterSpan, onFirstParentRead } from '../spans';
+import { numberedSpans, spanId } from './numbered-spans';
+import { madeOnce } from './classes';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 
@@ -30,6 +34,12 @@ export function parseTraceparent(value: unknown): { traceId: string; parentId: s
     return none;
   }
   return { traceId: traceId!, parentId: parentId! };
+}
+
+/** A request's traceparent as [trace id, parent span id] ('' both when absent; repeated: malformed). */
+function traceparentIds(request: IncomingMessage): [string, string] {
+  const { traceId, parentId } = parseTraceparent(rawHeader(request.rawHeaders, 'traceparent'));
+  return [traceId, parentId];
 }
 
 /** The path of a request target, without its query string unless asked. */
@@ -79,35 +89,57 @@ function capturedHeaders(req: IncomingMessage, names: string[]): string {
 
 interface ServerMessage { request: IncomingMessage; response: ServerResponse }
 
-export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => void): void {
-  const http = provider('node.http');
-  const serverSpan = http.spanType('server',
-    ['method:string', 'path:string', 'trace_id:string', 'parent_span_id:string', 'headers:string']);
-  const serverResponse = http.event('server_response', ['span_id:u64', 'status:u16', 'size:i64']);
-  const open = new WeakMap<ServerResponse, SpanHandle>();
+/**
+ * Trace the server requests of this thread; returns its stop. The request
+ * span is entered as the handler's async context per options.context: with
+ * 'on-read', only once something reads the current span (onFirstParentRead).
+ * That first read may come from the handler of the request just started, in
+ * its synchronous part (the app's first span, its first outgoing call): the
+ * hook then makes that request's span current before the read returns, so
+ * even the first nests. Requests already past their synchronous part at that
+ * moment keep no context (docs/auto.md).
+ */
+export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => void): () => void {
+  const { serverSpans, serverResponse } = madeOnce('http.server', () => ({
+    serverSpans: numberedSpans('node.http', 'server',
+      ['method:string', 'path:string', 'trace_id:string', 'parent_span_id:string', 'headers:string'], { root: true }),
+    serverResponse: provider('node.http').event('server_response', ['span_id:u64', 'status:u16', 'size:i64']),
+  }));
+  const open = new WeakMap<ServerResponse, number>(); // the span's number (numbered-spans.ts)
 
-  // Without the context (RINGTRACE_AUTO_CONTEXT=0) nothing enters the async context: no nesting, and
-  // Node's async hooks stay off unless the app's own spans turn them on (docs/auto.md, cost).
-  const context = options.context;
+  let entering = options.context === 'always';
+  // While not entering: the last request span started, and the execution it started in.
+  let lastSpan = 0;
+  let lastExecution = -1;
+  if (options.context === 'on-read') {
+    onFirstParentRead(() => {
+      entering = true;
+      if (lastSpan !== 0 && executionAsyncId() === lastExecution) enterSpan(spanId(lastSpan));
+    });
+  }
   subscribe<ServerMessage>('http.server.request.start', ({ request, response }) => {
-    if (!serverSpan.enabled) {
-      if (context && currentParent() !== 0) enterSpan(0); // no stale span of an earlier request on this connection
+    const seq = serverSpans.enabled ? serverSpans.start(request.method ?? '',
+      requestPath(request.url, options.keepQuery), ...traceparentIds(request), capturedHeaders(request, options.headers))
+      : 0;
+    if (seq === 0) {
+      if (entering) enterSpan(0); // no stale span of an earlier request on this connection
       return;
     }
-    const tp = parseTraceparent(rawHeader(request.rawHeaders, 'traceparent')); // repeated: malformed
-    if (context) enterSpan(0); // a server request is a root here (its caller is in traceparent)
-    const span = serverSpan.start(request.method ?? '', requestPath(request.url, options.keepQuery), tp.traceId,
-      tp.parentId, capturedHeaders(request, options.headers));
-    if (span.id === 0) return;
-    open.set(response, span);
-    if (context) enterSpan(span.id); // the handler runs in the span
+    open.set(response, seq);
+    if (entering) {
+      enterSpan(spanId(seq)); // the handler runs in the span
+    } else {
+      lastSpan = seq;
+      lastExecution = executionAsyncId();
+    }
   }, failed);
 
   subscribe<ServerMessage>('http.server.response.finish', ({ response }) => {
-    const span = open.get(response);
-    if (!span) return;
+    const seq = open.get(response);
+    if (seq === undefined) return;
     open.delete(response);
-    serverResponse.emit(span.id, response.statusCode, responseSize(response));
-    span.end();
+    serverResponse.emit(spanId(seq), response.statusCode, responseSize(response));
+    serverSpans.finish(seq);
   }, failed);
+  return () => onFirstParentRead(null);
 }

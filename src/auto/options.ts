@@ -4,7 +4,9 @@
 //   RINGTRACE_AUTO_INTERVAL_MS  how often runtime counters are recorded (default 1000)
 //   RINGTRACE_AUTO_QUERY=1      keep query strings in recorded paths (default: cut at '?')
 //   RINGTRACE_AUTO_HEADERS      request headers to record on server spans, comma-separated (default none)
-//   RINGTRACE_AUTO_CONTEXT=0    do not make the request span the handler's async context (cheaper; no nesting)
+//   RINGTRACE_AUTO_CONTEXT      when the request span becomes the handler's async context (what nests
+//                               the app's spans and outgoing calls under it): unset, once something
+//                               reads the current span; 1, from the first request; 0, never
 
 /** What auto mode can record, each a RINGTRACE_AUTO name. */
 export const AUTO_PARTS = ['http', 'fetch', 'net', 'child', 'worker', 'gc', 'loop', 'memory'] as const;
@@ -12,14 +14,24 @@ export type AutoPart = (typeof AUTO_PARTS)[number];
 
 export const DEFAULT_INTERVAL_MS = 1000;
 
+export type ContextPolicy = 'on-read' | 'always' | 'never';
+
+function contextPolicy(value: string | undefined): ContextPolicy {
+  return value === '0' ? 'never' : value === '1' ? 'always' : 'on-read';
+}
+
 export interface AutoOptions {
   parts: Set<AutoPart>;
   intervalMs: number;
   keepQuery: boolean;
   /** Lower-case header names to capture. */
   headers: string[];
-  /** Enter the request span as the handler's async context (what nests the app's spans under it). */
-  context: boolean;
+  /**
+   * When the request span is entered as the handler's async context (what
+   * nests the app's spans under it): 'on-read' once anything reads the current
+   * span, 'always' from the first request, 'never'.
+   */
+  context: ContextPolicy;
   /** Names in RINGTRACE_AUTO that are not parts (warned once, ignored). */
   unknown: string[];
 }
@@ -48,7 +60,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): AutoOptions {
     unknown,
     intervalMs: Number.isInteger(ms) && ms >= 10 && ms <= 3_600_000 ? ms : DEFAULT_INTERVAL_MS,
     keepQuery: env['RINGTRACE_AUTO_QUERY'] === '1',
-    context: env['RINGTRACE_AUTO_CONTEXT'] !== '0',
+    context: contextPolicy(env['RINGTRACE_AUTO_CONTEXT']),
     headers: (env['RINGTRACE_AUTO_HEADERS'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
 }

@@ -8,6 +8,7 @@ import { constants, monitorEventLoopDelay, performance, PerformanceObserver,
   type EventLoopUtilization, type PerformanceEntry } from 'node:perf_hooks';
 import { provider } from '../provider';
 import type { AutoOptions } from './options';
+import { madeOnce } from './classes';
 
 const eventLoopUtilization = performance.eventLoopUtilization;
 
@@ -22,7 +23,7 @@ const GC_KINDS: Record<number, string> = {
 export type Stop = () => void;
 
 export function traceGc(failed: (e: unknown) => void): Stop {
-  const gc = provider('node.runtime').event('gc', ['kind:string', 'duration_ms:f64', 'ago_ms:f64']);
+  const gc = madeOnce('gc', () => provider('node.runtime').event('gc', ['kind:string', 'duration_ms:f64', 'ago_ms:f64']));
   const observer = new PerformanceObserver((list) => {
     try {
       if (!gc.enabled) return;

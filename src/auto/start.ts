@@ -38,8 +38,8 @@ export function startAuto(options: AutoOptions = readOptions()): boolean {
   }
   const parts: [string, boolean, () => Stop | void][] = [
     ['http', options.parts.has('http'), () => {
-      traceHttpServer(options, failedIn('http'));
       traceHttpClient(options, failedIn('http'));
+      return traceHttpServer(options, failedIn('http'));
     }],
     ['fetch', options.parts.has('fetch'), () => traceFetch(options, failedIn('fetch'))],
     ['net', options.parts.has('net'), () => traceNet(options, failedIn('net'))],
