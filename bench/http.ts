@@ -27,9 +27,11 @@
 //   node dist/bench/http.js [--rounds N] [--seconds S] [--tools auto,bridge,otel,...]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, autocannon, freePort, processCpuUs } from './server/harness';
+import { addedPerRequest, runWindows } from './server/windows';
 import { median } from './median';
 
 const rounds = Number(arg('--rounds', '5'));
@@ -41,11 +43,13 @@ const seconds = Number(arg('--seconds', '3'));
  * wake-up, which adds CPU per request that is not its own.
  */
 const rate = Number(arg('--rate', '0'));
+/** --window MS: with --rate, how long each tool runs before the next switch. */
+const windowMs = Number(arg('--window', '500'));
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'bridge', 'otel', 'pino', 'none_control'] as const;
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'bridge', 'otel', 'otel_otlp', 'pino', 'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
 const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
@@ -53,9 +57,9 @@ const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
   return t as Tool;
 });
 /** Tools whose records the recorder reads (its CPU is theirs). */
-const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'bridge'];
+const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'bridge'];
 
-interface Server { port: number; recorder: ChildProcess; out: string }
+interface Server { port: number; recorder: ChildProcess; out: string; otlp: OtlpReceiver }
 interface Stats { served: number; cpuUs: number }
 interface Run { rps: number; cpuUsPerReq: number; recorderUsPerReq: number; p99: number }
 
@@ -65,14 +69,37 @@ const threadsCpuUs = (pid: number | undefined) => (pid ? processCpuUs(pid) : 0);
 /** The server, traced by `trace-consume record` (its session exists throughout). */
 async function startServer(): Promise<Server> {
   const port = await freePort();
+  const otlp = await otlpReceiver();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-')), 'trace');
   const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, '--expose-gc', app,
-    'none', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    'none', String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
   await new Promise<void>((resolve, reject) => {
     recorder.stdout!.on('data', (d: Buffer) => { if (/listening/.test(String(d))) resolve(); });
     recorder.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
   });
-  return { port, recorder, out };
+  return { port, recorder, out, otlp };
+}
+
+interface OtlpReceiver { url: string; requests: number; bytes: number; close(): void }
+
+/**
+ * Where otel_otlp's exporter posts (OTLP/HTTP, protobuf): it answers 200 and
+ * counts, as a collector would receive; it runs here, not in the server, as a
+ * collector runs outside the service.
+ */
+async function otlpReceiver(): Promise<OtlpReceiver> {
+  const r = { url: '', requests: 0, bytes: 0, close: () => server.close() };
+  const server = http.createServer((req, res) => {
+    req.on('data', (d: Buffer) => { r.bytes += d.length; });
+    req.on('end', () => {
+      r.requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`;
+  return r;
 }
 
 const url = (s: Server, p: string) => `http://127.0.0.1:${s.port}${p}`;
@@ -108,11 +135,51 @@ async function main(): Promise<void> {
     `${seconds} s runs, autocannon 10 connections`);
   const server = await startServer();
   for (const tool of ['none', ...TRACED] as Tool[]) await load(server, tool, 1); // warm every path up
+  if (rate > 0) {
+    await atFixedRate(server);
+  } else {
+    await saturated(server);
+  }
+  const arrived = await checkArrivals(server);
+  for (const [tool, how] of arrived) console.log(`# ${tool}: ${how === 'all' ? 'every record arrived' : how}`);
+  if ([...arrived.values()].some((v) => v !== 'all')) process.exitCode = 1;
+}
+
+let seed = 12345; // the order of the tools changes every round (the same in every run of the bench)
+const order = () => [...TRACED].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
+
+/** --rate: CPU per request in short windows at one fixed rate (windows.ts). */
+async function atFixedRate(server: Server): Promise<void> {
+  const windows = await runWindows({ url: (p) => url(server, p), port: server.port, rate, windowMs, rounds, order,
+    recorderCpuUs: () => threadsCpuUs(server.recorder.pid), log: (line) => console.log(line) });
+  const added = addedPerRequest(windows.map((w) => RECORDED.includes(w.tool as Tool) ? w : { ...w, recorderUs: 0 }));
+  for (const tool of TRACED) {
+    const r = added.get(tool);
+    if (!r) continue;
+    console.log(`bench http ${tool} added_us=${median(r.added).toFixed(2)} user_us=${median(r.addedUser).toFixed(2)} ` +
+      `recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} quartiles=${quartiles(r.added)} ` +
+      `user_quartiles=${quartiles(r.addedUser)}`);
+  }
+  summary((t) => median(added.get(t)?.added ?? [NaN]));
+}
+
+function quartiles(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  return [0.25, 0.75].map((q) => s[Math.floor(q * (s.length - 1))]!.toFixed(1)).join('..');
+}
+
+function summary(added: (t: Tool) => number): void {
+  const ratio = (t: Tool) => `${(added('bridge') / added(t)).toFixed(2)} of ${t}'s ${added(t).toFixed(2)} us`;
+  console.log(`# CPU added per request in the app (recorder apart): ringtrace ${added('ringtrace').toFixed(2)} us, ` +
+    `auto ${added('auto').toFixed(2)} us (goal <= 2; with its async context ${added('auto_context').toFixed(2)} us), ` +
+    `bridge ${added('bridge').toFixed(2)} us: ${ratio('otel_otlp')}, ${ratio('otel')} (goal < 0.33)`);
+}
+
+/** Saturated: each tool's throughput and CPU in runs of --seconds, between untraced runs. */
+async function saturated(server: Server): Promise<void> {
   const ratios = new Map<Tool, { rps: number[]; added: number[]; recorder: number[]; p99: number[] }>(
     TRACED.map((t) => [t, { rps: [], added: [], recorder: [], p99: [] }]));
   let base = await load(server, 'none', seconds);
-  let seed = 12345; // the order of the tools changes every round (the same in every run of the bench)
-  const order = () => [...TRACED].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
   for (let round = 0; round < rounds; round++) {
     for (const tool of order()) {
       const traced = await load(server, tool, seconds);
@@ -130,19 +197,14 @@ async function main(): Promise<void> {
       base = next;
     }
   }
-  const arrived = await checkArrivals(server);
   for (const tool of TRACED) {
     const r = ratios.get(tool)!;
     console.log(`bench http ${tool} rps_ratio=${median(r.rps).toFixed(3)} added_us=${median(r.added).toFixed(2)} ` +
       `recorder_us=${median(r.recorder).toFixed(2)} ` +
       `p99_ratio=${median(r.p99).toFixed(2)} rps_ratios=${r.rps.map((x) => x.toFixed(2)).join(',')} ` +
-      `added=${r.added.map((x) => x.toFixed(1)).join(',')} arrived=${arrived.get(tool) ?? 'n/a'}`);
+      `added=${r.added.map((x) => x.toFixed(1)).join(',')}`);
   }
-  const added = (t: Tool) => (ratios.has(t) ? median(ratios.get(t)!.added) : NaN);
-  console.log(`# CPU added per request in the app (recorder apart): ringtrace ${added('ringtrace').toFixed(2)} us, ` +
-    `auto ${added('auto').toFixed(2)} us (goal <= 2), bridge ${added('bridge').toFixed(2)} us vs OpenTelemetry SDK ` +
-    `${added('otel').toFixed(2)} us: ${(added('bridge') / added('otel')).toFixed(2)} of it (goal < 0.33)`);
-  if ([...arrived.values()].some((v) => v !== 'all')) process.exitCode = 1;
+  summary((t) => (ratios.has(t) ? median(ratios.get(t)!.added) : NaN));
 }
 
 /** Stop the server; every record each tool made must have arrived. */
@@ -151,6 +213,12 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
   const exited = new Promise((resolve) => s.recorder.on('exit', resolve));
   const q = await (await fetch(url(s, '/quit'))).json() as { tools: Record<string, { served: number; arrived: number }> };
   await exited;
+  s.otlp.close();
+  const otlp = q.tools['otel_otlp'];
+  if (otlp) {
+    out.set('otel_otlp', otlp.arrived === otlp.served ? 'all' : `${otlp.arrived} of ${otlp.served} spans`);
+    console.log(`# the OTLP receiver got ${s.otlp.requests} requests, ${(s.otlp.bytes / 1e6).toFixed(1)} MB`);
+  }
   const otel = q.tools['otel'];
   const pino = q.tools['pino'];
   if (otel) out.set('otel', otel.arrived === otel.served ? 'all' : `${otel.arrived} of ${otel.served} spans`);
@@ -170,8 +238,8 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
     out.set('bridge', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
   // auto: a response event per request served (and a few for the harness's own /stats and /mode requests).
-  if (q.tools['auto']) {
-    const served = q.tools['auto'].served;
+  if (q.tools['auto'] || q.tools['auto_context']) {
+    const served = (q.tools['auto']?.served ?? 0) + (q.tools['auto_context']?.served ?? 0);
     const responses = t.perClass['node.http:server_response'] ?? 0;
     out.set('auto', responses >= served && t.lost === 0 ? 'all' : `${responses} of ${served} responses (lost ${t.lost})`);
   }

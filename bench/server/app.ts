@@ -2,9 +2,11 @@
 // server (bench:http, bench:recorder): the route parses the URL, builds a
 // 20-field object, JSON.stringify's it (~480 bytes) and responds, traced by
 // one of the tools in tracing.ts. GET /stats answers {served, cpuUs} (this
-// process's CPU time so far; ?flush=1: after the tool's deferred work); GET /mode?tool=T switches to tool T (loaded on
-// first use; bench:http alternates tools in one process, so no two runs
-// differ by process); GET /quit flushes every tool used, answers {served,
+// process's CPU time so far; ?flush=1: after the tool's deferred work); GET
+// /mode?tool=T switches to tool T (loaded on first use; bench:http alternates
+// tools in one process, so no two runs differ by process) and answers
+// {end, start}: those counters as the last tool's run ends (after its
+// deferred work) and as T's starts (after a collection); GET /quit flushes every tool used, answers {served,
 // arrived} per tool (records at the tool's output) and ends the process.
 //   node dist/bench/server/app.js <none|ringtrace|auto|otel|pino> <port>
 import * as http from 'node:http';
@@ -30,18 +32,20 @@ async function main(): Promise<void> {
   let current = await use(mode);
   current.tracing.enter?.();
   let served = 0;
+  const snapshot = () => {
+    const cpu = process.cpuUsage();
+    return { served, cpuUs: cpu.user + cpu.system, userUs: cpu.user };
+  };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/stats') { // ?flush=1: the tool's deferred work first, so it counts in the CPU
       const flushed = url.searchParams.has('flush') ? current.tracing.flush() : Promise.resolve();
-      void flushed.then(() => {
-        const cpu = process.cpuUsage();
-        res.end(JSON.stringify({ served, cpuUs: cpu.user + cpu.system }));
-      });
+      void flushed.then(() => res.end(JSON.stringify(snapshot())));
       return;
     }
-    if (url.pathname === '/mode') {
-      void use(url.searchParams.get('tool') ?? 'none').then((t) => {
+    if (url.pathname === '/mode') { // answers {end, start}: the counters as the last tool's run ends, and the next's starts
+      const ending = current.tracing.flush().then(snapshot); // its deferred work is the ending run's
+      void Promise.all([ending, use(url.searchParams.get('tool') ?? 'none')]).then(([end, t]) => {
         if (t !== current) {
           current.tracing.leave?.();
           t.tracing.enter?.();
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
         current = t;
         // A run starts with a collected heap: garbage of the previous tool's run is not this one's cost.
         (globalThis as { gc?: () => void }).gc?.();
-        res.end('ok');
+        res.end(JSON.stringify({ end, start: snapshot() }));
       }, (e: Error) => {
         res.statusCode = 400;
         res.end(e.message);

@@ -2,11 +2,13 @@
 // tool, all doing the same work: a span started after routing (method, path,
 // status), one event inside it (3 integers and a string), the span ended after
 // the response. For the OpenTelemetry SDK: a span with attributes and an
-// event, batch processor, an exporter that only counts; for the bridge the
+// event, batch processor, an exporter that only counts (otel) or OTLP/HTTP
+// protobuf to a local receiver (otel_otlp); for the bridge the
 // same calls to ringtrace's own TracerProvider. For pino: three log
 // lines to a file through its asynchronous destination. For ringtrace's auto
 // mode (src/auto/): nothing in the request path; while the tool is current,
-// auto mode is on (its server span, response event, runtime counters).
+// auto mode is on (its server span, response event, runtime counters), without
+// async context (auto) or entering each request span as it (auto_context).
 import type { Span, Tracer } from '@opentelemetry/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -35,7 +37,8 @@ function none(): RequestTracing {
 
 function ringtrace(): RequestTracing {
   const app = provider('app');
-  const request = app.spanType('request', ['method:string', 'path:string', 'status:u16']);
+  // A request is a root span: it reads no current span (which would turn auto mode's context on, see auto()).
+  const request = app.spanType('request', ['method:string', 'path:string', 'status:u16'], { root: true });
   const work = app.event('work', ['items:u32', 'bytes:u32', 'user:u32', 'note:string']);
   return {
     start: (method, p) => request.start(method, p, 200),
@@ -46,8 +49,14 @@ function ringtrace(): RequestTracing {
   };
 }
 
-function auto(): RequestTracing {
-  const options = readOptions({}); // every part, default interval
+/**
+ * Auto mode, every part, default interval. `context` 'on-read' (the default):
+ * this server's code reads no current span, so no async context is entered;
+ * 'always' (RINGTRACE_AUTO_CONTEXT=1): what an app whose handlers make their
+ * own spans or outgoing calls gets.
+ */
+function auto(context: 'on-read' | 'always'): RequestTracing {
+  const options = { ...readOptions({}), context };
   return { ...none(), finish: async () => -1, enter: () => { startAuto(options); }, leave: () => stopAuto() };
 }
 
@@ -64,13 +73,20 @@ function otelCalls(tracer: Tracer): Pick<RequestTracing, 'start' | 'work' | 'end
   };
 }
 
-async function otel(): Promise<RequestTracing> {
+/** What a span exporter must do for the batch processor (the SDK's SpanExporter, reduced). */
+interface Exporter {
+  export(spans: unknown[], done: (r: { code: number }) => void): void;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The OpenTelemetry SDK with a batch processor, exporting through `exporter`
+ * (given a callback counting the spans it delivered).
+ */
+async function otel(makeExporter: (delivered: (n: number) => void) => Promise<Exporter>): Promise<RequestTracing> {
   const sdk = await import('@opentelemetry/sdk-trace-base');
   let exported = 0;
-  const exporter = {
-    export(spans: unknown[], done: (r: { code: number }) => void) { exported += spans.length; done({ code: 0 }); },
-    shutdown: () => Promise.resolve(),
-  };
+  const exporter = await makeExporter((n) => { exported += n; });
   const processor = new sdk.BatchSpanProcessor(exporter as never);
   const tracer = new sdk.BasicTracerProvider({ spanProcessors: [processor] }).getTracer('app');
   return {
@@ -80,6 +96,38 @@ async function otel(): Promise<RequestTracing> {
       await processor.forceFlush();
       return exported;
     },
+  };
+}
+
+/** An exporter that only counts: the SDK's own cost, with nothing leaving the process. */
+async function countingExporter(delivered: (n: number) => void): Promise<Exporter> {
+  return {
+    export(spans, done) {
+      delivered(spans.length);
+      done({ code: 0 });
+    },
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/**
+ * OpenTelemetry's OTLP/HTTP protobuf exporter, posting to the receiver that
+ * bench:http runs (BENCH_OTLP_URL): what a service sending its spans to a
+ * collector pays, as the bridge's spans leave the process in the trace.
+ */
+async function otlpExporter(delivered: (n: number) => void): Promise<Exporter> {
+  const url = process.env['BENCH_OTLP_URL'];
+  if (!url) throw new Error('otel_otlp needs BENCH_OTLP_URL, the receiver bench:http starts');
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  const otlp = new OTLPTraceExporter({ url });
+  return {
+    export(spans, done) {
+      otlp.export(spans as never, (r) => {
+        if (r.code === 0) delivered(spans.length);
+        done(r);
+      });
+    },
+    shutdown: () => otlp.shutdown(),
   };
 }
 
@@ -120,10 +168,12 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
   switch (mode) {
     case 'none': return none();
     case 'ringtrace': return ringtrace();
-    case 'auto': return auto();
-    case 'otel': return otel();
+    case 'auto': return auto('on-read');
+    case 'auto_context': return auto('always');
+    case 'otel': return otel(countingExporter);
+    case 'otel_otlp': return otel(otlpExporter);
     case 'bridge': return bridge();
     case 'pino': return pino();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, bridge, otel, pino)`);
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, bridge, otel, otel_otlp, pino)`);
   }
 }
