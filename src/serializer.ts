@@ -8,6 +8,8 @@
 //   string: UTF-8 bytes then NUL, bytes: u32 length then the bytes.
 import type { InvalidValues } from './invalid-values';
 import type { Field } from './schema';
+import { writeString } from './string-writer';
+import { writeJson } from './json-writer';
 
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;
@@ -15,7 +17,6 @@ export const CONTEXT_BYTES = 8;
 export const FIELDS_OFFSET = CTL_BYTES + CONTEXT_BYTES;
 export const STAGING_BYTES = 64 * 1024;
 export const DEFAULT_MAX_STRING_BYTES = 1024;
-const TRUNCATION_MARK = [0xe2, 0x80, 0xa6]; // U+2026 '…' ends a truncated string
 
 export interface Staging {
   u8: Buffer; // a Buffer, for its UTF-8 writer; indexed like any Uint8Array
@@ -34,14 +35,16 @@ export interface SerializerOptions {
    * out of the hot path. Two more for spans recorded from OpenTelemetry
    * (any u64 field): 'hex', an id as a string of 16 hex digits (a BigInt of
    * it costs ~0.5 us); 'hrtime', a time as [seconds, nanoseconds], recorded
-   * in nanoseconds. Malformed trusted values are recorded as garbage, never
-   * thrown.
+   * in nanoseconds. And for their JSON fields (string fields): 'json', a value
+   * written as JSON.stringify's text would be (json-writer.ts: no text made),
+   * or a string written as it is. Malformed trusted values are recorded as
+   * garbage, never thrown.
    */
   trustedIds?: readonly (TrustedValue | undefined)[];
   seqBase?: number;
 }
 
-export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime';
+export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json';
 
 /** 8 hex digits of s from `from` as a u32 (no checks: a bad digit gives a wrong value). */
 function hexWord(s: string, from: number): number {
@@ -74,52 +77,8 @@ function putHrtime(dv: DataView, o: number, t: readonly number[]): void {
   dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
 }
 
-/** Buffer's own UTF-8 writer: Buffer#write without its argument normalization (Buffer#write where absent). */
-type Utf8Writer = Buffer & { utf8Write(s: string, offset: number, length: number): number };
-const HAS_UTF8_WRITE = typeof (Buffer.prototype as Utf8Writer).utf8Write === 'function';
-
-/** Slow path: long, non-ASCII or NUL-containing strings. */
-export function writeStringSlow(u8: Buffer, o: number, s: string, max: number): number {
-  const clean = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s; // NUL would end the string early
-  // Encode straight into staging (room for max + 1 bytes is guaranteed at
-  // definition time); whole characters only.
-  const written = HAS_UTF8_WRITE ? (u8 as Utf8Writer).utf8Write(clean, o, max + 1) : u8.write(clean, o, max + 1, 'utf8');
-  // Stopping more than a character (4 bytes) short of the room means it all fit: no byteLength pass.
-  if (written <= max && (written < max - 3 || Buffer.byteLength(clean, 'utf8') === written)) {
-    u8[o + written] = 0;
-    return o + written + 1;
-  }
-  let cut = Math.max(0, Math.min(written, max - TRUNCATION_MARK.length));
-  while (cut > 0 && ((u8[o + cut] ?? 0) & 0xc0) === 0x80) cut--; // keep whole UTF-8 sequences
-  u8.set(TRUNCATION_MARK, o + cut);
-  u8[o + cut + TRUNCATION_MARK.length] = 0;
-  return o + cut + TRUNCATION_MARK.length + 1;
-}
-
 /** Room kept free at the end of the staging buffer. */
 export const STAGING_SLACK = 8;
-
-/** Strings up to this many UTF-16 units take the charCodeAt loop (~2.5 ns per
- * character here); longer ones are cheaper through Buffer#utf8Write (~65 ns flat). */
-const SHORT_STRING = 24;
-
-/** Fast path: short ASCII copied with charCodeAt (≈4× cheaper than TextEncoder here). */
-export function writeString(u8: Buffer, o: number, s: string, max: number): number {
-  const n = s.length;
-  if (n <= SHORT_STRING && n <= max) {
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c - 1 >>> 0 >= 0x7f) break; // NUL or not ASCII: slow path
-      u8[o + i] = c;
-    }
-    if (i === n) {
-      u8[o + n] = 0;
-      return o + n + 1;
-    }
-  }
-  return writeStringSlow(u8, o, s, max);
-}
 
 // One statement block per type; `v` is the value, `f` the field index.
 function fieldCode(type: Field['type'], v: string, f: number): string {
@@ -247,6 +206,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
       const trusted = opts.trustedIds?.[i];
       if (trusted === 'hex') return `putHexId(dv, o, v${i}); o += 8;`;
       if (trusted === 'hrtime') return `putHrtime(dv, o, v${i}); o += 8;`;
+      if (trusted === 'json') return `o = writeJson(u8, o, v${i}, maxString);`;
       return trusted ? trustedIdCode(trusted === 'seq' ? `(seqBase + v${i})` : `v${i}`) : fieldCode(f.type, `v${i}`, i);
     }),
     ...(strict ? ['if (!target.enabled) return false;'] : []),
@@ -264,7 +224,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     '};',
   ].join('\n');
   const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
-    'putHexId', 'putHrtime', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+    'putHexId', 'putHrtime', 'writeJson', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
   return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter, putHexId,
-    putHrtime);
+    putHrtime, writeJson);
 }

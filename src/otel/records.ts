@@ -17,10 +17,12 @@ export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
 // Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]:
-// the serializer writes them as u64 without a BigInt (SerializerOptions.trustedIds).
+// the serializer writes them as u64 without a BigInt, and attributes and events
+// as JSON without making the text first (SerializerOptions.trustedIds).
 export type HrTime = readonly [number, number];
 export type BeginArgs = [string, string, string, string, number, string];
-export type EndArgs = [string, string, number, string, HrTime, HrTime, string, string, string];
+/** args, events and links: JSON texts, or values written as their JSON (the 'json' trusted value). */
+export type EndArgs = [string, string, number, string, HrTime, HrTime, string | object, string | object, string];
 /**
  * The end's strings may be this long (UTF-8 bytes; longer ones are cut, ending in '…', and a cut
  * JSON text no longer parses): attributes and exception events' stacks outgrow the default 1024.
@@ -28,7 +30,7 @@ export type EndArgs = [string, string, number, string, HrTime, HrTime, string, s
  */
 export const END_MAX_STRING = 8192;
 const BEGIN_TRUSTED = ['hex', 'hex'] as const;
-const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime'] as const;
+const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime', 'json', 'json'] as const;
 
 export interface SpanRecords {
   begin: TracedEvent<BeginArgs>;

@@ -135,7 +135,7 @@ export class RingtraceSpan implements Span {
       const events = this.events;
       const links = this.links;
       end.emit(this.context.spanId, this.name, this.status.code, this.status.message ?? '', this.startTime, at,
-        this.attributeCount === 0 ? EMPTY_OBJECT_JSON : JSON.stringify(this.attributes), events === null ? '' : JSON.stringify(events),
+        this.attributeCount === 0 ? EMPTY_OBJECT_JSON : this.attributes, events ?? '', // written as JSON
         links === null ? '' : JSON.stringify(links));
     } catch (e) {
       this.owner.failed(e);

@@ -1,0 +1,130 @@
+// JSON written straight into the staging buffer: the same bytes as
+// JSON.stringify's text written as a string field, without making that text.
+// For spans recorded from OpenTelemetry, whose attributes and events are
+// records' JSON fields: stringifying a 4-attribute object cost ~250 ns here and
+// copying the text ~65 ns more; writing it directly costs a fraction of that.
+// Only what those fields hold is written here: plain objects, arrays, strings,
+// numbers, booleans, null. Anything else, a text longer than the field's room,
+// or a string that needs escapes or is not ASCII, is given to JSON.stringify
+// (for that string, or for the whole value) so the bytes stay JSON.stringify's.
+import { writeString } from './string-writer';
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const DEPTH_LIMIT = 8;
+
+let u8: Buffer;
+let at = 0;
+let end = 0;
+
+/** ASCII `s` as is (it must fit: callers check room first). */
+function raw(s: string): void {
+  for (let i = 0; i < s.length; i++) u8[at++] = s.charCodeAt(i);
+}
+
+function byte(b: number): boolean {
+  if (at >= end) return false;
+  u8[at++] = b;
+  return true;
+}
+
+/** A string as JSON: quoted ASCII without escapes copied; anything else by JSON.stringify. */
+function string(s: string): boolean {
+  const n = s.length;
+  if (at + n + 2 > end) return false;
+  const b = u8; // locals: the loop runs per character
+  let p = at;
+  b[p++] = QUOTE;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    // Printable ASCII but '"' and '\': as is. Anything else needs JSON's escapes or UTF-8.
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return encoded(JSON.stringify(s));
+    b[p++] = c;
+  }
+  b[p++] = QUOTE;
+  at = p;
+  return true;
+}
+
+/** JSON text that may hold non-ASCII characters, as UTF-8. */
+function encoded(text: string): boolean {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (at + bytes > end) return false;
+  at += u8.write(text, at, bytes, 'utf8');
+  return true;
+}
+
+function number(x: number): boolean {
+  const text = Number.isFinite(x) ? String(x) : 'null';
+  if (at + text.length > end) return false;
+  raw(text);
+  return true;
+}
+
+function value(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string': return string(v);
+    case 'number': return number(v);
+    case 'boolean': return encodedAscii(v ? 'true' : 'false');
+    case 'object':
+      if (v === null) return encodedAscii('null');
+      if (depth >= DEPTH_LIMIT || !isPlain(v)) return false;
+      return Array.isArray(v) ? array(v, depth + 1) : object(v as Record<string, unknown>, depth + 1);
+    default: return false; // undefined, functions, symbols, bigints: JSON.stringify's rules, there
+  }
+}
+
+function encodedAscii(text: string): boolean {
+  if (at + text.length > end) return false;
+  raw(text);
+  return true;
+}
+
+/** Arrays and objects whose JSON is their elements' or own properties' (no toJSON, no class). */
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return Array.isArray(v) ? proto === Array.prototype : proto === Object.prototype || proto === null;
+}
+
+function array(a: unknown[], depth: number): boolean {
+  if (!byte(0x5b)) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0 && !byte(COMMA)) return false;
+    const e = a[i];
+    if (!(e === undefined ? encodedAscii('null') : value(e, depth))) return false;
+  }
+  return byte(0x5d);
+}
+
+function object(o: Record<string, unknown>, depth: number): boolean {
+  if (!byte(0x7b)) return false;
+  const keys = Object.keys(o); // own enumerable string keys, in JSON.stringify's order
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const v = o[key];
+    if (v === undefined) continue; // JSON.stringify leaves such members out
+    if (!first && !byte(COMMA)) return false;
+    first = false;
+    if (!string(key) || !byte(COLON) || !value(v, depth)) return false;
+  }
+  return byte(0x7d);
+}
+
+/**
+ * Write `v`'s JSON at `o` as a string field (UTF-8, then NUL) of at most
+ * `max` bytes, as writeString would write JSON.stringify(v): a string `v` is
+ * written as it is (already a text). Returns the offset after the NUL.
+ */
+export function writeJson(buf: Buffer, o: number, v: unknown, max: number): number {
+  if (typeof v === 'string') return writeString(buf, o, v, max);
+  u8 = buf;
+  at = o;
+  end = o + max;
+  if (value(v, 0)) {
+    u8[at] = 0;
+    return at + 1;
+  }
+  return writeString(buf, o, JSON.stringify(v) ?? '', max); // too long to fit, or a shape not handled here
+}

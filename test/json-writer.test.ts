@@ -1,0 +1,69 @@
+// writeJson (src/json-writer.ts) must write exactly what writeString writes
+// for JSON.stringify's text of the same value (a string: for the string
+// itself, a text already made), cut or not: the bytes of the record field and
+// the offset after it.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { writeJson } from '../src/json-writer';
+import { writeString } from '../src/string-writer';
+
+let seed = 0x2545f491;
+function rnd(n: number): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) % n;
+}
+
+const STRINGS = ['', 'GET', '/items/12', 'rendered', 'a"quote', 'back\\slash', 'tab\there', 'nl\n', 'nul\0x',
+  'ctl\u0001\u001f', 'del\u007f', 'é', 'π≈3.14', '日本', '😀 emoji', 'lone \ud800 surrogate', 'x'.repeat(40)];
+const NUMBERS = [0, -0, 1, -1, 7, 200, 65535, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53, 1.5, -2.25, 0.1, 1e21, 1e-7,
+  5e-324, Number.MAX_VALUE, NaN, Infinity, -Infinity, 123456789.123];
+
+function randomValue(depth: number): unknown {
+  const kind = rnd(depth > 3 ? 5 : 8);
+  switch (kind) {
+    case 0: return STRINGS[rnd(STRINGS.length)];
+    case 1: return NUMBERS[rnd(NUMBERS.length)];
+    case 2: return rnd(2) === 0;
+    case 3: return null;
+    case 4: return rnd(2) ? undefined : NUMBERS[rnd(NUMBERS.length)];
+    case 5: return Array.from({ length: rnd(5) }, () => randomValue(depth + 1));
+    default: {
+      const o: Record<string, unknown> = {};
+      for (let i = rnd(6); i > 0; i--) o[STRINGS[rnd(STRINGS.length)]! + (rnd(3) ? '' : String(rnd(20)))] = randomValue(depth + 1);
+      return o;
+    }
+  }
+}
+
+function same(v: unknown, max: number, what: string): void {
+  const mine = Buffer.alloc(max + 64, 0xaa);
+  const ref = Buffer.alloc(max + 64, 0xaa);
+  const o = 3;
+  const end = writeJson(mine, o, v, max);
+  // A string is taken for a JSON text already made (a span's '{}' or ''): written as it is.
+  const refEnd = writeString(ref, o, typeof v === 'string' ? v : JSON.stringify(v) ?? '', max);
+  assert.equal(end, refEnd, `${what}: end offset for ${JSON.stringify(v)?.slice(0, 200)}`);
+  assert.deepEqual(mine.subarray(0, end), ref.subarray(0, refEnd), `${what}: bytes for ${JSON.stringify(v)?.slice(0, 200)}`);
+}
+
+test('writes the bytes of JSON.stringify for attributes, events and anything else, cut like a string', () => {
+  for (let i = 0; i < 3000; i++) {
+    const v = randomValue(0);
+    if (v === undefined) continue;
+    same(v, 8192, `value ${i}`);
+    same(v, 4 + rnd(60), `value ${i}, cut`); // the text is cut where writeString cuts it
+  }
+});
+
+test('shapes it does not write itself go through JSON.stringify unchanged', () => {
+  const deep: unknown[] = [];
+  let at = deep;
+  for (let i = 0; i < 20; i++) at.push(at = []);
+  class Point { constructor(readonly x: number, readonly y: number) {} }
+  const cases: unknown[] = [deep, new Point(1, 2), { when: new Date(0) }, { toJSON: () => 'x' }, [1, () => 2, Symbol('s')],
+    { f: () => 1, s: Symbol('t'), u: undefined, k: 1 }, Object.assign(Object.create(null) as object, { a: 1 }),
+    'a text is written as it is', '', { nested: { events: [{ name: 'e', attributes: { a: [1, null, 2] }, time: [1, 2] }] } }];
+  for (const [i, v] of cases.entries()) same(v, 1024, `case ${i}`);
+});
