@@ -1,30 +1,33 @@
 // What tracing costs a real server (bench/server/app.ts, node:http) under
 // load: one server process, run under `trace-consume record`, switches
-// between tools (GET /mode) and is loaded by autocannon (10 connections, a new
-// path per request so no string cache hits) in short runs: none, a tool, none,
-// another tool, none, ..., the tools in a new order every round: ringtrace
-// (its API called by the app), ringtrace's auto mode (src/auto/: the untouched
-// server traced through diagnostics channels; on only during its runs), the
-// OpenTelemetry API through ringtrace's TracerProvider (bridge), the
-// OpenTelemetry SDK, pino, and none again (the control: what two runs of the
-// same code differ by). A tool's deferred work (a batch export, a buffered
+// between tools (GET /mode): ringtrace (its API called by the app),
+// ringtrace's auto mode (src/auto/: the untouched server traced through
+// diagnostics channels; on only during its runs) without async context (auto:
+// this server reads no current span) and entering each request span
+// (auto_context), the OpenTelemetry API through ringtrace's TracerProvider
+// (bridge), the OpenTelemetry SDK with a batch processor exporting nowhere
+// (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
+// process (otel_otlp), pino, and none again (none_control: what two runs of
+// the same code differ by). A tool's deferred work (a batch export, a buffered
 // write) is finished at the end of its run and counted in its CPU. One process
 // for all, so no two runs differ by process (JIT outcome, placement), which
 // here was as large as ringtrace's cost; each run starts with a collected heap
 // (--expose-gc), so one tool's garbage is not collected on the next one's
 // time. This host's speed swings within seconds, so each traced run is
-// divided by the mean of the untraced runs just before and after it. Per
-// tool, medians over the rounds of:
-//   rps_ratio     requests/s relative to no tracing
-//   added_us      CPU the server process adds per request
-//   recorder_us   CPU of the recorder's threads per request (/proc schedstat;
-//                 the tools whose records it reads: ringtrace, auto, bridge)
-//   p99_ratio     p99 latency relative to no tracing
-// and at the end every record is checked to have arrived (the trace holds 3
-// app records per request served with ringtrace, 2 per request with the
-// bridge, a response event per request with auto; the OpenTelemetry exporter
-// got every span, pino's file has every line).
-//   node dist/bench/http.js [--rounds N] [--seconds S] [--tools auto,bridge,otel,...]
+// compared with the untraced runs just before and after it. Two ways to load:
+//   saturated (default): autocannon, 10 connections, a new path per request,
+//     runs of --seconds; per tool, medians over --rounds of rps_ratio
+//     (requests/s relative to no tracing), added_us (server CPU per request
+//     added), recorder_us (the recorder's CPU per request, /proc schedstat),
+//     p99_ratio (autocannon's p99 is whole milliseconds: sub-ms here);
+//   --rate R: R requests/s, steady, through the tools in --window ms windows
+//     (server/windows.ts): added_us and user_us (user time alone), recorder_us,
+//     with quartiles over the windows.
+// At the end every record is checked to have arrived (the trace holds 3 app
+// records per request served with ringtrace, 2 per request with the bridge, a
+// response event per request with auto; the OpenTelemetry exporters delivered
+// every span, pino's file has every line).
+//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS]] [--tools auto,bridge,...]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';

@@ -56,9 +56,26 @@ function encoded(text: string): boolean {
 }
 
 function number(x: number): boolean {
+  if ((x | 0) === x) return int32(x); // -0 too: JSON writes it as 0
   const text = Number.isFinite(x) ? String(x) : 'null';
   if (at + text.length > end) return false;
   raw(text);
+  return true;
+}
+
+/** An int32's digits without making its string (String(x) took ~7 % of a bridge span's loop cost). */
+function int32(x: number): boolean {
+  let n = x < 0 ? -x : x; // |int32| <= 2^31: exact
+  let digits = 1;
+  for (let t = n; t >= 10; t = (t / 10) >>> 0) digits++;
+  const sign = x < 0 ? 1 : 0;
+  if (at + sign + digits > end) return false;
+  if (sign) u8[at++] = 0x2d;
+  for (let i = at + digits - 1; i >= at; i--) {
+    u8[i] = 0x30 + (n % 10);
+    n = (n / 10) >>> 0;
+  }
+  at += digits;
   return true;
 }
 

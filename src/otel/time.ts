@@ -19,11 +19,16 @@ export function millisToHrTime(ms: number): HrTime {
 // microseconds: adding it to 1.7e12 ms first would round them away.
 const origin = millisToHrTime(performance.timeOrigin);
 
-/** A performance.now() reading as Unix HrTime. */
+/** A performance.now() reading as Unix HrTime (one array made: a span takes two or three). */
 export function performanceToHrTime(perfMs: number): HrTime {
-  const rel = millisToHrTime(perfMs);
-  const ns = origin[1] + rel[1];
-  return ns >= NS_PER_S ? [origin[0] + rel[0] + 1, ns - NS_PER_S] : [origin[0] + rel[0], ns];
+  const s = Math.floor(perfMs / 1000);
+  let ns = origin[1] + Math.round((perfMs - s * 1000) * 1e6); // < 2e9
+  let sec = origin[0] + s;
+  if (ns >= NS_PER_S) {
+    ns -= NS_PER_S;
+    sec++;
+  }
+  return [sec, ns];
 }
 
 export function nowHrTime(): HrTime {
