@@ -21,8 +21,8 @@
 //     added), recorder_us (the recorder's CPU per request, /proc schedstat),
 //     p99_ratio (autocannon's p99 is whole milliseconds: sub-ms here);
 //   --rate R: R requests/s, steady, through the tools in --window ms windows
-//     (server/windows.ts): added_us and user_us (user time alone), recorder_us,
-//     with quartiles over the windows.
+//     (server/windows.ts): added_us, user_us (user time alone), main_us (the
+//     main thread alone), recorder_us, with quartiles over the windows.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // response event per request with auto; the OpenTelemetry exporters delivered
@@ -160,8 +160,8 @@ async function atFixedRate(server: Server): Promise<void> {
     const r = added.get(tool);
     if (!r) continue;
     console.log(`bench http ${tool} added_us=${median(r.added).toFixed(2)} user_us=${median(r.addedUser).toFixed(2)} ` +
-      `recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} quartiles=${quartiles(r.added)} ` +
-      `user_quartiles=${quartiles(r.addedUser)}`);
+      `main_us=${median(r.addedMain).toFixed(2)} recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} ` +
+      `quartiles=${quartiles(r.added)} user_quartiles=${quartiles(r.addedUser)} main_quartiles=${quartiles(r.addedMain)}`);
   }
   summary((t) => median(added.get(t)?.added ?? [NaN]));
 }

@@ -10,7 +10,17 @@
 // arrived} per tool (records at the tool's output) and ends the process.
 //   node dist/bench/server/app.js <none|ringtrace|auto|otel|pino> <port>
 import * as http from 'node:http';
+import * as fs from 'node:fs';
 import { type RequestTracing, tracingFor } from './tracing';
+
+/** CPU time of this (the main) thread, in µs: /proc schedstat's nanoseconds; 0 where there is none. */
+function mainThreadCpuUs(): number {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return 0;
+  }
+}
 
 const [mode = 'none', port = '0'] = process.argv.slice(2);
 /** BENCH_REPEAT=N: trace each request's work N times (finding what is per request and what per call). */
@@ -34,7 +44,7 @@ async function main(): Promise<void> {
   let served = 0;
   const snapshot = () => {
     const cpu = process.cpuUsage();
-    return { served, cpuUs: cpu.user + cpu.system, userUs: cpu.user };
+    return { served, cpuUs: cpu.user + cpu.system, userUs: cpu.user, mainUs: mainThreadCpuUs() };
   };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -9,9 +9,13 @@
 // starts (after a collection), see app.ts /mode.
 import { steadyLoad } from './steady-load';
 
-/** The server's requests served and CPU time (user + system; user alone) so far. */
-export interface Counters { served: number; cpuUs: number; userUs: number }
-export interface Window { tool: string; served: number; cpuUs: number; userUs: number; recorderUs: number }
+/**
+ * The server's requests served and CPU time so far: all its threads (user +
+ * system; user alone) and its main thread alone (without V8's and libuv's
+ * helper threads, whose work comes and goes: its windows spread 2-3x less).
+ */
+export interface Counters { served: number; cpuUs: number; userUs: number; mainUs: number }
+export interface Window { tool: string; served: number; cpuUs: number; userUs: number; mainUs: number; recorderUs: number }
 
 export interface WindowPlan {
   url: (path: string) => string;
@@ -51,7 +55,8 @@ export async function runWindows(plan: WindowPlan): Promise<Window[]> {
       const recorderEnd = plan.recorderCpuUs();
       const next = await switchTo(plan, sequence[i + 1] ?? 'none');
       windows.push({ tool: sequence[i]!, served: next.end.served - start.served, cpuUs: next.end.cpuUs - start.cpuUs,
-        userUs: next.end.userUs - start.userUs, recorderUs: recorderEnd - recorderStart });
+        userUs: next.end.userUs - start.userUs, mainUs: next.end.mainUs - start.mainUs,
+        recorderUs: recorderEnd - recorderStart });
       start = next.start;
       recorderStart = plan.recorderCpuUs();
       if (i % 20 === 19) plan.log(`# ${i + 1} of ${sequence.length} windows`);
@@ -64,24 +69,27 @@ export async function runWindows(plan: WindowPlan): Promise<Window[]> {
   return windows;
 }
 
-export interface Added { added: number[]; addedUser: number[]; recorder: number[] }
+export interface Added { added: number[]; addedUser: number[]; addedMain: number[]; recorder: number[] }
 
 /**
  * Per tool, each window's CPU per request minus the mean of its untraced
- * neighbours' (all of it, and user time alone: the kernel's share moves with
- * how the load generator's wake-ups fall, on 2 CPUs that it shares).
+ * neighbours' (all of it; user time alone: the kernel's share moves with
+ * how the load generator's wake-ups fall, on 2 CPUs that it shares; the main
+ * thread alone).
  */
 export function addedPerRequest(windows: Window[]): Map<string, Added> {
   const out = new Map<string, Added>();
   const cpu = (w: Window) => w.cpuUs / w.served;
   const user = (w: Window) => w.userUs / w.served;
+  const main = (w: Window) => w.mainUs / w.served;
   for (let i = 1; i + 1 < windows.length; i++) {
     const [before, w, after] = [windows[i - 1]!, windows[i]!, windows[i + 1]!];
     if (w.tool === 'none') continue;
     let t = out.get(w.tool);
-    if (!t) out.set(w.tool, t = { added: [], addedUser: [], recorder: [] });
+    if (!t) out.set(w.tool, t = { added: [], addedUser: [], addedMain: [], recorder: [] });
     t.added.push(cpu(w) - (cpu(before) + cpu(after)) / 2);
     t.addedUser.push(user(w) - (user(before) + user(after)) / 2);
+    t.addedMain.push(main(w) - (main(before) + main(after)) / 2);
     t.recorder.push(w.recorderUs / w.served);
   }
   return out;
