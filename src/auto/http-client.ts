@@ -9,7 +9,7 @@ import { provider } from '../provider';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
-import { numberedSpans, spanId } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 
 function errorText(e: unknown): string {
@@ -31,17 +31,16 @@ function requestSpans(providerName: string, name: string, response: string) {
     spans: numberedSpans(providerName, name, ['method:string', 'host:string', 'path:string'], { root: false }),
     responseRecord: provider(providerName).event(response, ['span_id:u64', 'status:u16', 'error:string']),
   }));
-  const open = new WeakMap<object, number>();
   return {
     open(req: object, method: string, host: string, path: string): void {
-      if (!spans.enabled) return;
+      if (!spans.enabled || !Object.isExtensible(req)) return; // its span number could not be kept on it
       const seq = spans.start(method, host, path);
-      if (seq !== 0) open.set(req, seq);
+      if (seq !== 0) setSpanOf(req, seq);
     },
     finish(req: object, status: number, error: string): void {
-      const seq = open.get(req);
-      if (seq === undefined) return;
-      open.delete(req);
+      const seq = spanOf(req);
+      if (seq === 0) return;
+      setSpanOf(req, 0);
       responseRecord.emit(spanId(seq), status, error);
       spans.finish(seq);
     },

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { provider } from '../provider';
 import { executionAsyncId } from 'node:async_hooks';
 import { enterSpan, onFirstParentRead } from '../spans';
-import { numberedSpans, spanId } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
@@ -105,7 +105,6 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
       ['method:string', 'path:string', 'trace_id:string', 'parent_span_id:string', 'headers:string'], { root: true }),
     serverResponse: provider('node.http').event('server_response', ['span_id:u64', 'status:u16', 'size:i64']),
   }));
-  const open = new WeakMap<ServerResponse, number>(); // the span's number (numbered-spans.ts)
 
   let entering = options.context === 'always';
   // While not entering: the last request span started, and the execution it started in.
@@ -125,7 +124,7 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
       if (entering) enterSpan(0); // no stale span of an earlier request on this connection
       return;
     }
-    open.set(response, seq);
+    setSpanOf(response, seq);
     if (entering) {
       enterSpan(spanId(seq)); // the handler runs in the span
     } else {
@@ -135,9 +134,9 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
   }, failed);
 
   subscribe<ServerMessage>('http.server.response.finish', ({ response }) => {
-    const seq = open.get(response);
-    if (seq === undefined) return;
-    open.delete(response);
+    const seq = spanOf(response);
+    if (seq === 0) return;
+    setSpanOf(response, 0);
     serverResponse.emit(spanId(seq), response.statusCode, responseSize(response));
     serverSpans.finish(seq);
   }, failed);

@@ -1,11 +1,13 @@
 // Spans that begin in one diagnostics-channel message and end in another:
 // no handle can be passed between the two, so auto mode keeps each span's
-// number (its sequence in this thread, a small integer) in a WeakMap keyed by
-// the request object. A small integer is stored there as is; a span handle (an
-// object, young when stored into the long-lived map) went through V8's
-// ephemeron write barrier and remembered-set work at every collection:
-// measured ~3 µs of server CPU per request (bench:http at a fixed rate), for a
-// begin and an end record that cost ~0.1 µs.
+// number (its sequence in this thread, a small integer) on the request object
+// the two messages share, under a symbol (spanOf/setSpanOf). Not in a WeakMap
+// or Map keyed by it: a key needs the object's identity hash, which V8 makes
+// on first use, and for an object with as many properties as a ServerResponse
+// that cost 200-400 ns per request, with spikes to 3 µs while a WeakMap's
+// deleted entries piled up (a loop making and answering ServerResponses:
+// 550 ns each bare, 730-3 750 with a WeakMap, 830 with a Map, 520-550 with
+// the symbol property).
 import { SPAN_ID_BASE, TracedEvent } from '../event';
 import { type ArgsOf, type FieldSpec, parseFields } from '../schema';
 import { currentParent, nextSpanSeq, SPAN_BEGIN_IDS, SPAN_END_IDS } from '../spans';
@@ -35,6 +37,19 @@ export class NumberedSpans<Args extends unknown[]> {
   finish(seq: number): void {
     this.end.emit(seq);
   }
+}
+
+const SPAN = Symbol('ringtrace.span');
+
+/** The span number kept on `request` (0: none). */
+export function spanOf(request: object): number {
+  const seq = (request as Record<symbol, unknown>)[SPAN];
+  return typeof seq === 'number' ? seq : 0;
+}
+
+/** Keep span number `seq` on `request` (0 clears it; never deleted: deleting a property slows an object). */
+export function setSpanOf(request: object, seq: number): void {
+  (request as Record<symbol, unknown>)[SPAN] = seq;
 }
 
 /** The span id of span number `seq` of this thread (what span records carry). */
