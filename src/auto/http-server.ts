@@ -107,10 +107,11 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
   }));
 
   let entering = options.context === 'always';
-  // While not entering: the last request span started, and the execution it started in.
+  const waiting = options.context === 'on-read'; // for the first read (never true again once entering)
+  // While waiting: the last request span started, and the execution it started in.
   let lastSpan = 0;
   let lastExecution = -1;
-  if (options.context === 'on-read') {
+  if (waiting) {
     onFirstParentRead(() => {
       entering = true;
       if (lastSpan !== 0 && executionAsyncId() === lastExecution) enterSpan(spanId(lastSpan));
@@ -127,7 +128,7 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
     setSpanOf(response, seq);
     if (entering) {
       enterSpan(spanId(seq)); // the handler runs in the span
-    } else {
+    } else if (waiting) {
       lastSpan = seq;
       lastExecution = executionAsyncId();
     }
