@@ -9,6 +9,7 @@ import { provider } from '../provider';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
+import { nextSpanSeq } from '../spans';
 import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 
@@ -34,8 +35,8 @@ function requestSpans(providerName: string, name: string, response: string) {
   return {
     open(req: object, method: string, host: string, path: string): void {
       if (!spans.enabled || !Object.isExtensible(req)) return; // its span number could not be kept on it
-      const seq = spans.start(method, host, path);
-      if (seq !== 0) setSpanOf(req, seq);
+      const seq = nextSpanSeq();
+      if (spans.begin.record(seq, spans.parent(), method, host, path)) setSpanOf(req, seq);
     },
     finish(req: object, status: number, error: string): void {
       const seq = spanOf(req);

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { provider } from '../provider';
 import { executionAsyncId } from 'node:async_hooks';
-import { enterSpan, onFirstParentRead } from '../spans';
+import { enterSpan, nextSpanSeq, onFirstParentRead } from '../spans';
 import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 import type { AutoOptions } from './options';
@@ -36,12 +36,6 @@ export function parseTraceparent(value: unknown): { traceId: string; parentId: s
   return { traceId: traceId!, parentId: parentId! };
 }
 
-/** A request's traceparent as [trace id, parent span id] ('' both when absent; repeated: malformed). */
-function traceparentIds(request: IncomingMessage): [string, string] {
-  const { traceId, parentId } = parseTraceparent(rawHeader(request.rawHeaders, 'traceparent'));
-  return [traceId, parentId];
-}
-
 /** The path of a request target, without its query string unless asked. */
 export function requestPath(url: string | undefined, keepQuery: boolean): string {
   if (url === undefined) return '';
@@ -50,15 +44,17 @@ export function requestPath(url: string | undefined, keepQuery: boolean): string
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** Response body size: its Content-Length header, or the length Node computed for end(body); -1 if unknown. */
+/** Response body size: the length Node computed for end(body), else its Content-Length header; -1 if unknown. */
 export function responseSize(res: ServerResponse): number {
+  // Node's own count for end(body) first: getHeader lower-cases its argument on every call.
+  const computed = (res as unknown as { _contentLength?: unknown })._contentLength;
+  if (typeof computed === 'number' && computed >= 0) return computed;
   const h = res.getHeader('content-length');
   if (h !== undefined) {
     const n = Number(h);
     if (Number.isInteger(n) && n >= 0) return n;
   }
-  const computed = (res as unknown as { _contentLength?: unknown })._contentLength;
-  return typeof computed === 'number' && computed >= 0 ? computed : -1;
+  return -1;
 }
 
 /**
@@ -118,9 +114,13 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
     });
   }
   subscribe<ServerMessage>('http.server.request.start', ({ request, response }) => {
-    const seq = serverSpans.enabled ? serverSpans.start(request.method ?? '',
-      requestPath(request.url, options.keepQuery), ...traceparentIds(request), capturedHeaders(request, options.headers))
-      : 0;
+    let seq = 0;
+    if (serverSpans.enabled) {
+      const tp = parseTraceparent(rawHeader(request.rawHeaders, 'traceparent')); // repeated: malformed
+      seq = nextSpanSeq();
+      if (!serverSpans.begin.record(seq, 0, request.method ?? '', requestPath(request.url, options.keepQuery),
+        tp.traceId, tp.parentId, capturedHeaders(request, options.headers))) seq = 0;
+    }
     if (seq === 0) {
       if (entering) enterSpan(0); // no stale span of an earlier request on this connection
       return;
