@@ -57,10 +57,7 @@ function encoded(text: string): boolean {
 
 function number(x: number): boolean {
   if ((x | 0) === x) return int32(x); // -0 too: JSON writes it as 0
-  const text = Number.isFinite(x) ? String(x) : 'null';
-  if (at + text.length > end) return false;
-  raw(text);
-  return true;
+  return encodedAscii(Number.isFinite(x) ? String(x) : 'null');
 }
 
 /** An int32's digits without making its string (String(x) took ~7 % of a bridge span's loop cost). */

@@ -10,8 +10,8 @@ import { checkLevel, DEFAULT_LEVEL, type Level } from './selection/rules';
 import { describeValue, setInvalidRecorder } from './invalid-values';
 import { setFilteredRecorder } from './tracer';
 import { type ArgsOf, checkEventName, checkProviderName, type FieldSpec, parseFields } from './schema';
-import { ActiveSpan, argsJson, checkFunction, currentParent, nextSpanSeq, NOOP_SPAN, runInSpan, SPAN_BEGIN_IDS,
-  SPAN_END_IDS, type SpanClass, type SpanHandle, SpanType } from './spans';
+import { ActiveSpan, argsJson, checkFunction, currentParent, nextSpanSeq, NOOP_SPAN, runInSpan, spanBeginClass,
+  spanEndClass, type SpanClass, type SpanHandle, SpanType } from './spans';
 
 export { configure, type Configuration, type EventOptions, TracedEvent } from './event';
 
@@ -83,9 +83,7 @@ export class Provider {
     const where = `${this.name}:${name}`;
     const own = parseFields(where, fields).find((f) => ['span_id', 'parent_id', 'args'].includes(f.name));
     if (own) throw new TypeError(`ringtrace: ${where}: field '${own.name}' is a span's own field; choose another name`);
-    return new SpanType<ArgsOf<S>>(
-      new TracedEvent(this.name, name, 'span_begin', parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]),
-        this.options(options), SPAN_BEGIN_IDS),
+    return new SpanType<ArgsOf<S>>(spanBeginClass(this.name, name, fields, this.options(options)),
       this.spanClass(name, options?.level, false).ends, options?.root === true);
   }
 
@@ -110,7 +108,6 @@ export class Provider {
   private spanClass(name: string, level?: Level, untypedBegin = true): SpanClass {
     if (name === this.lastSpanName && this.lastSpanClass?.begin) return this.lastSpanClass;
     let cls = this.spans.get(name);
-    const where = `${this.name}:${name}`;
     if (!cls) {
       checkEventName(this.name, name);
       const options = this.options({ ...(level === undefined ? {} : { level }) });
@@ -118,16 +115,14 @@ export class Provider {
         begin: undefined,
         options,
         ends: {
-          withFields: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64', 'args:string']),
-            options, SPAN_END_IDS),
-          bare: new TracedEvent(this.name, name, 'span_end', parseFields(where, ['span_id:u64']), options, SPAN_END_IDS),
+          withFields: spanEndClass(this.name, name, ['args:string'], options),
+          bare: spanEndClass(this.name, name, [], options),
         },
       };
       this.spans.set(name, cls);
     }
     if (untypedBegin && !cls.begin) {
-      cls.begin = new TracedEvent(this.name, name, 'span_begin',
-        parseFields(where, ['span_id:u64', 'parent_id:u64', 'args:string']), cls.options, SPAN_BEGIN_IDS);
+      cls.begin = spanBeginClass(this.name, name, ['args:string'], cls.options);
     }
     if (cls.begin) {
       this.lastSpanName = name;

@@ -2,7 +2,8 @@
 // AsyncLocalStorage), running a function inside a span, and typed span classes
 // (Provider.spanType) whose start is generated per field count.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type EventOptions, SPAN_ID_BASE, rebuildable, type TracedEvent } from './event';
+import { type EventOptions, SPAN_ID_BASE, rebuildable, TracedEvent } from './event';
+import { type FieldSpec, parseFields } from './schema';
 import { describeValue, isStrict } from './invalid-values';
 
 /** A span in progress. end() records its end once; later calls do nothing. */
@@ -94,6 +95,20 @@ export function runInSpan<T>(span: SpanHandle, fn: () => T): T {
 // Span records' leading fields: span_id given as the span's seq, parent_id as an id.
 export const SPAN_BEGIN_IDS = ['seq', 'id'] as const;
 export const SPAN_END_IDS = ['seq'] as const;
+
+/** A span's begin record class: span_id, parent_id, then `fields` (typed, or ['args:string']). */
+export function spanBeginClass<Args extends unknown[]>(provider: string, name: string, fields: readonly FieldSpec[],
+  options: EventOptions): TracedEvent<[number, number, ...Args]> {
+  return new TracedEvent(provider, name, 'span_begin',
+    parseFields(`${provider}:${name}`, ['span_id:u64', 'parent_id:u64', ...fields]), options, SPAN_BEGIN_IDS);
+}
+
+/** A span's end record class: span_id, then `fields` (none, or ['args:string']). */
+export function spanEndClass<Args extends unknown[]>(provider: string, name: string, fields: readonly FieldSpec[],
+  options: EventOptions): TracedEvent<[number, ...Args]> {
+  return new TracedEvent(provider, name, 'span_end', parseFields(`${provider}:${name}`, ['span_id:u64', ...fields]),
+    options, SPAN_END_IDS);
+}
 
 export function nextSpanSeq(): number {
   return ++spanCounter;

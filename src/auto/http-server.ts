@@ -118,7 +118,7 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
     if (serverSpans.enabled) {
       const tp = parseTraceparent(rawHeader(request.rawHeaders, 'traceparent')); // repeated: malformed
       seq = nextSpanSeq();
-      if (!serverSpans.begin.record(seq, 0, request.method ?? '', requestPath(request.url, options.keepQuery),
+      if (!serverSpans.begin.record(seq, serverSpans.parent(), request.method ?? '', requestPath(request.url, options.keepQuery),
         tp.traceId, tp.parentId, capturedHeaders(request, options.headers))) seq = 0;
     }
     if (seq === 0) {

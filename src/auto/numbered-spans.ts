@@ -8,9 +8,9 @@
 // deleted entries piled up (a loop making and answering ServerResponses:
 // 550 ns each bare, 730-3 750 with a WeakMap, 830 with a Map, 520-550 with
 // the symbol property).
-import { SPAN_ID_BASE, TracedEvent } from '../event';
-import { type ArgsOf, type FieldSpec, parseFields } from '../schema';
-import { currentParent, SPAN_BEGIN_IDS, SPAN_END_IDS } from '../spans';
+import { SPAN_ID_BASE, type TracedEvent } from '../event';
+import type { ArgsOf, FieldSpec } from '../schema';
+import { currentParent, spanBeginClass, spanEndClass } from '../spans';
 
 /**
  * A span class whose spans are numbers: start one with
@@ -24,10 +24,8 @@ export class NumberedSpans<Args extends unknown[]> {
 
   /** Span records like spanType's: `root` spans take parent 0, the others the current span. */
   constructor(provider: string, name: string, fields: readonly FieldSpec[], private readonly root: boolean) {
-    const where = `${provider}:${name}`;
-    this.begin = new TracedEvent(provider, name, 'span_begin',
-      parseFields(where, ['span_id:u64', 'parent_id:u64', ...fields]), {}, SPAN_BEGIN_IDS);
-    this.end = new TracedEvent(provider, name, 'span_end', parseFields(where, ['span_id:u64']), {}, SPAN_END_IDS);
+    this.begin = spanBeginClass(provider, name, fields, {});
+    this.end = spanEndClass(provider, name, [], {});
   }
 
   get enabled(): boolean {
