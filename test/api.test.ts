@@ -1,19 +1,12 @@
 // The instrumentation API in one process: every field type round-trips through
 // a real session (emit, consume, decode, compare), edge values, wrong values and
 // schemas, spans and counters.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { collect, uniqueName } from '../fixtures/trace-helpers';
-import { configure, provider, Session, currentTracer } from '../src/index';
+import { collect, OwnSession } from '../fixtures/trace-helpers';
+import { configure, provider, currentTracer } from '../src/index';
 
-// The tracer reads RINGTRACE_SESSION once, when the first event is defined.
-const name = uniqueName('api');
-process.env['RINGTRACE_SESSION'] = name;
-const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
-after(() => {
-  session.remove();
-  session.close();
-});
+const { session } = new OwnSession('api');
 
 const p = provider('api');
 const all = p.event('all', ['a:i8', 'b:i16', 'c:i32', 'd:i64', 'e:u8', 'f:u16', 'g:u32', 'h:u64',

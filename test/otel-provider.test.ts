@@ -3,25 +3,20 @@
 // through RingtraceTracerProvider records the same spans: names, kinds,
 // statuses, attributes, events, links and parentage (ids and times differ
 // between runs by nature, so they are compared by place: fixtures/otel-compare.ts).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { collect, OwnSession, runCommand } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords } from '../fixtures/otel-spans';
 import { comparable } from '../fixtures/otel-compare';
 import { freePort } from '../bench/server/harness';
-import { currentTracer, Session } from '../src/index';
+import { currentTracer } from '../src/index';
 import { AsyncContextManager, RingtraceTracerProvider } from '../src/otel/index';
 
-const name = uniqueName('otel-provider');
-process.env['RINGTRACE_SESSION'] = name;
-let session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
-after(() => {
-  session.remove();
-  session.close();
-});
+const own = new OwnSession('otel-provider');
+let session = own.session;
 
 const boom = new Error('boom'); // one stack for both runs
 
@@ -84,10 +79,10 @@ test('the same spans as the SDK: names, kinds, statuses, attributes, events, lin
 test('instrumentation-http: the same server and client spans as through the SDK', async () => {
   const app = path.join(__dirname, '..', 'fixtures', 'otel-http-app.js');
   const port = String(await freePort()); // the same in both runs: it is in the spans' attributes
-  const viaSdk = await runCommand(process.execPath, [app, 'sdk', port], { RINGTRACE_SESSION: `${name}-none` });
+  const viaSdk = await runCommand(process.execPath, [app, 'sdk', port], { RINGTRACE_SESSION: `${own.name}-none` });
   assert.equal(viaSdk.code, 0, viaSdk.stderr);
   collect(session);
-  const viaProvider = await runCommand(process.execPath, [app, 'provider', port], { RINGTRACE_SESSION: name });
+  const viaProvider = await runCommand(process.execPath, [app, 'provider', port], { RINGTRACE_SESSION: own.name });
   assert.equal(viaProvider.code, 0, viaProvider.stderr);
   const ours = fromRecords(collect(session));
   const sdk = JSON.parse(viaSdk.stdout) as typeof ours;
@@ -120,14 +115,13 @@ test('parent-based sampling, suppressed tracing and no session: non-recording sp
 
 test('a span that began before the session attached is not recorded; one after it is', () => {
   const tracer = new RingtraceTracerProvider().getTracer('straddle');
-  session.remove();
-  session.close();
+  own.drop();
   currentTracer().poll();
   assert.equal(currentTracer().attached, false);
   const early = tracer.startSpan('early');
   assert.equal(early.isRecording(), false, 'no session: nothing to record into');
   assert.match(early.spanContext().spanId, /^[0-9a-f]{16}$/, 'ids are made anyway: propagation still works');
-  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  session = own.recreate();
   currentTracer().poll();
   const late = tracer.startSpan('late');
   early.end();

@@ -3,25 +3,20 @@
 // InMemorySpanExporter received in the same run; the same for
 // @opentelemetry/instrumentation-http on a node:http server and client in a
 // child process (instrumentations must be registered before http is loaded).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { collect, runCommand, uniqueName } from '../fixtures/trace-helpers';
+import { collect, OwnSession, runCommand } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords, type SpanView } from '../fixtures/otel-spans';
-import { currentTracer, Session } from '../src/index';
+import { currentTracer } from '../src/index';
 import { RingtraceSpanProcessor } from '../src/otel/index';
 import { spanRecords } from '../src/otel/records';
 
-const name = uniqueName('otel');
-process.env['RINGTRACE_SESSION'] = name;
-let session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
-after(() => {
-  session.remove();
-  session.close();
-});
+const own = new OwnSession('otel');
+let session = own.session;
 
 test('SDK spans: the same spans, names, kinds, statuses, attributes, events and parentage as OpenTelemetry got', () => {
   const exporter = new InMemorySpanExporter();
@@ -88,7 +83,7 @@ const httpApp = path.join(__dirname, '..', 'fixtures', 'otel-http-app.js');
 
 test('instrumentation-http in a child process: the server and client spans OpenTelemetry got', async () => {
   collect(session);
-  const r = await runCommand(process.execPath, [httpApp], { RINGTRACE_SESSION: name });
+  const r = await runCommand(process.execPath, [httpApp], { RINGTRACE_SESSION: own.name });
   assert.equal(r.code, 0, r.stderr);
   const otel = JSON.parse(r.stdout) as SpanView[];
   const ours = fromRecords(collect(session));
@@ -138,9 +133,8 @@ test('the resource is recorded again into a new session, once', () => {
   tracer.startSpan('a').end();
   tracer.startSpan('b').end();
   assert.equal(resources(), 1);
-  session.remove();
-  session.close();
-  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  own.drop();
+  session = own.recreate();
   currentTracer().poll();
   assert.equal(currentTracer().attached, true);
   tracer.startSpan('c').end();
@@ -151,12 +145,11 @@ test('the resource is recorded again into a new session, once', () => {
 test('a span that began before the session attached ends without an end record', () => {
   const tp = new BasicTracerProvider({ spanProcessors: [new RingtraceSpanProcessor()] });
   const tracer = tp.getTracer('straddle');
-  session.remove();
-  session.close();
+  own.drop();
   currentTracer().poll();
   assert.equal(currentTracer().attached, false);
   const early = tracer.startSpan('early');
-  session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
+  session = own.recreate();
   currentTracer().poll();
   assert.equal(currentTracer().attached, true);
   const late = tracer.startSpan('late');

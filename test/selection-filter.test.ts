@@ -3,20 +3,14 @@
 // are not written, counted as filtered (ringtrace:filtered), never lost; every
 // field type, u64 beyond 2^53, strings; a filter that does not fit a class
 // disables it with one warning; removing the filter records everything again.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { collect, uniqueName } from '../fixtures/trace-helpers';
-import { currentTracer, provider, Session } from '../src/index';
+import { collect, OwnSession } from '../fixtures/trace-helpers';
+import { currentTracer, provider } from '../src/index';
 import { publishSelection } from '../src/selection/publish';
 import { type Rule, Selection } from '../src/selection/rules';
 
-const name = uniqueName('filter');
-process.env['RINGTRACE_SESSION'] = name;
-const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
-after(() => {
-  session.remove();
-  session.close();
-});
+const { session } = new OwnSession('filter');
 const p = provider('flt');
 const all = p.event('all', ['a:i8', 'd:i64', 'h:u64', 'j:f64', 'k:bool', 'l:string']);
 

@@ -3,22 +3,16 @@
 // only once the record is committed; at most one per 100 ms per process, the
 // calls in between folded into the next; recorded whatever the selection;
 // never thrown from, except in strict mode for a reason that is not a string.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { collect, runCommand, testAddonPath, uniqueName, type CollectedEvent } from '../fixtures/trace-helpers';
+import { collect, OwnSession, runCommand, testAddonPath, uniqueName, type CollectedEvent } from '../fixtures/trace-helpers';
 import { configure, currentTracer, Session, snapshot } from '../src/index';
 
 const flightApp = path.join(__dirname, '..', 'fixtures', 'flight-app.js');
-const name = uniqueName('snapshot');
-process.env['RINGTRACE_SESSION'] = name; // read once, at the first snapshot() or event class
-const session = Session.create(name, { subBufferSize: 1 << 16, subBuffers: 8 });
-after(() => {
-  session.remove();
-  session.close();
-});
+const { session } = new OwnSession('snapshot');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INTERVAL_MS = 110; // the limit is 100 ms (CLOCK_MONOTONIC_COARSE: a few ms coarse)
