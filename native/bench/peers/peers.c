@@ -182,7 +182,9 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static void run(const char *name, chunk_fn fn, int threads, double per_event_factor, int records) {
+/* One measurement: `threads` workers time n_chunks chunks each; the mean of
+ * their median chunks, per event. */
+static double measure(chunk_fn fn, int threads) {
   pthread_barrier_t barrier;
   pthread_barrier_init(&barrier, NULL, (unsigned)threads);
   struct worker w[2];
@@ -195,7 +197,21 @@ static void run(const char *name, chunk_fn fn, int threads, double per_event_fac
   pthread_barrier_destroy(&barrier);
   double per_thread = 0;
   for (int t = 0; t < threads; t++) per_thread += median(times[t], n_chunks) / threads;
-  long emitted = records ? (long)threads * (n_chunks + 2) * CHUNK : 0; /* disabled: nothing to record */
+  return per_thread;
+}
+
+/* The 2-thread case needs both vCPUs at once for its ~10 ms: when the host
+ * takes one away for a few ms (seen here: one run in twelve at half speed,
+ * either clock, either tool), half the chunks are slow and their median with
+ * them. It is measured REPEATS times and the median measurement kept. */
+#define REPEATS 5
+
+static void run(const char *name, chunk_fn fn, int threads, double per_event_factor, int records) {
+  int reps = threads > 1 ? REPEATS : 1;
+  double measured[REPEATS];
+  for (int r = 0; r < reps; r++) measured[r] = measure(fn, threads);
+  double per_thread = median(measured, reps);
+  long emitted = records ? (long)reps * threads * (n_chunks + 2) * CHUNK : 0; /* disabled: nothing to record */
   printf("bench %s %s ns_per_event=%.2f emitted=%ld threads=%d events_per_s=%.0f%s\n", TOOL, name,
          per_thread * per_event_factor, emitted, threads, threads * 1e9 / per_thread, loss_report(emitted));
   fflush(stdout);

@@ -1,0 +1,71 @@
+// The session clock end to end: an app whose cycle counter jumps forward or
+// back mid-recording (the test addon's RINGTRACE_TEST_CYCLES_JUMP_* hook, as a
+// VM's restore would) gives a trace whose times stay ordered and bounded by
+// the monotonic clock, and `stats` reports the jump. Cycle sessions only: where
+// the counter is not usable the session is monotonic and this is skipped.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { emitterPath, testAddonPath } from '../fixtures/trace-helpers';
+
+const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
+
+interface Stats {
+  events: number;
+  durationS: number;
+  errors: string[];
+  clock: { kind: string; why: string; anomalies: number; held: number } | null;
+}
+
+/** Record 2 s of 5 000 events/s from an app whose counter is `jumpS` seconds off from its 4 000th record on. */
+function recordWithJump(jumpS: number): { stats: Stats; text: string; emitted: number } | null {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-clock-'));
+  try {
+    const out = path.join(work, 'trace');
+    // The hooked addon in the app only (through env(1)): the recorder is the one users run.
+    const app = ['env', `RINGTRACE_ADDON=${testAddonPath}`, 'RINGTRACE_TEST_CYCLES_JUMP_AT=4000',
+      `RINGTRACE_TEST_CYCLES_JUMP_S=${jumpS}`, process.execPath, emitterPath, 'paced', '2', '5000'];
+    // Small sub-buffers: packets close (with the producer's own pairs) on both sides of the jump.
+    const r = spawnSync(process.execPath, [cli, 'record', '--session', `clk-${process.pid}-${randomBytes(4).toString('hex')}`,
+      '--subbuffer-size', '16K', '--subbuffers', '64', '-o', out, '--', ...app], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const sidecar = JSON.parse(fs.readFileSync(path.join(out, '.ringtrace.json'), 'utf8')) as { clock: string };
+    if (sidecar.clock !== 'cycles') return null;
+    const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
+      Stats;
+    const text = spawnSync(process.execPath, [cli, 'stats', out], { encoding: 'utf8' }).stdout;
+    const emitted = Number(/emitted (\d+)/.exec(r.stdout)?.[1]);
+    return { stats, text, emitted };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+for (const [what, jumpS] of [['forward', 30], ['back', -30]] as const) {
+  test(`a cycle counter jumping ${what} 30 s mid-recording: times ordered and bounded, the jump reported`, (t) => {
+    const r = recordWithJump(jumpS);
+    if (!r) return t.skip('the session clock is CLOCK_MONOTONIC here (no usable cycle counter)');
+    const { stats, text, emitted } = r;
+    assert.deepEqual(stats.errors, [], 'no stream goes back in time'); // the reader refuses times going back
+    assert.ok(emitted > 9_000, `emitted ${emitted}`);
+    assert.equal(stats.events, emitted);
+    // 2 s of events: the jump did not stretch (or fold) the trace by 30 s.
+    assert.ok(stats.durationS > 1.5 && stats.durationS < 3, `duration ${stats.durationS} s`);
+    assert.equal(stats.clock?.kind, 'cycles');
+    assert.ok(stats.clock!.anomalies >= 1, `the jump is reported: ${JSON.stringify(stats.clock)}`);
+    assert.match(text, /packets where the counter jumped or stalled/);
+  });
+}
+
+test('without a jump, a cycle session reports no clock anomaly', (t) => {
+  const r = recordWithJump(0);
+  if (!r) return t.skip('the session clock is CLOCK_MONOTONIC here (no usable cycle counter)');
+  assert.deepEqual(r.stats.errors, []);
+  assert.equal(r.stats.events, r.emitted);
+  assert.deepEqual([r.stats.clock?.anomalies, r.stats.clock?.held], [0, 0]);
+  assert.doesNotMatch(r.text, /jumped/);
+});
