@@ -11,6 +11,8 @@
         "native/addon/producer_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",
+        "native/ring/clock_sync.c",
+        "native/ring/clock_map.c",
         "native/ring/consumer.c",
         "native/ring/salvage.c",
         "native/ring/writers.c",

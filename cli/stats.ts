@@ -32,6 +32,8 @@ export interface TraceStats {
   incomplete: string | null;
   /** A flight recorder's snapshot: why it was taken, and what the rings had overwritten before it. */
   snapshot: { reasons: string[]; overwritten: number; torn: number } | null;
+  /** The session clock (side file): cycles or monotonic, why, and packets whose cycle counter jumped or stalled. */
+  clock: { kind: string; why: string; anomalies: number; held: number } | null;
 }
 
 /** A count read from the side file: a safe non-negative integer, or null. */
@@ -98,13 +100,33 @@ export function computeStats(dir: string): TraceStats {
   }
   const lost = Object.values(perCpu).reduce((n, c) => n + c.lost, 0);
   const durationS = events ? (last - first) / 1e9 : 0;
-  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: unknown; events?: unknown };
+  const totals = (trace.sidecar?.['totals'] ?? {}) as { remoteCommits?: unknown; events?: unknown;
+    clockAnomalies?: unknown; clockHeldRecords?: unknown };
   const recorded = count(totals.events);
   const remoteCommits = recorded === null ? null : count(totals.remoteCommits);
   const remoteCommitShare = remoteCommits !== null && recorded ? remoteCommits / recorded : null;
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
     invalidValues: perClass[INVALID_VALUE] ?? 0, filtered, perCpu, remoteCommits, remoteCommitShare, errors,
-    missingEvents, incomplete: incompleteReason(trace.sidecar), snapshot: snapshotFacts(trace.sidecar) };
+    missingEvents, incomplete: incompleteReason(trace.sidecar), snapshot: snapshotFacts(trace.sidecar),
+    clock: clockFacts(trace.sidecar, totals) };
+}
+
+function clockFacts(sidecar: Record<string, unknown> | undefined,
+  totals: { clockAnomalies?: unknown; clockHeldRecords?: unknown }): TraceStats['clock'] {
+  const kind = sidecar?.['clock'];
+  if (typeof kind !== 'string') return null;
+  const why = sidecar?.['clockWhy'];
+  return { kind, why: typeof why === 'string' ? why : '', anomalies: count(totals.clockAnomalies) ?? 0,
+    held: count(totals.clockHeldRecords) ?? 0 };
+}
+
+function clockText(c: NonNullable<TraceStats['clock']>): string {
+  const source = c.kind === 'cycles' ? 'cycle counter, converted per packet to CLOCK_MONOTONIC' : 'CLOCK_MONOTONIC';
+  const anomalies = c.anomalies || c.held
+    ? `; ${c.anomalies} packets where the counter jumped or stalled: their times were bounded by the monotonic ` +
+      `clock (${c.held} records held within their packet)`
+    : '';
+  return `${source}${c.why ? ` (${c.why})` : ''}${anomalies}`;
 }
 
 /** A ringtrace:filtered record: `count` more events of class `event` left out by a filter. */
@@ -135,6 +157,7 @@ export function formatStats(s: TraceStats): string {
     `duration: ${s.durationS.toFixed(6)} s`,
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
     `remote commits: ${remoteText(s)}`,
+    ...(s.clock ? [`clock:    ${clockText(s.clock)}`] : []),
     ...(s.snapshot ? [`snapshot: ${s.snapshot.reasons.join('; ') || 'reason not recorded'}`,
       `overwritten: ${s.snapshot.overwritten} (older events the flight recorder's rings had overwritten)` +
       (s.snapshot.torn ? `; ${s.snapshot.torn} sub-buffers overwritten while copied were left out` : '')] : []),

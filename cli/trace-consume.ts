@@ -55,7 +55,7 @@ Examples:
       process.stdout.write(
         `addon:     ${r.addon}\n` +
         `rseq:      ${r.rseq ? 'registered (fast path)' : 'not registered (atomic fallback)'}\n` +
-        `clock:     ${r.clock} (${mhz} MHz)\n` +
+        `clock:     ${r.clock} (${mhz} MHz): ${r.clockWhy || 'no reason recorded'}; kernel clocksource ${r.clocksource}\n` +
         `cpus:      ${r.cpus}\n` +
         `round trip: ${r.threads} threads emitted ${r.emitted}, delivered ${r.delivered}, lost ${r.lost}, ` +
         `remote commits ${r.remoteCommits}\n`);

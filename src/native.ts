@@ -29,6 +29,11 @@ export interface NativeSessionInfo {
   clockRefTicks: bigint;
   clockRefRealtimeNs: bigint;
   createdRealtimeNs: bigint;
+  /** CLOCK_MONOTONIC and CLOCK_REALTIME at creation: trace files carry CLOCK_MONOTONIC ns whatever `clock` is. */
+  monotonicRefNs: bigint;
+  monotonicRefRealtimeNs: bigint;
+  /** Why the creator chose `clock`. */
+  clockWhy: string;
 }
 
 export interface NativePacket {
@@ -42,6 +47,10 @@ export interface NativePacket {
   firstTs: bigint;
   lastTs: bigint;
   complete: boolean;
+  /** Cycle sessions: the packet's clock pairs disagreed with the counter (a jump or stall); its times are bounded. */
+  clockAnomaly?: boolean;
+  /** Cycle sessions: records whose times were held within their packet's bounds. */
+  clockHeld?: number;
 }
 
 export type LockHandle = { readonly __brand: 'ringtrace.lock' };

@@ -83,7 +83,7 @@ test('checks fail on each kind of anomaly, naming it', () => {
 });
 
 interface DoctorJson { ok: boolean; emitted: number; delivered: number; lost: number; anomalies: string[];
-  ringsPerThread: number[] }
+  ringsPerThread: number[]; clock: string; clockWhy: string; clocksource: string }
 
 /** One doctor run; with `migrate`, its threads' CPU affinity flips between CPU 0 and 1 while it runs. */
 function doctor(pin: boolean, migrate: boolean): Promise<{ code: number | null; report: DoctorJson; stdout: string }> {
@@ -114,6 +114,9 @@ test(`doctor passes ${RUNS} of ${RUNS} runs pinned to one CPU`, { skip: !hasTask
     assert.equal(code, 0);
     assert.equal(report.delivered, report.emitted);
     assert.deepEqual(report.ringsPerThread, [1, 1], 'pinned: one ring per thread');
+    // Which clock, and why: the cycle counter where the kernel trusts it or it passed the cross-CPU check.
+    assert.match(report.clockWhy, report.clock === 'cycles' ? /TSC|counter/ : /./);
+    if (report.clocksource === 'tsc') assert.equal(report.clock, 'cycles', report.clockWhy);
   }
 });
 

@@ -119,6 +119,13 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("clockRefTicks", Napi::BigInt::New(env, static_cast<uint64_t>(s->hdr->clock_ref_ticks)));
   o.Set("clockRefRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->clock_ref_realtime_ns)));
   o.Set("createdRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->created_realtime_ns)));
+  // Trace files carry CLOCK_MONOTONIC ns whatever the session clock (cycles are converted per packet).
+  o.Set("monotonicRefNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->monotonic_ref_ns)));
+  o.Set("monotonicRefRealtimeNs", Napi::BigInt::New(env, static_cast<int64_t>(s->hdr->monotonic_ref_realtime_ns)));
+  char why[sizeof s->hdr->clock_why + 1];
+  memcpy(why, s->hdr->clock_why, sizeof s->hdr->clock_why);  // shared memory: terminate our copy
+  why[sizeof s->hdr->clock_why] = 0;
+  o.Set("clockWhy", std::string(why));
   return o;
 }
 

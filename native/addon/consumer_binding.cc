@@ -101,7 +101,7 @@ Napi::Value ConsumerWritePacket(const Napi::CallbackInfo &info) {
   rt_ring_stats st;
   rt_ring_stats_read(sbox->s, ring, &st);
   bool written = false;
-  Napi::Value result = WriteChunkPacket(env, ch, a, st.lost, &written);
+  Napi::Value result = WriteChunkPacket(env, ChunkClock::Of(sbox->s), ch, a, st.lost, &written);
   if (written) rt_consumer_done(&box->c, &ch);
   return result;
 }

@@ -40,8 +40,13 @@ struct producer_state {
    * if it lives on, it finishes and commits the record. Or
    * (RINGTRACE_TEST_KILL_OPENING_AT=N) the first record from the Nth on that
    * opens a sub-buffer is reserved, its packet header put back unwritten, and
-   * the process gets SIGKILL. See test/dead-writer.test.ts. */
+   * the process gets SIGKILL. See test/dead-writer.test.ts. Or
+   * (RINGTRACE_TEST_CYCLES_JUMP_AT=N, RINGTRACE_TEST_CYCLES_JUMP_S=S) from the
+   * Nth record on, the process's cycle reads are S seconds off (negative: back),
+   * as after a VM's restore; see test/clock.test.ts. */
   unsigned long hook_countdown;
+  unsigned long jump_countdown;
+  double jump_s;
   int hook_signal; /* 0: sleep */
   long hook_sleep_ms;
   int hook_opening;         /* the KILL_OPENING hook */
@@ -61,6 +66,15 @@ static void hooks_read_env(struct producer_state *st) {
   st->hook_signal = kill_at || st->hook_opening ? SIGKILL : stop_at ? SIGSTOP : 0;
   st->hook_countdown = at ? strtoul(at, NULL, 10) : 0;
   st->hook_sleep_ms = sleep_ms ? strtol(sleep_ms, NULL, 10) : 2500;
+  const char *jump_at = getenv("RINGTRACE_TEST_CYCLES_JUMP_AT"), *jump_s = getenv("RINGTRACE_TEST_CYCLES_JUMP_S");
+  st->jump_countdown = jump_at ? strtoul(jump_at, NULL, 10) : 0;
+  st->jump_s = jump_s ? strtod(jump_s, NULL) : 0;
+}
+
+/* The cycle jump hook: counts records down, then offsets the counter. */
+static void hook_cycles_jump(struct producer_state *st, const struct rt_session *s) {
+  if (st->jump_countdown == 0 || --st->jump_countdown != 0) return;
+  __atomic_store_n(&rt_test_cycles_offset, (int64_t)(st->jump_s * (double)s->hdr->clock_freq_hz), __ATOMIC_RELAXED);
 }
 
 /* A test hook's record: reserve, write half the payload, signal ourselves or
@@ -195,6 +209,7 @@ static napi_value emit_staged(napi_env env, napi_callback_info info) {
   if (ctl[0] > st->staging_len || ctl[0] < CTL_BYTES + CONTEXT_BYTES)
     return throw_type(env, "emitStaged: record end outside the staging buffer");
 #ifdef RT_TEST_HOOKS
+  hook_cycles_jump(st, s);
   if (st->hook_opening) {
     if (st->hook_countdown > 1) st->hook_countdown--;
     else if (hook_kill_opening(st, s, ctl[1], st->staging + CTL_BYTES, ctl[0] - CTL_BYTES)) return NULL;

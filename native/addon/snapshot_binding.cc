@@ -17,6 +17,7 @@ struct SnapshotBox {
   std::vector<rt_snapshot_ring> rings;
   std::vector<uint32_t> next;  // per ring: the chunk writePacket hands out next
   Napi::Reference<Napi::External<SessionBox>> session;  // keeps the mapping alive
+  ChunkClock clock;                                     // what the copies were stamped with
   void Free() {
     for (auto &r : rings) rt_snapshot_ring_free(&r);
     rings.clear();
@@ -47,6 +48,7 @@ Napi::Value SnapshotTake(const Napi::CallbackInfo &info) {
     }
   }
   box->session = Napi::Persistent(info[0].As<Napi::External<SessionBox>>());
+  box->clock = ChunkClock::Of(s);
   return Napi::External<SnapshotBox>::New(info.Env(), box, [](Napi::Env, SnapshotBox *b) { delete b; });
 }
 
@@ -118,7 +120,7 @@ Napi::Value SnapshotWritePacket(const Napi::CallbackInfo &info) {
   const rt_chunk &ch = r.chunks[next];
   if (!ch.complete && !info[2].ToBoolean().Value()) return info.Env().Null();
   bool written = false;
-  Napi::Value result = WriteChunkPacket(info.Env(), ch, a, r.lost, &written);
+  Napi::Value result = WriteChunkPacket(info.Env(), box->clock, ch, a, r.lost, &written);
   if (written) next++;
   return result;
 }

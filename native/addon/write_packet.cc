@@ -51,12 +51,31 @@ static int WriteWhole(int fd, off_t start, struct iovec *iov, int n, std::string
   return 0;
 }
 
-Napi::Value WriteChunkPacket(Napi::Env env, const rt_chunk &ch, const PacketArgs &a, uint64_t lost, bool *written) {
+// The clock map of a cycle session's chunk: from the sub-buffer's opening
+// pair to its closing one, or, while it is still open (or its closing pair is
+// older: left from an earlier lap), to a pair read now, later than all its
+// records (the counter is one clock on every CPU: checked at creation).
+static void ChunkClockMap(const ChunkClock &clock, const rt_chunk &ch, uint64_t prev_end, rt_clock_map *map) {
+  const rt_clock_pairs &p = ch.clock;  // the consumer's copy, taken with the chunk
+  uint64_t close_cycles = p.close_cycles, close_ns = p.close_ns;
+  if (!ch.complete || close_ns < p.open_ns) rt_clock_pair(&close_cycles, &close_ns);
+  rt_clock_map_init(map, p.open_cycles, p.open_ns, close_cycles, close_ns, clock.freq_hz, prev_end);
+}
+
+Napi::Value WriteChunkPacket(Napi::Env env, const ChunkClock &clock, const rt_chunk &ch, const PacketArgs &a, uint64_t lost,
+                             bool *written) {
   *written = false;
   uint64_t discarded = lost + a.extra_discarded;  // discarded so far = ring losses + caller's drops
   rt_packet_info pi;
   char err[256];
-  if (rt_packet_build(&ch, a.known, a.known_bits, a.seq, discarded, a.prev_end, nullptr, &pi, err, sizeof err)) {
+  rt_clock_map clock_map;
+  rt_clock_map *map = nullptr;
+  if (clock.kind == RT_CLOCK_CYCLES) {
+    ChunkClockMap(clock, ch, a.prev_end, &clock_map);
+    map = &clock_map;
+  }
+  if (rt_packet_build(&ch, a.known, a.known_bits, a.seq, discarded, a.prev_end, nullptr, nullptr, &pi, err,
+                      sizeof err)) {
     Napi::Error::New(env, err).ThrowAsJavaScriptException();  // nothing written
     return {};
   }
@@ -68,9 +87,9 @@ Napi::Value WriteChunkPacket(Napi::Env env, const rt_chunk &ch, const PacketArgs
   std::string copy, werr;
   struct iovec iov[2];
   int n = 1;
-  if (pi.dropped || pi.holes) {  // rebuild without undescribed records and dead writers' holes
+  if (pi.dropped || pi.holes || map) {  // rebuild without undescribed records and holes, or with times mapped
     copy.resize(RT_PACKET_HEADER_SIZE + (ch.end - ch.begin));
-    rt_packet_build(&ch, a.known, a.known_bits, a.seq, discarded + pi.dropped, a.prev_end,
+    rt_packet_build(&ch, a.known, a.known_bits, a.seq, discarded + pi.dropped, a.prev_end, map,
                     reinterpret_cast<uint8_t *>(&copy[0]), &pi, err, sizeof err);
     iov[0] = {&copy[0], pi.size};
   } else {
@@ -92,5 +111,9 @@ Napi::Value WriteChunkPacket(Napi::Env env, const rt_chunk &ch, const PacketArgs
   o.Set("firstTs", Napi::BigInt::New(env, pi.first_ts));
   o.Set("lastTs", Napi::BigInt::New(env, pi.last_ts));
   o.Set("complete", ch.complete != 0);
+  if (map) {
+    o.Set("clockAnomaly", map->anomaly != 0);
+    o.Set("clockHeld", map->held);
+  }
   return o;
 }

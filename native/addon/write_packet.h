@@ -24,9 +24,21 @@ bool ReadPacketArgs(const Napi::CallbackInfo &info, size_t known, PacketArgs *a)
 // Build the packet of `ch` (native/ring/packet.h) and append it to a.fd,
 // straight from the chunk when every class is known. `lost`: the ring's lost
 // events, reported and added to extra_discarded in the packet header.
-// Returns {size, lost, records, dropped, firstTs, lastTs, complete} with
+// Returns {size, lost, records, dropped, firstTs, lastTs, complete, ...} with
 // *written true; {unknownId} (nothing written: a class id not in `known`,
 // without drop_unknown); or an empty value with a JS exception pending (a
 // malformed record, a failed write: the file is cut back to where it was).
-Napi::Value WriteChunkPacket(Napi::Env env, const rt_chunk &ch, const PacketArgs &a, uint64_t lost, bool *written);
+// The session clock a chunk was stamped with (copied: a snapshot outlives its session's handle).
+struct ChunkClock {
+  uint32_t kind = RT_CLOCK_MONOTONIC;
+  uint64_t freq_hz = 1000000000u;
+  static ChunkClock Of(const rt_session *s) { return {s->clock_kind, s->hdr->clock_freq_hz}; }
+};
+
+// `clock`: the chunk's session clock; the cycle clock's timestamps are
+// written as CLOCK_MONOTONIC nanoseconds (native/ring/clock_map.h), and the
+// result also has clockAnomaly (the packet's clock pairs disagreed with the
+// counter) and clockHeld (records whose times were held within the packet).
+Napi::Value WriteChunkPacket(Napi::Env env, const ChunkClock &clock, const rt_chunk &ch, const PacketArgs &a, uint64_t lost,
+                             bool *written);
 #endif

@@ -27,6 +27,17 @@ static inline uint64_t rt_clock_read_ordered(uint32_t kind) {
   return rt_monotonic_ns();
 }
 
+/* The cycle counter and CLOCK_MONOTONIC at one instant: the counter read on
+ * both sides of clock_gettime, the midpoint kept (a preemption in between
+ * only widens the error, never changes the order). Producers' slow path (once
+ * per sub-buffer) and the consumer. */
+static inline void rt_clock_pair(uint64_t *cycles, uint64_t *ns) {
+  uint64_t before = rt_arch_cycles_ordered();
+  *ns = rt_monotonic_ns();
+  uint64_t after = rt_arch_cycles_ordered();
+  *cycles = before + (after - before) / 2;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,8 +47,14 @@ struct rt_clock_desc {
   uint64_t freq_hz;
   uint64_t ref_ticks;
   int64_t ref_realtime_ns;
+  int64_t monotonic_ref_ns, monotonic_ref_realtime_ns;
+  char why[200]; /* why this clock, for doctor */
 };
 int rt_clock_choose(uint32_t requested, struct rt_clock_desc *out, char *err, size_t errlen);
+/* Cross-CPU check of the cycle counter (clock.c): threads on pairs of CPUs
+ * take turns reading it; a read that comes after another CPU's, in memory
+ * order, must not be smaller. 1: consistent; 0: not (why in `why`). */
+int rt_cycles_synchronized(char *why, size_t whylen);
 #ifdef __cplusplus
 }
 #endif

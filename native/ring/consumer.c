@@ -126,6 +126,7 @@ int rt_consumer_next(struct rt_consumer *c, uint32_t ring, struct rt_chunk *out,
   out->begin = begin;
   out->end = end;
   out->complete = complete;
+  out->clock = rt_clock_pairs_load(rt_sub_ctl_at(s, ring, cons)); /* published by the commits acquired above */
   return 1;
 }
 

@@ -22,6 +22,7 @@ struct rt_chunk {
   uint32_t begin;     /* first unread byte (>= RT_PACKET_HEADER_SIZE) */
   uint32_t end;       /* end of committed content */
   int complete;       /* 1: whole generation done; rt_consumer_done releases it */
+  struct rt_clock_pairs clock; /* the sub-buffer's clock pairs, copied with it (cycle sessions) */
 };
 
 struct rt_consumer {

@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
-#define RT_LAYOUT_VERSION 5u /* 2: consumer_mark; 3: writer table; 4: selection generation;
-                               * 5: overwrite mode, snapshot requests, heartbeats */
+#define RT_LAYOUT_VERSION 6u /* 2: consumer_mark; 3: writer table; 4: selection generation;
+                               * 5: overwrite mode, snapshot requests, heartbeats;
+                               * 6: clock pairs in packet headers, monotonic reference */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 
@@ -68,6 +69,12 @@ struct rt_session_header {
    * atomic add from any process, after the request's record is committed;
    * the flight recorder watches it. */
   uint64_t snapshot_requests;
+  /* CLOCK_MONOTONIC and CLOCK_REALTIME read together at creation: trace files
+   * carry CLOCK_MONOTONIC nanoseconds (cycle timestamps are converted per
+   * packet, clock_map.h), placed on the calendar by this pair. */
+  int64_t monotonic_ref_ns;
+  int64_t monotonic_ref_realtime_ns;
+  char clock_why[200]; /* why the creator chose clock_kind (NUL-terminated; shown by doctor) */
 };
 
 /* Per-ring control block. Fields written by different parties live on different
@@ -95,11 +102,25 @@ struct rt_ring_ctl {
   uint64_t consumer_mark;
 };
 
+/* Cycle sessions only (else 0): the cycle counter and CLOCK_MONOTONIC read
+ * together by a sub-buffer lap's opener (after its reservation) and by its
+ * closer (after the reservation that closes it), so every record of the lap
+ * was stamped between the two; the consumer maps the lap's cycles to
+ * nanoseconds from them (clock_map.h). Relaxed stores, published by the
+ * writer's commit (release) like the packet header. */
+struct rt_clock_pairs {
+  uint64_t open_cycles, open_ns;
+  uint64_t close_cycles, close_ns;
+};
+
 /* Per sub-buffer commit counters, free-running across laps. A generation
- * (lap L) of a sub-buffer is complete when local + remote == (L + 1) * sub_size. */
+ * (lap L) of a sub-buffer is complete when local + remote == (L + 1) * sub_size.
+ * Its clock pairs share the line: written once per lap, they cost the
+ * commits nothing measurable. */
 struct rt_sub_ctl {
   uint64_t commit_local __attribute__((aligned(RT_CACHELINE))); /* rseq add, owner CPU only */
   uint64_t commit_remote; /* atomic add, any CPU (and the consumer's salvage) */
+  struct rt_clock_pairs clock;
 };
 
 /* Writer table: one slot per writer thread, so the consumer can tell who holds

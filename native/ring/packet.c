@@ -1,9 +1,10 @@
 /* See packet.h. */
+#include <stddef.h>
 #include <string.h>
 #include "packet.h"
 
 int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
-                    uint64_t seq, uint64_t discarded, uint64_t prev_end, uint8_t *out,
+                    uint64_t seq, uint64_t discarded, uint64_t prev_end, struct rt_clock_map *map, uint8_t *out,
                     struct rt_packet_info *info, char *err, size_t errlen) {
   memset(info, 0, sizeof *info);
   /* content ends where the last record's bytes end; its alignment padding is
@@ -35,18 +36,26 @@ int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t kn
     content = last_pos + ev.size; /* relative to the chunk's sub-buffer for now */
   }
   if (r < 0) return -1;
-  if (!out && !all_known) return 0; /* the caller needs the copying form */
-  if (all_known) {
+  if (!out && (!all_known || map)) return 0; /* the caller needs the copying form */
+  if (all_known && !map) {
     if (out) memcpy(out + w, ch->sub + ch->begin, ch->end - ch->begin);
     w += ch->end - ch->begin;
     content = info->records ? RT_PACKET_HEADER_SIZE + (content - ch->begin) : RT_PACKET_HEADER_SIZE;
   } else {
+    /* Copy the described records; with a clock map, their times become
+     * nanoseconds (clock_map.h). */
     content = RT_PACKET_HEADER_SIZE;
     for (pos = ch->begin; rt_chunk_next_record(ch, &pos, &ev, &payload, err, errlen) == 1;) {
       uint32_t id = ev.id;
       if (id >= known_bits || !(known[id >> 3] & (1u << (id & 7)))) continue;
       uint32_t stride = rt_record_stride(ev.size);
       memcpy(out + w, payload - RT_EVENT_HEADER_SIZE, stride); /* validated in the first pass */
+      if (map) {
+        ev.timestamp = rt_clock_map_ns(map, ev.timestamp);
+        memcpy(out + w + offsetof(struct rt_event_header, timestamp), &ev.timestamp, sizeof ev.timestamp);
+        if (content == RT_PACKET_HEADER_SIZE) info->first_ts = ev.timestamp;
+        info->last_ts = ev.timestamp;
+      }
       content = w + ev.size;
       w += stride;
     }

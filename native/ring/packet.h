@@ -2,12 +2,14 @@
  * (packet header + context, then the chunk's records), for trace files. The
  * ring's own header is copied and patched (content/packet size, timestamps,
  * sequence number, discarded events); records of classes the consumer cannot
- * describe are dropped and counted, never written undescribed. */
+ * describe are dropped and counted, never written undescribed; with a clock
+ * map, cycle timestamps become nanoseconds. */
 #ifndef RINGTRACE_RING_PACKET_H
 #define RINGTRACE_RING_PACKET_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "clock_map.h"
 #include "consumer.h"
 
 #ifdef __cplusplus
@@ -26,15 +28,18 @@ struct rt_packet_info {
 
 /* Build the packet for `ch` into out (capacity >= RT_PACKET_HEADER_SIZE +
  * ch->end - ch->begin). With out == NULL only the header is built (in info):
- * if info->dropped == 0 and info->holes == 0 the packet is that header followed by ch's bytes
+ * if there is no map and info->dropped == 0 and info->holes == 0, the packet
+ * is that header followed by ch's bytes
  * [begin, end) as they are (the consumer writes them straight from the ring);
- * otherwise call again with a buffer. known[id >> 3] & (1 << (id & 7)) says a class id is
+ * otherwise call again with a buffer. map: NULL for timestamps kept as they
+ * are, else each record's is mapped (and the header's are the mapped first
+ * and last); first_ts/last_ts are then known only after the copying call. known[id >> 3] & (1 << (id & 7)) says a class id is
  * described (ids >= known_bits are unknown). seq: the stream's packet number;
  * discarded: cumulative events lost on this ring so far; prev_end: the previous
  * packet's timestamp_end (a packet without records starts and ends there).
  * Returns 0, or -1 with a message in err if a record is malformed. */
 int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
-                    uint64_t seq, uint64_t discarded, uint64_t prev_end, uint8_t *out,
+                    uint64_t seq, uint64_t discarded, uint64_t prev_end, struct rt_clock_map *map, uint8_t *out,
                     struct rt_packet_info *info, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "rseq.h"
 #include "session.h"
+#include "test_hooks.h"
 #include "writers.h"
 
 #ifdef __cplusplus
@@ -236,6 +237,7 @@ static inline int rt_reserve(const struct rt_session *s, uint32_t id, uint32_t p
           cycles ? rt_rseq_cmpeq_store_clock(rs, cpu, &ring->write_off, old, p.end, &ts)
                  : rt_rseq_cmpeq_store(rs, cpu, &ring->write_off, old, p.end);
       if (RT_LIKELY(res == RT_RSEQ_OK)) {
+        if (cycles) ts = RT_TEST_CYCLES(ts); /* test builds only: a simulated jump or stall */
         if (RT_LIKELY(inside))
           rt_finish_inside(s, cpu, (int32_t)cpu, old, ts, id, size, stride, r);
         else

@@ -22,6 +22,7 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
      * after ours. (Relies on synchronized invariant TSCs across CPUs; the stress
      * test checks per-ring monotonicity on this path too.) */
     uint64_t ts = rt_clock_read_ordered(s->clock_kind);
+    if (s->clock_kind == RT_CLOCK_CYCLES) ts = RT_TEST_CYCLES(ts); /* test builds only */
     uint64_t consumed = __atomic_load_n(&ring->consumed_off, __ATOMIC_ACQUIRE);
     if (consumed > old) { /* stale offset: the consumer is already past it */
       old = __atomic_load_n(&ring->write_off, __ATOMIC_RELAXED);
@@ -59,12 +60,27 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
                         uint32_t stride, struct rt_reservation *r) {
   struct rt_ring_ctl *ring = &s->rings[ring_idx];
   uint8_t *data = rt_ring_data(s, ring_idx);
+  /* Cycle sessions: the counter and CLOCK_MONOTONIC together, for the
+   * consumer's per-packet conversion (clock_map.h). Read after our
+   * reservation's timestamp, so every record of a sub-buffer we close was
+   * stamped before it. Once per sub-buffer boundary: ~60 ns. Stored relaxed
+   * into the sub-buffer's control line (layout.h rt_sub_ctl); our commit
+   * (release) publishes them with the header fields. */
+  uint64_t pair_cycles = 0, pair_ns = 0;
+  int closes = p->pad || (p->end & s->sub_mask) == 0;
+  if (s->clock_kind == RT_CLOCK_CYCLES && (p->opens || closes)) {
+    rt_clock_pair(&pair_cycles, &pair_ns);
+    pair_cycles = RT_TEST_CYCLES(pair_cycles); /* test builds only */
+  }
   if (RT_UNLIKELY(p->opens)) {
     if (p->pad) { /* close the previous sub-buffer at the padding */
       struct rt_packet_header *prev =
           (struct rt_packet_header *)(data + ((p->old & ~s->sub_mask) & s->ring_mask));
       prev->timestamp_end = ts;
       prev->content_size = (s->sub_size - p->pad) * 8;
+      struct rt_clock_pairs *prev_clock = &rt_sub_ctl_at(s, ring_idx, p->old)->clock;
+      __atomic_store_n(&prev_clock->close_cycles, pair_cycles, __ATOMIC_RELAXED);
+      __atomic_store_n(&prev_clock->close_ns, pair_ns, __ATOMIC_RELAXED);
       rt_commit_bytes(ring, rt_sub_ctl_at(s, ring_idx, p->old), cpu, p->pad);
     }
     uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
@@ -94,6 +110,12 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
     ph->stream_id = 0;
     ph->stream_instance_id = ring_idx;
     ph->timestamp_begin = ts;
+    struct rt_clock_pairs *clock = &rt_sub_ctl_at(s, ring_idx, p->record)->clock;
+    __atomic_store_n(&clock->open_cycles, pair_cycles, __ATOMIC_RELAXED);
+    __atomic_store_n(&clock->open_ns, pair_ns, __ATOMIC_RELAXED);
+    /* close_* belong to the closer (which may already be running on another
+     * CPU): left as they are; a consumer trusts them only once the sub-buffer
+     * is complete and they are later than open_*. */
     ph->packet_size = s->sub_size * 8;
     ph->packet_seq_num = sub_start >> s->sub_shift;
     ph->events_discarded = 0;
@@ -105,6 +127,9 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
         (struct rt_packet_header *)(data + ((p->record & ~s->sub_mask) & s->ring_mask));
     ph->timestamp_end = ts;
     ph->content_size = s->sub_size * 8;
+    struct rt_clock_pairs *clock = &rt_sub_ctl_at(s, ring_idx, p->record)->clock;
+    __atomic_store_n(&clock->close_cycles, pair_cycles, __ATOMIC_RELAXED);
+    __atomic_store_n(&clock->close_ns, pair_ns, __ATOMIC_RELAXED);
   }
   r->header.id = id;
   r->header.size = size;

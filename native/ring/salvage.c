@@ -13,6 +13,7 @@
 
 #ifdef RT_TEST_HOOKS
 void (*rt_test_hook)(enum rt_test_point point, uint32_t ring);
+int64_t rt_test_cycles_offset;
 #endif
 
 /* The sub-buffer at the read position, as one consistent view. */

@@ -217,6 +217,9 @@ int rt_session_create(const char *name, const struct rt_session_options *opt,
   h->clock_freq_hz = clk.freq_hz;
   h->clock_ref_ticks = clk.ref_ticks;
   h->clock_ref_realtime_ns = clk.ref_realtime_ns;
+  h->monotonic_ref_ns = clk.monotonic_ref_ns;
+  h->monotonic_ref_realtime_ns = clk.monotonic_ref_realtime_ns;
+  snprintf(h->clock_why, sizeof h->clock_why, "%s", clk.why);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   h->created_realtime_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;

@@ -81,6 +81,18 @@ static inline struct rt_sub_ctl *rt_sub_ctl_at(const struct rt_session *s, uint3
   return &s->views[ring].subs[(off >> s->sub_shift) & s->sub_index_mask];
 }
 
+/* A sub-buffer's clock pairs as they are now (layout.h): relaxed loads, each
+ * field whole; callers read them after acquiring the commits that publish
+ * them (a closing pair still being written is caught by its check, clock_map.h). */
+static inline struct rt_clock_pairs rt_clock_pairs_load(const struct rt_sub_ctl *sc) {
+  struct rt_clock_pairs p;
+  p.open_cycles = __atomic_load_n(&sc->clock.open_cycles, __ATOMIC_RELAXED);
+  p.open_ns = __atomic_load_n(&sc->clock.open_ns, __ATOMIC_RELAXED);
+  p.close_cycles = __atomic_load_n(&sc->clock.close_cycles, __ATOMIC_RELAXED);
+  p.close_ns = __atomic_load_n(&sc->clock.close_ns, __ATOMIC_RELAXED);
+  return p;
+}
+
 #ifdef __cplusplus
 }
 #endif

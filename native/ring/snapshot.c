@@ -89,11 +89,12 @@ static enum copy_result copy_sub(const struct rt_session *s, uint32_t ring, uint
   if (len == UINT64_MAX) return GONE;
   if (len == 0) return OPEN;
   memcpy(dst, sub, len);
+  struct rt_clock_pairs clock = rt_clock_pairs_load(rt_sub_ctl_at(s, ring, x)); /* checked with the copy below */
   if (overwritten_since(s, ring, x)) return TORN;
   uint32_t end = copied_content(s, ring, x, dst, closed, len);
   if (!end) return DAMAGED;
   *ch = (struct rt_chunk){.ring = ring, .sub_off = x, .sub = dst, .begin = RT_PACKET_HEADER_SIZE, .end = end,
-                          .complete = closed};
+                          .complete = closed, .clock = clock};
   return KEPT;
 }
 

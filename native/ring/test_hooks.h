@@ -25,15 +25,21 @@ enum rt_test_point {
 extern "C" {
 #endif
 extern void (*rt_test_hook)(enum rt_test_point point, uint32_t ring);
+/* Added to every cycle-counter reading a producer of this process makes (its
+ * records' timestamps and its packets' clock pairs): a test jumps it forward
+ * or back, or holds the sum still, as a VM's restore or migration would. */
+extern int64_t rt_test_cycles_offset;
 #ifdef __cplusplus
 }
 #endif
+#define RT_TEST_CYCLES(c) ((c) + (uint64_t)__atomic_load_n(&rt_test_cycles_offset, __ATOMIC_RELAXED))
 #define RT_TEST_POINT(point, ring)              \
   do {                                          \
     if (rt_test_hook) rt_test_hook(point, ring); \
   } while (0)
 #else
 #define RT_TEST_POINT(point, ring) ((void)0)
+#define RT_TEST_CYCLES(c) (c)
 #endif
 
 #endif

@@ -168,7 +168,7 @@ static uint64_t check_ring(struct check *k, const struct rt_snapshot_ring *sr) {
       k->bad_record++;
     }
     struct rt_packet_info info;
-    if (rt_packet_build(ch, known, 8, i, sr->lost, 0, NULL, &info, err, sizeof err) || info.records != in_chunk ||
+    if (rt_packet_build(ch, known, 8, i, sr->lost, 0, NULL, NULL, &info, err, sizeof err) || info.records != in_chunk ||
         info.dropped)
       k->bad_packet++;
     n += in_chunk;

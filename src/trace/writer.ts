@@ -28,6 +28,9 @@ interface Stream {
   droppedUnknown: number;
   events: number;
   bytes: number;
+  /** Cycle sessions: packets with a clock anomaly, records held within bounds (native/ring/clock_map.h). */
+  clockAnomalies: number;
+  clockHeld: number;
 }
 
 /** Writing the trace failed (disk full, I/O error): what is written stays readable. */
@@ -48,6 +51,10 @@ export interface WriterTotals {
   deadWriterRecords: number;
   /** Records of sub-buffers abandoned because dead writers left them unrepairable (included in lost). */
   abandonedRecords: number;
+  /** Cycle sessions: packets whose cycle counter jumped or stalled (their times held within their bounds). */
+  clockAnomalies: number;
+  /** ... and records moved to stay within those bounds. */
+  clockHeldRecords: number;
 }
 
 /** Create DIR (0700) or accept an empty existing one; refuse anything else. True if it created DIR. */
@@ -124,7 +131,7 @@ export class TraceWriter {
     const n = session.info.nCpus;
     this.streams = Array.from({ length: session.info.nRings }, (_, ring) => ({
       ring, file: ring < n ? `stream_cpu${ring}` : `stream_cpu${ring - n}_atomic`, fd: undefined,
-      seq: 0, prevEnd: 0n, droppedUnknown: 0, events: 0, bytes: 0,
+      seq: 0, prevEnd: 0n, droppedUnknown: 0, events: 0, bytes: 0, clockAnomalies: 0, clockHeld: 0,
     }));
     this.refreshClasses();
     this.writeMetadata();
@@ -153,6 +160,8 @@ export class TraceWriter {
         }
         if (!p || 'unknownId' in p) break;
         st.droppedUnknown += p.dropped;
+        if (p.clockAnomaly) st.clockAnomalies++;
+        st.clockHeld += p.clockHeld ?? 0;
         st.seq++;
         st.bytes += p.size;
         st.events += p.records;
@@ -231,7 +240,8 @@ export class TraceWriter {
     const sum = (f: (s: Stream) => number) => this.streams.reduce((n, s) => n + f(s), 0);
     return { events: sum((s) => s.events), bytes: sum((s) => s.bytes), lost,
       droppedUnknown: sum((s) => s.droppedUnknown), remoteCommits: remote, deadWriterRecords: this.deadWriters.salvaged,
-      abandonedRecords: this.deadWriters.abandoned.reduce((n, a) => n + a.records, 0) };
+      abandonedRecords: this.deadWriters.abandoned.reduce((n, a) => n + a.records, 0),
+      clockAnomalies: sum((s) => s.clockAnomalies), clockHeldRecords: sum((s) => s.clockHeld) };
   }
 
   /** Final flush, metadata and side files; closes the stream files. */
@@ -257,7 +267,8 @@ export class TraceWriter {
     const info = this.session.info;
     const sidecar = {
       tool: 'ringtrace', session: info.name, uuid: info.uuid, nCpus: info.nCpus, clock: info.clock,
-      clockFreqHz: info.clockFreqHz, subBufferSize: info.subSize, subBuffers: info.nSub,
+      clockFreqHz: info.clockFreqHz, clockWhy: info.clockWhy, timestamps: 'CLOCK_MONOTONIC ns',
+      subBufferSize: info.subSize, subBuffers: info.nSub,
       createdRealtimeNs: info.createdRealtimeNs.toString(), totals: t, rings,
       abandonedSubBuffers: this.deadWriters.abandoned, ...extra,
     };
@@ -276,8 +287,8 @@ export class TraceWriter {
     const info = this.session.info;
     const text = buildMetadata({
       uuid: info.uuid,
-      clock: { freq: BigInt(info.clockFreqHz), refTicks: info.clockRefTicks,
-        refRealtimeNs: info.clockRefRealtimeNs },
+      // Packets carry CLOCK_MONOTONIC ns (a cycle session's are converted per packet: native/ring/clock_map.h).
+      clock: { freq: 1_000_000_000n, refTicks: info.monotonicRefNs, refRealtimeNs: info.monotonicRefRealtimeNs },
       classes: this.classes,
       env: { tracer_name: 'ringtrace', hostname: os.hostname(), session: info.name, clock_source: info.clock },
     });
