@@ -10,6 +10,7 @@ import { Session } from '../src/session';
 import { currentTracer } from '../src/tracer';
 import { DeliveryCheck } from './doctor-checks';
 import { DONE, DOCTOR_RECORD_MAX, doctorEvent, emitBatch, GO } from './doctor-emitter';
+import { PACKET_HEADER } from '../src/layout';
 
 /** The kernel's current clocksource ('unknown' where /sys does not say). */
 function clocksource(): string {
@@ -46,7 +47,6 @@ export interface DoctorReport {
 
 const SUB_SIZE = 64 * 1024;
 const SUBS = 4;
-const PACKET_HEADER = 88;
 const STALL_MS = 10_000;
 
 /**

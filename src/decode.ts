@@ -4,6 +4,8 @@
 // not match its class gives an error naming the class and the field.
 import * as fs from 'node:fs';
 import { type ClassDescription, parseDescription } from './schema';
+import { TWO32 } from './int64';
+import { utf8Slice } from './buffer-internals';
 
 export type FieldValue = number | bigint | boolean | string | Buffer;
 
@@ -46,13 +48,7 @@ export function readRegistry(path: string): Map<number, ClassDescription> {
 const FIXED: Record<string, number> = { i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4,
   f32: 4, i64: 8, u64: 8, f64: 8 };
 
-const TWO32 = 4294967296;
 
-// Buffer's utf8Slice(start, end): what toString('utf8', start, end) calls after checking its
-// arguments (invalid sequences become U+FFFD alike). In Node 20, not in the typings: toString
-// where a runtime lacks it.
-type SliceableBuffer = Buffer & { utf8Slice(start: number, end: number): string };
-const HAS_UTF8_SLICE = typeof (Buffer.prototype as SliceableBuffer).utf8Slice === 'function';
 
 /**
  * Decode the fields of one record into `out` (one value per field, in schema
@@ -104,7 +100,7 @@ export function decodeValues(cls: ClassDescription, buf: Buffer, start: number, 
         if (nul >= end) {
           throw new DecodeError(`${cls.provider}:${cls.name}: string field '${f.name}' is not terminated`);
         }
-        out[i] = nul === o ? '' : HAS_UTF8_SLICE ? (buf as SliceableBuffer).utf8Slice(o, nul) : buf.toString('utf8', o, nul);
+        out[i] = nul === o ? '' : utf8Slice(buf, o, nul);
         o = nul + 1;
         continue;
       }

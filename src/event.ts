@@ -10,13 +10,14 @@ import { compileFilter } from './filter';
 import { buildEmitter, DEFAULT_MAX_STRING_BYTES, type EventFilter, fixedSize, STAGING_BYTES, STAGING_SLACK,
   type SerializerOptions, type TrustedValue } from './serializer';
 import { currentTracer, type Attachable } from './tracer';
+import { TWO32 } from './int64';
 
 /**
  * Span ids are unique per process across threads: (thread id + 1) * 2^32 + the
  * span's number in its thread, below 2^53. Span records are given the number;
  * their emitters add this base (SerializerOptions.seqBase).
  */
-export const SPAN_ID_BASE = (threadId + 1) * 2 ** 32;
+export const SPAN_ID_BASE = (threadId + 1) * TWO32;
 
 export interface EventOptions {
   /** Longest string field, in UTF-8 bytes; longer strings are cut and end in '…'. Default 1024. */

@@ -1,8 +1,8 @@
 // Walks the records of a chunk copied out of a ring. Every length is checked
 // before use: a malformed record ends the walk with an error naming its offset,
 // after the valid records before it have been returned.
+import { EVENT_HEADER } from './layout';
 
-export const EVENT_HEADER_SIZE = 16;
 export const RECORD_ALIGN = 8;
 
 export interface RawRecord {
@@ -27,12 +27,12 @@ export const HOLE_ID = 0xffffffff;
 /** Bytes from the record at `pos` to the next one, after checking its size fits `data`. */
 function strideAt(data: Buffer, pos: number, firstOffset: number, where: string): number {
   const at = firstOffset + pos;
-  if (data.length - pos < EVENT_HEADER_SIZE) {
+  if (data.length - pos < EVENT_HEADER) {
     throw new RecordFormatError(`${where}: truncated record at offset ${at}`, at);
   }
   const size = data.readUInt32LE(pos + 4);
   const stride = Math.ceil(size / RECORD_ALIGN) * RECORD_ALIGN;
-  if (size < EVENT_HEADER_SIZE || stride > data.length - pos) {
+  if (size < EVENT_HEADER || stride > data.length - pos) {
     throw new RecordFormatError(`${where}: record at offset ${at} has bad size ${size}`, at);
   }
   return stride;
@@ -61,7 +61,7 @@ export function* records(data: Buffer, firstOffset: number, where: string): Gene
     yield {
       id,
       timestamp: data.readBigUInt64LE(pos + 8),
-      payload: data.subarray(pos + EVENT_HEADER_SIZE, pos + size),
+      payload: data.subarray(pos + EVENT_HEADER, pos + size),
       offset: at,
     };
     pos += stride;

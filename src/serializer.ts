@@ -10,6 +10,7 @@ import type { InvalidValues } from './invalid-values';
 import type { Field } from './schema';
 import { writeString } from './string-writer';
 import { writeJson } from './json-writer';
+import { TWO32 } from './int64';
 
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;
@@ -72,7 +73,7 @@ function putHrtime(dv: DataView, o: number, t: readonly number[]): void {
   const a = (s & 0xffff) * 1e9 + (t[1]! >>> 0); // < 2^47
   const b = Math.floor(s / 65536) * 1e9; // < 2^46, to be shifted by 16
   const x = (b % 65536) * 65536 + a; // < 2^53
-  const carry = Math.floor(x / 4294967296);
+  const carry = Math.floor(x / TWO32);
   dv.setUint32(o, x >>> 0, true);
   dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
 }

@@ -1,19 +1,17 @@
 // String fields written into the staging buffer: UTF-8 then NUL, at most
 // `max` bytes (a longer string is cut at a whole character and ends in '…').
 // Room for max + 1 bytes is guaranteed when the event class is defined.
+import { utf8Write } from './buffer-internals';
 
 const TRUNCATION_MARK = [0xe2, 0x80, 0xa6]; // U+2026 '…' ends a truncated string
 
-/** Buffer's own UTF-8 writer: Buffer#write without its argument normalization (Buffer#write where absent). */
-type Utf8Writer = Buffer & { utf8Write(s: string, offset: number, length: number): number };
-const HAS_UTF8_WRITE = typeof (Buffer.prototype as Utf8Writer).utf8Write === 'function';
 
 /** Slow path: long, non-ASCII or NUL-containing strings. */
 export function writeStringSlow(u8: Buffer, o: number, s: string, max: number): number {
   const clean = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s; // NUL would end the string early
   // Encode straight into staging (room for max + 1 bytes is guaranteed at
   // definition time); whole characters only.
-  const written = HAS_UTF8_WRITE ? (u8 as Utf8Writer).utf8Write(clean, o, max + 1) : u8.write(clean, o, max + 1, 'utf8');
+  const written = utf8Write(u8, clean, o, max + 1);
   // Stopping more than a character (4 bytes) short of the room means it all fit: no byteLength pass.
   if (written <= max && (written < max - 3 || Buffer.byteLength(clean, 'utf8') === written)) {
     u8[o + written] = 0;

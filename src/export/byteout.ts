@@ -21,6 +21,16 @@ export function putRaw(d: Uint8Array, p: number, b: Uint8Array): number {
   return p;
 }
 
+/** Bytes d[from, to) as lower-case hex digits, two per byte (bytes fields). */
+export function putHex(b: Uint8Array, p: number, d: Uint8Array, from: number, to: number): number {
+  for (let j = from; j < to; j++) {
+    b[p++] = HEX_DIGITS[d[j]! >> 4]!;
+    b[p++] = HEX_DIGITS[d[j]! & 15]!;
+  }
+  return p;
+}
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
 /** An ASCII string known to be short (numbers as text). */
 export function putAscii(d: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) d[p++] = s.charCodeAt(i);

@@ -5,6 +5,7 @@
 // non-ASCII, nesting, null, integer-like keys that JSON.parse reorders,
 // repeated keys) is refused, and callers use JSON.parse instead: accepting
 // means giving exactly the members JSON.parse would, in the same order.
+import { latin1Slice } from '../buffer-internals';
 
 export const MEMBER_INT = 0; // an integer of at most 15 digits: value in num
 export const MEMBER_DOUBLE = 1; // any other number: value in num
@@ -15,8 +16,6 @@ export const MEMBER_FALSE = 4;
 const MAX_MEMBERS = 64;
 const QUOTE = 34;
 const BACKSLASH = 92;
-
-type SliceableBuffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 export class FlatJson {
   count = 0;
@@ -64,7 +63,7 @@ export class FlatJson {
 
   /** Key j as a string (ASCII, checked by parse). */
   key(d: Buffer, j: number): string {
-    return (d as SliceableBuffer).latin1Slice(this.keyStart[j]!, this.keyEnd[j]!);
+    return latin1Slice(d, this.keyStart[j]!, this.keyEnd[j]!);
   }
 
   private sameKey(d: Buffer, a: number, b: number): boolean {
@@ -138,7 +137,7 @@ export class FlatJson {
       this.num[n] = negative ? -v : v;
     } else {
       this.kind[n] = MEMBER_DOUBLE;
-      this.num[n] = Number((d as SliceableBuffer).latin1Slice(start, p)); // the same conversion as JSON.parse
+      this.num[n] = Number(latin1Slice(d, start, p)); // the same conversion as JSON.parse
     }
     return p;
   }

@@ -9,10 +9,11 @@
 // to jsonLine.
 import type { Field } from '../schema';
 import { i32, u32 } from '../trace/le';
-import { putAscii, putInt, putRaw, putUint } from './byteout';
+import { putAscii, putHex, putInt, putRaw, putUint } from './byteout';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
 import { wordsOf } from './words';
+import { TWO32 } from '../int64';
 
 /**
  * Writes a record's fields (d[o, end): after pid and tid) as JSON at b[p]
@@ -21,8 +22,6 @@ import { wordsOf } from './words';
  */
 export type FieldsWriter = (b: Uint8Array, v: DataView, p: number, d: Buffer, o: number, end: number) => number;
 
-const TWO32 = 4294967296;
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const TRUE = Buffer.from('true', 'latin1');
 const FALSE = Buffer.from('false', 'latin1');
 
@@ -72,7 +71,7 @@ b[p++] = 34; o += 1;`;
     case OP_BYTES: return `{ const n = u32(d, o);
   if (n > end - o - 4) return -1;
   b[p++] = 34;
-  for (let j = o + 4; j < o + 4 + n; j++) { b[p++] = HEX[d[j] >> 4]; b[p++] = HEX[d[j] & 15]; }
+  p = putHex(b, p, d, o + 4, o + 4 + n);
   b[p++] = 34; o += 4 + n; }`;
     default: throw new Error(`unknown field op ${op}`);
   }
@@ -103,7 +102,7 @@ export function compileFields(fields: readonly Field[], keys: Buffer[], text: (v
   }
   body.push('return p;');
   const make = new Function('K', 'putRaw', 'putAscii', 'putInt', 'putUint', 'putNumber', 'u32', 'i32', 'TRUE',
-    'FALSE', 'HEX', 'TWO32', 'text',
+    'FALSE', 'putHex', 'TWO32', 'text',
     `return function fields(b, v, p, d, o, end) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FieldsWriter;
-  return make(keys, putRaw, putAscii, putInt, putUint, putNumber, u32, i32, TRUE, FALSE, HEX, TWO32, text);
+  return make(keys, putRaw, putAscii, putInt, putUint, putNumber, u32, i32, TRUE, FALSE, putHex, TWO32, text);
 }

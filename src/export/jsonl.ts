@@ -6,7 +6,7 @@ import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { u32 } from '../trace/le';
-import { EVENT_HEADER } from '../trace/reader';
+import { EVENT_HEADER } from '../layout';
 import { type ByteOut, putNineDigits, putRaw } from './byteout';
 import { compileFields, type FieldsWriter } from './jsonl-fields';
 import { WORD_SLACK } from './words';

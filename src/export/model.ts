@@ -15,8 +15,9 @@
 // in the summary.
 import type { ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
-import { EVENT_HEADER } from '../trace/reader';
+import { EVENT_HEADER } from '../layout';
 import type { Names } from './processes';
+import { TWO32 } from '../int64';
 
 export type TrackKind = 'process' | 'thread' | 'lane' | 'counter';
 /** The annotation (set to true) on the end of a span that had no end record of its own. */
@@ -87,7 +88,6 @@ const INSTANT = 1;
 const BEGIN = 2;
 const END = 3;
 const COUNTER = 4;
-const TWO32 = 4294967296;
 
 /** How records of a class are shown: spans and counters need the fields they are read by. */
 function roleOf(cls: ClassDescription): number {

@@ -43,6 +43,12 @@ export function putVarint(b: Uint8Array, p: number, v: number): number {
   return p + 1;
 }
 
+/** A tag and a varint value as bytes, for fields precomputed once (interned names in event plans). */
+export function tagAndVarint(tag: number, v: number): Uint8Array {
+  const b = new Uint8Array(16);
+  return b.slice(0, putVarint(b, putVarint(b, 0, tag), v));
+}
+
 /** A 64-bit value given as two unsigned 32-bit halves (two's complement for negatives) as a varint. */
 export function putVarint64(b: Uint8Array, p: number, hi: number, lo: number): number {
   while (hi !== 0 || lo >= 128) {

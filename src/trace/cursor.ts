@@ -11,10 +11,12 @@ import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
-import { EVENT_HEADER, PACKET_HEADER, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
+import { packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
   type Trace } from './reader';
 import { TimeBase } from './timebase';
 import { SIDECAR } from './writer';
+import { TWO32 } from '../int64';
+import { EVENT_HEADER, PACKET_HEADER } from '../layout';
 
 // Records are read as native-endian words; traces are little-endian, as are the machines ringtrace runs on.
 if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-endian machines only');
@@ -23,7 +25,6 @@ const NS = 1_000_000_000;
 /** Class ids below this are looked up by array index (they are registry line numbers: small and dense). */
 export const DENSE_IDS = 1 << 16;
 const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
-const TWO32 = 4294967296;
 
 /**
  * A cursor over one stream file. Each packet is read and indexed once: every

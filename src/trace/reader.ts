@@ -8,9 +8,8 @@ import type { TraceClock } from '../ctf/metadata';
 import { parseRegistry } from '../decode';
 import type { ClassDescription } from '../schema';
 import { CLASSES_FILE, SIDECAR } from './writer';
+import { PACKET_HEADER } from '../layout';
 
-export const PACKET_HEADER = 88;
-export const EVENT_HEADER = 16;
 const MAGIC = 0xc1fc1fc1;
 const MAX_PACKET = 1 << 30;
 

@@ -1,9 +1,9 @@
 // Exact tick -> epoch-nanosecond conversion for the stream cursor: one
 // BigInt division per packet, a multiply per record.
 import type { TraceClock } from '../ctf/metadata';
+import { TWO32 } from '../int64';
 
 const NS = 1_000_000_000;
-const TWO32 = 4294967296;
 
 /** Exact tick -> epoch-ns conversion around one base tick value (a packet's first timestamp). */
 export class TimeBase {
