@@ -5,6 +5,7 @@
 // thread) and a fresh one taken.
 import { viewOf } from '../trace/le';
 import type { OutputBuffers } from './background-writer';
+import { WORD_SLACK } from './words';
 
 // Writers at an offset into a buffer the caller has made room in; each
 // returns the offset after what it wrote. The per-line loops keep buffer and
@@ -67,7 +68,7 @@ for (let i = 0; i < 1000; i++) {
 
 const groups = new Float64Array(6); // of a number >= 10^9, least significant first
 
-/** A non-negative integer below 2^53 in decimal (at most 16 bytes, plus WORD_SLACK). */
+/** A non-negative integer below 2^53 in decimal (at most 16 bytes; stores WORD_SLACK past them). */
 export function putUint(v: DataView, p: number, n: number): number {
   if (n < 1000) {
     v.setUint32(p, SMALL[n]!, true);
@@ -97,7 +98,7 @@ export function putUint(v: DataView, p: number, n: number): number {
   return p;
 }
 
-/** An integer with |n| below 2^53 in decimal (at most 17 bytes, plus WORD_SLACK). */
+/** An integer with |n| below 2^53 in decimal (at most 17 bytes; stores WORD_SLACK past them). */
 export function putInt(v: DataView, p: number, n: number): number {
   if (n < 0) {
     v.setUint8(p++, 45); // '-'
@@ -136,11 +137,14 @@ export class ByteOut {
     return this.buf.length;
   }
 
-  /** Make room for `n` more bytes (flushing what is there); false if `n` can never fit. */
+  /**
+   * Make room for `n` more bytes and WORD_SLACK more for word writers
+   * (words.ts), flushing what is there; false if that can never fit.
+   */
   reserve(n: number): boolean {
-    if (this.pos + n <= this.buf.length) return true;
+    if (this.pos + n + WORD_SLACK <= this.buf.length) return true;
     this.flush();
-    return n <= this.buf.length;
+    return n + WORD_SLACK <= this.buf.length;
   }
 
   flush(): void {

@@ -9,7 +9,6 @@ import { u32 } from '../trace/le';
 import { EVENT_HEADER } from '../layout';
 import { type ByteOut, putNineDigits, putRaw } from './byteout';
 import { compileFields, type FieldsWriter } from './jsonl-fields';
-import { WORD_SLACK } from './words';
 
 
 const values: FieldValue[] = [];
@@ -112,7 +111,7 @@ export class JsonlWriter {
     const d = c.data;
     const start = c.at[k]! + EVENT_HEADER;
     const end = c.at[k]! + c.size[k]!;
-    if (!out.reserve(plan.constBytes + 2 * (end - start) + MAX_VALUE_TEXT * plan.fieldCount + WORD_SLACK)) {
+    if (!out.reserve(plan.constBytes + 2 * (end - start) + MAX_VALUE_TEXT * plan.fieldCount)) {
       return this.slow(c, k);
     }
     const parts = this.parts;

@@ -31,7 +31,7 @@ import { fieldIds, PACKET_FIXED_MAX, PACKET_TAG, perfettoSchema, perfettoTags, S
   ANNOTATION_MAX } from './perfetto-schema';
 import { ProtoWriter, putVarint, putVarint64, WIRE_LEN } from './protowire';
 import { type Annotations, RecordArgs } from './record-args';
-import { putWords, WORD_SLACK } from './words';
+import { putWords } from './words';
 
 export { PERFETTO_PROTO, perfettoSchema } from './perfetto-schema';
 
@@ -153,7 +153,7 @@ export class PerfettoSink implements TimelineSink {
     }
     const w = this.w;
     // Room for all but interned data (written with checks): the rest writes without them.
-    const room = plan.bound + members * ANNOTATION_MAX + 3 * (end - args) + WORD_SLACK;
+    const room = plan.bound + members * ANNOTATION_MAX + 3 * (end - args);
     w.reserve(room);
     const packetAt = w.pos;
     let p = this.packetStart(seq, ns);

@@ -9,6 +9,7 @@
 // messages of event packets, one byte, moved up when the message turns out
 // to be 128 bytes or longer (beginShort / endShort).
 import { viewOf } from '../trace/le';
+import { WORD_SLACK } from './words';
 
 const NESTED_MAX = (1 << 28) - 1; // the largest length 4 varint bytes hold
 
@@ -79,9 +80,12 @@ export class ProtoWriter {
     this.view = viewOf(next);
   }
 
-  /** Make sure `n` more bytes fit (callers that reserve once may then use the *Fast methods). */
+  /**
+   * Make sure `n` more bytes fit, and WORD_SLACK more for word writers
+   * (words.ts); callers that reserve once may then use the *Fast methods.
+   */
   reserve(n: number): void {
-    this.room(n);
+    this.room(n + WORD_SLACK);
   }
 
   /** An unsigned integer below 2^53. */

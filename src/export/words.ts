@@ -1,8 +1,11 @@
 // Stores a word (four bytes) at a time through a DataView, for the exporters'
 // hot loops: a JS byte store costs ~1-2.5 ns on this host, and a word store
-// about as much. Writers here may store up to WORD_SLACK bytes past the end
-// of what they write: the caller reserves the room, and what it writes next
-// overwrites them (bytes past a buffer's filled length are never output).
+// about as much. Writers here, and the number writers of byteout.ts, may store
+// up to WORD_SLACK bytes past the end of what they write; what is written
+// next overwrites them (bytes past a buffer's filled length are never output).
+// The room for them is kept by construction: ByteOut.reserve(n) and
+// ProtoWriter.reserve(n) make n + WORD_SLACK bytes fit, so a caller reserves
+// what it writes and nothing more (test/byte-slack.test.ts).
 
 /** Bytes a word writer may store past the offset it returns. */
 export const WORD_SLACK = 3;
