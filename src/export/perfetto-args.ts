@@ -42,7 +42,13 @@ export class ArgsWriter {
 
   constructor(private readonly w: ProtoWriter, private readonly T: Tags, private readonly interning: Interning) {}
 
-  /** Typed arguments from d[o, end) written at b[p]; the offset after them, or -1 if the record does not hold them. */
+  /**
+   * Typed arguments from d[o, end) written at b[p]; the offset after them, or
+   * -1 if the record does not hold them. One loop with a switch over the
+   * plan's ops, longer than a screen on purpose: the buffer, view and offsets
+   * stay in locals across all of a record's fields, where a method per op
+   * would store them back and reload them for each field.
+   */
   fields(b: Uint8Array, p: number, plan: EventPlan, d: Buffer, dv: DataView, o: number, end: number): number {
     const T = this.T;
     const { ops, keys, keyWords } = plan;
