@@ -1,5 +1,7 @@
 /* See clock_map.h. */
 #include "clock_map.h"
+#include "clock.h"
+#include "consumer.h"
 
 /* The pairs' own error: each is read as counter, clock_gettime, counter (the
  * midpoint kept), a few hundred ns apart unless the reader was preempted in
@@ -60,4 +62,11 @@ uint64_t rt_clock_map_ns(struct rt_clock_map *m, uint64_t cycles) {
   if (ns < m->last_ns) ns = m->last_ns; /* never backwards within a stream */
   m->last_ns = ns;
   return ns;
+}
+
+void rt_clock_map_chunk(struct rt_clock_map *m, const struct rt_chunk *ch, uint64_t freq_hz, uint64_t prev_ns) {
+  const struct rt_clock_pairs *p = &ch->clock; /* copied with the chunk */
+  uint64_t close_cycles = p->close_cycles, close_ns = p->close_ns;
+  if (!ch->complete || close_ns < p->open_ns) rt_clock_pair(&close_cycles, &close_ns);
+  rt_clock_map_init(m, p->open_cycles, p->open_ns, close_cycles, close_ns, freq_hz, prev_ns);
 }

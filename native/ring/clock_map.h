@@ -41,6 +41,14 @@ void rt_clock_map_init(struct rt_clock_map *m, uint64_t open_cycles, uint64_t op
 /* The time of a record stamped `cycles` (records in stream order). */
 uint64_t rt_clock_map_ns(struct rt_clock_map *m, uint64_t cycles);
 
+struct rt_chunk;
+/* The mapping of a consumer's chunk (consumer.h, snapshot.h): from its
+ * sub-buffer's opening pair to its closing one, or, while the sub-buffer is
+ * still open (or its closing pair is older than the opening: left from an
+ * earlier lap), to a pair read now, later than all its records (the counter
+ * is one clock on every CPU: checked at session creation). */
+void rt_clock_map_chunk(struct rt_clock_map *m, const struct rt_chunk *ch, uint64_t freq_hz, uint64_t prev_ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,9 @@
 /* See packet.h. */
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "packet.h"
 
 int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
@@ -72,5 +75,33 @@ int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t kn
   info->header = ph;
   if (out) memcpy(out, &ph, sizeof ph);
   info->size = w;
+  return 0;
+}
+
+int rt_packet_append(int fd, struct iovec *iov, int n, char *err, size_t errlen) {
+  off_t start = lseek(fd, 0, SEEK_END);
+  if (start < 0) {
+    snprintf(err, errlen, "cannot write trace file: %s", strerror(errno));
+    return -1;
+  }
+  while (n > 0) {
+    ssize_t w = writev(fd, iov, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      snprintf(err, errlen, "cannot write trace file: %s", w < 0 ? strerror(errno) : "wrote nothing");
+      if (ftruncate(fd, start)) { /* the error above is what matters */
+      }
+      return -1;
+    }
+    while (n > 0 && (size_t)w >= iov->iov_len) { /* whole pieces written */
+      w -= (ssize_t)iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) { /* part of one: the rest of it next round */
+      iov->iov_base = (uint8_t *)iov->iov_base + w;
+      iov->iov_len -= (size_t)w;
+    }
+  }
   return 0;
 }

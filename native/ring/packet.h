@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "clock_map.h"
 #include "consumer.h"
 
@@ -41,6 +42,13 @@ struct rt_packet_info {
 int rt_packet_build(const struct rt_chunk *ch, const uint8_t *known, uint32_t known_bits,
                     uint64_t seq, uint64_t discarded, uint64_t prev_end, struct rt_clock_map *map, uint8_t *out,
                     struct rt_packet_info *info, char *err, size_t errlen);
+
+/* Append a packet (iov[0..n)) to the trace file fd, whole or not at all: on
+ * a failed or short write the file is cut back to where it ended, so it never
+ * ends in half a packet (readers would take the cut for damage). Returns 0,
+ * or -1 with "cannot write trace file: <reason>" in err (callers match that
+ * prefix to tell an output error from a damaged ring). iov may be changed. */
+int rt_packet_append(int fd, struct iovec *iov, int n, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

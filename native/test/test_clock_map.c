@@ -184,9 +184,7 @@ static void test_session_jumps(void) {
   for (uint32_t ring = 0; ring < s->n_rings; ring++) {
     while (rt_consumer_next(&c, ring, &ch, 1) == 1) {
       struct rt_clock_map m;
-      uint64_t cc = ch.clock.close_cycles, cn = ch.clock.close_ns;
-      if (!ch.complete || cn < ch.clock.open_ns) rt_clock_pair(&cc, &cn);
-      rt_clock_map_init(&m, ch.clock.open_cycles, ch.clock.open_ns, cc, cn, freq, prev);
+      rt_clock_map_chunk(&m, &ch, freq, prev);
       struct rt_packet_info pi;
       REQUIRE(rt_packet_build(&ch, known, 8, 0, 0, prev, &m, out, &pi, err, sizeof err) == 0, "%s", err);
       anomalies += (unsigned)m.anomaly;
