@@ -32,8 +32,12 @@ export interface TraceStats {
   incomplete: string | null;
   /** A flight recorder's snapshot: why it was taken, and what the rings had overwritten before it. */
   snapshot: { reasons: string[]; overwritten: number; torn: number } | null;
-  /** The session clock (side file): cycles or monotonic, why, and packets whose cycle counter jumped or stalled. */
-  clock: { kind: string; why: string; anomalies: number; held: number } | null;
+  /**
+   * The session clock (side file): cycles or monotonic, why, whether cycles were converted per
+   * packet (recordings before that carry the counter, calibrated once), and packets whose
+   * counter jumped or stalled.
+   */
+  clock: { kind: string; why: string; perPacket: boolean; anomalies: number; held: number } | null;
 }
 
 /** A count read from the side file: a safe non-negative integer, or null. */
@@ -116,12 +120,13 @@ function clockFacts(sidecar: Record<string, unknown> | undefined,
   const kind = sidecar?.['clock'];
   if (typeof kind !== 'string') return null;
   const why = sidecar?.['clockWhy'];
-  return { kind, why: typeof why === 'string' ? why : '', anomalies: count(totals.clockAnomalies) ?? 0,
-    held: count(totals.clockHeldRecords) ?? 0 };
+  return { kind, why: typeof why === 'string' ? why : '', perPacket: sidecar?.['timestamps'] === 'CLOCK_MONOTONIC ns',
+    anomalies: count(totals.clockAnomalies) ?? 0, held: count(totals.clockHeldRecords) ?? 0 };
 }
 
 function clockText(c: NonNullable<TraceStats['clock']>): string {
-  const source = c.kind === 'cycles' ? 'cycle counter, converted per packet to CLOCK_MONOTONIC' : 'CLOCK_MONOTONIC';
+  const source = c.kind !== 'cycles' ? 'CLOCK_MONOTONIC'
+    : c.perPacket ? 'cycle counter, converted per packet to CLOCK_MONOTONIC' : 'cycle counter, calibrated once';
   const anomalies = c.anomalies || c.held
     ? `; ${c.anomalies} packets where the counter jumped or stalled: their times were bounded by the monotonic ` +
       `clock (${c.held} records held within their packet)`

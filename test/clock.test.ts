@@ -69,3 +69,10 @@ test('without a jump, a cycle session reports no clock anomaly', (t) => {
   assert.deepEqual([r.stats.clock?.anomalies, r.stats.clock?.held], [0, 0]);
   assert.doesNotMatch(r.text, /jumped/);
 });
+
+test('stats tells a trace recorded before per-packet conversion (cycles calibrated once) from one after', () => {
+  const old = spawnSync(process.execPath, [cli, 'stats', path.join(__dirname, '..', '..', 'test', 'corpus', 'valid')],
+    { encoding: 'utf8' });
+  assert.equal(old.status, 0, old.stderr);
+  assert.match(old.stdout, /^clock: {4}cycle counter, calibrated once$/m);
+});
