@@ -47,17 +47,21 @@ void rt_clock_map_init(struct rt_clock_map *m, uint64_t open_cycles, uint64_t op
 }
 
 uint64_t rt_clock_map_ns(struct rt_clock_map *m, uint64_t cycles) {
+  /* The offset from the anchor in double (small: within a packet, exact to
+   * well under a ns), added to the anchor in integers: CLOCK_MONOTONIC
+   * passes 2^53 ns after 104 days of uptime, where doubles lose nanoseconds. */
   double offset = (double)(int64_t)(cycles - m->anchor_cycles) * m->ns_per_cycle;
-  double t = (double)m->anchor_ns + offset;
+  double lo = (double)(int64_t)(m->lo_ns - m->anchor_ns), hi = (double)(m->hi_ns - m->anchor_ns);
   uint64_t ns;
-  if (t < (double)m->lo_ns) {
+  if (offset < lo) {
     ns = m->lo_ns;
     m->held++;
-  } else if (t > (double)m->hi_ns) {
+  } else if (m->hi_ns != UINT64_MAX && offset > hi) {
     ns = m->hi_ns;
     m->held++;
   } else {
-    ns = (uint64_t)(t + 0.5);
+    int64_t whole = (int64_t)(offset < 0 ? offset - 0.5 : offset + 0.5);
+    ns = m->anchor_ns + (uint64_t)whole;
   }
   if (ns < m->last_ns) ns = m->last_ns; /* never backwards within a stream */
   m->last_ns = ns;

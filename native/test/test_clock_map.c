@@ -114,6 +114,12 @@ static void test_anomalies(void) {
   for (int i = 0; i < 5; i++) CHECK(out[i] == n0 + (uint64_t)i * 10 * ms / 4, "record %d at %llu", i,
                                     (unsigned long long)out[i]);
 
+  /* The same after 300 days of uptime (CLOCK_MONOTONIC past 2^53 ns): still exact to the ns. */
+  const uint64_t late = 300ull * 86400 * 1000000000ull + 123; /* not a multiple of the 4 ns a double keeps there */
+  map_packet(c0, late, c0 + 10 * cms, late + 10 * ms, cyc, 5, 0, out, &anomaly, &held);
+  for (int i = 0; i < 5; i++) CHECK(out[i] == late + (uint64_t)i * 10 * ms / 4, "record %d at %llu (300 days)", i,
+                                    (unsigned long long)out[i]);
+
   /* Jump forward 10 s after the second record: the closing pair shows it. */
   for (int i = 2; i < 5; i++) cyc[i] = c0 + (uint64_t)i * 10 * cms / 4 + 10000 * cms;
   map_packet(c0, n0, c0 + 10 * cms + 10000 * cms, n0 + 10 * ms, cyc, 5, 0, out, &anomaly, &held);
