@@ -21,13 +21,6 @@ struct PacketArgs {
 // False (with a JS TypeError pending) if the arguments are not of those types.
 bool ReadPacketArgs(const Napi::CallbackInfo &info, size_t known, PacketArgs *a);
 
-// Build the packet of `ch` (native/ring/packet.h) and append it to a.fd,
-// straight from the chunk when every class is known. `lost`: the ring's lost
-// events, reported and added to extra_discarded in the packet header.
-// Returns {size, lost, records, dropped, firstTs, lastTs, complete, ...} with
-// *written true; {unknownId} (nothing written: a class id not in `known`,
-// without drop_unknown); or an empty value with a JS exception pending (a
-// malformed record, a failed write: the file is cut back to where it was).
 // The session clock a chunk was stamped with (copied: a snapshot outlives its session's handle).
 struct ChunkClock {
   uint32_t kind = RT_CLOCK_MONOTONIC;
@@ -35,6 +28,13 @@ struct ChunkClock {
   static ChunkClock Of(const rt_session *s) { return {s->clock_kind, s->hdr->clock_freq_hz}; }
 };
 
+// Build the packet of `ch` (native/ring/packet.h) and append it to a.fd,
+// straight from the chunk when every class is known. `lost`: the ring's lost
+// events, reported and added to extra_discarded in the packet header.
+// Returns {size, lost, records, dropped, firstTs, lastTs, complete, ...} with
+// *written true; {unknownId} (nothing written: a class id not in `known`,
+// without drop_unknown); or an empty value with a JS exception pending (a
+// malformed record, a failed write: the file is cut back to where it was).
 // `clock`: the chunk's session clock; the cycle clock's timestamps are
 // written as CLOCK_MONOTONIC nanoseconds (native/ring/clock_map.h), and the
 // result also has clockAnomaly (the packet's clock pairs disagreed with the

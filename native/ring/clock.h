@@ -51,7 +51,7 @@ struct rt_clock_desc {
   char why[200]; /* why this clock, for doctor */
 };
 int rt_clock_choose(uint32_t requested, struct rt_clock_desc *out, char *err, size_t errlen);
-/* Cross-CPU check of the cycle counter (clock.c): threads on pairs of CPUs
+/* Cross-CPU check of the cycle counter (clock_sync.c): threads on pairs of CPUs
  * take turns reading it; a read that comes after another CPU's, in memory
  * order, must not be smaller. 1: consistent; 0: not (why in `why`). */
 int rt_cycles_synchronized(char *why, size_t whylen);

@@ -3,7 +3,7 @@
  * A cycle session's producers stamp records with the cycle counter (~10 ns
  * against ~27 ns for clock_gettime on a kvm-clock guest) and, once per
  * sub-buffer, read the counter and CLOCK_MONOTONIC together as it opens and
- * as it closes (layout.h open_*, close_*). The consumer maps each record's
+ * as it closes (layout.h struct rt_clock_pairs, beside its commit counters). The consumer maps each record's
  * cycles linearly between those two pairs, so the counter's rate is trusted
  * over one packet only: drift from the system clock is bounded by what the
  * rate changes within a packet, not accumulated over the session.

@@ -4,10 +4,10 @@
  * threads on two CPUs take turns, each reading the counter after seeing the
  * other's read in memory; a read smaller than the one before it means the
  * CPUs' counters disagree by more than the hand-off takes, and then events of
- * different CPUs could not be ordered by their cycles. The first allowed CPU
- * is checked against each other one, within a time budget (a cold path:
- * session creation). Cold path only; aarch64's counter is architecturally one
- * clock and is not checked. */
+ * different CPUs could not be ordered by their cycles. The first CPU this
+ * thread may run on is checked against each other one, within a time budget
+ * (a cold path: session creation, once per process). aarch64's counter is
+ * architecturally one clock and is not checked. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #endif

@@ -9,7 +9,7 @@
 #define RT_SESSION_MAGIC 0x3130454341525452ULL /* "RTRACE01" little-endian */
 #define RT_LAYOUT_VERSION 6u /* 2: consumer_mark; 3: writer table; 4: selection generation;
                                * 5: overwrite mode, snapshot requests, heartbeats;
-                               * 6: clock pairs in packet headers, monotonic reference */
+                               * 6: clock pairs per sub-buffer, monotonic reference, clock reason */
 #define RT_CACHELINE 64u
 #define RT_PACKET_MAGIC 0xC1FC1FC1u /* CTF packet magic */
 

@@ -52,6 +52,14 @@ int rt_reserve_atomic(const struct rt_session *s, uint32_t id, uint32_t size,
   }
 }
 
+/* One clock pair into a sub-buffer's control line. Relaxed: the writer's
+ * commit (release) publishes it; a consumer reading an open sub-buffer's
+ * closing pair while it is stored is caught by its check (clock_map.c). */
+static void store_pair(uint64_t *cycles_at, uint64_t *ns_at, uint64_t cycles, uint64_t ns) {
+  __atomic_store_n(cycles_at, cycles, __ATOMIC_RELAXED);
+  __atomic_store_n(ns_at, ns, __ATOMIC_RELAXED);
+}
+
 /* Fill the packet-header fields a reservation owns and commit its padding.
  * The opener writes the "begin" fields, the closer the "end" fields: disjoint
  * bytes, because opener and closer of a sub-buffer may run concurrently. */
@@ -67,8 +75,8 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
    * into the sub-buffer's control line (layout.h rt_sub_ctl); our commit
    * (release) publishes them with the header fields. */
   uint64_t pair_cycles = 0, pair_ns = 0;
-  int closes = p->pad || (p->end & s->sub_mask) == 0;
-  if (s->clock_kind == RT_CLOCK_CYCLES && (p->opens || closes)) {
+  int fills = (p->end & s->sub_mask) == 0; /* the record ends its sub-buffer exactly */
+  if (s->clock_kind == RT_CLOCK_CYCLES && (p->opens || fills)) { /* padding comes with an opening */
     rt_clock_pair(&pair_cycles, &pair_ns);
     pair_cycles = RT_TEST_CYCLES(pair_cycles); /* test builds only */
   }
@@ -78,10 +86,9 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
           (struct rt_packet_header *)(data + ((p->old & ~s->sub_mask) & s->ring_mask));
       prev->timestamp_end = ts;
       prev->content_size = (s->sub_size - p->pad) * 8;
-      struct rt_clock_pairs *prev_clock = &rt_sub_ctl_at(s, ring_idx, p->old)->clock;
-      __atomic_store_n(&prev_clock->close_cycles, pair_cycles, __ATOMIC_RELAXED);
-      __atomic_store_n(&prev_clock->close_ns, pair_ns, __ATOMIC_RELAXED);
-      rt_commit_bytes(ring, rt_sub_ctl_at(s, ring_idx, p->old), cpu, p->pad);
+      struct rt_sub_ctl *prev_sub = rt_sub_ctl_at(s, ring_idx, p->old);
+      store_pair(&prev_sub->clock.close_cycles, &prev_sub->clock.close_ns, pair_cycles, pair_ns);
+      rt_commit_bytes(ring, prev_sub, cpu, p->pad);
     }
     uint64_t sub_start = p->record - RT_PACKET_HEADER_SIZE;
     struct rt_packet_header *ph = (struct rt_packet_header *)(data + (sub_start & s->ring_mask));
@@ -111,8 +118,7 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
     ph->stream_instance_id = ring_idx;
     ph->timestamp_begin = ts;
     struct rt_clock_pairs *clock = &rt_sub_ctl_at(s, ring_idx, p->record)->clock;
-    __atomic_store_n(&clock->open_cycles, pair_cycles, __ATOMIC_RELAXED);
-    __atomic_store_n(&clock->open_ns, pair_ns, __ATOMIC_RELAXED);
+    store_pair(&clock->open_cycles, &clock->open_ns, pair_cycles, pair_ns);
     /* close_* belong to the closer (which may already be running on another
      * CPU): left as they are; a consumer trusts them only once the sub-buffer
      * is complete and they are later than open_*. */
@@ -122,14 +128,13 @@ void rt_finish_boundary(const struct rt_session *s, uint32_t ring_idx, int32_t c
     ph->cpu_id = ring_idx % s->n_cpus;
     ph->ring_kind = ring_idx >= s->n_cpus;
   }
-  if (RT_UNLIKELY((p->end & s->sub_mask) == 0)) { /* record fills its sub-buffer exactly */
+  if (RT_UNLIKELY(fills)) { /* record fills its sub-buffer exactly */
     struct rt_packet_header *ph =
         (struct rt_packet_header *)(data + ((p->record & ~s->sub_mask) & s->ring_mask));
     ph->timestamp_end = ts;
     ph->content_size = s->sub_size * 8;
     struct rt_clock_pairs *clock = &rt_sub_ctl_at(s, ring_idx, p->record)->clock;
-    __atomic_store_n(&clock->close_cycles, pair_cycles, __ATOMIC_RELAXED);
-    __atomic_store_n(&clock->close_ns, pair_ns, __ATOMIC_RELAXED);
+    store_pair(&clock->close_cycles, &clock->close_ns, pair_cycles, pair_ns);
   }
   r->header.id = id;
   r->header.size = size;
