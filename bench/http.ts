@@ -36,6 +36,7 @@ import * as path from 'node:path';
 import { arg, autocannon, freePort, processCpuUs } from './server/harness';
 import { addedPerRequest, runWindows } from './server/windows';
 import { median } from './median';
+import { kernelClocksource } from '../src/clocksource';
 
 const rounds = Number(arg('--rounds', '5'));
 const seconds = Number(arg('--seconds', '3'));
@@ -133,7 +134,7 @@ async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
 
 
 async function main(): Promise<void> {
-  const source = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+  const source = kernelClocksource();
   console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds of ` +
     `${seconds} s runs, autocannon 10 connections`);
   const server = await startServer();

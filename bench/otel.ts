@@ -15,13 +15,13 @@
 // Usage: node dist/bench/otel.js [--quick] [case...]   (--case NAME: one run, used internally)
 import { spawnSync } from 'node:child_process';
 import type { Tracer } from '@opentelemetry/api';
-import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor }
   from '@opentelemetry/sdk-trace-base';
 import { currentTracer, provider, Session } from '../src/index';
 import { RingtraceSpanProcessor, RingtraceTracerProvider } from '../src/otel/index';
 import { median } from './median';
+import { kernelClocksource } from '../src/clocksource';
 
 const CHUNK = 20_000;
 const quick = process.argv.includes('--quick');
@@ -107,7 +107,7 @@ async function run(name: string): Promise<number> {
 
 function parent(): void {
   const cases = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const clock = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+  const clock = kernelClocksource();
   console.log(`# node ${process.version}, clocksource ${clock}, ${RUNS} processes per case, chunks of ${CHUNK}`);
   for (const name of cases.length ? cases : CASES) {
     if (!CASES.includes(name)) throw new Error(`unknown case ${name}; cases: ${CASES.join(', ')}`);

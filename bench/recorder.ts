@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, autocannon, freePort, processCpuUs } from './server/harness';
+import { kernelClocksource } from '../src/clocksource';
 
 const seconds = Number(arg('--seconds', '10'));
 const rate = Number(arg('--rate', '20000'));
@@ -65,7 +66,7 @@ async function server(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const source = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+  const source = kernelClocksource();
   console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, ${seconds} s per case, recorder ${cli}`);
   await idle();
   await server();

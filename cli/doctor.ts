@@ -3,7 +3,6 @@
 // through the API apps use, from this thread and a worker thread, into a
 // throwaway session, reading them back and checking every record
 // (doctor-checks.ts). Any anomaly fails the doctor.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Session } from '../src/session';
@@ -11,15 +10,8 @@ import { currentTracer } from '../src/tracer';
 import { DeliveryCheck } from './doctor-checks';
 import { DONE, DOCTOR_RECORD_MAX, doctorEvent, emitBatch, GO } from './doctor-emitter';
 import { PACKET_HEADER } from '../src/layout';
+import { kernelClocksource } from '../src/clocksource';
 
-/** The kernel's current clocksource ('unknown' where /sys does not say). */
-function clocksource(): string {
-  try {
-    return fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 export interface DoctorReport {
   ok: boolean;
@@ -58,9 +50,9 @@ const STALL_MS = 10_000;
 export const BATCH = Math.floor(((SUBS - 1) * (SUB_SIZE - PACKET_HEADER - DOCTOR_RECORD_MAX)) / (2 * DOCTOR_RECORD_MAX) / 2);
 
 function failed(problem: string): DoctorReport {
-  return { ok: false, addon: 'failed', rseq: false, clock: '-', clockFreqHz: 0, clockWhy: '', clocksource: clocksource(),
-    cpus: 0, threads: 0, emitted: 0,
-    delivered: 0, lost: 0, remoteCommits: 0, ringsPerThread: [], anomalies: [problem], notes: [] };
+  return { ok: false, addon: 'failed', rseq: false, clock: '-', clockFreqHz: 0, clockWhy: '',
+    clocksource: kernelClocksource(), cpus: 0, threads: 0, emitted: 0, delivered: 0, lost: 0, remoteCommits: 0,
+    ringsPerThread: [], anomalies: [problem], notes: [] };
 }
 
 /** The worker's first message: whether its events attached to the session. */
@@ -141,7 +133,8 @@ export async function runDoctor(events: number): Promise<DoctorReport> {
       if (n > 1) notes.push(`thread ${t} wrote into ${n} rings (it moved between CPUs); time is compared within each ring`);
     });
     return { ok: anomalies.length === 0, addon: 'loaded', rseq: session.info.rseq, clock: session.info.clock,
-      clockFreqHz: session.info.clockFreqHz, clockWhy: session.info.clockWhy, clocksource: clocksource(), cpus: session.info.nCpus, threads: 2, emitted: counts[0]! + counts[1]!,
+      clockFreqHz: session.info.clockFreqHz, clockWhy: session.info.clockWhy, clocksource: kernelClocksource(),
+      cpus: session.info.nCpus, threads: 2, emitted: counts[0]! + counts[1]!,
       delivered: result.delivered, lost, remoteCommits, ringsPerThread: result.ringsPerThread, anomalies, notes };
   } finally {
     if (worker) await worker.terminate();

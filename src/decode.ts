@@ -48,8 +48,6 @@ export function readRegistry(path: string): Map<number, ClassDescription> {
 const FIXED: Record<string, number> = { i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4,
   f32: 4, i64: 8, u64: 8, f64: 8 };
 
-
-
 /**
  * Decode the fields of one record into `out` (one value per field, in schema
  * order), reading `buf[start, end)` (the payload: pid, tid, then the fields).

@@ -35,6 +35,8 @@ export function perfettoTags() {
   const A = fieldIds('DebugAnnotation', ['name_iid', 'bool_value', 'uint_value', 'int_value', 'double_value',
     'string_value']);
   const I = fieldIds('InternedData', ['event_categories', 'event_names', 'debug_annotation_names']);
+  // PACKET_TAG below is written as a constant: Trace.packet must be field 1.
+  if (fieldIds('Trace', ['packet'])['packet'] !== 1) throw new Error(`${PERFETTO_PROTO}: Trace.packet must be field 1`);
   const t = (id: number, wire: number) => {
     // the event writer stores tags as single bytes; only double_counter_value's is written as a varint
     if (id >= 16 && id !== E['double_counter_value']) throw new Error(`${PERFETTO_PROTO}: field ${id} needs a longer tag`);

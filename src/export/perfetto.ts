@@ -20,8 +20,7 @@
 // bytes, 2.6x that side by side (docs/benchmarks.md, Export).
 // This file: the packets themselves (timestamp, sequence, flags, interned
 // data, track) and the buffers they go out in.
-import type { StreamCursor } from '../trace/cursor';
-import { DENSE_IDS } from '../trace/cursor';
+import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { EVENT_HEADER } from '../layout';
 import { INV_TWO32, TWO32 } from '../int64';
 import { BUFFER_SIZE, type OutputBuffers } from './background-writer';
@@ -29,9 +28,9 @@ import type { EndMark, TimelineSink, Track } from './model';
 import { ArgsWriter, copy8 } from './perfetto-args';
 import { Interning, type Sequence, sequenceOf } from './perfetto-interning';
 import { makePlan } from './perfetto-plan';
-import { fieldIds, PACKET_FIXED_MAX, PACKET_TAG, perfettoSchema, perfettoTags, SEQ_INCREMENTAL_STATE_CLEARED,
+import { ANNOTATION_MAX, PACKET_FIXED_MAX, PACKET_TAG, perfettoSchema, perfettoTags, SEQ_INCREMENTAL_STATE_CLEARED,
   SEQ_NEEDS_INCREMENTAL_STATE, type Tags, TYPE_COUNTER, TYPE_INSTANT, TYPE_SLICE_BEGIN, TYPE_SLICE_END,
-  ANNOTATION_MAX } from './perfetto-schema';
+} from './perfetto-schema';
 import { ProtoWriter, putVarint, putVarint64, WIRE_LEN } from './protowire';
 import { type Annotations, RecordArgs } from './record-args';
 import { putWords } from './words';
@@ -56,7 +55,6 @@ export class PerfettoSink implements TimelineSink {
     this.encoder = new ArgsWriter(this.w, this.T, this.interning);
     this.startHi = Number(startNs >> 32n);
     this.startLo = Number(startNs & 0xffffffffn);
-    if (fieldIds('Trace', ['packet'])['packet'] !== 1) throw new Error('Trace.packet must be field 1');
   }
 
   track(t: Track): void {
