@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { emitterPath, testAddonPath } from '../fixtures/trace-helpers';
+import { emitterPath, testAddonPath, uniqueName } from '../fixtures/trace-helpers';
+import { cliPath, scratchDir, traceConsume } from '../fixtures/cli-helpers';
+import { SIDECAR } from '../src/trace/writer';
 
-const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
+const work = scratchDir('clock');
 
 interface Stats {
   events: number;
@@ -23,26 +23,20 @@ interface Stats {
 
 /** Record 2 s of 5 000 events/s from an app whose counter is `jumpS` seconds off from its 4 000th record on. */
 function recordWithJump(jumpS: number): { stats: Stats; text: string; emitted: number } | null {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-clock-'));
-  try {
-    const out = path.join(work, 'trace');
-    // The hooked addon in the app only (through env(1)): the recorder is the one users run.
-    const app = ['env', `RINGTRACE_ADDON=${testAddonPath}`, 'RINGTRACE_TEST_CYCLES_JUMP_AT=4000',
-      `RINGTRACE_TEST_CYCLES_JUMP_S=${jumpS}`, process.execPath, emitterPath, 'paced', '2', '5000'];
-    // Small sub-buffers: packets close (with the producer's own pairs) on both sides of the jump.
-    const r = spawnSync(process.execPath, [cli, 'record', '--session', `clk-${process.pid}-${randomBytes(4).toString('hex')}`,
-      '--subbuffer-size', '16K', '--subbuffers', '64', '-o', out, '--', ...app], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const sidecar = JSON.parse(fs.readFileSync(path.join(out, '.ringtrace.json'), 'utf8')) as { clock: string };
-    if (sidecar.clock !== 'cycles') return null;
-    const stats = JSON.parse(spawnSync(process.execPath, [cli, 'stats', out, '--json'], { encoding: 'utf8' }).stdout) as
-      Stats;
-    const text = spawnSync(process.execPath, [cli, 'stats', out], { encoding: 'utf8' }).stdout;
-    const emitted = Number(/emitted (\d+)/.exec(r.stdout)?.[1]);
-    return { stats, text, emitted };
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  const out = path.join(work, `trace-${jumpS}`);
+  // The hooked addon in the app only (through env(1)): the recorder is the one users run.
+  const app = ['env', `RINGTRACE_ADDON=${testAddonPath}`, 'RINGTRACE_TEST_CYCLES_JUMP_AT=4000',
+    `RINGTRACE_TEST_CYCLES_JUMP_S=${jumpS}`, process.execPath, emitterPath, 'paced', '2', '5000'];
+  // Small sub-buffers: packets close (with the producer's own pairs) on both sides of the jump.
+  const r = spawnSync(process.execPath, [cliPath, 'record', '--session', uniqueName('clk'), '--subbuffer-size', '16K',
+    '--subbuffers', '64', '-o', out, '--', ...app], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const sidecar = JSON.parse(fs.readFileSync(path.join(out, SIDECAR), 'utf8')) as { clock: string };
+  if (sidecar.clock !== 'cycles') return null;
+  const stats = JSON.parse(traceConsume('stats', out, '--json').stdout) as Stats;
+  const text = traceConsume('stats', out).stdout;
+  const emitted = Number(/emitted (\d+)/.exec(r.stdout)?.[1]);
+  return { stats, text, emitted };
 }
 
 for (const [what, jumpS] of [['forward', 30], ['back', -30]] as const) {
@@ -71,8 +65,7 @@ test('without a jump, a cycle session reports no clock anomaly', (t) => {
 });
 
 test('stats tells a trace recorded before per-packet conversion (cycles calibrated once) from one after', () => {
-  const old = spawnSync(process.execPath, [cli, 'stats', path.join(__dirname, '..', '..', 'test', 'corpus', 'valid')],
-    { encoding: 'utf8' });
+  const old = traceConsume('stats', path.join(__dirname, '..', '..', 'test', 'corpus', 'valid'));
   assert.equal(old.status, 0, old.stderr);
   assert.match(old.stdout, /^clock: {4}cycle counter, calibrated once$/m);
 });

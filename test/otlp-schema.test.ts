@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { SpanKind, SpanStatusCode, ValueType, type Attributes } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, ValueType, type Attributes } from '@opentelemetry/api';
 import { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter,
   type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -72,7 +72,7 @@ test('OpenTelemetry\'s OTLP/HTTP protobuf exporter\'s requests decode with proto
     const tracer = provider.getTracer('schema-scope', '1.2.3');
     const root = tracer.startSpan('root', { kind: SpanKind.SERVER, attributes: EVERY_TYPE });
     root.addEvent('an event', { n: 1, what: 'x', ok: true });
-    const ctx = (await import('@opentelemetry/api')).trace.setSpan((await import('@opentelemetry/api')).context.active(), root);
+    const ctx = trace.setSpan(context.active(), root);
     const child = tracer.startSpan('child', { kind: SpanKind.CLIENT, links: [{ context: root.spanContext(),
       attributes: { why: 'link' } }] }, ctx);
     child.setStatus({ code: SpanStatusCode.ERROR, message: 'it failed' });
@@ -131,7 +131,6 @@ test('OpenTelemetry\'s protobuf serializers\' logs and metrics requests decode w
   const logs = new InMemoryLogRecordExporter();
   const loggers = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: logs })] });
   const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
-  const { trace, context } = await import('@opentelemetry/api');
   loggers.getLogger('log-scope').emit({ severityNumber: 13, severityText: 'WARN', body: 'disk almost full',
     attributes: { free_mb: 12, path: '/var' }, timestamp: [1_700_000_000, 123], eventName: 'disk.low',
     context: trace.setSpanContext(context.active(), spanContext) });
