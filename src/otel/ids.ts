@@ -1,6 +1,7 @@
 // Random OpenTelemetry ids as the lower-case hex strings the API hands
 // around: 8 bytes for a span, 16 for a trace, never all zeros (invalid).
-// Math.random is what the SDK uses too: ids must be unique, not secret.
+// Span ids from Math.random, as the SDK makes them (ids must be unique, not
+// secret); trace ids from a pool of random bytes (below).
 import { randomFillSync } from 'node:crypto';
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
