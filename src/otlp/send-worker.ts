@@ -1,0 +1,46 @@
+// The OTLP sender thread (OtlpClient's worker): request bodies arrive as
+// messages, an OtlpSender ships them, and every change of its stats is
+// published to the shared board the caller reads. On close it flushes until
+// the caller's deadline, publishes the final stats and sets DONE. An
+// exception anywhere in this thread ends it the same way, with FAILED set
+// and the error as lastError: the caller counts what was not delivered as
+// dropped, and nothing is thrown on its side.
+import { parentPort, workerData } from 'node:worker_threads';
+import { BEAT_MS, StatsBoard, type SendWorkerData, type ToSendWorker } from './client';
+import { OtlpSender } from './sender';
+import { emptyStats } from './sender-stats';
+
+const data = workerData as SendWorkerData;
+const board = new StatsBoard(data.board);
+let sender: OtlpSender | undefined;
+let dead = false; // after a failure nothing more is published: a late callback must not bury its message
+
+function failed(e: unknown): void {
+  if (dead) return;
+  dead = true;
+  const s = sender?.stats() ?? emptyStats();
+  s.lastError = `the OTLP sender thread failed: ${e instanceof Error ? e.message : String(e)}`;
+  board.publish(s, true);
+  board.finish();
+  process.exit(1); // ends this thread only
+}
+process.on('uncaughtException', failed);
+process.on('unhandledRejection', failed);
+
+const s = new OtlpSender(data.config, { ...data.options, onChange: () => dead || board.publish(s.stats()) });
+sender = s;
+board.publish(s.stats());
+board.started();
+setInterval(() => board.beat(), BEAT_MS).unref();
+
+parentPort!.on('message', (m: ToSendWorker) => {
+  if (m.type === 'batch') s.enqueue(m.signal, new Uint8Array(m.body), m.items);
+  else if (m.type === 'close') {
+    void s.close(Math.max(0, m.flushBy - Date.now())).then((final) => {
+      if (dead) return;
+      board.publish(final);
+      board.finish();
+      parentPort!.close();
+    });
+  }
+});
