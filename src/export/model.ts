@@ -64,7 +64,7 @@ export interface ModelSummary {
   endsWithoutBegin: number;
 }
 
-type SpanId = number | bigint;
+export type SpanId = number | bigint;
 
 interface Lane {
   track: Track;
@@ -84,13 +84,13 @@ export interface ThreadState {
 
 // What the model does with a class's records (by class id).
 const UNSEEN = 0;
-const INSTANT = 1;
-const BEGIN = 2;
-const END = 3;
-const COUNTER = 4;
+export const INSTANT = 1;
+export const BEGIN = 2;
+export const END = 3;
+export const COUNTER = 4;
 
 /** How records of a class are shown: spans and counters need the fields they are read by. */
-function roleOf(cls: ClassDescription): number {
+export function roleOf(cls: ClassDescription): number {
   const f = cls.fields;
   const u64 = (i: number, name: string) => f[i]?.type === 'u64' && f[i]!.name === name;
   if (cls.kind === 'span_begin' && u64(0, 'span_id') && u64(1, 'parent_id')) return BEGIN;
@@ -104,7 +104,7 @@ function top(lane: Lane): SpanId | undefined {
 }
 
 /** A span id (u64) at word w of a packet: a number below 2^53, a bigint beyond. */
-function spanId(words: Uint32Array, w: number): SpanId {
+export function spanId(words: Uint32Array, w: number): SpanId {
   const hi = words[w + 1]!;
   return hi < 0x200000 ? hi * TWO32 + words[w]! : (BigInt(hi) << 32n) | BigInt(words[w]!);
 }

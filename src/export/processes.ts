@@ -11,8 +11,15 @@ export interface Names {
   thread(pid: number, tid: number): string;
 }
 
-export function readNames(dir: string): Names {
-  const procs = new Map<number, string>();
+export interface ProcessLog {
+  /** pid -> its label (the script name). */
+  processes: Map<number, string>;
+  /** tid -> thread name ("main", "worker N"). */
+  threads: Map<number, string>;
+}
+
+export function readProcessLog(dir: string): ProcessLog {
+  const processes = new Map<number, string>();
   const threads = new Map<number, string>();
   let text = '';
   try {
@@ -27,12 +34,17 @@ export function readNames(dir: string): Names {
     const tid = Number(m[2]);
     const label = m[3]!;
     const worker = /^(.*) \((worker \d+)\)$/.exec(label);
-    if (!worker) procs.set(pid, label);
-    else if (!procs.has(pid)) procs.set(pid, worker[1]!);
+    if (!worker) processes.set(pid, label);
+    else if (!processes.has(pid)) processes.set(pid, worker[1]!);
     threads.set(tid, pid === tid ? 'main' : worker ? worker[2]! : `thread ${tid}`);
   }
+  return { processes, threads };
+}
+
+export function readNames(dir: string): Names {
+  const { processes, threads } = readProcessLog(dir);
   return {
-    process: (pid) => `${procs.get(pid) ?? 'process'} (${pid})`,
+    process: (pid) => `${processes.get(pid) ?? 'process'} (${pid})`,
     thread: (pid, tid) => threads.get(tid) ?? (pid === tid ? 'main' : `thread ${tid}`),
   };
 }

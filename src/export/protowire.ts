@@ -128,6 +128,21 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
+  /** fixed32 field value. */
+  fixed32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.pos, v >>> 0, true);
+    this.pos += 4;
+  }
+
+  /** fixed64 field value given as two unsigned 32-bit halves. */
+  fixed64(hi: number, lo: number): void {
+    this.room(8);
+    this.view.setUint32(this.pos, lo, true);
+    this.view.setUint32(this.pos + 4, hi, true);
+    this.pos += 8;
+  }
+
   /** A length-delimited UTF-8 string (field tag written by the caller). */
   string(s: string): void {
     if (s.length < 64 && this.asciiString(s)) return;

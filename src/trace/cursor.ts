@@ -11,7 +11,7 @@ import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
-import { packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
+import { type ByteRange, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
   type Trace } from './reader';
 import { TimeBase } from './timebase';
 import { SIDECAR } from './writer';
@@ -74,12 +74,13 @@ export class StreamCursor {
   /** The packet's bytes as little-endian words (x86-64, arm64): records start 8-aligned. */
   words: Uint32Array = new Uint32Array(0);
 
+  /** `range`: only that part of a file still being recorded (its side file's totals are not final: not used). */
   constructor(private readonly trace: Trace, readonly stream: string, private readonly base: { hi: number; lo: number },
-    startNs: bigint) {
+    startNs: bigint, range?: ByteRange) {
     this.file = path.join(trace.dir, stream);
-    this.fileBytes = fs.statSync(this.file).size;
-    this.recorded = recordedStream(trace, stream);
-    this.it = packets(this.file, true); // a packet's records are used before the next packet is read
+    this.fileBytes = range ? range.upTo : fs.statSync(this.file).size;
+    this.recorded = range ? undefined : recordedStream(trace, stream);
+    this.it = packets(this.file, true, range); // a packet's records are used before the next packet is read
     this.time = new TimeBase(trace.clock, startNs);
     for (const [id, cls] of trace.classes) if (id < DENSE_IDS) this.byId[id] = cls;
   }

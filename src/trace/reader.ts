@@ -115,6 +115,16 @@ export function recordedStream(trace: Trace, stream: string): { events: number; 
 }
 
 /**
+ * Part of a stream file still being written: whole packets from byte `from`
+ * (a packet start) up to `upTo` (the file's size when its writer had just
+ * written whole packets).
+ */
+export interface ByteRange {
+  from: number;
+  upTo: number;
+}
+
+/**
  * Packets of one stream file, validated; reads one packet at a time. With
  * `reuse`, every packet is read into the same buffer (grown when needed): the
  * caller must be done with one packet's data before asking for the next
@@ -123,14 +133,14 @@ export function recordedStream(trace: Trace, stream: string): { events: number; 
  * present (`bytesInFile` < `packetSize`) as its last: the caller reads the
  * whole records in it and reports the cut.
  */
-export function* packets(file: string, reuse = false): Generator<{ info: PacketInfo; data: Buffer }> {
+export function* packets(file: string, reuse = false, range?: ByteRange): Generator<{ info: PacketInfo; data: Buffer }> {
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = range ? range.upTo : fs.fstatSync(fd).size;
     const head = Buffer.alloc(PACKET_HEADER);
     const name = path.basename(file);
     let shared: Buffer | undefined;
-    let off = 0;
+    let off = range ? range.from : 0;
     while (off < size) {
       if (size - off < PACKET_HEADER) {
         throw new TruncatedStream(name, size, `truncated: the file ends ${size - off} bytes into the header of ` +
