@@ -1,0 +1,346 @@
+// Records (in time order) into OTLP: spans, span events, log records and
+// gauge points, batched into requests handed to `out`.
+//
+// - A span begin opens a span; its end (same process, same ringtrace span
+//   id) completes and encodes it. Its fields, and its end's, become
+//   attributes; the fields of an event whose first field is `span_id` naming
+//   a span still open are added to that span (auto mode's response status and
+//   size). Ids: see ids.ts; a child has its parent's trace id.
+// - OpenTelemetry spans recorded through ringtrace/otel keep their ids, kind,
+//   status, times, attributes, events and links as OpenTelemetry had them.
+// - An event while a span is open on its thread becomes a span event of the
+//   innermost one; other events become log records.
+// - Counters become gauge points (metric "<provider>.<name>").
+// Spans still open at the end are sent ended at the last timestamp with
+// ringtrace.unfinished=true; an end whose begin is not in the trace is
+// counted, not sent. Memory: the open spans (at most maxOpenSpans; beyond,
+// the oldest are sent as unfinished) and one batch per signal.
+import type { FieldValue } from '../decode';
+import { BEGIN, COUNTER, END, INSTANT, roleOf, spanId as readSpanId, type SpanId } from '../export/model';
+import { EVENT_HEADER } from '../layout';
+import { displayName, type ClassDescription } from '../schema';
+import type { StreamCursor } from '../trace/cursor';
+import { TWO32 } from '../int64';
+import { Float } from './anyvalue';
+import { type ResourceOf, type Signal, SignalBatch } from './batches';
+import { hexSpanId, hexTraceId, madeSpanHi, madeSpanLo, madeTraceId, type TraceId } from './ids';
+import { OtlpEncoder } from './encode';
+import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS_ERROR,
+  type OtlpTags } from './schema';
+import { otelBegin, otelEnd } from './otel-spans';
+import { addJsonMembers, newSpan, NO_TRACE, type OpenSpan, type SpanIds } from './open-span';
+import { RecentTraceIds } from './recent';
+
+/** ringtrace/otel's record classes (src/otel/records.ts): provider "otel", span "span", resource "resource". */
+const OTEL = 'otel';
+
+export interface OtlpBuilderOptions {
+  /** Epoch ns of the trace's time 0 (records carry ns since then). */
+  startNs: bigint;
+  /** Mixed into the ids ringtrace makes (ids.ts traceSeed). */
+  seed: number;
+  resourceOf: ResourceOf;
+  /** The resource's recorded OpenTelemetry attributes (otel:resource records) go here. */
+  onResource?: (pid: number, json: string) => void;
+  out: (signal: Signal, body: Uint8Array, items: number) => void;
+  maxBatchItems?: number;
+  maxBatchBytes?: number;
+  maxOpenSpans?: number;
+}
+
+export interface OtlpSummary {
+  spans: number;
+  spanEvents: number;
+  logs: number;
+  points: number;
+  unfinished: number;
+  endsWithoutBegin: number;
+  requests: number;
+}
+
+interface Process {
+  open: Map<SpanId, OpenSpan>;
+  recent: RecentTraceIds; // spans ended lately
+}
+
+const UNSEEN = 0;
+const THREAD_KEY = 4194304; // tids are below 2^22
+
+export class OtlpBuilder {
+  readonly summary: OtlpSummary = { spans: 0, spanEvents: 0, logs: 0, points: 0, unfinished: 0,
+    endsWithoutBegin: 0, requests: 0 };
+  private readonly T: OtlpTags = otlpTags();
+  private readonly batches: Record<Signal, SignalBatch>;
+  private readonly processes = new Map<number, Process>();
+  private readonly stacks = new Map<number, OpenSpan[]>(); // open spans per thread, innermost last
+  private lastKey = -1; // the thread of the previous lookup: runs of one thread's records are the common case
+  private lastStack: OpenSpan[] = [];
+  private open = 0; // spans open in every process
+  private readonly roles = new Map<number, number>();
+  private readonly vals: FieldValue[] = [];
+  private readonly encoder: OtlpEncoder;
+  private readonly maxItems: number;
+  private readonly maxBytes: number;
+  private readonly maxOpen: number;
+  private lastNs = 0;
+
+  constructor(private readonly opts: OtlpBuilderOptions) {
+    this.batches = { traces: new SignalBatch('traces', this.T), logs: new SignalBatch('logs', this.T),
+      metrics: new SignalBatch('metrics', this.T) };
+    this.encoder = new OtlpEncoder(this.T, opts.startNs);
+    this.maxItems = opts.maxBatchItems ?? 4096;
+    this.maxBytes = opts.maxBatchBytes ?? 2 << 20;
+    this.maxOpen = opts.maxOpenSpans ?? 1_000_000;
+  }
+
+  /** Feed records [from, to) of c's current packet (see mergeRuns). */
+  addRun(c: StreamCursor, from: number, to: number): void {
+    const words = c.words;
+    const base = c.time.sinceStartNs;
+    for (let k = from; k < to; k++) {
+      const w = (c.at[k]! + EVENT_HEADER) >> 2; // payload: pid, tid, fields
+      const pid = words[w]!;
+      const tid = words[w + 1]!;
+      const ns = base + c.nsIn[k]!;
+      const id = c.ids[k]!;
+      let role = this.roles.get(id) ?? UNSEEN;
+      if (role === UNSEEN) this.roles.set(id, role = roleOf(c.classOf(id)));
+      c.select(k);
+      if (role === BEGIN) {
+        this.begin(c, pid, tid, ns, readSpanId(words, w + 2), words[w + 3]!, words[w + 2]!, words[w + 5]!, words[w + 4]!);
+      }
+      else if (role === END) this.end(c, pid, ns, readSpanId(words, w + 2));
+      else if (role === COUNTER) this.point(c, pid, tid, ns);
+      else if (role === INSTANT) this.event(c, pid, tid, ns);
+    }
+    if (to > from) this.lastNs = base + c.nsIn[to - 1]!;
+  }
+
+  private stackOf(pid: number, tid: number): OpenSpan[] {
+    const key = pid * THREAD_KEY + tid;
+    if (key === this.lastKey) return this.lastStack;
+    let stack = this.stacks.get(key);
+    if (!stack) this.stacks.set(key, stack = []);
+    this.lastKey = key;
+    return this.lastStack = stack;
+  }
+
+  private process(pid: number): Process {
+    let p = this.processes.get(pid);
+    if (!p) this.processes.set(pid, p = { open: new Map(), recent: new RecentTraceIds() });
+    return p;
+  }
+
+  /** The ids of the parent named by parentRaw: open, or ended lately (then in `found`); undefined if not known. */
+  private parentIds(proc: Process, pid: number, parentRaw: SpanId, hi: number, lo: number): SpanIds | undefined {
+    const open = proc.open.get(parentRaw);
+    if (open) return open;
+    const t = proc.recent.get(hi, lo);
+    if (!t) return undefined;
+    const f = this.found;
+    const otel = proc.recent.isOtel();
+    f.idHi = otel ? hi : madeSpanHi(this.opts.seed, pid, hi, lo);
+    f.idLo = otel ? lo : madeSpanLo(this.opts.seed, pid, hi, lo);
+    f.traceId = t;
+    return f;
+  }
+  private readonly found: { traceId: TraceId; idHi: number; idLo: number } = { traceId: NO_TRACE, idHi: 0, idLo: 0 };
+
+  /** A span begins: its ringtrace id raw (hi:lo), its parent's parentHi:parentLo (0: none). */
+  private begin(c: StreamCursor, pid: number, tid: number, ns: number, raw: SpanId, hi: number, lo: number,
+    parentHi: number, parentLo: number): void {
+    const cls = c.cls;
+    const v = c.values(this.vals, true);
+    const proc = this.process(pid);
+    const parentRaw = parentHi < 0x200000 ? parentHi * TWO32 + parentLo : (BigInt(parentHi) << 32n) | BigInt(parentLo);
+    const parent = parentRaw === 0 ? undefined : this.parentIds(proc, pid, parentRaw, parentHi, parentLo);
+    let s: OpenSpan;
+    if (cls.provider === OTEL && cls.name === 'span') {
+      s = otelBegin(v, pid, tid, raw, ns, hi, lo, parent, parentHi, parentLo);
+    } else {
+      const seed = this.opts.seed;
+      s = newSpan(pid, tid, raw, hi, lo, cls.name, cls.provider, kindOf(cls), ns);
+      s.idHi = madeSpanHi(seed, pid, hi, lo);
+      s.idLo = madeSpanLo(seed, pid, hi, lo);
+      let traceHex = '';
+      let parentHex = '';
+      for (let i = 2; i < cls.fields.length; i++) {
+        const f = cls.fields[i]!;
+        if (f.type === 'string' && f.name === 'trace_id') traceHex = v[i] as string;
+        else if (f.type === 'string' && f.name === 'parent_span_id') parentHex = v[i] as string;
+        else addField(s.attrs, f.name, f.type, v[i]!, true);
+      }
+      if (parent) {
+        s.traceId = parent.traceId;
+        s.parentHi = parent.idHi;
+        s.parentLo = parent.idLo;
+      } else if (parentRaw !== 0) { // a parent not in the trace: its ids as it would have had them
+        s.traceId = madeTraceId(seed, pid, parentHi, parentLo);
+        s.parentHi = madeSpanHi(seed, pid, parentHi, parentLo);
+        s.parentLo = madeSpanLo(seed, pid, parentHi, parentLo);
+      } else {
+        const remote = hexTraceId(traceHex); // a W3C traceparent it was called with
+        s.traceId = remote ?? madeTraceId(seed, pid, hi, lo);
+        const remoteParent = remote && hexSpanId(parentHex);
+        if (remoteParent) {
+          [s.parentHi, s.parentLo] = remoteParent;
+          s.flags = FLAGS_REMOTE;
+        }
+        if (!remote && traceHex) s.attrs.push('trace_id', traceHex); // not an id: kept as it was
+      }
+    }
+    proc.open.set(raw, s);
+    const stack = s.stack = this.stackOf(pid, tid);
+    stack.push(s);
+    if (++this.open > this.maxOpen) this.finishSpan(proc.open.values().next().value!, this.lastNs, true); // its oldest
+  }
+
+  private end(c: StreamCursor, pid: number, ns: number, raw: SpanId): void {
+    const s = this.processes.get(pid)?.open.get(raw);
+    if (!s) {
+      this.summary.endsWithoutBegin++; // its begin is not in the trace (lost, or before the recording)
+      return;
+    }
+    const cls = c.cls;
+    if (cls.fields.length > 1) { // more than its span id (a bare end, the common case, has nothing to decode)
+      const v = c.values(this.vals, true);
+      if (cls.provider === OTEL && cls.name === 'span') otelEnd(s, v);
+      else for (let i = 1; i < cls.fields.length; i++) addField(s.attrs, cls.fields[i]!.name, cls.fields[i]!.type, v[i]!, true);
+    }
+    this.finishSpan(s, ns, false);
+  }
+
+  private event(c: StreamCursor, pid: number, tid: number, ns: number): void {
+    const cls = c.cls;
+    const f = cls.fields;
+    const v = c.values(this.vals, true);
+    if (cls.provider === OTEL && cls.name === 'resource' && f[0]?.type === 'string') {
+      this.opts.onResource?.(pid, v[0] as string);
+      return;
+    }
+    if (f[0]?.name === 'span_id' && f[0].type === 'u64') { // about a span: its fields join the span's
+      const s = this.processes.get(pid)?.open.get(v[0] as SpanId);
+      if (s) {
+        for (let i = 1; i < f.length; i++) addField(s.attrs, f[i]!.name, f[i]!.type, v[i]!, false);
+        return;
+      }
+    }
+    const attrs: unknown[] = [];
+    for (let i = 0; i < f.length; i++) addField(attrs, f[i]!.name, f[i]!.type, v[i]!, false);
+    const stack = this.stackOf(pid, tid);
+    const inner = stack[stack.length - 1];
+    if (inner) {
+      (inner.events ??= []).push({ ns, name: this.nameOf(c.id, cls), attrs });
+      this.summary.spanEvents++;
+    } else {
+      this.writeLog(pid, tid, c.id, cls, ns, attrs);
+    }
+  }
+
+
+  /** Encode s (ended at ns) into the traces batch; `unfinished`: it had no end record. */
+  private finishSpan(s: OpenSpan, ns: number, unfinished: boolean): void {
+    const proc = this.processes.get(s.pid)!;
+    proc.open.delete(s.raw);
+    proc.recent.add(s.rawHi, s.rawLo, s.traceId, s.otel);
+    this.open--;
+    const stack = s.stack;
+    const at = stack.lastIndexOf(s);
+    if (at === stack.length - 1) stack.pop();
+    else stack.splice(at, 1);
+    if (unfinished) {
+      s.attrs.push('ringtrace.unfinished', true);
+      this.summary.unfinished++;
+    }
+    if (s.kind !== KIND_INTERNAL && s.status === 0) statusFromFields(s);
+    const batch = this.batches.traces;
+    const w = batch.writer(s.pid, s.scope);
+    this.summary.spanEvents += this.encoder.span(w, s, ns, unfinished);
+    this.summary.spans++;
+    this.added(batch);
+  }
+
+  /** A class's display name, made once. */
+  private nameOf(id: number, cls: ClassDescription): string {
+    let name = this.names.get(id);
+    if (name === undefined) this.names.set(id, name = displayName(cls));
+    return name;
+  }
+  private readonly names = new Map<number, string>();
+
+  private writeLog(pid: number, tid: number, id: number, cls: ClassDescription, ns: number, attrs: unknown[]): void {
+    const batch = this.batches.logs;
+    this.encoder.log(batch.writer(pid, cls.provider), tid, this.nameOf(id, cls), ns, attrs);
+    this.summary.logs++;
+    this.added(batch);
+  }
+
+  private point(c: StreamCursor, pid: number, tid: number, ns: number): void {
+    const cls = c.cls;
+    const batch = this.batches.metrics;
+    const w = batch.writer(pid, cls.provider, `${cls.provider}.${cls.name}`);
+    this.encoder.point(w, pid, tid, ns, c.values(this.vals, true)[0] as number);
+    this.summary.points++;
+    this.added(batch);
+  }
+
+  private added(batch: SignalBatch): void {
+    batch.added();
+    if (batch.items >= this.maxItems || batch.bytes >= this.maxBytes) this.send(batch);
+  }
+
+  private send(batch: SignalBatch): void {
+    if (batch.items === 0) return;
+    const items = batch.items;
+    const body = batch.take(this.opts.resourceOf);
+    this.summary.requests++;
+    this.opts.out(batch.signal, body, items);
+  }
+
+  /** Send what the batches hold (live: at each flush). */
+  flush(): void {
+    this.send(this.batches.traces);
+    this.send(this.batches.logs);
+    this.send(this.batches.metrics);
+  }
+
+  /** The end of the trace: spans still open are sent as unfinished, then every batch. */
+  finish(): void {
+    for (const proc of this.processes.values()) {
+      for (const s of [...proc.open.values()]) this.finishSpan(s, Math.max(this.lastNs, s.startNs), true);
+    }
+    this.flush();
+  }
+
+}
+
+/** Auto mode's request spans (src/auto: node.http server and client, node.fetch request); others are internal. */
+function kindOf(cls: ClassDescription): number {
+  const p = cls.provider;
+  const n = cls.name;
+  if (p === 'node.http') return n === 'server' ? KIND_SERVER : n === 'client' ? KIND_CLIENT : KIND_INTERNAL;
+  return p === 'node.fetch' && n === 'request' ? KIND_CLIENT : KIND_INTERNAL;
+}
+
+/** HTTP spans' status by OpenTelemetry's conventions: a server's 5xx, a client's 4xx, 5xx or error. */
+function statusFromFields(s: OpenSpan): void {
+  const a = s.attrs;
+  for (let i = 0; i < a.length; i += 2) {
+    const v = a[i + 1];
+    if (a[i] === 'status' && typeof v === 'number' && v >= (s.kind === KIND_SERVER ? 500 : 400)) {
+      s.status = STATUS_ERROR;
+    } else if (a[i] === 'error' && typeof v === 'string' && v && s.kind === KIND_CLIENT) {
+      s.status = STATUS_ERROR;
+      s.statusMessage = v;
+    }
+  }
+}
+
+/** One field as attributes: a span record's `args` (span(name, fields)'s JSON) as its members. */
+function addField(attrs: unknown[], name: string, type: string, v: FieldValue, spanRecord: boolean): void {
+  if (spanRecord && name === 'args' && type === 'string') {
+    addJsonMembers(attrs, v as string);
+    return;
+  }
+  attrs.push(name, (type === 'f64' || type === 'f32') && Number.isInteger(v) ? new Float(v as number) : v);
+}

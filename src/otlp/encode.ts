@@ -1,0 +1,118 @@
+// Encoding complete spans, log records and gauge points as OTLP messages
+// (each framed as its scope's repeated field), with epoch times from the
+// trace's ns (records) or OpenTelemetry's own unix times.
+import type { ProtoWriter } from '../export/protowire';
+import { TWO32 } from '../int64';
+import { writeAnyValue, writeKeyValue } from './anyvalue';
+import { writeSpanId, writeTraceId } from './ids';
+import { type OpenSpan, writeAttributes } from './open-span';
+import { writeOtelEvents, writeOtelLinks } from './otel-spans';
+import type { OtlpTags } from './schema';
+
+export class OtlpEncoder {
+  private readonly startHi: number;
+  private readonly startLo: number;
+
+  constructor(private readonly T: OtlpTags, private readonly startNs: bigint) {
+    this.startHi = Number(startNs >> 32n);
+    this.startLo = Number(startNs & 0xffffffffn);
+  }
+
+  /** Span s, ended at ns (`unfinished`: without an end record, at the trace's end); returns its OpenTelemetry events. */
+  span(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean): number {
+    const T = this.T;
+    let events = 0;
+    w.varint(T.scopeSpans.spans);
+    const m = w.begin();
+    writeTraceId(w, T.span.trace_id, s.traceId);
+    writeSpanId(w, T.span.span_id, s.idHi, s.idLo);
+    if (s.parentHi !== 0 || s.parentLo !== 0) writeSpanId(w, T.span.parent_span_id, s.parentHi, s.parentLo);
+    w.varint(T.span.flags);
+    w.fixed32(s.flags);
+    w.varint(T.span.name);
+    w.string(s.name);
+    w.varint(T.span.kind);
+    w.varint(s.kind);
+    this.time(w, T.span.start_time_unix_nano, s.startNs, s.startUnix);
+    this.time(w, T.span.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
+    writeAttributes(w, T, T.span.attributes, s.attrs);
+    writeKeyValue(w, T, T.span.attributes, 'thread.id', s.tid);
+    if (s.events) {
+      for (const e of s.events) {
+        w.varint(T.span.events);
+        const em = w.begin();
+        this.time(w, T.event.time_unix_nano, e.ns, undefined);
+        w.varint(T.event.name);
+        w.string(e.name);
+        writeAttributes(w, T, T.event.attributes, e.attrs);
+        w.end(em);
+      }
+    }
+    if (s.otelEvents) events = writeOtelEvents(w, T, s.otelEvents);
+    if (s.otelLinks) writeOtelLinks(w, T, s.otelLinks);
+    if (s.status !== 0 || s.statusMessage) {
+      w.varint(T.span.status);
+      const st = w.begin();
+      if (s.statusMessage) {
+        w.varint(T.status.message);
+        w.string(s.statusMessage);
+      }
+      w.varint(T.status.code);
+      w.varint(s.status);
+      w.end(st);
+    }
+    w.end(m);
+    return events;
+  }
+
+  /** An event outside spans, named `name`. */
+  log(w: ProtoWriter, tid: number, name: string, ns: number, attrs: unknown[]): void {
+    const T = this.T;
+    w.varint(T.scopeLogs.log_records);
+    const m = w.begin();
+    this.time(w, T.log.time_unix_nano, ns, undefined);
+    w.varint(T.log.body);
+    const body = w.begin();
+    writeAnyValue(w, T, name);
+    w.end(body);
+    writeAttributes(w, T, T.log.attributes, attrs);
+    writeKeyValue(w, T, T.log.attributes, 'thread.id', tid);
+    w.varint(T.log.event_name);
+    w.string(name);
+    w.end(m);
+  }
+
+  /** A counter's value as a gauge point. */
+  point(w: ProtoWriter, pid: number, tid: number, ns: number, value: number): void {
+    const T = this.T;
+    w.varint(T.gauge.data_points);
+    const m = w.begin();
+    if (tid !== pid) writeKeyValue(w, T, T.point.attributes, 'thread.id', tid); // a worker's own series
+    this.time(w, T.point.time_unix_nano, ns, undefined);
+    w.varint(T.point.as_double);
+    w.double(value);
+    w.end(m);
+  }
+
+  /** A fixed64 epoch time: OpenTelemetry's own (unix) or ns since the trace's time 0. */
+  time(w: ProtoWriter, tag: number, ns: number, unix: bigint | undefined): void {
+    let hi: number;
+    let lo: number;
+    if (unix !== undefined || ns < 0) {
+      const t = unix ?? this.startNs + BigInt(Math.floor(ns));
+      hi = Number((t >> 32n) & 0xffffffffn);
+      lo = Number(t & 0xffffffffn);
+    } else {
+      const n = Math.floor(ns);
+      const low = n % TWO32;
+      lo = this.startLo + low;
+      hi = this.startHi + (n - low) / TWO32;
+      if (lo >= TWO32) {
+        lo -= TWO32;
+        hi++;
+      }
+    }
+    w.varint(tag);
+    w.fixed64(hi, lo);
+  }
+}

@@ -1,0 +1,118 @@
+// OpenTelemetry spans recorded through ringtrace/otel (src/otel/records.ts:
+// begin span_id, parent_id, span_name, trace_id, kind, scope; end span_id,
+// span_name, status_code, status_message, start_unix_ns, end_unix_ns, and
+// attributes, events and links as JSON) back into OTLP as OpenTelemetry's own
+// exporter would send them: its ids, kind, status, times and attributes.
+import type { FieldValue } from '../decode';
+import type { SpanId } from '../export/model';
+import type { ProtoWriter } from '../export/protowire';
+import { writeKeyValue } from './anyvalue';
+import { addJsonMembers, newSpan, type OpenSpan, type SpanIds } from './open-span';
+import { hexSpanId, hexTraceId, writeSpanId, writeTraceId } from './ids';
+import { FLAGS_REMOTE, type OtlpTags } from './schema';
+
+/**
+ * An OpenTelemetry span's begin (its id hi:lo is OpenTelemetry's); `parent`
+ * is the open (or recently ended) span its parent id names, if any.
+ */
+export function otelBegin(v: FieldValue[], pid: number, tid: number, raw: SpanId, ns: number, hi: number, lo: number,
+  parent: SpanIds | undefined, parentHi: number, parentLo: number): OpenSpan {
+  const kind = v[4] as number;
+  const s = newSpan(pid, tid, raw, hi, lo, v[2] as string, v[5] as string, kind >= 0 && kind <= 4 ? kind + 1 : 0, ns);
+  s.otel = true;
+  s.idHi = hi;
+  s.idLo = lo;
+  s.traceId = hexTraceId(v[3] as string) ?? parent?.traceId ?? s.traceId;
+  if (parent) {
+    s.parentHi = parent.idHi;
+    s.parentLo = parent.idLo;
+  } else if (parentHi !== 0 || parentLo !== 0) {
+    s.parentHi = parentHi;
+    s.parentLo = parentLo;
+    s.flags = FLAGS_REMOTE; // a parent not among this process's spans: most likely another process's
+  }
+  return s;
+}
+
+/** Its end: the final name, status, OpenTelemetry's own start and end times, attributes, events, links. */
+export function otelEnd(s: OpenSpan, v: FieldValue[]): void {
+  s.name = v[1] as string;
+  const code = v[2] as number;
+  s.status = code <= 2 ? code : 0; // UNSET, OK, ERROR: the same numbers in the API and in OTLP
+  s.statusMessage = v[3] as string;
+  s.startUnix = BigInt(v[4] as number | bigint);
+  s.endUnix = BigInt(v[5] as number | bigint);
+  addJsonMembers(s.attrs, v[6] as string);
+  s.otelEvents = v[7] as string;
+  s.otelLinks = v[8] as string;
+}
+
+interface RecordedEvent { name?: unknown; attributes?: unknown; time?: unknown; droppedAttributesCount?: unknown }
+interface RecordedLink {
+  context?: { traceId?: unknown; spanId?: unknown; traceState?: unknown; traceFlags?: unknown; isRemote?: unknown };
+  attributes?: unknown;
+}
+
+function parseArray(json: string): unknown[] {
+  try {
+    const a: unknown = JSON.parse(json);
+    return Array.isArray(a) ? a : [];
+  } catch {
+    return []; // cut at the record's string limit: the span goes without them
+  }
+}
+
+function writeObject(w: ProtoWriter, T: OtlpTags, tag: number, o: unknown): void {
+  if (o === null || typeof o !== 'object') return;
+  const attrs = o as Record<string, unknown>;
+  for (const k in attrs) writeKeyValue(w, T, tag, k, attrs[k]);
+}
+
+/** The span's events (JSON [{name, attributes, time: [s, ns], droppedAttributesCount}]); returns how many. */
+export function writeOtelEvents(w: ProtoWriter, T: OtlpTags, json: string): number {
+  let n = 0;
+  for (const item of parseArray(json)) {
+    const e = item as RecordedEvent;
+    const time = Array.isArray(e.time) ? e.time as unknown[] : [];
+    const sec = typeof time[0] === 'number' ? time[0] : 0;
+    const nano = typeof time[1] === 'number' ? time[1] : 0;
+    w.varint(T.span.events);
+    const m = w.begin();
+    const t = BigInt.asUintN(64, BigInt(Math.trunc(sec)) * 1_000_000_000n + BigInt(Math.trunc(nano)));
+    w.varint(T.event.time_unix_nano);
+    w.fixed64(Number(t >> 32n), Number(t & 0xffffffffn));
+    w.varint(T.event.name);
+    w.string(String(e.name ?? ''));
+    writeObject(w, T, T.event.attributes, e.attributes);
+    if (typeof e.droppedAttributesCount === 'number' && e.droppedAttributesCount > 0) {
+      w.varint(T.event.dropped_attributes_count);
+      w.varint(e.droppedAttributesCount);
+    }
+    w.end(m);
+    n++;
+  }
+  return n;
+}
+
+/** The span's links (JSON [{context: {traceId, spanId, traceState}, attributes}]). */
+export function writeOtelLinks(w: ProtoWriter, T: OtlpTags, json: string): void {
+  for (const item of parseArray(json)) {
+    const l = item as RecordedLink;
+    const traceId = hexTraceId(String(l.context?.traceId ?? ''));
+    const spanId = hexSpanId(String(l.context?.spanId ?? ''));
+    if (!traceId || !spanId) continue;
+    w.varint(T.span.links);
+    const m = w.begin();
+    writeTraceId(w, T.link.trace_id, traceId);
+    writeSpanId(w, T.link.span_id, spanId[0], spanId[1]);
+    if (typeof l.context?.traceState === 'string' && l.context.traceState) {
+      w.varint(T.link.trace_state);
+      w.string(l.context.traceState);
+    }
+    writeObject(w, T, T.link.attributes, l.attributes);
+    const traceFlags = typeof l.context?.traceFlags === 'number' ? l.context.traceFlags & 0xff : 0;
+    w.varint(T.link.flags);
+    w.fixed32(traceFlags | (l.context?.isRemote === true ? 0x300 : 0x100));
+    w.end(m);
+  }
+}

@@ -1,0 +1,90 @@
+// The OTLP encoder's pieces checked by decoding with protobufjs and
+// proto/otlp.proto: attribute values of every kind and length (one-byte
+// lengths widened past 127 bytes), and requests assembled from several
+// processes and scopes, sized before they are written.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { ProtoWriter } from '../src/export/protowire';
+import { Float, writeKeyValue } from '../src/otlp/anyvalue';
+import { SignalBatch } from '../src/otlp/batches';
+import { otlpTags } from '../src/otlp/schema';
+import { attrs } from '../fixtures/otlp-view';
+
+const root = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
+const decode = (type: string, bytes: Uint8Array) =>
+  root.lookupType(`ringtrace.otlp.${type}`).toObject(root.lookupType(`ringtrace.otlp.${type}`).decode(bytes),
+    { longs: String, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const T = otlpTags();
+
+test('attribute values of every kind, short and long, decode to what was written', () => {
+  const long = 'x'.repeat(200);
+  const huge = 'é'.repeat(20_000);
+  const values: [string, unknown, unknown][] = [
+    ['s', 'text é', 'text é'], ['empty', '', ''], ['long', long, long], ['huge', huge, huge],
+    ['i', 42, { int: '42' }], ['neg', -7, { int: '-7' }], ['big', 2 ** 53 - 1, { int: String(2 ** 53 - 1) }],
+    ['d', 2.5, { double: 2.5 }], ['float2', new Float(2), { double: 2 }], ['nan', NaN, { double: NaN }],
+    ['u64', 2n ** 64n - 1n, { int: '-1' }], ['i64', -(2n ** 63n), { int: String(-(2n ** 63n)) }],
+    ['t', true, true], ['f', false, false], ['bytes', Buffer.from([0, 1, 255]), { bytes: '0001ff' }],
+    ['arr', ['a', 1, 1.5, false, [long]], ['a', { int: '1' }, { double: 1.5 }, false, [long]]],
+    ['obj', { k: 'v', n: { m: 3 } }, { k: 'v', n: { m: { int: '3' } } }], ['nul', null, null],
+  ];
+  for (let pad = 0; pad < 3; pad++) { // lengths right at the one-byte limit
+    const s = 'y'.repeat(120 + pad * 4);
+    values.push([`edge${pad}`, s, s]);
+  }
+  const w = new ProtoWriter(16);
+  for (const [k, v] of values) writeKeyValue(w, T, T.resource.attributes, k, v);
+  const got = attrs(decode('Resource', w.buf.subarray(0, w.pos))['attributes']);
+  assert.deepEqual(Object.keys(got), values.map(([k]) => k));
+  for (const [k, , want] of values) assert.deepEqual(got[k], want, k);
+});
+
+test('a batch of several processes and scopes is one request; sizes exact; the batch empties', () => {
+  const resources = new Map<number, [string, unknown][]>([[1, [['service.name', 'a']]], [2, [['service.name', 'b'],
+    ['long', 'z'.repeat(300)]]]]);
+  const batch = new SignalBatch('traces', T);
+  const put = (pid: number, scope: string, name: string) => {
+    const w = batch.writer(pid, scope);
+    w.varint(T.scopeSpans.spans);
+    const m = w.begin();
+    w.varint(T.span.name);
+    w.string(name);
+    w.end(m);
+    batch.added();
+  };
+  for (let i = 0; i < 300; i++) put(1 + (i % 2), i % 3 ? 'http' : 'db', `span ${i} ${'n'.repeat(i)}`);
+  assert.equal(batch.items, 300);
+  const req = decode('ExportTraceServiceRequest', batch.take((pid) => resources.get(pid)!));
+  const seen: string[] = [];
+  for (const rs of req['resource_spans']) {
+    const service = attrs(rs.resource.attributes)['service.name'];
+    for (const ss of rs.scope_spans) for (const s of ss.spans) seen.push(`${service}/${ss.scope.name}/${s.name}`);
+  }
+  const want = Array.from({ length: 300 }, (_, i) => `${i % 2 ? 'b' : 'a'}/${i % 3 ? 'http' : 'db'}/span ${i} ${'n'.repeat(i)}`);
+  assert.deepEqual(seen.sort(), want.sort());
+  assert.equal(batch.items, 0);
+  put(2, 'db', 'again');
+  const next = decode('ExportTraceServiceRequest', batch.take((pid) => resources.get(pid)!));
+  assert.equal(next['resource_spans'].length, 1);
+  assert.equal(next['resource_spans'][0].scope_spans[0].spans[0].name, 'again');
+});
+
+test('gauge points are grouped under their metric, per process and scope', () => {
+  const batch = new SignalBatch('metrics', T);
+  for (let i = 0; i < 10; i++) {
+    const w = batch.writer(7, 'node.runtime', i % 2 ? 'node.runtime.rss_bytes' : 'node.runtime.heap_used_bytes');
+    w.varint(T.gauge.data_points);
+    const m = w.begin();
+    w.varint(T.point.as_double);
+    w.double(i);
+    w.end(m);
+    batch.added();
+  }
+  const req = decode('ExportMetricsServiceRequest', batch.take(() => [['service.name', 'x']]));
+  const metrics = req['resource_metrics'][0].scope_metrics[0].metrics;
+  assert.deepEqual(metrics.map((m: { name: string; gauge: { data_points: { as_double: number }[] } }) =>
+    [m.name, m.gauge.data_points.map((p) => p.as_double)]).sort(),
+  [['node.runtime.heap_used_bytes', [0, 2, 4, 6, 8]], ['node.runtime.rss_bytes', [1, 3, 5, 7, 9]]]);
+});
