@@ -1,6 +1,7 @@
 // `trace-consume export DIR --format perfetto|chrome|jsonl -o FILE`.
 import { type ExportFormat, runExport } from '../src/export/export';
 import { OutputClosed } from '../src/export/sink';
+import { progressLine } from './progress';
 
 export interface ExportCliOptions {
   format: ExportFormat;
@@ -11,20 +12,8 @@ export interface ExportCliOptions {
 const log = (msg: string) => process.stderr.write(`trace-consume: ${msg}\n`);
 
 export function runExportCommand(dir: string, opts: ExportCliOptions): number {
-  const tty = !opts.quiet && process.stderr.isTTY;
   const started = Date.now();
-  let lastDraw = 0;
-  const progress = tty ? (done: number, total: number, events: number) => {
-    const now = Date.now();
-    if (now - lastDraw < 200) return;
-    lastDraw = now;
-    const pct = total ? Math.min(100, (100 * done) / total) : 100;
-    const width = 30;
-    const bar = '#'.repeat(Math.round((pct / 100) * width)).padEnd(width, '.');
-    const rate = events / Math.max((now - started) / 1000, 1e-3) / 1e6;
-    process.stderr.write(`\r\x1b[K[${bar}] ${pct.toFixed(0)}%  ${(events / 1e6).toFixed(2)} M events  ` +
-      `${rate.toFixed(2)} M/s`);
-  } : undefined;
+  const progress = progressLine(!opts.quiet && process.stderr.isTTY, started);
   let result;
   try {
     result = runExport(dir, { format: opts.format, output: opts.output, ...(progress ? { progress } : {}) });
@@ -32,7 +21,7 @@ export function runExportCommand(dir: string, opts: ExportCliOptions): number {
     if (e instanceof OutputClosed) return 0;
     throw e;
   } finally {
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress?.clear();
   }
   const secs = (Date.now() - started) / 1000;
   for (const e of result.errors) log(e);

@@ -15,6 +15,9 @@ import { ReadPace } from '../src/trace/read-pace';
 import { publishSelection } from '../src/selection/publish';
 import type { Selection } from '../src/selection/rules';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
+import { resolveOtlpConfig, type OtlpConfig } from '../src/otlp/config';
+import { liveStatus, OtlpLive } from '../src/otlp/live';
+import { sentLine } from './export-otlp';
 
 export interface RecordOptions {
   output: string;
@@ -30,6 +33,12 @@ export interface RecordOptions {
   selection?: Selection;
   /** Auto mode for the command: true (all parts) or a parts list (cli/auto-env.ts). */
   auto?: string | true;
+  /** Also send the recording over OTLP while recording: an endpoint, or true for $OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otlp?: string | true;
+  otlpHeaders?: string[];
+  serviceName?: string;
+  /** Seconds to wait at the end for the backend to take what is left (default 5). */
+  otlpExitWait?: number;
   command: string[];
 }
 
@@ -156,6 +165,15 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     throw new Error('--auto needs a command to run (after --): it sets that command\'s NODE_OPTIONS');
   }
   const flushMs = (opts.flushInterval ?? DEFAULT_FLUSH_S) * 1000;
+  let otlpConfig: OtlpConfig | undefined;
+  if (opts.otlp === undefined && (opts.otlpHeaders || opts.serviceName !== undefined || opts.otlpExitWait !== undefined)) {
+    throw new Error('--otlp-header, --service-name and --otlp-exit-wait go with --otlp');
+  }
+  if (opts.otlp !== undefined) {
+    if (flushMs === 0) throw new Error('--otlp needs a flush interval above 0: it sends what each flush wrote');
+    otlpConfig = resolveOtlpConfig({ ...(opts.otlp !== true ? { endpoint: opts.otlp } : {}),
+      ...(opts.otlpHeaders ? { headers: opts.otlpHeaders } : {}) });
+  }
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
   const createdDir = prepareOutputDir(opts.output);
   let opened: { session: Session; lock: LockHandle };
@@ -172,8 +190,10 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => stop(`received ${sig}`);
   let writer: TraceWriter | undefined;
   let traced: Traced | undefined;
+  let live: OtlpLive | undefined;
   try {
     writer = new TraceWriter(opts.output, session, log); // the metadata is on disk before any app runs
+    if (otlpConfig) live = new OtlpLive(opts.output, { config: otlpConfig, serviceName: opts.serviceName });
     // The selection is in force before the command starts (none asked: everything, as a session
     // without a selection file has; a taken-over session keeps its own).
     if (opts.selection) publishSelection(session, opts.selection);
@@ -186,7 +206,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
         (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
     }
     const loopStart = { at: Date.now(), cpu: process.cpuUsage() };
-    await drainUntilStopped(writer, session, flushMs, opts.quiet, () => stopReason);
+    await drainUntilStopped(writer, session, flushMs, opts.quiet, () => stopReason, live);
     // The recorder's own cost while recording (setup and the final flush excluded).
     const loop = { recorderCpuMs: cpuMs(loopStart.cpu), recordingMs: Date.now() - loopStart.at };
     if (traced) await traced.done;
@@ -197,10 +217,12 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
       if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));
     }
+    if (live) await finishLive(live, writer, opts.quiet, (opts.otlpExitWait ?? 5) * 1000);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
     if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // the status line
     log(`stopped recording: ${e.message}`);
+    if (live && writer) await live.close(writer.streamSizes(), 5000); // what was written before the error
     if (writer) await abandonRecording(writer, session, e, traced, { durationMs: Date.now() - started });
     else session.remove();
     return 1;
@@ -217,7 +239,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
  * Between reads it sleeps as long as the rings' fill rates allow (read-pace.ts).
  */
 async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs: number, quiet: boolean | undefined,
-  stopped: () => string): Promise<void> {
+  stopped: () => string, live: OtlpLive | undefined): Promise<void> {
   const info = session.info;
   const pace = new ReadPace(session, info.nRings, info.subSize * info.nSub);
   const nap = new Nap();
@@ -237,7 +259,8 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
       if (tty && now - lastStatus >= 1000) {
         const t = writer.totals();
         const seconds = (now - lastStatus) / 1000;
-        process.stderr.write(`\r\x1b[K${statusLine(t, prev, seconds, cpuMs(cpu) / 10 / seconds)}`);
+        process.stderr.write(`\r\x1b[K${statusLine(t, prev, seconds, cpuMs(cpu) / 10 / seconds)}` +
+          `${live ? liveStatus(live.stats()) : ''}`);
         prev = t;
         lastStatus = now;
         cpu = process.cpuUsage();
@@ -247,6 +270,7 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
       // of its own (each costs this VM ~0.2 ms of CPU): the trace stays at most flushMs behind.
       if (Date.now() + ms >= nextFlush) {
         writer.drain(true);
+        live?.cut(writer.streamSizes()); // every stream is whole up to now: the live export may read it
         nextFlush = Date.now() + flushMs;
       }
       await nap.sleep(ms);
@@ -255,6 +279,20 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
     arrivals?.close();
   }
   if (tty) process.stderr.write('\r\x1b[K');
+}
+
+/** The live export's last cut, its wait for the backend, and its figures in the side file. */
+async function finishLive(live: OtlpLive, writer: TraceWriter, quiet: boolean | undefined, waitMs: number):
+  Promise<void> {
+  const s = await live.close(writer.streamSizes(), waitMs);
+  const failure = live.error();
+  if (failure) log(failure);
+  if (!s) return;
+  writer.amendSidecar({ otlp: { ...s.summary, ...s.sent, events: s.events, errors: s.errors } });
+  if (!quiet) log(`otlp: ${s.summary.spans} spans, ${s.summary.logs} log records, ${s.summary.points} gauge points: ` +
+    `${sentLine(s.sent)}`);
+  if (s.sent.lastError && (s.sent.droppedItems || s.sent.rejectedItems)) log(`otlp: last error: ${s.sent.lastError}`);
+  for (const e of s.errors) log(`otlp: ${e}`);
 }
 
 /** A sleep that wake() ends early. */

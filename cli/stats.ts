@@ -38,6 +38,9 @@ export interface TraceStats {
    * counter jumped or stalled.
    */
   clock: { kind: string; why: string; perPacket: boolean; anomalies: number; held: number } | null;
+  /** What `record --otlp` sent while recording (side file), if it did. */
+  otlp: { spans: number; logs: number; points: number; sent: number; requests: number; retries: number;
+    dropped: number; rejected: number; lastError: string } | null;
 }
 
 /** A count read from the side file: a safe non-negative integer, or null. */
@@ -112,7 +115,23 @@ export function computeStats(dir: string): TraceStats {
   return { events, bytes, durationS, eventsPerS: durationS > 0 ? events / durationS : 0, lost, perClass,
     invalidValues: perClass[INVALID_VALUE] ?? 0, filtered, perCpu, remoteCommits, remoteCommitShare, errors,
     missingEvents, incomplete: incompleteReason(trace.sidecar), snapshot: snapshotFacts(trace.sidecar),
-    clock: clockFacts(trace.sidecar, totals) };
+    clock: clockFacts(trace.sidecar, totals), otlp: otlpFacts(trace.sidecar) };
+}
+
+function otlpFacts(sidecar: Record<string, unknown> | undefined): TraceStats['otlp'] {
+  const o = sidecar?.['otlp'] as Record<string, unknown> | undefined;
+  if (!o || typeof o !== 'object') return null;
+  const n = (k: string) => count(o[k]) ?? 0;
+  return { spans: n('spans'), logs: n('logs'), points: n('points'), sent: n('sentItems'), requests: n('sentBatches'),
+    retries: n('retries'), dropped: n('droppedItems'), rejected: n('rejectedItems'),
+    lastError: typeof o['lastError'] === 'string' ? o['lastError'] : '' };
+}
+
+function otlpText(o: NonNullable<TraceStats['otlp']>): string {
+  const trouble = o.dropped || o.rejected
+    ? `; ${o.dropped} dropped, ${o.rejected} rejected${o.lastError ? ` (last error: ${o.lastError})` : ''}` : '';
+  return `sent ${o.sent} of ${o.spans + o.logs + o.points} items (${o.spans} spans, ${o.logs} log records, ` +
+    `${o.points} gauge points) in ${o.requests} requests, ${o.retries} retries${trouble}`;
 }
 
 function clockFacts(sidecar: Record<string, unknown> | undefined,
@@ -163,6 +182,7 @@ export function formatStats(s: TraceStats): string {
     `rate:     ${s.eventsPerS.toFixed(0)} events/s`,
     `remote commits: ${remoteText(s)}`,
     ...(s.clock ? [`clock:    ${clockText(s.clock)}`] : []),
+    ...(s.otlp ? [`otlp:     ${otlpText(s.otlp)} (while recording)`] : []),
     ...(s.snapshot ? [`snapshot: ${s.snapshot.reasons.join('; ') || 'reason not recorded'}`,
       `overwritten: ${s.snapshot.overwritten} (older events the flight recorder's rings had overwritten)` +
       (s.snapshot.torn ? `; ${s.snapshot.torn} sub-buffers overwritten while copied were left out` : '')] : []),

@@ -9,6 +9,7 @@ import { registerFlightCommands } from './flight-commands';
 import { runDoctor } from './doctor';
 import { UsageError } from './event-names';
 import { runExportCommand } from './export';
+import { runOtlpExportCommand } from './export-otlp';
 import { type ExportFormat, FORMATS } from '../src/export/export';
 import { formatListing, listSessions } from './list';
 import { DEFAULT_FLUSH_S, runRecord } from './record';
@@ -81,6 +82,14 @@ addSelectionOptions(program
     'trace on disk is at most this far behind (0: only full sub-buffers)', nonNegative, DEFAULT_FLUSH_S)
   .option('--auto [parts]', 'trace an unmodified Node.js COMMAND: load ringtrace/auto into it (NODE_OPTIONS); ' +
     `parts: ${AUTO_PARTS.join(',')} (default all; docs/auto.md)`, autoArg)
+  .option('--otlp [url]', 'also send spans, logs and gauges to this OTLP/HTTP endpoint while recording ' +
+    '(default: $OTEL_EXPORTER_OTLP_ENDPOINT); a slow or absent backend never slows the recording')
+  .option('--otlp-header <key=value>', 'a header on every OTLP request (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)',
+    collect)
+  .option('--service-name <name>', 'OTLP service.name of every process (default: the app\'s OpenTelemetry ' +
+    'resource, else its script name)')
+  .option('--otlp-exit-wait <seconds>', 'at the end, wait this long at most for the OTLP backend to take what is ' +
+    'left (default 5)', nonNegative)
   .argument('[command...]', 'program to run traced (after --); its exit code becomes ours')
   .addHelpText('after', `
 Examples:
@@ -92,6 +101,7 @@ Examples:
   $ trace-consume record -o out -e 'http:*' -e db:query --exclude http:health -- node app.js
   $ trace-consume record -o out --level debug --filter 'http:request: status >= 500' -- node app.js
   $ trace-consume record -o out --flush-interval 0.2 -- node app.js   trace on disk at most 0.2 s behind
+  $ trace-consume record -o out --auto --otlp http://localhost:4318 -- node app.js   and to a Collector, live
 
 Apps find the session by name (RINGTRACE_SESSION, default "default") and attach at once (at most 0.5 s),
 whether they started before or after the recording. The trace directory is readable while recording
@@ -100,11 +110,12 @@ the apps what a disabled event costs; 'trace-consume enable/disable' change the 
 recording (docs/selection.md).`)
   .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
     subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number;
-    auto?: string | true } &
+    auto?: string | true; otlp?: string | true; otlpHeader?: string[]; serviceName?: string; otlpExitWait?: number } &
     SelectionOptions) => {
-    const { enable, exclude, level, filter, ...rest } = opts;
+    const { enable, exclude, level, filter, otlpHeader, ...rest } = opts;
     const selection = selectionFromOptions({ enable, exclude, level, filter });
-    process.exitCode = await runRecord({ ...rest, ...(selection ? { selection } : {}), command });
+    process.exitCode = await runRecord({ ...rest, ...(selection ? { selection } : {}),
+      ...(otlpHeader ? { otlpHeaders: otlpHeader } : {}), command });
   });
 
 for (const kind of ['enable', 'disable'] as const) {
@@ -169,23 +180,42 @@ program
 
 program
   .command('export')
-  .description('convert a trace for Perfetto UI, chrome://tracing or scripts (streaming)')
+  .description('convert a trace for Perfetto UI, chrome://tracing or scripts (streaming), or send it over OTLP')
   .argument('<dir>', 'trace directory')
-  .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS]).makeOptionMandatory())
-  .requiredOption('-o, --output <file>', 'output file ("-" for standard output)')
+  .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS, 'otlp']).makeOptionMandatory())
+  .option('-o, --output <file>', 'output file ("-" for standard output); not with otlp')
+  .option('--endpoint <url>', 'otlp: the OTLP/HTTP endpoint, e.g. http://localhost:4318 (/v1/traces, /v1/logs, ' +
+    '/v1/metrics are added); default: $OTEL_EXPORTER_OTLP_ENDPOINT')
+  .option('--header <key=value>', 'otlp: a header on every request, e.g. authorization (repeatable; also ' +
+    '$OTEL_EXPORTER_OTLP_HEADERS)', collect)
+  .option('--service-name <name>', 'otlp: service.name of every process (default: the app\'s OpenTelemetry ' +
+    'resource, else its script name)')
+  .addOption(new Option('--compression <kind>', 'otlp: request body compression (default gzip)').choices(['gzip', 'none']))
   .option('-q, --quiet', 'no progress bar or summary')
   .addHelpText('after', `
 Formats:
   perfetto  perfetto.protos.Trace protobuf: open it in https://ui.perfetto.dev
   chrome    Chrome trace event JSON: chrome://tracing, Perfetto UI, speedscope
   jsonl     one JSON object per event (timestamp_ns, cpu, pid, tid, provider, event, fields)
+  otlp      OTLP/HTTP protobuf to an OpenTelemetry Collector or backend: spans to /v1/traces, events
+            outside spans to /v1/logs, counters to /v1/metrics (docs/trace-consume.md)
 
 Examples:
   $ trace-consume export out --format perfetto -o out.pftrace
   $ trace-consume export out --format chrome -o out.json
-  $ trace-consume export out --format jsonl -o - | jq -c 'select(.event == "request")'`)
-  .action((dir: string, opts: { format: ExportFormat; output: string; quiet?: boolean }) => {
-    process.exitCode = runExportCommand(dir, opts);
+  $ trace-consume export out --format jsonl -o - | jq -c 'select(.event == "request")'
+  $ trace-consume export out --format otlp --endpoint http://localhost:4318
+  $ trace-consume export out -f otlp --endpoint https://otlp.example.com --header "authorization=Bearer $TOKEN"`)
+  .action((dir: string, opts: { format: ExportFormat | 'otlp'; output?: string; quiet?: boolean; endpoint?: string;
+    header?: string[]; serviceName?: string; compression?: 'gzip' | 'none' }) => {
+    const { format, output, ...rest } = opts;
+    if (format === 'otlp') {
+      if (output !== undefined) throw new UsageError('-o is not used with --format otlp (it sends to --endpoint)');
+      process.exitCode = runOtlpExportCommand(dir, rest);
+      return;
+    }
+    if (output === undefined) throw new UsageError(`--format ${format} needs -o FILE (or -o - for standard output)`);
+    process.exitCode = runExportCommand(dir, { format, output, ...(rest.quiet ? { quiet: true } : {}) });
   });
 
 program

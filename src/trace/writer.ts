@@ -261,7 +261,22 @@ export class TraceWriter {
     return t;
   }
 
+  /** Bytes written so far to each stream file that has any (whole packets, once drain has returned). */
+  streamSizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const s of this.streams) if (s.bytes) sizes[s.file] = s.bytes;
+    return sizes;
+  }
+
+  /** Add to the side file written by finish() (what was learned after it, e.g. what a live export sent). */
+  amendSidecar(more: Record<string, unknown>): void {
+    this.sidecarExtra = { ...this.sidecarExtra, ...more };
+    this.writeSidecar(this.totals(), this.sidecarExtra);
+  }
+  private sidecarExtra: Record<string, unknown> = {};
+
   private writeSidecar(t: WriterTotals, extra: Record<string, unknown>): void {
+    this.sidecarExtra = extra;
     const rings = this.streams.map((s) => ({ ring: s.ring, file: s.bytes ? s.file : null,
       events: s.events, bytes: s.bytes, ...this.source.ringStats(s.ring), droppedUnknown: s.droppedUnknown }));
     const info = this.session.info;

@@ -1,0 +1,183 @@
+// `trace-consume export -f otlp`: a recorded trace sent to a real OTLP/HTTP
+// receiver (fixtures/otlp-receiver.ts decodes with protobufjs and
+// proto/otlp.proto, never with ringtrace's encoder). The app (fixtures/
+// otlp-app.ts) also sends its OpenTelemetry spans through OpenTelemetry's
+// own OTLP exporter to the same receiver, so the spans ringtrace sends are
+// compared with what OpenTelemetry itself sent for the same run.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { cliPath, scratchDir } from '../fixtures/cli-helpers';
+import { runCommand } from '../fixtures/trace-helpers';
+import { startReceiver, type Receiver, type ReceiverRequest } from '../fixtures/otlp-receiver';
+import { gaugePointsIn, logsIn, spansIn, type SpanView } from '../fixtures/otlp-view';
+import { EVERY_TYPE } from '../fixtures/otlp-app';
+import { resolveOtlpConfig } from '../src/otlp/config';
+import { runOtlpExport } from '../src/otlp/export';
+
+const app = path.join(__dirname, '..', 'fixtures', 'otlp-app.js');
+const work = scratchDir('otlp-export');
+const trace = path.join(work, 'trace');
+let receiver: Receiver;
+let fromOtel: ReceiverRequest[] = []; // what OpenTelemetry's exporter sent while recording
+let fromUs: ReceiverRequest[] = []; // what `export -f otlp` sent
+
+const tc = (...args: string[]) => runCommand(process.execPath, [cliPath, ...args]);
+
+/** Export the trace to the receiver; returns the requests it sent. */
+async function exportTrace(...more: string[]): Promise<{ requests: ReceiverRequest[]; stderr: string; code: number | null }> {
+  const before = receiver.requests.length;
+  const r = await tc('export', trace, '-f', 'otlp', '--endpoint', receiver.url, ...more);
+  return { requests: receiver.requests.slice(before), stderr: r.stderr, code: r.code };
+}
+
+test.before(async () => {
+  receiver = await startReceiver();
+  const r = await tc('record', '-q', '-o', trace, '--', process.execPath, app, receiver.url);
+  assert.equal(r.code, 0, r.stderr);
+  fromOtel = receiver.requests.slice();
+  const e = await exportTrace('-q');
+  assert.equal(e.code, 0, e.stderr);
+  fromUs = e.requests;
+});
+test.after(() => receiver.stop());
+
+const otelIds = () => new Set(spansIn(fromOtel).map((s) => s.spanId));
+/** ringtrace's spans that OpenTelemetry made too, without what only ringtrace adds (thread.id, the process's resource). */
+function comparable(spans: SpanView[]): SpanView[] {
+  return spans.map((s) => ({ ...s, resource: {} })).sort((a, b) => a.spanId.localeCompare(b.spanId));
+}
+
+test('OpenTelemetry spans decode as OpenTelemetry\'s own exporter sent them: ids, times, attributes, events, links, status', () => {
+  const theirs = spansIn(fromOtel);
+  assert.equal(theirs.length, 2);
+  const ids = otelIds();
+  const ours = spansIn(fromUs, ['thread.id']).filter((s) => ids.has(s.spanId));
+  assert.deepEqual(comparable(ours), comparable(theirs));
+  const root = ours.find((s) => s.name === 'GET /items')!;
+  assert.deepEqual(root.attributes['is'], [{ int: '1' }, { int: '-2' }, { int: '3' }]);
+  assert.deepEqual(root.attributes['d'], { double: 2.5 });
+  assert.equal(root.attributes['s'], EVERY_TYPE.s);
+  // The resource: the app's OpenTelemetry resource, and what ringtrace knows of the process.
+  for (const [k, v] of Object.entries(spansIn(fromOtel)[0]!.resource)) assert.deepEqual(root.resource[k], v, k);
+  assert.equal(typeof root.resource['host.name'], 'string');
+  assert.equal(root.resource['process.command'], 'otlp-app.js');
+  assert.ok(root.resource['ringtrace.session']);
+});
+
+test('ringtrace spans: one trace, parents, typed attributes, events inside spans as span events', () => {
+  const ids = otelIds();
+  const spans = spansIn(fromUs).filter((s) => !ids.has(s.spanId));
+  const by = (name: string) => spans.find((s) => s.name === name)!;
+  assert.deepEqual(spans.map((s) => s.name).sort(), ['charge', 'lookup', 'order']);
+  const order = by('order');
+  const lookup = by('lookup');
+  const charge = by('charge');
+  assert.equal(order.parentSpanId, '');
+  assert.equal(lookup.parentSpanId, order.spanId);
+  assert.equal(charge.parentSpanId, order.spanId);
+  for (const s of spans) {
+    assert.equal(s.traceId, order.traceId);
+    assert.equal(s.kind, 1); // INTERNAL
+    assert.equal(s.flags, 0x101);
+    assert.equal(s.scope, 'shop');
+    assert.ok(BigInt(s.start) <= BigInt(s.end));
+  }
+  assert.equal(new Set(spans.map((s) => s.spanId)).size, 3);
+  assert.notEqual(order.traceId, spansIn(fromOtel)[0]!.traceId);
+  assert.ok(BigInt(order.start) <= BigInt(lookup.start) && BigInt(lookup.end) <= BigInt(order.end));
+  const tid = order.attributes['thread.id'];
+  assert.deepEqual(order.attributes, { items: { int: '3' }, total: { double: 9.5 }, 'thread.id': tid });
+  // a typed f64 field stays a double even when its value is integral
+  assert.deepEqual(lookup.attributes, { key: 'sku-1', hits: { int: '4' }, ratio: { double: 2 }, 'thread.id': tid });
+  assert.deepEqual(order.events.map((e) => [e.name, e.attributes]), [['shop:step', { n: { int: '1' }, label: 'begin' }]]);
+  assert.deepEqual(charge.events.map((e) => [e.name, e.attributes]),
+    [['shop:step', { n: { int: '2' }, label: 'charged' }]]);
+  assert.ok(BigInt(charge.start) <= BigInt(charge.events[0]!.time) && BigInt(charge.events[0]!.time) <= BigInt(charge.end));
+  assert.equal(order.resource['service.name'], 'otlp-fixture'); // the app's OpenTelemetry resource said so
+});
+
+test('events outside spans are log records; counters are gauge points in time order', () => {
+  const logs = logsIn(fromUs);
+  assert.equal(logs.length, 1);
+  assert.equal(logs[0]!.eventName, 'shop:started');
+  assert.equal(logs[0]!.body, 'shop:started');
+  assert.equal(logs[0]!.scope, 'shop');
+  assert.deepEqual({ ...logs[0]!.attributes, 'thread.id': 0 }, { version: '1.0', ratio: { double: 2 }, 'thread.id': 0 });
+  const points = gaugePointsIn(fromUs);
+  assert.deepEqual(points.map((p) => [p.metric, p.value]), [['shop.queue_depth', 1.5], ['shop.queue_depth', 2],
+    ['shop.queue_depth', 3]]);
+  for (let i = 1; i < points.length; i++) assert.ok(BigInt(points[i - 1]!.time) <= BigInt(points[i]!.time));
+  assert.equal(points[0]!.resource['process.command'], 'otlp-app.js');
+});
+
+test('the same trace exported again gets the same ids; --service-name and headers from the environment apply', async () => {
+  const before = receiver.requests.length;
+  const r = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp', '-q', '--service-name', 'shop-api'],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_HEADERS: 'x-team=payments,authorization=Bearer%20t0k' });
+  assert.equal(r.code, 0, r.stderr);
+  const again = receiver.requests.slice(before);
+  assert.ok(again.length >= 3);
+  for (const q of again) {
+    assert.equal(q.headers['x-team'], 'payments');
+    assert.equal(q.headers['authorization'], 'Bearer t0k');
+    assert.equal(q.headers['content-encoding'], 'gzip');
+  }
+  const ids = (reqs: ReceiverRequest[]) => spansIn(reqs).map((s) => `${s.traceId}/${s.spanId}/${s.parentSpanId}`).sort();
+  assert.deepEqual(ids(again), ids(fromUs));
+  for (const s of spansIn(again)) assert.equal(s.resource['service.name'], 'shop-api');
+});
+
+test('export -f otlp: clear errors for a missing endpoint and for -o', async () => {
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+  const none = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp'], env);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /--endpoint/);
+  const withO = await tc('export', trace, '-f', 'otlp', '--endpoint', receiver.url, '-o', 'x');
+  assert.equal(withO.code, 2);
+  assert.match(withO.stderr, /-o is not used with --format otlp/);
+  const noO = await tc('export', trace, '-f', 'jsonl');
+  assert.equal(noO.code, 2);
+  assert.match(noO.stderr, /needs -o/);
+});
+
+test('a backend that stays down: the export ends, every item counted as dropped', async () => {
+  const down = await startReceiver();
+  await down.stop();
+  const r = runOtlpExport(trace, { config: resolveOtlpConfig({ endpoint: down.url }, {}), closeDeadlineMs: 2000,
+    sender: { initialBackoffMs: 10, maxBackoffMs: 50, maxRetryElapsedMs: 300 } });
+  const items = r.summary.spans + r.summary.logs + r.summary.points;
+  assert.equal(items, 9);
+  assert.equal(r.sent.sentItems, 0);
+  assert.equal(r.sent.droppedItems, items);
+  assert.ok(r.sent.retries > 0);
+  assert.match(r.sent.lastError ?? '', /ECONNREFUSED|connect/);
+});
+
+test('auto mode: a traceparent joins the caller\'s trace; server and client kinds, statuses, the app\'s span nested', async () => {
+  const dir = path.join(work, 'auto');
+  const app = path.join(__dirname, '..', 'fixtures', 'auto-app.js');
+  const r = await tc('record', '-q', '-o', dir, '--auto=http,fetch', '--', process.execPath, app, 'nested');
+  assert.equal(r.code, 0, r.stderr);
+  const before = receiver.requests.length;
+  const e = await tc('export', dir, '-f', 'otlp', '-q', '--endpoint', receiver.url);
+  assert.equal(e.code, 0, e.stderr);
+  const spans = spansIn(receiver.requests.slice(before));
+  const servers = spans.filter((s) => s.name === 'server');
+  const joined = servers.find((s) => s.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')!;
+  assert.ok(joined, 'the server span called with the traceparent');
+  assert.equal(joined.parentSpanId, '00f067aa0ba902b7');
+  assert.equal(joined.flags, 0x301); // its parent is remote
+  assert.equal(joined.kind, 2); // SERVER
+  assert.equal(joined.attributes['status'] && (joined.attributes['status'] as { int: string }).int, '200');
+  assert.equal(joined.attributes['trace_id'], undefined, 'the ids are the span\'s, not attributes');
+  const handle = spans.find((s) => s.name === 'handle' && s.traceId === joined.traceId)!;
+  assert.equal(handle.parentSpanId, joined.spanId);
+  const missing = servers.find((s) => (s.attributes['status'] as { int: string } | undefined)?.int === '404')!;
+  assert.equal(missing.status.code, 0, 'a 404 is not a server error');
+  const clients = spans.filter((s) => s.name === 'client' || s.name === 'request');
+  assert.ok(clients.length >= 3);
+  for (const c of clients) assert.equal(c.kind, 3); // CLIENT, http and fetch alike
+  const failed = clients.find((c) => (c.attributes['status'] as { int: string } | undefined)?.int === '404')!;
+  assert.equal(failed.status.code, 2, 'a client\'s 404 is an error');
+});
