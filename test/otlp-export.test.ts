@@ -181,3 +181,35 @@ test('auto mode: a traceparent joins the caller\'s trace; server and client kind
   const failed = clients.find((c) => (c.attributes['status'] as { int: string } | undefined)?.int === '404')!;
   assert.equal(failed.status.code, 2, 'a client\'s 404 is an error');
 });
+
+test('spans ended out of order keep exactly their own events, across the buffer\'s compactions', async () => {
+  const dir = path.join(work, 'interleave');
+  const n = 20000;
+  const r = await tc('record', '-q', '-o', dir, '--subbuffers', '32', '--', process.execPath,
+    path.join(__dirname, '..', 'fixtures', 'otlp-interleave-app.js'), String(n));
+  assert.equal(r.code, 0, r.stderr);
+  const before = receiver.requests.length;
+  const e = await tc('export', dir, '-f', 'otlp', '--endpoint', receiver.url);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stderr, new RegExp(`${n + n / 10 + 1} spans`));
+  const spans = spansIn(receiver.requests.slice(before));
+  const owner = (ev: { attributes: Record<string, unknown> }) => Number((ev.attributes['owner'] as { int: string }).int);
+  let jobs = 0;
+  let inners = 0;
+  for (const s of spans) {
+    if (s.name === 'job') {
+      const i = Number((s.attributes['i'] as { int: string }).int);
+      assert.deepEqual(s.events.map(owner), [i, i], `job ${i}`);
+      jobs++;
+    } else if (s.name === 'inner') {
+      const of = Number((s.attributes['of'] as { int: string }).int);
+      assert.deepEqual(s.events.map(owner), [-2 - of]);
+      inners++;
+    } else {
+      assert.equal(s.name, 'session');
+      assert.deepEqual(s.events.map(owner), [-1]);
+    }
+  }
+  assert.equal(jobs, n);
+  assert.equal(inners, n / 10);
+});

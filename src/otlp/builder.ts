@@ -28,8 +28,12 @@ import { OtlpEncoder } from './encode';
 import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS_ERROR,
   type OtlpTags } from './schema';
 import { otelBegin, otelEnd } from './otel-spans';
-import { addJsonMembers, newSpan, NO_TRACE, type OpenSpan, type SpanIds } from './open-span';
+import { addJsonMembers, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
 import { RecentTraceIds } from './recent';
+import { fieldPlan, type FieldPlan, PlannedFields } from './field-plan';
+import { ThreadScratch } from './thread-scratch';
+import { latin1Slice } from '../buffer-internals';
+import type { ProtoWriter } from '../export/protowire';
 
 /** ringtrace/otel's record classes (src/otel/records.ts): provider "otel", span "span", resource "resource". */
 const OTEL = 'otel';
@@ -72,9 +76,11 @@ export class OtlpBuilder {
   private readonly T: OtlpTags = otlpTags();
   private readonly batches: Record<Signal, SignalBatch>;
   private readonly processes = new Map<number, Process>();
-  private readonly stacks = new Map<number, OpenSpan[]>(); // open spans per thread, innermost last
+  private readonly threads = new Map<number, ThreadScratch>(); // by pid * 2^22 + tid
   private lastKey = -1; // the thread of the previous lookup: runs of one thread's records are the common case
-  private lastStack: OpenSpan[] = [];
+  private lastThread = new ThreadScratch();
+  private readonly plans = new Map<number, FieldPlan | null>(); // by class id
+  private readonly planned: PlannedFields;
   private open = 0; // spans open in every process
   private readonly roles = new Map<number, number>();
   private readonly vals: FieldValue[] = [];
@@ -88,6 +94,7 @@ export class OtlpBuilder {
     this.batches = { traces: new SignalBatch('traces', this.T), logs: new SignalBatch('logs', this.T),
       metrics: new SignalBatch('metrics', this.T) };
     this.encoder = new OtlpEncoder(this.T, opts.startNs);
+    this.planned = new PlannedFields(this.T);
     this.maxItems = opts.maxBatchItems ?? 4096;
     this.maxBytes = opts.maxBatchBytes ?? 2 << 20;
     this.maxOpen = opts.maxOpenSpans ?? 1_000_000;
@@ -116,13 +123,13 @@ export class OtlpBuilder {
     if (to > from) this.lastNs = base + c.nsIn[to - 1]!;
   }
 
-  private stackOf(pid: number, tid: number): OpenSpan[] {
+  private threadOf(pid: number, tid: number): ThreadScratch {
     const key = pid * THREAD_KEY + tid;
-    if (key === this.lastKey) return this.lastStack;
-    let stack = this.stacks.get(key);
-    if (!stack) this.stacks.set(key, stack = []);
+    if (key === this.lastKey) return this.lastThread;
+    let th = this.threads.get(key);
+    if (!th) this.threads.set(key, th = new ThreadScratch());
     this.lastKey = key;
-    return this.lastStack = stack;
+    return this.lastThread = th;
   }
 
   private process(pid: number): Process {
@@ -150,13 +157,14 @@ export class OtlpBuilder {
   private begin(c: StreamCursor, pid: number, tid: number, ns: number, raw: SpanId, hi: number, lo: number,
     parentHi: number, parentLo: number): void {
     const cls = c.cls;
-    const v = c.values(this.vals, true);
     const proc = this.process(pid);
+    const th = this.threadOf(pid, tid);
+    const start = th.mark();
     const parentRaw = parentHi < 0x200000 ? parentHi * TWO32 + parentLo : (BigInt(parentHi) << 32n) | BigInt(parentLo);
     const parent = parentRaw === 0 ? undefined : this.parentIds(proc, pid, parentRaw, parentHi, parentLo);
     let s: OpenSpan;
     if (cls.provider === OTEL && cls.name === 'span') {
-      s = otelBegin(v, pid, tid, raw, ns, hi, lo, parent, parentHi, parentLo);
+      s = otelBegin(c.values(this.vals, true), pid, tid, raw, ns, hi, lo, parent, parentHi, parentLo);
     } else {
       const seed = this.opts.seed;
       s = newSpan(pid, tid, raw, hi, lo, cls.name, cls.provider, kindOf(cls), ns);
@@ -164,11 +172,13 @@ export class OtlpBuilder {
       s.idLo = madeSpanLo(seed, pid, hi, lo);
       let traceHex = '';
       let parentHex = '';
-      for (let i = 2; i < cls.fields.length; i++) {
-        const f = cls.fields[i]!;
-        if (f.type === 'string' && f.name === 'trace_id') traceHex = v[i] as string;
-        else if (f.type === 'string' && f.name === 'parent_span_id') parentHex = v[i] as string;
-        else addField(s.attrs, f.name, f.type, v[i]!, true);
+      if (this.fieldsInto(th.w, this.T.span.attributes, c, 2, s.attrs)) { // planned: the W3C id strings kept aside
+        const f = this.planned;
+        if (f.traceTo > f.traceFrom) traceHex = latin1Slice(c.data, f.traceFrom, f.traceTo);
+        if (f.parentTo > f.parentFrom) parentHex = latin1Slice(c.data, f.parentFrom, f.parentTo);
+      } else {
+        traceHex = this.traceHex;
+        parentHex = this.parentHex;
       }
       if (parent) {
         s.traceId = parent.traceId;
@@ -190,10 +200,45 @@ export class OtlpBuilder {
       }
     }
     proc.open.set(raw, s);
-    const stack = s.stack = this.stackOf(pid, tid);
-    stack.push(s);
+    s.thread = th;
+    th.opened(s, start);
     if (++this.open > this.maxOpen) this.finishSpan(proc.open.values().next().value!, this.lastNs, true); // its oldest
   }
+
+  /**
+   * Fields [from, ...) of the current record as KeyValues under `tag` into w:
+   * straight from its bytes when its class has a plan (returns true), else
+   * decoded (false): a span record's into `values` (JSON members expanded;
+   * W3C id strings into traceHex/parentHex), an event's written at once.
+   */
+  private fieldsInto(w: ProtoWriter, tag: number, c: StreamCursor, from: number, values: unknown[] | null): boolean {
+    const cls = c.cls;
+    let plan = this.plans.get(c.id);
+    if (plan === undefined) this.plans.set(c.id, plan = fieldPlan(cls, from, this.T));
+    const at = c.at[c.i]!;
+    const mark = w.pos;
+    if (plan && this.planned.write(w, tag, plan, c.data, at + EVENT_HEADER + 8 + 8 * from, at + c.size[c.i]!)) {
+      return true; // (fields before `from` are u64 span ids)
+    }
+    w.pos = mark;
+    const v = c.values(this.vals, true); // a damaged record throws its TraceError here
+    this.traceHex = '';
+    this.parentHex = '';
+    const spanRecord = values !== null;
+    const into = values ?? this.scratchAttrs;
+    into.length = values ? into.length : 0;
+    for (let i = from; i < cls.fields.length; i++) {
+      const f = cls.fields[i]!;
+      if (spanRecord && cls.kind === 'span_begin' && f.type === 'string' && f.name === 'trace_id') this.traceHex = v[i] as string;
+      else if (spanRecord && cls.kind === 'span_begin' && f.type === 'string' && f.name === 'parent_span_id') this.parentHex = v[i] as string;
+      else addField(into, f.name, f.type, v[i]!, spanRecord);
+    }
+    if (!spanRecord) writeAttributes(w, this.T, tag, into);
+    return false;
+  }
+  private traceHex = '';
+  private parentHex = '';
+  private readonly scratchAttrs: unknown[] = [];
 
   private end(c: StreamCursor, pid: number, ns: number, raw: SpanId): void {
     const s = this.processes.get(pid)?.open.get(raw);
@@ -213,28 +258,35 @@ export class OtlpBuilder {
   private event(c: StreamCursor, pid: number, tid: number, ns: number): void {
     const cls = c.cls;
     const f = cls.fields;
-    const v = c.values(this.vals, true);
     if (cls.provider === OTEL && cls.name === 'resource' && f[0]?.type === 'string') {
-      this.opts.onResource?.(pid, v[0] as string);
+      this.opts.onResource?.(pid, c.values(this.vals, true)[0] as string);
       return;
     }
     if (f[0]?.name === 'span_id' && f[0].type === 'u64') { // about a span: its fields join the span's
+      const v = c.values(this.vals, true);
       const s = this.processes.get(pid)?.open.get(v[0] as SpanId);
       if (s) {
         for (let i = 1; i < f.length; i++) addField(s.attrs, f[i]!.name, f[i]!.type, v[i]!, false);
         return;
       }
     }
-    const attrs: unknown[] = [];
-    for (let i = 0; i < f.length; i++) addField(attrs, f[i]!.name, f[i]!.type, v[i]!, false);
-    const stack = this.stackOf(pid, tid);
-    const inner = stack[stack.length - 1];
-    if (inner) {
-      (inner.events ??= []).push({ ns, name: this.nameOf(c.id, cls), attrs });
+    const th = this.threadOf(pid, tid);
+    const inner = th.stack[th.stack.length - 1];
+    const name = this.nameOf(c.id, cls);
+    if (inner) { // appended to the innermost span's bytes
+      const m = this.encoder.spanEvent(th.w, ns, name);
+      this.fieldsInto(th.w, this.T.event.attributes, c, 0, null);
+      th.w.end(m);
       this.summary.spanEvents++;
-    } else {
-      this.writeLog(pid, tid, c.id, cls, ns, attrs);
+      return;
     }
+    const batch = this.batches.logs;
+    const w = batch.writer(pid, cls.provider);
+    const m = this.encoder.log(w, tid, name, ns);
+    this.fieldsInto(w, this.T.log.attributes, c, 0, null);
+    w.end(m);
+    this.summary.logs++;
+    this.added(batch);
   }
 
 
@@ -244,10 +296,6 @@ export class OtlpBuilder {
     proc.open.delete(s.raw);
     proc.recent.add(s.rawHi, s.rawLo, s.traceId, s.otel);
     this.open--;
-    const stack = s.stack;
-    const at = stack.lastIndexOf(s);
-    if (at === stack.length - 1) stack.pop();
-    else stack.splice(at, 1);
     if (unfinished) {
       s.attrs.push('ringtrace.unfinished', true);
       this.summary.unfinished++;
@@ -255,7 +303,9 @@ export class OtlpBuilder {
     if (s.kind !== KIND_INTERNAL && s.status === 0) statusFromFields(s);
     const batch = this.batches.traces;
     const w = batch.writer(s.pid, s.scope);
-    this.summary.spanEvents += this.encoder.span(w, s, ns, unfinished);
+    const th = s.thread;
+    this.summary.spanEvents += this.encoder.span(w, s, ns, unfinished, th.w.buf, s.regionStart, th.regionEnd(s));
+    th.closed(s);
     this.summary.spans++;
     this.added(batch);
   }
@@ -268,12 +318,6 @@ export class OtlpBuilder {
   }
   private readonly names = new Map<number, string>();
 
-  private writeLog(pid: number, tid: number, id: number, cls: ClassDescription, ns: number, attrs: unknown[]): void {
-    const batch = this.batches.logs;
-    this.encoder.log(batch.writer(pid, cls.provider), tid, this.nameOf(id, cls), ns, attrs);
-    this.summary.logs++;
-    this.added(batch);
-  }
 
   private point(c: StreamCursor, pid: number, tid: number, ns: number): void {
     const cls = c.cls;

@@ -18,8 +18,13 @@ export class OtlpEncoder {
     this.startLo = Number(startNs & 0xffffffffn);
   }
 
-  /** Span s, ended at ns (`unfinished`: without an end record, at the trace's end); returns its OpenTelemetry events. */
-  span(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean): number {
+  /**
+   * Span s, ended at ns (`unfinished`: without an end record, at the trace's
+   * end), with bytes[from, to) (attributes and span events already encoded); returns
+   * how many OpenTelemetry events it had.
+   */
+  span(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean, bytes: Uint8Array, from: number, to: number):
+    number {
     const T = this.T;
     let events = 0;
     w.varint(T.scopeSpans.spans);
@@ -37,17 +42,15 @@ export class OtlpEncoder {
     this.time(w, T.span.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
     writeAttributes(w, T, T.span.attributes, s.attrs);
     writeKeyValue(w, T, T.span.attributes, 'thread.id', s.tid);
-    if (s.events) {
-      for (const e of s.events) {
-        w.varint(T.span.events);
-        const em = w.begin();
-        this.time(w, T.event.time_unix_nano, e.ns, undefined);
-        w.varint(T.event.name);
-        w.string(e.name);
-        writeAttributes(w, T, T.event.attributes, e.attrs);
-        w.end(em);
-      }
+    const n = to - from; // its planned attributes and span events, encoded as they came
+    w.reserve(n);
+    if (n > 64) {
+      w.buf.set(bytes.subarray(from, to), w.pos);
+    } else {
+      const b = w.buf;
+      for (let j = 0; j < n; j++) b[w.pos + j] = bytes[from + j]!;
     }
+    w.pos += n;
     if (s.otelEvents) events = writeOtelEvents(w, T, s.otelEvents);
     if (s.otelLinks) writeOtelLinks(w, T, s.otelLinks);
     if (s.status !== 0 || s.statusMessage) {
@@ -65,8 +68,19 @@ export class OtlpEncoder {
     return events;
   }
 
-  /** An event outside spans, named `name`. */
-  log(w: ProtoWriter, tid: number, name: string, ns: number, attrs: unknown[]): void {
+  /** A span event named `name`: the caller writes its attributes (T.event.attributes) and ends it (w.end). */
+  spanEvent(w: ProtoWriter, ns: number, name: string): number {
+    const T = this.T;
+    w.varint(T.span.events);
+    const m = w.begin();
+    this.time(w, T.event.time_unix_nano, ns, undefined);
+    w.varint(T.event.name);
+    w.string(name);
+    return m;
+  }
+
+  /** An event outside spans as a log record: the caller writes its attributes (T.log.attributes) and ends it. */
+  log(w: ProtoWriter, tid: number, name: string, ns: number): number {
     const T = this.T;
     w.varint(T.scopeLogs.log_records);
     const m = w.begin();
@@ -75,11 +89,10 @@ export class OtlpEncoder {
     const body = w.begin();
     writeAnyValue(w, T, name);
     w.end(body);
-    writeAttributes(w, T, T.log.attributes, attrs);
     writeKeyValue(w, T, T.log.attributes, 'thread.id', tid);
     w.varint(T.log.event_name);
     w.string(name);
-    w.end(m);
+    return m;
   }
 
   /** A counter's value as a gauge point. */

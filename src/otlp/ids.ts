@@ -35,40 +35,45 @@ export function traceSeed(session: string, startNs: bigint): number {
 const SALT_SPAN = 1;
 const SALT_TRACE = 2;
 
-/** Word i of the id made for (pid, ringtrace span id hi:lo) under seed and salt; never all zero in practice (2^-64). */
-function madeWord(seed: number, salt: number, pid: number, hi: number, lo: number, i: number): number {
-  return mix(mix(mix(mix(mix(seed, salt), pid), hi), lo), i + 1) || 1;
+/** The hash of (seed, salt, pid, hi, lo) from which an id's words are drawn. */
+function idHash(seed: number, salt: number, pid: number, hi: number, lo: number): number {
+  return mix(mix(mix(mix(seed, salt), pid), hi), lo);
+}
+
+/** Word i of an id drawn from hash h; never 0, so an id is never all zero. */
+function word(h: number, i: number): number {
+  return mix(h, i + 1) || 1;
 }
 
 /** The span id made for ringtrace span hi:lo of process pid: its high and low words. */
 export function madeSpanHi(seed: number, pid: number, hi: number, lo: number): number {
-  return madeWord(seed, SALT_SPAN, pid, hi, lo, 0);
+  return word(idHash(seed, SALT_SPAN, pid, hi, lo), 0);
 }
 export function madeSpanLo(seed: number, pid: number, hi: number, lo: number): number {
-  return madeWord(seed, SALT_SPAN, pid, hi, lo, 1);
+  return word(idHash(seed, SALT_SPAN, pid, hi, lo), 1);
 }
 
 /** The trace id made for a root span hi:lo of process pid (or for a parent the trace does not hold). */
 export function madeTraceId(seed: number, pid: number, hi: number, lo: number): TraceId {
-  return { w0: madeWord(seed, SALT_TRACE, pid, hi, lo, 0), w1: madeWord(seed, SALT_TRACE, pid, hi, lo, 1),
-    w2: madeWord(seed, SALT_TRACE, pid, hi, lo, 2), w3: madeWord(seed, SALT_TRACE, pid, hi, lo, 3) };
+  const h = idHash(seed, SALT_TRACE, pid, hi, lo);
+  return { w0: word(h, 0), w1: word(h, 1), w2: word(h, 2), w3: word(h, 3) };
 }
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const ZERO = /^0+$/;
-const word = (text: string, i: number) => parseInt(text.slice(8 * i, 8 * i + 8), 16);
+const hexWord = (text: string, i: number) => parseInt(text.slice(8 * i, 8 * i + 8), 16);
 
 /** A W3C trace id (32 lower-case hex digits, not all zero), or undefined. */
 export function hexTraceId(text: string): TraceId | undefined {
   if (!HEX32.test(text) || ZERO.test(text)) return undefined;
-  return { w0: word(text, 0), w1: word(text, 1), w2: word(text, 2), w3: word(text, 3) };
+  return { w0: hexWord(text, 0), w1: hexWord(text, 1), w2: hexWord(text, 2), w3: hexWord(text, 3) };
 }
 
 /** A W3C span id (16 lower-case hex digits, not all zero) as [hi, lo], or undefined. */
 export function hexSpanId(text: string): [number, number] | undefined {
   if (!HEX16.test(text) || ZERO.test(text)) return undefined;
-  return [word(text, 0), word(text, 1)];
+  return [hexWord(text, 0), hexWord(text, 1)];
 }
 
 /** A bytes field of 8 bytes: a span id. */

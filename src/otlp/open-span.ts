@@ -1,10 +1,12 @@
-// A span between its begin and end records, as the OTLP builder keeps it,
-// and its attributes: flat key/value lists, written as OTLP KeyValues.
+// A span between its begin and end records, as the OTLP builder keeps it:
+// its ids, its bytes so far (thread-scratch.ts), and attributes that come as
+// values (decoded fields, JSON members) as flat key/value lists.
 import type { SpanId } from '../export/model';
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
 import { FLAGS_LOCAL, type OtlpTags } from './schema';
 import type { TraceId } from './ids';
+import { ThreadScratch } from './thread-scratch';
 
 /** What a child takes from its parent. */
 export interface SpanIds {
@@ -20,7 +22,9 @@ export interface OpenSpan extends SpanIds {
   raw: SpanId; // its ringtrace span id (OpenTelemetry's own for its spans), and as two words
   rawHi: number;
   rawLo: number;
-  stack: OpenSpan[]; // its thread's open spans
+  thread: ThreadScratch; // its thread's open spans and their bytes
+  regionStart: number; // its bytes in thread.w: planned attributes, span events
+  frozenEnd: number; // where they end once a span began above it; -1 while it is the innermost
   otel: boolean; // recorded through ringtrace/otel: its span id is OpenTelemetry's
   parentHi: number; // its parent's (both 0: a root)
   parentLo: number;
@@ -32,21 +36,21 @@ export interface OpenSpan extends SpanIds {
   startUnix: bigint | undefined; // OpenTelemetry's own times, when it recorded them
   endUnix: bigint | undefined;
   attrs: unknown[]; // key, value, key, value...
-  events: { ns: number; name: string; attrs: unknown[] }[] | null;
   otelEvents: string; // JSON, as ringtrace/otel records them
   otelLinks: string;
   status: number;
   statusMessage: string;
 }
 
-const NO_STACK: OpenSpan[] = [];
 export const NO_TRACE: TraceId = { w0: 0, w1: 0, w2: 0, w3: 0 };
+const NO_THREAD = new ThreadScratch(); // until the span is opened on its thread's
 
 export function newSpan(pid: number, tid: number, raw: SpanId, rawHi: number, rawLo: number, name: string,
   scope: string, kind: number, startNs: number): OpenSpan {
-  return { pid, tid, raw, rawHi, rawLo, stack: NO_STACK, otel: false, traceId: NO_TRACE, idHi: 0, idLo: 0, parentHi: 0, parentLo: 0, flags: FLAGS_LOCAL, name,
-    scope, kind, startNs, startUnix: undefined, endUnix: undefined, attrs: [], events: null, otelEvents: '',
-    otelLinks: '', status: 0, statusMessage: '' };
+  return { pid, tid, raw, rawHi, rawLo, thread: NO_THREAD, regionStart: 0, frozenEnd: -1, otel: false,
+    traceId: NO_TRACE, idHi: 0, idLo: 0, parentHi: 0, parentLo: 0, flags: FLAGS_LOCAL, name, scope, kind, startNs,
+    startUnix: undefined, endUnix: undefined, attrs: [], otelEvents: '', otelLinks: '', status: 0,
+    statusMessage: '' };
 }
 
 /** A JSON object's members as attributes (kept whole as `args` when it is not an object). */
