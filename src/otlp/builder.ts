@@ -16,11 +16,10 @@
 // counted, not sent. Memory: the open spans (at most maxOpenSpans; beyond,
 // the oldest are sent as unfinished) and one batch per signal.
 import type { FieldValue } from '../decode';
-import { BEGIN, COUNTER, END, INSTANT, roleOf, spanId as readSpanId, type SpanId } from '../export/model';
+import { BEGIN, COUNTER, END, INSTANT, roleOf } from '../export/model';
 import { EVENT_HEADER } from '../layout';
 import { displayName, type ClassDescription } from '../schema';
-import type { StreamCursor } from '../trace/cursor';
-import { TWO32 } from '../int64';
+import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
 import { hexSpanId, hexTraceId, madeSpanHi, madeSpanLo, madeTraceId, type TraceId } from './ids';
@@ -28,8 +27,9 @@ import { OtlpEncoder } from './encode';
 import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS_ERROR,
   type OtlpTags } from './schema';
 import { otelBegin, otelEnd } from './otel-spans';
-import { addJsonMembers, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
+import { addJsonMembers, attrsOf, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
 import { RecentTraceIds } from './recent';
+import { SpanTable } from './span-table';
 import { fieldPlan, type FieldPlan, PlannedFields } from './field-plan';
 import { ThreadScratch } from './thread-scratch';
 import { latin1Slice } from '../buffer-internals';
@@ -63,7 +63,7 @@ export interface OtlpSummary {
 }
 
 interface Process {
-  open: Map<SpanId, OpenSpan>;
+  open: SpanTable;
   recent: RecentTraceIds; // spans ended lately
 }
 
@@ -79,10 +79,11 @@ export class OtlpBuilder {
   private readonly threads = new Map<number, ThreadScratch>(); // by pid * 2^22 + tid
   private lastKey = -1; // the thread of the previous lookup: runs of one thread's records are the common case
   private lastThread = new ThreadScratch();
-  private readonly plans = new Map<number, FieldPlan | null>(); // by class id
+  private readonly plans: (FieldPlan | null | undefined)[] = []; // by class id (small, dense)
   private readonly planned: PlannedFields;
   private open = 0; // spans open in every process
-  private readonly roles = new Map<number, number>();
+  private readonly roles = new Uint8Array(DENSE_IDS); // by class id (dense: registry line numbers)
+  private readonly bigRoles = new Map<number, number>();
   private readonly vals: FieldValue[] = [];
   private readonly encoder: OtlpEncoder;
   private readonly maxItems: number;
@@ -110,13 +111,17 @@ export class OtlpBuilder {
       const tid = words[w + 1]!;
       const ns = base + c.nsIn[k]!;
       const id = c.ids[k]!;
-      let role = this.roles.get(id) ?? UNSEEN;
-      if (role === UNSEEN) this.roles.set(id, role = roleOf(c.classOf(id)));
+      let role = id < DENSE_IDS ? this.roles[id]! : this.bigRoles.get(id) ?? UNSEEN;
+      if (role === UNSEEN) {
+        role = roleOf(c.classOf(id));
+        if (id < DENSE_IDS) this.roles[id] = role;
+        else this.bigRoles.set(id, role);
+      }
       c.select(k);
       if (role === BEGIN) {
-        this.begin(c, pid, tid, ns, readSpanId(words, w + 2), words[w + 3]!, words[w + 2]!, words[w + 5]!, words[w + 4]!);
+        this.begin(c, pid, tid, ns, words[w + 3]!, words[w + 2]!, words[w + 5]!, words[w + 4]!);
       }
-      else if (role === END) this.end(c, pid, ns, readSpanId(words, w + 2));
+      else if (role === END) this.end(c, pid, ns, words[w + 3]!, words[w + 2]!);
       else if (role === COUNTER) this.point(c, pid, tid, ns);
       else if (role === INSTANT) this.event(c, pid, tid, ns);
     }
@@ -133,14 +138,18 @@ export class OtlpBuilder {
   }
 
   private process(pid: number): Process {
+    if (pid === this.lastPid) return this.lastProcess;
     let p = this.processes.get(pid);
-    if (!p) this.processes.set(pid, p = { open: new Map(), recent: new RecentTraceIds() });
-    return p;
+    if (!p) this.processes.set(pid, p = { open: new SpanTable(), recent: new RecentTraceIds() });
+    this.lastPid = pid;
+    return this.lastProcess = p;
   }
+  private lastPid = -1; // runs of one process's records are the common case
+  private lastProcess: Process = { open: new SpanTable(), recent: new RecentTraceIds() };
 
-  /** The ids of the parent named by parentRaw: open, or ended lately (then in `found`); undefined if not known. */
-  private parentIds(proc: Process, pid: number, parentRaw: SpanId, hi: number, lo: number): SpanIds | undefined {
-    const open = proc.open.get(parentRaw);
+  /** The ids of the parent hi:lo: open, or ended lately (then in `found`); undefined if not known. */
+  private parentIds(proc: Process, pid: number, hi: number, lo: number): SpanIds | undefined {
+    const open = proc.open.get(hi, lo);
     if (open) return open;
     const t = proc.recent.get(hi, lo);
     if (!t) return undefined;
@@ -153,26 +162,26 @@ export class OtlpBuilder {
   }
   private readonly found: { traceId: TraceId; idHi: number; idLo: number } = { traceId: NO_TRACE, idHi: 0, idLo: 0 };
 
-  /** A span begins: its ringtrace id raw (hi:lo), its parent's parentHi:parentLo (0: none). */
-  private begin(c: StreamCursor, pid: number, tid: number, ns: number, raw: SpanId, hi: number, lo: number,
-    parentHi: number, parentLo: number): void {
+  /** A span begins: its ringtrace id hi:lo, its parent's parentHi:parentLo (0: none). */
+  private begin(c: StreamCursor, pid: number, tid: number, ns: number, hi: number, lo: number, parentHi: number,
+    parentLo: number): void {
     const cls = c.cls;
     const proc = this.process(pid);
     const th = this.threadOf(pid, tid);
     const start = th.mark();
-    const parentRaw = parentHi < 0x200000 ? parentHi * TWO32 + parentLo : (BigInt(parentHi) << 32n) | BigInt(parentLo);
-    const parent = parentRaw === 0 ? undefined : this.parentIds(proc, pid, parentRaw, parentHi, parentLo);
+    const rooted = parentHi === 0 && parentLo === 0;
+    const parent = rooted ? undefined : this.parentIds(proc, pid, parentHi, parentLo);
     let s: OpenSpan;
     if (cls.provider === OTEL && cls.name === 'span') {
-      s = otelBegin(c.values(this.vals, true), pid, tid, raw, ns, hi, lo, parent, parentHi, parentLo);
+      s = otelBegin(c.values(this.vals, true), pid, tid, ns, hi, lo, parent, parentHi, parentLo);
     } else {
       const seed = this.opts.seed;
-      s = newSpan(pid, tid, raw, hi, lo, cls.name, cls.provider, kindOf(cls), ns);
+      s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, kindOf(cls), ns);
       s.idHi = madeSpanHi(seed, pid, hi, lo);
       s.idLo = madeSpanLo(seed, pid, hi, lo);
       let traceHex = '';
       let parentHex = '';
-      if (this.fieldsInto(th.w, this.T.span.attributes, c, 2, s.attrs)) { // planned: the W3C id strings kept aside
+      if (this.fieldsInto(th.w, this.T.span.attributes, c, 2, s)) { // planned: the W3C id strings kept aside
         const f = this.planned;
         if (f.traceTo > f.traceFrom) traceHex = latin1Slice(c.data, f.traceFrom, f.traceTo);
         if (f.parentTo > f.parentFrom) parentHex = latin1Slice(c.data, f.parentFrom, f.parentTo);
@@ -184,7 +193,7 @@ export class OtlpBuilder {
         s.traceId = parent.traceId;
         s.parentHi = parent.idHi;
         s.parentLo = parent.idLo;
-      } else if (parentRaw !== 0) { // a parent not in the trace: its ids as it would have had them
+      } else if (!rooted) { // a parent not in the trace: its ids as it would have had them
         s.traceId = madeTraceId(seed, pid, parentHi, parentLo);
         s.parentHi = madeSpanHi(seed, pid, parentHi, parentLo);
         s.parentLo = madeSpanLo(seed, pid, parentHi, parentLo);
@@ -196,25 +205,25 @@ export class OtlpBuilder {
           [s.parentHi, s.parentLo] = remoteParent;
           s.flags = FLAGS_REMOTE;
         }
-        if (!remote && traceHex) s.attrs.push('trace_id', traceHex); // not an id: kept as it was
+        if (!remote && traceHex) attrsOf(s).push('trace_id', traceHex); // not an id: kept as it was
       }
     }
-    proc.open.set(raw, s);
+    proc.open.set(hi, lo, s);
     s.thread = th;
     th.opened(s, start);
-    if (++this.open > this.maxOpen) this.finishSpan(proc.open.values().next().value!, this.lastNs, true); // its oldest
+    if (++this.open > this.maxOpen) this.finishSpan(oldest(proc.open.values()), this.lastNs, true);
   }
 
   /**
    * Fields [from, ...) of the current record as KeyValues under `tag` into w:
    * straight from its bytes when its class has a plan (returns true), else
-   * decoded (false): a span record's into `values` (JSON members expanded;
+   * decoded (false): a span record's into its attributes (JSON members expanded;
    * W3C id strings into traceHex/parentHex), an event's written at once.
    */
-  private fieldsInto(w: ProtoWriter, tag: number, c: StreamCursor, from: number, values: unknown[] | null): boolean {
+  private fieldsInto(w: ProtoWriter, tag: number, c: StreamCursor, from: number, span: OpenSpan | null): boolean {
     const cls = c.cls;
-    let plan = this.plans.get(c.id);
-    if (plan === undefined) this.plans.set(c.id, plan = fieldPlan(cls, from, this.T));
+    let plan = this.plans[c.id];
+    if (plan === undefined) this.plans[c.id] = plan = fieldPlan(cls, from, this.T);
     const at = c.at[c.i]!;
     const mark = w.pos;
     if (plan && this.planned.write(w, tag, plan, c.data, at + EVENT_HEADER + 8 + 8 * from, at + c.size[c.i]!)) {
@@ -224,9 +233,9 @@ export class OtlpBuilder {
     const v = c.values(this.vals, true); // a damaged record throws its TraceError here
     this.traceHex = '';
     this.parentHex = '';
-    const spanRecord = values !== null;
-    const into = values ?? this.scratchAttrs;
-    into.length = values ? into.length : 0;
+    const spanRecord = span !== null;
+    const into = span ? attrsOf(span) : this.scratchAttrs;
+    if (!span) into.length = 0;
     for (let i = from; i < cls.fields.length; i++) {
       const f = cls.fields[i]!;
       if (spanRecord && cls.kind === 'span_begin' && f.type === 'string' && f.name === 'trace_id') this.traceHex = v[i] as string;
@@ -240,8 +249,8 @@ export class OtlpBuilder {
   private parentHex = '';
   private readonly scratchAttrs: unknown[] = [];
 
-  private end(c: StreamCursor, pid: number, ns: number, raw: SpanId): void {
-    const s = this.processes.get(pid)?.open.get(raw);
+  private end(c: StreamCursor, pid: number, ns: number, hi: number, lo: number): void {
+    const s = this.process(pid).open.get(hi, lo);
     if (!s) {
       this.summary.endsWithoutBegin++; // its begin is not in the trace (lost, or before the recording)
       return;
@@ -250,7 +259,7 @@ export class OtlpBuilder {
     if (cls.fields.length > 1) { // more than its span id (a bare end, the common case, has nothing to decode)
       const v = c.values(this.vals, true);
       if (cls.provider === OTEL && cls.name === 'span') otelEnd(s, v);
-      else for (let i = 1; i < cls.fields.length; i++) addField(s.attrs, cls.fields[i]!.name, cls.fields[i]!.type, v[i]!, true);
+      else for (let i = 1; i < cls.fields.length; i++) addField(attrsOf(s), cls.fields[i]!.name, cls.fields[i]!.type, v[i]!, true);
     }
     this.finishSpan(s, ns, false);
   }
@@ -264,9 +273,10 @@ export class OtlpBuilder {
     }
     if (f[0]?.name === 'span_id' && f[0].type === 'u64') { // about a span: its fields join the span's
       const v = c.values(this.vals, true);
-      const s = this.processes.get(pid)?.open.get(v[0] as SpanId);
+      const id = BigInt(v[0] as number | bigint);
+      const s = this.process(pid).open.get(Number(id >> 32n), Number(id & 0xffffffffn));
       if (s) {
-        for (let i = 1; i < f.length; i++) addField(s.attrs, f[i]!.name, f[i]!.type, v[i]!, false);
+        for (let i = 1; i < f.length; i++) addField(attrsOf(s), f[i]!.name, f[i]!.type, v[i]!, false);
         return;
       }
     }
@@ -292,19 +302,20 @@ export class OtlpBuilder {
 
   /** Encode s (ended at ns) into the traces batch; `unfinished`: it had no end record. */
   private finishSpan(s: OpenSpan, ns: number, unfinished: boolean): void {
-    const proc = this.processes.get(s.pid)!;
-    proc.open.delete(s.raw);
+    const proc = this.process(s.pid);
+    proc.open.delete(s.rawHi, s.rawLo);
     proc.recent.add(s.rawHi, s.rawLo, s.traceId, s.otel);
     this.open--;
     if (unfinished) {
-      s.attrs.push('ringtrace.unfinished', true);
+      attrsOf(s).push('ringtrace.unfinished', true);
       this.summary.unfinished++;
     }
     if (s.kind !== KIND_INTERNAL && s.status === 0) statusFromFields(s);
     const batch = this.batches.traces;
     const w = batch.writer(s.pid, s.scope);
     const th = s.thread;
-    this.summary.spanEvents += this.encoder.span(w, s, ns, unfinished, th.w.buf, s.regionStart, th.regionEnd(s));
+    this.summary.spanEvents += this.encoder.span(w, s, ns, unfinished, th.w.buf, th.w.view, s.regionStart,
+      th.regionEnd(s));
     th.closed(s);
     this.summary.spans++;
     this.added(batch);
@@ -351,11 +362,18 @@ export class OtlpBuilder {
   /** The end of the trace: spans still open are sent as unfinished, then every batch. */
   finish(): void {
     for (const proc of this.processes.values()) {
-      for (const s of [...proc.open.values()]) this.finishSpan(s, Math.max(this.lastNs, s.startNs), true);
+      for (const s of proc.open.values().sort((a, b) => a.startNs - b.startNs)) {
+        this.finishSpan(s, Math.max(this.lastNs, s.startNs), true);
+      }
     }
     this.flush();
   }
 
+}
+
+/** The span that began first (past maxOpenSpans it is sent as unfinished: a lost end most likely left it open). */
+function oldest(spans: OpenSpan[]): OpenSpan {
+  return spans.reduce((a, b) => (b.startNs < a.startNs ? b : a));
 }
 
 /** Auto mode's request spans (src/auto: node.http server and client, node.fetch request); others are internal. */

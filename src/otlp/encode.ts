@@ -1,13 +1,35 @@
 // Encoding complete spans, log records and gauge points as OTLP messages
 // (each framed as its scope's repeated field), with epoch times from the
 // trace's ns (records) or OpenTelemetry's own unix times.
-import type { ProtoWriter } from '../export/protowire';
+import { ProtoWriter } from '../export/protowire';
 import { TWO32 } from '../int64';
 import { writeAnyValue, writeKeyValue } from './anyvalue';
 import { writeSpanId, writeTraceId } from './ids';
 import { type OpenSpan, writeAttributes } from './open-span';
 import { writeOtelEvents, writeOtelLinks } from './otel-spans';
 import type { OtlpTags } from './schema';
+
+/**
+ * bytes[from, to) appended to w (`view`: a DataView of bytes' memory, to copy
+ * by words; no view is made here, as one per span was a young-heap object
+ * per span); past 1 KiB one set() call.
+ */
+function putBytes(w: ProtoWriter, bytes: Uint8Array, view?: DataView, from = 0, to = bytes.length): void {
+  const n = to - from;
+  w.reserve(n + 4);
+  const b = w.buf;
+  const p = w.pos;
+  let j = 0;
+  if (n > 1024) {
+    b.set(bytes.subarray(from, to), p);
+    j = n;
+  } else if (view && from + n + 4 <= view.byteLength) { // the last word may read past `to`, not past the memory
+    const v = w.view;
+    for (; j < n; j += 4) v.setUint32(p + j, view.getUint32(from + j, true), true);
+  }
+  for (; j < n; j++) b[p + j] = bytes[from + j]!;
+  w.pos = p + n;
+}
 
 export class OtlpEncoder {
   private readonly startHi: number;
@@ -23,8 +45,8 @@ export class OtlpEncoder {
    * end), with bytes[from, to) (attributes and span events already encoded); returns
    * how many OpenTelemetry events it had.
    */
-  span(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean, bytes: Uint8Array, from: number, to: number):
-    number {
+  span(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean, bytes: Uint8Array, view: DataView, from: number,
+    to: number): number {
     const T = this.T;
     let events = 0;
     w.varint(T.scopeSpans.spans);
@@ -34,23 +56,14 @@ export class OtlpEncoder {
     if (s.parentHi !== 0 || s.parentLo !== 0) writeSpanId(w, T.span.parent_span_id, s.parentHi, s.parentLo);
     w.varint(T.span.flags);
     w.fixed32(s.flags);
-    w.varint(T.span.name);
-    w.string(s.name);
+    putBytes(w, this.nameField(s.name));
     w.varint(T.span.kind);
     w.varint(s.kind);
     this.time(w, T.span.start_time_unix_nano, s.startNs, s.startUnix);
     this.time(w, T.span.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
     writeAttributes(w, T, T.span.attributes, s.attrs);
-    writeKeyValue(w, T, T.span.attributes, 'thread.id', s.tid);
-    const n = to - from; // its planned attributes and span events, encoded as they came
-    w.reserve(n);
-    if (n > 64) {
-      w.buf.set(bytes.subarray(from, to), w.pos);
-    } else {
-      const b = w.buf;
-      for (let j = 0; j < n; j++) b[w.pos + j] = bytes[from + j]!;
-    }
-    w.pos += n;
+    putBytes(w, this.threadAttribute(s.tid));
+    putBytes(w, bytes, view, from, to); // its planned attributes and span events, encoded as they came
     if (s.otelEvents) events = writeOtelEvents(w, T, s.otelEvents);
     if (s.otelLinks) writeOtelLinks(w, T, s.otelLinks);
     if (s.status !== 0 || s.statusMessage) {
@@ -67,6 +80,36 @@ export class OtlpEncoder {
     w.end(m);
     return events;
   }
+
+  /** Span.name's field (tag, length, UTF-8), made once per name: span names repeat. */
+  private nameField(name: string): Uint8Array {
+    let f = this.names.get(name);
+    if (!f) {
+      if (this.names.size > 4096) this.names.clear(); // names made of data: keep the cache small
+      const w = new ProtoWriter(16);
+      w.varint(this.T.span.name);
+      w.string(name);
+      this.names.set(name, f = w.buf.slice(0, w.pos));
+    }
+    return f;
+  }
+  private readonly names = new Map<string, Uint8Array>();
+
+  /** A span's thread.id attribute (a whole KeyValue field), made once per thread. */
+  private threadAttribute(tid: number): Uint8Array {
+    if (tid === this.lastTid) return this.lastThreadAttribute;
+    let f = this.threadAttributes.get(tid);
+    if (!f) {
+      const w = new ProtoWriter(32);
+      writeKeyValue(w, this.T, this.T.span.attributes, 'thread.id', tid);
+      this.threadAttributes.set(tid, f = w.buf.slice(0, w.pos));
+    }
+    this.lastTid = tid;
+    return this.lastThreadAttribute = f;
+  }
+  private readonly threadAttributes = new Map<number, Uint8Array>();
+  private lastTid = -1;
+  private lastThreadAttribute: Uint8Array = new Uint8Array(0);
 
   /** A span event named `name`: the caller writes its attributes (T.event.attributes) and ends it (w.end). */
   spanEvent(w: ProtoWriter, ns: number, name: string): number {
@@ -117,9 +160,9 @@ export class OtlpEncoder {
       lo = Number(t & 0xffffffffn);
     } else {
       const n = Math.floor(ns);
-      const low = n % TWO32;
-      lo = this.startLo + low;
-      hi = this.startHi + (n - low) / TWO32;
+      const high = Math.floor(n / TWO32); // (a float modulo costs more than this)
+      lo = this.startLo + (n - high * TWO32);
+      hi = this.startHi + high;
       if (lo >= TWO32) {
         lo -= TWO32;
         hi++;

@@ -146,7 +146,14 @@ export class PlannedFields {
 
   /** Set the lengths open() left at kv (the KeyValue's) and after its key (the AnyValue's). */
   private close(w: ProtoWriter, kv: number, keyLength: number): void {
-    w.endShort(kv + 1 + keyLength); // the AnyValue first: widening it moves what follows it, not what precedes
+    const any = kv + 1 + keyLength;
+    const n = w.pos - kv - 1;
+    if (n < 128) { // the common case: both lengths fit their byte
+      w.buf[any] = w.pos - any - 1;
+      w.buf[kv] = n;
+      return;
+    }
+    w.endShort(any); // the AnyValue first: widening it moves what follows it, not what precedes
     w.endShort(kv);
   }
 

@@ -66,13 +66,13 @@ const hexWord = (text: string, i: number) => parseInt(text.slice(8 * i, 8 * i + 
 
 /** A W3C trace id (32 lower-case hex digits, not all zero), or undefined. */
 export function hexTraceId(text: string): TraceId | undefined {
-  if (!HEX32.test(text) || ZERO.test(text)) return undefined;
+  if (text.length !== 32 || !HEX32.test(text) || ZERO.test(text)) return undefined;
   return { w0: hexWord(text, 0), w1: hexWord(text, 1), w2: hexWord(text, 2), w3: hexWord(text, 3) };
 }
 
 /** A W3C span id (16 lower-case hex digits, not all zero) as [hi, lo], or undefined. */
 export function hexSpanId(text: string): [number, number] | undefined {
-  if (!HEX16.test(text) || ZERO.test(text)) return undefined;
+  if (text.length !== 16 || !HEX16.test(text) || ZERO.test(text)) return undefined;
   return [hexWord(text, 0), hexWord(text, 1)];
 }
 

@@ -1,7 +1,6 @@
 // A span between its begin and end records, as the OTLP builder keeps it:
 // its ids, its bytes so far (thread-scratch.ts), and attributes that come as
 // values (decoded fields, JSON members) as flat key/value lists.
-import type { SpanId } from '../export/model';
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
 import { FLAGS_LOCAL, type OtlpTags } from './schema';
@@ -19,8 +18,7 @@ export interface SpanIds {
 export interface OpenSpan extends SpanIds {
   pid: number;
   tid: number;
-  raw: SpanId; // its ringtrace span id (OpenTelemetry's own for its spans), and as two words
-  rawHi: number;
+  rawHi: number; // its ringtrace span id (OpenTelemetry's own for its spans) as two words
   rawLo: number;
   thread: ThreadScratch; // its thread's open spans and their bytes
   regionStart: number; // its bytes in thread.w: planned attributes, span events
@@ -35,21 +33,29 @@ export interface OpenSpan extends SpanIds {
   startNs: number; // since the trace's time 0
   startUnix: bigint | undefined; // OpenTelemetry's own times, when it recorded them
   endUnix: bigint | undefined;
-  attrs: unknown[]; // key, value, key, value...
+  attrs: unknown[]; // key, value, key, value... (NO_ATTRS until one comes: see attrsOf)
   otelEvents: string; // JSON, as ringtrace/otel records them
   otelLinks: string;
   status: number;
   statusMessage: string;
 }
 
+/** Shared by the spans with no attributes as values (most: typed fields are written as bytes); never added to. */
+const NO_ATTRS: unknown[] = [];
+
+/** s's attributes as values, to add to. */
+export function attrsOf(s: OpenSpan): unknown[] {
+  return s.attrs === NO_ATTRS ? (s.attrs = []) : s.attrs;
+}
+
 export const NO_TRACE: TraceId = { w0: 0, w1: 0, w2: 0, w3: 0 };
 const NO_THREAD = new ThreadScratch(); // until the span is opened on its thread's
 
-export function newSpan(pid: number, tid: number, raw: SpanId, rawHi: number, rawLo: number, name: string,
-  scope: string, kind: number, startNs: number): OpenSpan {
-  return { pid, tid, raw, rawHi, rawLo, thread: NO_THREAD, regionStart: 0, frozenEnd: -1, otel: false,
+export function newSpan(pid: number, tid: number, rawHi: number, rawLo: number, name: string, scope: string,
+  kind: number, startNs: number): OpenSpan {
+  return { pid, tid, rawHi, rawLo, thread: NO_THREAD, regionStart: 0, frozenEnd: -1, otel: false,
     traceId: NO_TRACE, idHi: 0, idLo: 0, parentHi: 0, parentLo: 0, flags: FLAGS_LOCAL, name, scope, kind, startNs,
-    startUnix: undefined, endUnix: undefined, attrs: [], otelEvents: '', otelLinks: '', status: 0,
+    startUnix: undefined, endUnix: undefined, attrs: NO_ATTRS, otelEvents: '', otelLinks: '', status: 0,
     statusMessage: '' };
 }
 

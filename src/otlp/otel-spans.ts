@@ -4,10 +4,9 @@
 // attributes, events and links as JSON) back into OTLP as OpenTelemetry's own
 // exporter would send them: its ids, kind, status, times and attributes.
 import type { FieldValue } from '../decode';
-import type { SpanId } from '../export/model';
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
-import { addJsonMembers, newSpan, type OpenSpan, type SpanIds } from './open-span';
+import { addJsonMembers, attrsOf, newSpan, type OpenSpan, type SpanIds } from './open-span';
 import { hexSpanId, hexTraceId, writeSpanId, writeTraceId } from './ids';
 import { FLAGS_REMOTE, type OtlpTags } from './schema';
 
@@ -15,10 +14,10 @@ import { FLAGS_REMOTE, type OtlpTags } from './schema';
  * An OpenTelemetry span's begin (its id hi:lo is OpenTelemetry's); `parent`
  * is the open (or recently ended) span its parent id names, if any.
  */
-export function otelBegin(v: FieldValue[], pid: number, tid: number, raw: SpanId, ns: number, hi: number, lo: number,
+export function otelBegin(v: FieldValue[], pid: number, tid: number, ns: number, hi: number, lo: number,
   parent: SpanIds | undefined, parentHi: number, parentLo: number): OpenSpan {
   const kind = v[4] as number;
-  const s = newSpan(pid, tid, raw, hi, lo, v[2] as string, v[5] as string, kind >= 0 && kind <= 4 ? kind + 1 : 0, ns);
+  const s = newSpan(pid, tid, hi, lo, v[2] as string, v[5] as string, kind >= 0 && kind <= 4 ? kind + 1 : 0, ns);
   s.otel = true;
   s.idHi = hi;
   s.idLo = lo;
@@ -42,7 +41,7 @@ export function otelEnd(s: OpenSpan, v: FieldValue[]): void {
   s.statusMessage = v[3] as string;
   s.startUnix = BigInt(v[4] as number | bigint);
   s.endUnix = BigInt(v[5] as number | bigint);
-  addJsonMembers(s.attrs, v[6] as string);
+  addJsonMembers(attrsOf(s), v[6] as string);
   s.otelEvents = v[7] as string;
   s.otelLinks = v[8] as string;
 }

@@ -240,7 +240,9 @@ export class OtlpSender {
       b.wire = body;
       return this.post(b, target);
     }
-    zlib.gzip(body, (err, out) => {
+    // Level 1: on the 2-vCPU hosts measured, the default level (6) compressed ~75 MB/s and was the whole
+    // export's bottleneck; level 1 is ~3x faster for a body ~6 % larger (OTLP's repeated keys compress well).
+    zlib.gzip(body, { level: zlib.constants.Z_BEST_SPEED }, (err, out) => {
       if (b.state !== 'inFlight') return; // abandoned meanwhile
       if (err) return this.settle(b, { sent: false, as: 'dropped' }, `gzip failed: ${err.message}`);
       b.wire = out;
