@@ -22,7 +22,7 @@ import { displayName, type ClassDescription } from '../schema';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
-import { hexSpanId, hexTraceId, madeSpanHi, madeSpanLo, madeTraceId, type TraceId } from './ids';
+import { hexSpanId, hexTraceId, madeSpanId, madeTraceId, type TraceId } from './ids';
 import { OtlpEncoder } from './encode';
 import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS_ERROR,
   type OtlpTags } from './schema';
@@ -155,8 +155,12 @@ export class OtlpBuilder {
     if (!t) return undefined;
     const f = this.found;
     const otel = proc.recent.isOtel();
-    f.idHi = otel ? hi : madeSpanHi(this.opts.seed, pid, hi, lo);
-    f.idLo = otel ? lo : madeSpanLo(this.opts.seed, pid, hi, lo);
+    if (otel) {
+      f.idHi = hi;
+      f.idLo = lo;
+    } else {
+      madeSpanId(f, this.opts.seed, pid, hi, lo);
+    }
     f.traceId = t;
     return f;
   }
@@ -176,9 +180,8 @@ export class OtlpBuilder {
       s = otelBegin(c.values(this.vals, true), pid, tid, ns, hi, lo, parent, parentHi, parentLo);
     } else {
       const seed = this.opts.seed;
-      s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, kindOf(cls), ns);
-      s.idHi = madeSpanHi(seed, pid, hi, lo);
-      s.idLo = madeSpanLo(seed, pid, hi, lo);
+      s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, this.kindOf(c.id, cls), ns);
+      madeSpanId(s, seed, pid, hi, lo);
       let traceHex = '';
       let parentHex = '';
       if (this.fieldsInto(th.w, this.T.span.attributes, c, 2, s)) { // planned: the W3C id strings kept aside
@@ -195,8 +198,9 @@ export class OtlpBuilder {
         s.parentLo = parent.idLo;
       } else if (!rooted) { // a parent not in the trace: its ids as it would have had them
         s.traceId = madeTraceId(seed, pid, parentHi, parentLo);
-        s.parentHi = madeSpanHi(seed, pid, parentHi, parentLo);
-        s.parentLo = madeSpanLo(seed, pid, parentHi, parentLo);
+        madeSpanId(this.found, seed, pid, parentHi, parentLo);
+        s.parentHi = this.found.idHi;
+        s.parentLo = this.found.idLo;
       } else {
         const remote = hexTraceId(traceHex); // a W3C traceparent it was called with
         s.traceId = remote ?? madeTraceId(seed, pid, hi, lo);
@@ -320,6 +324,14 @@ export class OtlpBuilder {
     this.summary.spans++;
     this.added(batch);
   }
+
+  /** A span class's OTLP kind, found once. */
+  private kindOf(id: number, cls: ClassDescription): number {
+    let k = this.kinds[id];
+    if (k === undefined) this.kinds[id] = k = kindOf(cls);
+    return k;
+  }
+  private readonly kinds: number[] = [];
 
   /** A class's display name, made once. */
   private nameOf(id: number, cls: ClassDescription): string {

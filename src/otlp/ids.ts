@@ -45,12 +45,11 @@ function word(h: number, i: number): number {
   return mix(h, i + 1) || 1;
 }
 
-/** The span id made for ringtrace span hi:lo of process pid: its high and low words. */
-export function madeSpanHi(seed: number, pid: number, hi: number, lo: number): number {
-  return word(idHash(seed, SALT_SPAN, pid, hi, lo), 0);
-}
-export function madeSpanLo(seed: number, pid: number, hi: number, lo: number): number {
-  return word(idHash(seed, SALT_SPAN, pid, hi, lo), 1);
+/** The span id made for ringtrace span hi:lo of process pid, as its high and low words in `out`. */
+export function madeSpanId(out: { idHi: number; idLo: number }, seed: number, pid: number, hi: number, lo: number): void {
+  const h = idHash(seed, SALT_SPAN, pid, hi, lo);
+  out.idHi = word(h, 0);
+  out.idLo = word(h, 1);
 }
 
 /** The trace id made for a root span hi:lo of process pid (or for a parent the trace does not hold). */
