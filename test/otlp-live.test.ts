@@ -35,13 +35,19 @@ async function recordLive(receiver: Receiver, tag: string, release: () => Promis
     stdout += d.toString();
     if (stdout.includes('half\n')) resolve();
   }));
-  await release();
+  let failure: unknown;
+  try {
+    await release();
+  } catch (e) {
+    failure = e; // the app still gets its line and the recording ends: nothing is left running
+  }
   child.stdin.end('go\n');
   const code = await exited;
+  if (failure) throw failure;
   const sidecar = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as
     { otlp: Record<string, number>; totals: { events: number; lost: number } };
-  assert.equal(sidecar.totals.lost, 0);
-  assert.equal(sidecar.totals.events, 2 + 2 * N * 3, 'the recording itself is whole'); // session + work spans, ticks
+  assert.equal(sidecar.totals.lost, 0, JSON.stringify(sidecar.totals));
+  assert.equal(sidecar.totals.events, 2 + 2 * N * 3, `the recording itself is whole: ${JSON.stringify(sidecar.totals)}; ${stderr}`); // session + work spans, ticks
   return { code, stderr, dir, otlp: sidecar.otlp };
 }
 

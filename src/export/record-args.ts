@@ -40,6 +40,17 @@ export function spanNameAt(cls: ClassDescription): number {
   return from > 0 && f !== undefined && f.name === 'span_name' && f.type === 'string' ? from : -1;
 }
 
+/** The object a span's JSON fields text holds; undefined when it is not a JSON object (cut, or another value). */
+export function jsonObject(json: string): Record<string, unknown> | undefined {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? obj as Record<string, unknown> : undefined;
+}
+
 export class RecordArgs {
   private readonly values: FieldValue[] = [];
   private readonly a: Annotations = { keys: [], values: [], length: 0 };
@@ -107,19 +118,13 @@ export class RecordArgs {
   private json(json: string, n: number): Annotations | null {
     if (!json) return null;
     const a = this.a;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(json);
-    } catch {
-      obj = undefined;
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    const o = jsonObject(json);
+    if (!o) {
       a.keys[n] = 'args';
       a.values[n] = json;
       a.length = n + 1;
       return a;
     }
-    const o = obj as Record<string, unknown>;
     for (const k in o) {
       const val = o[k];
       a.keys[n] = k;

@@ -3,6 +3,7 @@
 // values (decoded fields, JSON members) as flat key/value lists.
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
+import { jsonObject } from '../export/record-args';
 import { FLAGS_LOCAL, type OtlpTags } from './schema';
 import type { TraceId } from './ids';
 import { ThreadScratch } from './thread-scratch';
@@ -62,17 +63,11 @@ export function newSpan(pid: number, tid: number, rawHi: number, rawLo: number, 
 /** A JSON object's members as attributes (kept whole as `args` when it is not an object). */
 export function addJsonMembers(attrs: unknown[], json: string): void {
   if (!json) return;
-  let obj: unknown;
-  try {
-    obj = JSON.parse(json);
-  } catch {
-    obj = undefined;
-  }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+  const o = jsonObject(json);
+  if (!o) {
     attrs.push('args', json);
     return;
   }
-  const o = obj as Record<string, unknown>;
   for (const k in o) attrs.push(k, o[k]);
 }
 

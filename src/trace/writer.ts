@@ -17,6 +17,8 @@ import { DeadWriterWatch } from './dead-writers';
 
 export const SIDECAR = '.ringtrace.json';
 export const CLASSES_FILE = '.classes';
+/** Registry reads in a row for one packet before undescribed records are left out (each needs a class registered anew). */
+const MAX_REGISTRY_RETRIES = 16;
 export const PROCESSES_FILE = '.processes';
 
 interface Stream {
@@ -153,10 +155,14 @@ export class TraceWriter {
           st.fd = fs.openSync(path.join(this.dir, st.file), O_CREATE, 0o600);
         }
         let p = this.writePacket(st, flush, false);
-        if (p && 'unknownId' in p) {
-          this.refreshClasses(); // a class registered since we last looked?
+        // A class registered since we last looked? Read the registry again and retry. The retry takes
+        // the ring's committed data anew, which may now hold records of classes registered after that
+        // read: records are left out (counted) only for an id the registry does not describe even
+        // after a fresh read, never because a class was registered a moment after it.
+        for (let tries = 0; p && 'unknownId' in p; tries++) {
+          this.refreshClasses();
           if (this.classes.size !== this.metadataClasses) this.writeMetadata();
-          p = this.writePacket(st, flush, true);
+          p = this.writePacket(st, flush, !this.classes.has(p.unknownId) || tries >= MAX_REGISTRY_RETRIES);
         }
         if (!p || 'unknownId' in p) break;
         st.droppedUnknown += p.dropped;
