@@ -20,7 +20,8 @@ import { liveStatus, OtlpLive } from '../src/otlp/live';
 import { sentLine } from './export-otlp';
 
 export interface RecordOptions {
-  output: string;
+  /** The trace directory; none with otlp: the recording goes only to the OTLP endpoint. */
+  output?: string;
   session?: string;
   subbufferSize?: number;
   subbuffers?: number;
@@ -174,13 +175,30 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     otlpConfig = resolveOtlpConfig({ ...(opts.otlp !== true ? { endpoint: opts.otlp } : {}),
       ...(opts.otlpHeaders ? { headers: opts.otlpHeaders } : {}) });
   }
+  if (opts.output === undefined && opts.otlp === undefined) {
+    throw new Error('-o DIR is required (or --otlp URL to send the recording without keeping it)');
+  }
+  // Only OTLP: the packets go through a private temporary directory whose space is given back as they are
+  // sent (live-worker.ts), removed at the end.
+  const scratch = opts.output === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'ringtrace-otlp-')) : undefined;
+  const output = opts.output ?? path.join(scratch!, 'trace');
+  const where = scratch ? 'no trace kept' : output;
+  try {
+    return await recordInto(output, where, opts, flushMs, otlpConfig);
+  } finally {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function recordInto(output: string, where: string, opts: RecordOptions, flushMs: number,
+  otlpConfig: OtlpConfig | undefined): Promise<number> {
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
-  const createdDir = prepareOutputDir(opts.output);
+  const createdDir = prepareOutputDir(output);
   let opened: { session: Session; lock: LockHandle };
   try {
     opened = openSession(name, opts);
   } catch (e) {
-    if (createdDir) fs.rmdirSync(opts.output); // a refused recording leaves nothing behind
+    if (createdDir) fs.rmdirSync(output); // a refused recording leaves nothing behind
     throw e;
   }
   const { session, lock } = opened;
@@ -192,8 +210,10 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   let traced: Traced | undefined;
   let live: OtlpLive | undefined;
   try {
-    writer = new TraceWriter(opts.output, session, log); // the metadata is on disk before any app runs
-    if (otlpConfig) live = new OtlpLive(opts.output, { config: otlpConfig, serviceName: opts.serviceName });
+    writer = new TraceWriter(output, session, log); // the metadata is on disk before any app runs
+    if (otlpConfig) {
+      live = new OtlpLive(output, { config: otlpConfig, serviceName: opts.serviceName, releaseRead: !opts.output });
+    }
     // The selection is in force before the command starts (none asked: everything, as a session
     // without a selection file has; a taken-over session keeps its own).
     if (opts.selection) publishSelection(session, opts.selection);
@@ -202,7 +222,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (opts.command.length) traced = startCommand(opts.command, name, stop, autoEnv(opts.auto));
     else if (opts.duration !== undefined) setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
     if (!opts.quiet) {
-      log(`recording session '${name}' into ${opts.output}` +
+      log(`recording session '${name}' ${opts.output ? `into ${where}` : `for OTLP (${where})`}` +
         (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
     }
     const loopStart = { at: Date.now(), cpu: process.cpuUsage() };
@@ -212,7 +232,8 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (traced) await traced.done;
     const t = writer.finish({ durationMs: Date.now() - started, stopReason, ...loop });
     if (!opts.quiet) {
-      log(`${stopReason}: wrote ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB) to ${opts.output}` +
+      log(`${stopReason}: ${opts.output ? 'wrote' : 'recorded'} ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB)` +
+        `${opts.output ? ` to ${where}` : ''}` +
         `, lost ${t.lost}${lostDetail(t)}` +
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
       if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));

@@ -71,7 +71,8 @@ Examples:
 addSelectionOptions(program
   .command('record')
   .description('record a session into a CTF trace directory, running COMMAND traced or until Ctrl-C')
-  .requiredOption('-o, --output <dir>', 'trace directory to create (must not exist, or be empty)')
+  .option('-o, --output <dir>', 'trace directory to create (must not exist, or be empty); may be left out ' +
+    'with --otlp (nothing kept)')
   .option('-s, --session <name>', 'session name (default: "default", or record-<pid> with a COMMAND)'))
   .option('--subbuffer-size <size>', 'sub-buffer size, a power of two (e.g. 64K, 1M; default 512K)', sizeArg)
   .option('--subbuffers <n>', 'sub-buffers per CPU ring, a power of two (default 8)', positiveInt)
@@ -102,13 +103,14 @@ Examples:
   $ trace-consume record -o out --level debug --filter 'http:request: status >= 500' -- node app.js
   $ trace-consume record -o out --flush-interval 0.2 -- node app.js   trace on disk at most 0.2 s behind
   $ trace-consume record -o out --auto --otlp http://localhost:4318 -- node app.js   and to a Collector, live
+  $ trace-consume record --auto --otlp http://localhost:4318 -- node app.js   only to the Collector
 
 Apps find the session by name (RINGTRACE_SESSION, default "default") and attach at once (at most 0.5 s),
 whether they started before or after the recording. The trace directory is readable while recording
 (view/stats/export) and after a crash of the recorder, up to the last flush. What is not selected costs
 the apps what a disabled event costs; 'trace-consume enable/disable' change the selection while
 recording (docs/selection.md).`)
-  .action(async (command: string[], opts: { output: string; session?: string; subbufferSize?: number;
+  .action(async (command: string[], opts: { output?: string; session?: string; subbufferSize?: number;
     subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number;
     auto?: string | true; otlp?: string | true; otlpHeader?: string[]; serviceName?: string; otlpExitWait?: number } &
     SelectionOptions) => {

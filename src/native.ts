@@ -124,6 +124,8 @@ export interface NativeAddon {
   open(name: string): SessionHandle;
   close(handle: SessionHandle): void;
   unlink(name: string): void;
+  /** Free the blocks of bytes [offset, offset + length) of an open file, keeping its size (fallocate punch hole). */
+  punchHole(fd: number, offset: number, length: number): void;
   info(handle: SessionHandle): NativeSessionInfo;
   setRseq(handle: SessionHandle, enabled: boolean): boolean;
   emit(handle: SessionHandle, id: number, payload: Uint8Array): number;

@@ -128,3 +128,35 @@ test('a backend that fails mid-stream: what it took is counted sent, the rest dr
   assert.equal(r.otlp['sentItems']! + r.otlp['droppedItems']!, 2 * N + 1);
   assert.ok(r.otlp['droppedItems']! > 0);
 });
+
+test('without -o: the recording goes only to the backend; its files give their space back as they are sent, then go', async () => {
+  const receiver = await startReceiver();
+  const tmp = fs.mkdtempSync(path.join('/dev/shm', 'rt-otlp-only-')); // tmpfs: space shows in st_blocks at once
+  try {
+    const child = spawn(process.execPath, [cliPath, 'record', '--otlp', receiver.url, '--flush-interval', '0.1',
+      '--otlp-exit-wait', '1', '--', process.execPath, app, String(N)],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let checked: { size: number; allocated: number } | undefined;
+    try {
+      await receiver.until(() => receiver.accepted.spans >= N, 20_000);
+      const [scratch] = fs.readdirSync(tmp);
+      const stream = fs.readdirSync(path.join(tmp, scratch!, 'trace')).find((f) => f.startsWith('stream_cpu'))!;
+      const st = fs.statSync(path.join(tmp, scratch!, 'trace', stream));
+      checked = { size: st.size, allocated: st.blocks * 512 };
+    } finally {
+      child.stdin.end('go\n');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /for OTLP \(no trace kept\)/);
+    assert.ok(checked!.size > 16384 && checked!.allocated < checked!.size / 2,
+      `what was sent no longer takes space: ${JSON.stringify(checked)}`);
+    assert.deepEqual(fs.readdirSync(tmp), [], 'nothing left behind');
+    assert.equal(spansIn(receiver.requests.filter((q) => q.accepted)).length, 2 * N + 1);
+  } finally {
+    await receiver.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

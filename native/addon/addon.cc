@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <fcntl.h>
 #include <cstring>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -95,6 +96,25 @@ Napi::Value Unlink(const Napi::CallbackInfo &info) {
   if (rt_session_unlink(name.c_str(), err, sizeof err))
     Napi::Error::New(info.Env(), err).ThrowAsJavaScriptException();
   return info.Env().Undefined();
+}
+
+// punchHole(fd, offset, length): frees the disk (or tmpfs) blocks of a file
+// range that has been read, keeping the file's size and every offset after it
+// (a live OTLP export with no trace kept: the recorder appends, the reader
+// releases what it has sent).
+Napi::Value PunchHole(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "punchHole(fd, offset, length)").ThrowAsJavaScriptException();
+    return {};
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int64_t off = info[1].As<Napi::Number>().Int64Value();
+  int64_t len = info[2].As<Napi::Number>().Int64Value();
+  if (fd < 0 || off < 0 || len <= 0) return env.Undefined();
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+    Napi::Error::New(env, std::string("cannot release file space: ") + strerror(errno)).ThrowAsJavaScriptException();
+  return env.Undefined();
 }
 
 Napi::Value Info(const Napi::CallbackInfo &info) {
@@ -294,6 +314,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("unlink", Napi::Function::New(env, Unlink));
+  exports.Set("punchHole", Napi::Function::New(env, PunchHole));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setRseq", Napi::Function::New(env, SetRseq));
   exports.Set("emit", Napi::Function::New(env, Emit));

@@ -13,6 +13,8 @@ import type { SenderStats } from './sender';
 export interface LiveOptions {
   config: OtlpConfig;
   serviceName?: string | undefined;
+  /** No trace is kept: free the stream files' space once read (their size and offsets stay). */
+  releaseRead?: boolean;
   /** Sender tuning, for tests. */
   sender?: { maxQueueBytes?: number; initialBackoffMs?: number; maxBackoffMs?: number; maxRetryElapsedMs?: number };
 }
