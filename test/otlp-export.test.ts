@@ -14,6 +14,11 @@ import { gaugePointsIn, logsIn, spansIn, type SpanView } from '../fixtures/otlp-
 import { EVERY_TYPE } from '../fixtures/otlp-app';
 import { resolveOtlpConfig } from '../src/otlp/config';
 import { runOtlpExport } from '../src/otlp/export';
+import * as protobuf from 'protobufjs';
+import { OtlpBuilder } from '../src/otlp/builder';
+import { openTrace } from '../src/trace/reader';
+import { openCursors } from '../src/trace/cursor';
+import { mergeRuns } from '../src/trace/merge';
 
 const app = path.join(__dirname, '..', 'fixtures', 'otlp-app.js');
 const work = scratchDir('otlp-export');
@@ -212,4 +217,34 @@ test('spans ended out of order keep exactly their own events, across the buffer\
   }
   assert.equal(jobs, n);
   assert.equal(inners, n / 10);
+});
+
+test('processes and threads with nothing open are forgotten as new ones come, and the spans stay the same', async () => {
+  const dir = path.join(work, 'spawn');
+  const r = await tc('record', '-q', '-o', dir, '--auto=http,child,worker', '--', process.execPath,
+    path.join(__dirname, '..', 'fixtures', 'auto-app.js'), 'spawn');
+  assert.equal(r.code, 0, r.stderr);
+  const root = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
+  const Request = root.lookupType('ringtrace.otlp.ExportTraceServiceRequest');
+  const build = (maxIdleKept: number | undefined) => {
+    const requests: ReceiverRequest[] = [];
+    const trace = openTrace(dir);
+    const { cursors, startNs } = openCursors(trace);
+    const b = new OtlpBuilder({ startNs, seed: 1, resourceOf: () => [], ...(maxIdleKept ? { maxIdleKept } : {}),
+      out: (signal, body) => {
+        if (signal === 'traces') {
+          requests.push({ signal, decoded: Request.toObject(Request.decode(body), { longs: String, arrays: true }) } as
+            unknown as ReceiverRequest);
+        }
+      } });
+    mergeRuns(cursors, (e) => assert.fail(e), (c, from, to) => b.addRun(c, from, to));
+    b.finish();
+    return { spans: spansIn(requests).map((s) => JSON.stringify(s)).sort(), summary: b.summary };
+  };
+  const kept = build(undefined);
+  const forgetful = build(1); // forgets at every new process or thread
+  assert.ok(kept.spans.length >= 6, `spans from the app, its worker and its child: ${kept.spans.length}`);
+  assert.deepEqual(forgetful.spans, kept.spans);
+  assert.equal(forgetful.summary.endsWithoutBegin, kept.summary.endsWithoutBegin);
+  assert.equal(forgetful.summary.unfinished, kept.summary.unfinished);
 });

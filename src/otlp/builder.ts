@@ -50,6 +50,8 @@ export interface OtlpBuilderOptions {
   maxBatchItems?: number;
   maxBatchBytes?: number;
   maxOpenSpans?: number;
+  /** Processes (threads) known before those with nothing open are forgotten (default 1024). */
+  maxIdleKept?: number;
 }
 
 export interface OtlpSummary {
@@ -64,7 +66,6 @@ export interface OtlpSummary {
 
 interface Process {
   open: SpanTable;
-  recent: RecentTraceIds; // spans ended lately
 }
 
 const UNSEEN = 0;
@@ -89,6 +90,7 @@ export class OtlpBuilder {
   private readonly maxItems: number;
   private readonly maxBytes: number;
   private readonly maxOpen: number;
+  private readonly maxIdleKept: number;
   private lastNs = 0;
 
   constructor(private readonly opts: OtlpBuilderOptions) {
@@ -99,6 +101,7 @@ export class OtlpBuilder {
     this.maxItems = opts.maxBatchItems ?? 4096;
     this.maxBytes = opts.maxBatchBytes ?? 2 << 20;
     this.maxOpen = opts.maxOpenSpans ?? 1_000_000;
+    this.maxIdleKept = opts.maxIdleKept ?? 1024;
   }
 
   /** Feed records [from, to) of c's current packet (see mergeRuns). */
@@ -132,7 +135,10 @@ export class OtlpBuilder {
     const key = pid * THREAD_KEY + tid;
     if (key === this.lastKey) return this.lastThread;
     let th = this.threads.get(key);
-    if (!th) this.threads.set(key, th = new ThreadScratch());
+    if (!th) {
+      if (this.threads.size >= this.maxIdleKept) this.forgetIdle();
+      this.threads.set(key, th = new ThreadScratch());
+    }
     this.lastKey = key;
     return this.lastThread = th;
   }
@@ -140,21 +146,36 @@ export class OtlpBuilder {
   private process(pid: number): Process {
     if (pid === this.lastPid) return this.lastProcess;
     let p = this.processes.get(pid);
-    if (!p) this.processes.set(pid, p = { open: new SpanTable(), recent: new RecentTraceIds() });
+    if (!p) {
+      if (this.processes.size >= this.maxIdleKept) this.forgetIdle();
+      this.processes.set(pid, p = { open: new SpanTable() });
+    }
     this.lastPid = pid;
     return this.lastProcess = p;
   }
   private lastPid = -1; // runs of one process's records are the common case
-  private lastProcess: Process = { open: new SpanTable(), recent: new RecentTraceIds() };
+  private lastProcess: Process = { open: new SpanTable() };
+  private readonly recent = new RecentTraceIds(); // spans ended lately, of every process
+
+  /**
+   * Forget the processes and threads with nothing open (their state is made
+   * again if they come back): a live export of a host where processes come
+   * and go keeps bounded memory.
+   */
+  private forgetIdle(): void {
+    // (not the process and thread of the record at hand: its caller holds them)
+    for (const [pid, p] of this.processes) if (p.open.size === 0 && p !== this.lastProcess) this.processes.delete(pid);
+    for (const [key, th] of this.threads) if (th.stack.length === 0 && th !== this.lastThread) this.threads.delete(key);
+  }
 
   /** The ids of the parent hi:lo: open, or ended lately (then in `found`); undefined if not known. */
   private parentIds(proc: Process, pid: number, hi: number, lo: number): SpanIds | undefined {
     const open = proc.open.get(hi, lo);
     if (open) return open;
-    const t = proc.recent.get(hi, lo);
+    const t = this.recent.get(pid, hi, lo);
     if (!t) return undefined;
     const f = this.found;
-    const otel = proc.recent.isOtel();
+    const otel = this.recent.isOtel();
     if (otel) {
       f.idHi = hi;
       f.idLo = lo;
@@ -308,7 +329,7 @@ export class OtlpBuilder {
   private finishSpan(s: OpenSpan, ns: number, unfinished: boolean): void {
     const proc = this.process(s.pid);
     proc.open.delete(s.rawHi, s.rawLo);
-    proc.recent.add(s.rawHi, s.rawLo, s.traceId, s.otel);
+    this.recent.add(s.pid, s.rawHi, s.rawLo, s.traceId, s.otel);
     this.open--;
     if (unfinished) {
       attrsOf(s).push('ringtrace.unfinished', true);

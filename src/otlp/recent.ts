@@ -1,4 +1,4 @@
-// The trace ids of a process's spans that ended lately: a child may begin
+// The trace ids of spans that ended lately (of every process, by pid and id): a child may begin
 // after its parent ended (work a request started and did not wait for), and
 // still belongs to its parent's trace. A direct-mapped table: a span's slot
 // comes from its ringtrace id, and a later span landing on the same slot
@@ -10,9 +10,10 @@
 // export 40 % of its time.
 import type { TraceId } from './ids';
 
-const SLOTS = 1 << 13;
+const SLOTS = 1 << 16; // one table for every process: ~1.6 MB, whatever their number
 
 export class RecentTraceIds {
+  private readonly pid = new Uint32Array(SLOTS);
   private readonly hi = new Uint32Array(SLOTS);
   private readonly lo = new Uint32Array(SLOTS);
   private readonly otel = new Uint8Array(SLOTS);
@@ -20,13 +21,14 @@ export class RecentTraceIds {
   // so every root span's trace id was promoted to the old heap (a root-span export spent 15 % collecting them).
   private readonly trace = new Uint32Array(4 * SLOTS);
 
-  private static slot(hi: number, lo: number): number {
-    return (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 19) & (SLOTS - 1);
+  private static slot(pid: number, hi: number, lo: number): number {
+    return (Math.imul(hi ^ Math.imul(lo ^ Math.imul(pid, 0x27d4eb2f), 0x9e3779b1), 0x85ebca6b) >>> 16) & (SLOTS - 1);
   }
 
-  /** Span hi:lo (its ringtrace id) ended, in trace t; `otel`: an OpenTelemetry span. */
-  add(hi: number, lo: number, t: TraceId, otel: boolean): void {
-    const i = RecentTraceIds.slot(hi, lo);
+  /** Span hi:lo (its ringtrace id) of process pid ended, in trace t; `otel`: an OpenTelemetry span. */
+  add(pid: number, hi: number, lo: number, t: TraceId, otel: boolean): void {
+    const i = RecentTraceIds.slot(pid, hi, lo);
+    this.pid[i] = pid;
     this.hi[i] = hi;
     this.lo[i] = lo;
     this.otel[i] = otel ? 1 : 0;
@@ -37,11 +39,11 @@ export class RecentTraceIds {
     this.trace[w + 3] = t.w3;
   }
 
-  /** The trace of span hi:lo if it ended lately, else undefined; isOtel() then says which kind it was. */
-  get(hi: number, lo: number): TraceId | undefined {
-    const i = RecentTraceIds.slot(hi, lo);
+  /** The trace of process pid's span hi:lo if it ended lately, else undefined; isOtel() then says which kind it was. */
+  get(pid: number, hi: number, lo: number): TraceId | undefined {
+    const i = RecentTraceIds.slot(pid, hi, lo);
     this.last = i;
-    if (this.hi[i] !== hi || this.lo[i] !== lo || (hi === 0 && lo === 0)) return undefined;
+    if (this.pid[i] !== pid || this.hi[i] !== hi || this.lo[i] !== lo || (hi === 0 && lo === 0)) return undefined;
     const t = this.trace;
     return { w0: t[4 * i]!, w1: t[4 * i + 1]!, w2: t[4 * i + 2]!, w3: t[4 * i + 3]! };
   }
