@@ -10,6 +10,8 @@ import { ProtoWriter } from '../src/export/protowire';
 import { Float, writeKeyValue } from '../src/otlp/anyvalue';
 import { SignalBatch } from '../src/otlp/batches';
 import { otlpTags } from '../src/otlp/schema';
+import { fieldPlan, PlannedFields } from '../src/otlp/field-plan';
+import type { ClassDescription, FieldType } from '../src/schema';
 import { attrs } from '../fixtures/otlp-view';
 
 const root = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
@@ -87,4 +89,56 @@ test('gauge points are grouped under their metric, per process and scope', () =>
   assert.deepEqual(metrics.map((m: { name: string; gauge: { data_points: { as_double: number }[] } }) =>
     [m.name, m.gauge.data_points.map((p) => p.as_double)]).sort(),
   [['node.runtime.heap_used_bytes', [0, 2, 4, 6, 8]], ['node.runtime.rss_bytes', [1, 3, 5, 7, 9]]]);
+});
+
+test('typed fields written straight from record bytes decode to their values: every type, non-ASCII, long', () => {
+  const long = 'L'.repeat(300);
+  const fields: [string, FieldType, unknown, unknown][] = [
+    ['u8', 'u8', 255, { int: '255' }], ['i8', 'i8', -128, { int: '-128' }], ['b', 'bool', true, true],
+    ['u16', 'u16', 65535, { int: '65535' }], ['i16', 'i16', -2, { int: '-2' }],
+    ['u32', 'u32', 4294967295, { int: '4294967295' }], ['i32', 'i32', -7, { int: '-7' }],
+    ['f32', 'f32', 1.5, { double: 1.5 }], ['f64', 'f64', 2, { double: 2 }],
+    ['u64', 'u64', 2n ** 64n - 1n, { int: '-1' }], ['i64', 'i64', -(2n ** 40n), { int: String(-(2n ** 40n)) }],
+    ['s', 'string', 'plain', 'plain'], ['e', 'string', '', ''], ['accent', 'string', 'é ü ✓', 'é ü ✓'],
+    ['long', 'string', long, long], ['raw', 'bytes', Buffer.from([0, 255, 7]), { bytes: '00ff07' }],
+    ['bad', 'string', Buffer.from([0xff, 0x41]), '\ufffdA'], // invalid UTF-8 (a C producer's): as every reader shows it
+  ];
+  const parts: Buffer[] = [Buffer.alloc(8)]; // pid, tid
+  for (const [, type, v] of fields) {
+    const b = Buffer.alloc(type === 'string' ? Buffer.byteLength(v as string | Buffer) + 1
+      : type === 'bytes' ? 4 + (v as Buffer).length : 8);
+    switch (type) {
+      case 'u8': b.writeUInt8(v as number); parts.push(b.subarray(0, 1)); break;
+      case 'i8': b.writeInt8(v as number); parts.push(b.subarray(0, 1)); break;
+      case 'bool': b.writeUInt8(v ? 1 : 0); parts.push(b.subarray(0, 1)); break;
+      case 'u16': b.writeUInt16LE(v as number); parts.push(b.subarray(0, 2)); break;
+      case 'i16': b.writeInt16LE(v as number); parts.push(b.subarray(0, 2)); break;
+      case 'u32': b.writeUInt32LE(v as number); parts.push(b.subarray(0, 4)); break;
+      case 'i32': b.writeInt32LE(v as number); parts.push(b.subarray(0, 4)); break;
+      case 'f32': b.writeFloatLE(v as number); parts.push(b.subarray(0, 4)); break;
+      case 'f64': b.writeDoubleLE(v as number); parts.push(b); break;
+      case 'u64': b.writeBigUInt64LE(v as bigint); parts.push(b); break;
+      case 'i64': b.writeBigInt64LE(v as bigint); parts.push(b); break;
+      case 'string': (Buffer.isBuffer(v) ? v : Buffer.from(v as string)).copy(b); parts.push(b); break;
+      default: b.writeUInt32LE((v as Buffer).length); (v as Buffer).copy(b, 4); parts.push(b);
+    }
+  }
+  const record = Buffer.concat(parts);
+  const cls: ClassDescription = { v: 1, provider: 'p', name: 'all', kind: 'event',
+    fields: fields.map(([name, type]) => ({ name, type })) };
+  const plan = fieldPlan(cls, 0, T)!;
+  const writer = new PlannedFields(T);
+  for (const start of [0, 1]) { // from an empty writer, and after a byte (lengths not at offset 0)
+    const w = new ProtoWriter(8);
+    w.pos = start;
+    assert.equal(writer.write(w, T.resource.attributes, plan, record, 8, record.length), true);
+    const got = attrs(decode('Resource', w.buf.subarray(start, w.pos))['attributes']);
+    assert.deepEqual(Object.keys(got), fields.map(([name]) => name));
+    for (const [name, , , want] of fields) assert.deepEqual(got[name], want, name);
+    const bytes = Buffer.from(w.buf.subarray(start, w.pos)); // protobufjs itself reads bad UTF-8 leniently
+    assert.ok(bytes.includes(Buffer.from('\ufffdA')) && !bytes.includes(Buffer.from([0xff, 0x41])),
+      'what is sent is valid UTF-8 (a collector refuses a request holding invalid UTF-8)');
+  }
+  assert.equal(writer.write(new ProtoWriter(8), T.resource.attributes, plan, record, 8, record.length - 2), false,
+    'a record cut short is refused, not read past');
 });

@@ -26,6 +26,31 @@ export interface FieldPlan {
   ops: Uint8Array;
   /** Per field: KeyValue.key's tag, length and bytes, then KeyValue.value's tag. */
   keys: Uint8Array[];
+  /** The KeyValues' leading bytes per attribute tag (span, event or log attributes): see templates(). */
+  byTag: Map<number, Templates>;
+}
+
+/** Per field, a KeyValue up to its value: tag, length byte, key part, AnyValue length byte. */
+interface Templates {
+  parts: Uint8Array[];
+  tagBytes: number; // where the KeyValue's length byte is in each part
+  bytes: number; // of all parts
+}
+
+function templates(plan: FieldPlan, tag: number): Templates {
+  let t = plan.byTag.get(tag);
+  if (!t) {
+    const tagBytes = new Uint8Array(10);
+    const n = putVarint(tagBytes, 0, tag);
+    const parts = plan.keys.map((key) => {
+      const part = new Uint8Array(n + 1 + key.length + 1); // the two length bytes stay 0 until set
+      part.set(tagBytes.subarray(0, n), 0);
+      part.set(key, n + 1);
+      return part;
+    });
+    plan.byTag.set(tag, t = { parts, tagBytes: n, bytes: parts.reduce((sum, part) => sum + part.length, 0) });
+  }
+  return t;
 }
 
 /**
@@ -49,7 +74,7 @@ export function fieldPlan(cls: ClassDescription, from: number, T: OtlpTags): Fie
     p = putVarint(key, p + name.length, T.kv.value);
     keys.push(key.slice(0, p));
   });
-  return { ops, keys };
+  return { ops, keys, byTag: new Map() };
 }
 
 /** Writes planned fields; remembers where a begin's W3C id strings were. */
@@ -65,17 +90,25 @@ export class PlannedFields {
 
   /**
    * Fields from d[o, end) as KeyValues under `tag`; false if the record does
-   * not hold them (the caller decodes it to report the damage).
+   * not hold them (the caller decodes it to report the damage). Room for the
+   * whole record is made once; bytes go through local variables (a call per
+   * byte run cost more than the bytes), and the rare long value or non-ASCII
+   * string goes through the writer's own methods.
    */
   write(w: ProtoWriter, tag: number, plan: FieldPlan, d: Buffer, o: number, end: number): boolean {
     const A = this.T.any;
-    const { ops, keys } = plan;
+    const ops = plan.ops;
+    const tpl = templates(plan, tag);
     this.traceTo = this.traceFrom = this.parentTo = this.parentFrom = 0;
+    const room = tpl.bytes + 16 * ops.length + (end - o); // a string's bytes are at most the record's
+    w.reserve(room);
+    let b = w.buf;
+    let p = w.pos;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (o + SIZE[op]! > end) return false;
-      if (op >= OP.string) { // strings and bytes: their length first
-        let to = o;
+      let to = o;
+      if (op >= OP.string) { // strings and bytes: find their end first
         if (op === OP.bytes) {
           to = o + 4 + d.readUInt32LE(o);
           if (to > end) return false;
@@ -89,28 +122,12 @@ export class PlannedFields {
           o = to + 1;
           continue;
         }
-        this.open(w, tag, keys[i]!);
-        const kv = w.pos - 1 - keys[i]!.length - 1;
-        if (op === OP.bytes) {
-          w.varint(A.bytes_value);
-          copyRun(w, d, o + 4, to);
-          o = to;
-        } else {
-          let high = 0;
-          for (let j = o; j < to; j++) high |= d[j]!;
-          w.varint(A.string_value);
-          if (high < 0x80) copyRun(w, d, o, to); // ASCII: the bytes are the UTF-8
-          else w.string(utf8Slice(d, o, to));
-          o = to + 1;
-        }
-        this.close(w, kv, keys[i]!.length);
-        continue;
       }
-      this.open(w, tag, keys[i]!);
-      const kv = w.pos - 1 - keys[i]!.length - 1;
-      w.reserve(11);
-      const b = w.buf;
-      let p = w.pos;
+      const t = tpl.parts[i]!; // the KeyValue's tag, length (0 for now), key, AnyValue's tag and length (0)
+      for (let j = 0; j < t.length; j++) b[p + j] = t[j]!;
+      const kv = p + tpl.tagBytes;
+      const any = p + t.length - 1;
+      p += t.length;
       switch (op) {
         case OP.u8: b[p++] = A.int_value; p = putVarint(b, p, d[o]!); break;
         case OP.i8: b[p++] = A.int_value; p = putInt(b, p, d.readInt8(o)); break;
@@ -121,40 +138,47 @@ export class PlannedFields {
         case OP.i32: b[p++] = A.int_value; p = putInt(b, p, d.readInt32LE(o)); break;
         case OP.f32: b[p++] = A.double_value; p = this.putDouble(b, p, d.readFloatLE(o)); break;
         case OP.f64: b[p++] = A.double_value; for (let j = 0; j < 8; j++) b[p++] = d[o + j]!; break;
-        default: // u64, i64: the varint of int64 is that of the 64-bit two's complement
+        case OP.u64: case OP.i64: // the varint of int64 is that of the 64-bit two's complement
           b[p++] = A.int_value;
           p = putVarint64(b, p, d.readUInt32LE(o + 4), d.readUInt32LE(o));
+          break;
+        case OP.bytes:
+          b[p++] = A.bytes_value;
+          p = putVarint(b, p, to - o - 4);
+          for (let j = o + 4; j < to; j++) b[p++] = d[j]!;
+          break;
+        default: { // a string: its bytes copied as they are if ASCII (then they are its UTF-8)
+          b[p++] = A.string_value;
+          const at = p;
+          p = putVarint(b, p, to - o);
+          let high = 0;
+          for (let j = o; j < to; j++) high |= (b[p++] = d[j]!);
+          if (high >= 0x80) { // through a JS string: invalid UTF-8 becomes U+FFFD, as every other reader shows it
+            w.pos = at - 1;
+            w.varint(A.string_value);
+            w.string(utf8Slice(d, o, to));
+            w.reserve(room);
+            b = w.buf;
+            p = w.pos;
+          }
+        }
       }
-      w.pos = p;
-      o += SIZE[op]!;
-      this.close(w, kv, keys[i]!.length);
+      o = op >= OP.string ? (op === OP.bytes ? to : to + 1) : o + SIZE[op]!;
+      const n = p - kv - 1;
+      if (n < 128) { // both lengths fit their byte: the common case
+        b[any] = p - any - 1;
+        b[kv] = n;
+      } else { // widen them (the AnyValue's first: widening moves what follows, not what precedes)
+        w.pos = p;
+        w.endShort(any);
+        w.endShort(kv);
+        w.reserve(room);
+        b = w.buf;
+        p = w.pos;
+      }
     }
-    return true;
-  }
-
-  /** A KeyValue's tag, one-byte length (widened by close if need be), key, and AnyValue's tag and length. */
-  private open(w: ProtoWriter, tag: number, key: Uint8Array): void {
-    w.reserve(key.length + 8);
-    w.varint(tag);
-    const b = w.buf;
-    let p = w.pos;
-    b[p++] = 0; // the KeyValue's length, set by close
-    for (let j = 0; j < key.length; j++) b[p++] = key[j]!;
-    b[p++] = 0; // the AnyValue's length
     w.pos = p;
-  }
-
-  /** Set the lengths open() left at kv (the KeyValue's) and after its key (the AnyValue's). */
-  private close(w: ProtoWriter, kv: number, keyLength: number): void {
-    const any = kv + 1 + keyLength;
-    const n = w.pos - kv - 1;
-    if (n < 128) { // the common case: both lengths fit their byte
-      w.buf[any] = w.pos - any - 1;
-      w.buf[kv] = n;
-      return;
-    }
-    w.endShort(any); // the AnyValue first: widening it moves what follows it, not what precedes
-    w.endShort(kv);
+    return true;
   }
 
   private putDouble(b: Uint8Array, p: number, v: number): number {
@@ -162,21 +186,6 @@ export class PlannedFields {
     b.set(this.f64Bytes, p);
     return p + 8;
   }
-}
-
-/** d[from, to) as a length-delimited field's length and bytes (short runs: a loop beats a call into C++). */
-function copyRun(w: ProtoWriter, d: Uint8Array, from: number, to: number): void {
-  const n = to - from;
-  w.varint(n);
-  w.reserve(n);
-  if (n > 32) {
-    w.buf.set(d.subarray(from, to), w.pos);
-  } else {
-    const b = w.buf;
-    const p = w.pos;
-    for (let j = 0; j < n; j++) b[p + j] = d[from + j]!;
-  }
-  w.pos += n;
 }
 
 /** An int64 varint of a number (negatives: ten bytes of two's complement). */
