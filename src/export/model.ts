@@ -64,7 +64,7 @@ export interface ModelSummary {
   endsWithoutBegin: number;
 }
 
-export type SpanId = number | bigint;
+type SpanId = number | bigint;
 
 interface Lane {
   track: Track;
@@ -90,7 +90,7 @@ export const END = 3;
 export const COUNTER = 4;
 
 /** How records of a class are shown: spans and counters need the fields they are read by. */
-export function roleOf(cls: ClassDescription): number {
+function roleOf(cls: ClassDescription): number {
   const f = cls.fields;
   const u64 = (i: number, name: string) => f[i]?.type === 'u64' && f[i]!.name === name;
   if (cls.kind === 'span_begin' && u64(0, 'span_id') && u64(1, 'parent_id')) return BEGIN;
@@ -99,12 +99,30 @@ export function roleOf(cls: ClassDescription): number {
   return INSTANT; // events, and span or counter records of a shape the model does not know
 }
 
+/** Each class's role, found once: by class id (dense: registry line numbers), a Map beyond. */
+export class ClassRoles {
+  private readonly dense = new Uint8Array(DENSE_IDS);
+  private readonly big = new Map<number, number>();
+
+  /** The role (INSTANT, BEGIN, END, COUNTER) of class `id` of c's trace. */
+  of(c: StreamCursor, id: number): number {
+    if (id < DENSE_IDS) {
+      const r = this.dense[id]!;
+      if (r !== UNSEEN) return r;
+      return (this.dense[id] = roleOf(c.classOf(id)));
+    }
+    let r = this.big.get(id);
+    if (r === undefined) this.big.set(id, (r = roleOf(c.classOf(id))));
+    return r;
+  }
+}
+
 function top(lane: Lane): SpanId | undefined {
   return lane.stack.length ? lane.stack[lane.stack.length - 1] : undefined;
 }
 
 /** A span id (u64) at word w of a packet: a number below 2^53, a bigint beyond. */
-export function spanId(words: Uint32Array, w: number): SpanId {
+function spanId(words: Uint32Array, w: number): SpanId {
   const hi = words[w + 1]!;
   return hi < 0x200000 ? hi * TWO32 + words[w]! : (BigInt(hi) << 32n) | BigInt(words[w]!);
 }
@@ -116,8 +134,7 @@ export class TimelineModel {
   private readonly threads = new Map<number, ThreadState>(); // by pid * 2^22 + tid
   private nextTrack = 1;
   private lastNs = 0;
-  private readonly roles = new Uint8Array(DENSE_IDS); // by class id
-  private readonly bigRoles = new Map<number, number>();
+  private readonly roles = new ClassRoles();
   // The thread of the previous record: runs of one thread's records are the common case.
   private lastKey = -1;
   private lastThread: ThreadState | undefined;
@@ -152,17 +169,6 @@ export class TimelineModel {
     return th;
   }
 
-  private role(c: StreamCursor, id: number): number {
-    if (id < this.roles.length) {
-      const r = this.roles[id]!;
-      if (r !== UNSEEN) return r;
-      return (this.roles[id] = roleOf(c.classOf(id)));
-    }
-    let r = this.bigRoles.get(id);
-    if (r === undefined) this.bigRoles.set(id, (r = roleOf(c.classOf(id))));
-    return r;
-  }
-
   /** Feed records [from, to) of c's current packet (records must come in time order: see mergeRuns). */
   addRun(c: StreamCursor, from: number, to: number): void {
     const words = c.words; // records are 8-aligned: pid, tid and span ids are whole words
@@ -177,7 +183,7 @@ export class TimelineModel {
       const th = this.thread(words[w]!, words[w + 1]!);
       const ns = base + nsIn[k]!;
       const id = ids[k]!;
-      const role = this.role(c, id);
+      const role = this.roles.of(c, id);
       if (role === INSTANT) {
         this.sink.instant(th.track, ns, c, k, '');
       } else if (role === COUNTER) {

@@ -7,7 +7,6 @@
 // with invalid sequences as U+FFFD.
 import type { FieldValue } from '../decode';
 import { utf8Slice } from '../buffer-internals';
-import { TWO32 } from '../int64';
 import { u32 } from '../trace/le';
 import { putHex } from './byteout';
 import { FIXED_SIZE, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING, OP_U16, OP_U32,
@@ -16,7 +15,7 @@ import { FlatJson, MEMBER_DOUBLE, MEMBER_INT, MEMBER_STRING, MEMBER_TRUE } from 
 import type { Interning, Sequence } from './perfetto-interning';
 import type { EventPlan } from './perfetto-plan';
 import { ANNOTATION_MAX, type Tags } from './perfetto-schema';
-import { type ProtoWriter, putVarint, putVarint64, tagAndVarint } from './protowire';
+import { type ProtoWriter, putDouble, putInt64, putVarint, putVarint64, tagAndVarint } from './protowire';
 import { copyBytes, putWords } from './words';
 
 /** 8 bytes from src (at o) to v (at p), as two words. */
@@ -29,16 +28,11 @@ export function copy8(v: DataView, p: number, src: DataView, o: number): number 
 /** `tag` then v (an integer, |v| < 2^53) as int64. */
 function putInt(b: Uint8Array, p: number, tag: number, v: number): number {
   b[p++] = tag;
-  if (v >= 0) return putVarint(b, p, v);
-  // negative int64: ten bytes, two's complement
-  const hi = Math.floor(v / TWO32);
-  return putVarint64(b, p, hi >>> 0, (v - hi * TWO32) >>> 0);
+  return putInt64(b, p, v);
 }
 
 export class ArgsWriter {
   private readonly json = new FlatJson();
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   constructor(private readonly w: ProtoWriter, private readonly T: Tags, private readonly interning: Interning) {}
 
@@ -113,7 +107,7 @@ export class ArgsWriter {
         case OP_I32: p = putInt(b, p, T.aInt, d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)); o += 4; break;
         case OP_F32:
           b[p++] = T.aDouble;
-          p = this.putDouble(b, p, d.readFloatLE(o));
+          p = putDouble(b, p, d.readFloatLE(o));
           o += 4;
           break;
         case OP_F64:
@@ -149,13 +143,6 @@ export class ArgsWriter {
     w.pos = p;
     w.endShort(mark);
     return w.pos;
-  }
-
-  private putDouble(b: Uint8Array, p: number, v: number): number {
-    this.f64[0] = v;
-    const s = this.f64Bytes;
-    for (let j = 0; j < 8; j++) b[p++] = s[j]!;
-    return p;
   }
 
   private stringAnnotation(key: Uint8Array, s: string): void {
@@ -228,7 +215,7 @@ export class ArgsWriter {
           p = putInt(b, p, T.aInt, x);
         } else {
           b[p++] = T.aDouble;
-          p = this.putDouble(b, p, x);
+          p = putDouble(b, p, x);
         }
       } else { // MEMBER_TRUE, MEMBER_FALSE
         b[p++] = T.aBool;

@@ -10,6 +10,7 @@
 // to be 128 bytes or longer (beginShort / endShort).
 import { viewOf } from '../trace/le';
 import { WORD_SLACK } from './words';
+import { TWO32 } from '../int64';
 
 const NESTED_MAX = (1 << 28) - 1; // the largest length 4 varint bytes hold
 
@@ -59,6 +60,23 @@ export function putVarint64(b: Uint8Array, p: number, hi: number, lo: number): n
   }
   b[p] = lo;
   return p + 1;
+}
+
+/** An integer (|v| < 2^53) as an int64 varint: negatives take ten bytes, two's complement. */
+export function putInt64(b: Uint8Array, p: number, v: number): number {
+  if (v >= 0) return putVarint(b, p, v);
+  const hi = Math.floor(v / TWO32);
+  return putVarint64(b, p, hi >>> 0, (v - hi * TWO32) >>> 0);
+}
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/** A double's 8 bytes (little-endian, as protobuf's fixed64) at b[p]; a byte loop beats a call into C++ here. */
+export function putDouble(b: Uint8Array, p: number, v: number): number {
+  f64[0] = v;
+  for (let j = 0; j < 8; j++) b[p++] = f64Bytes[j]!;
+  return p;
 }
 
 export class ProtoWriter {

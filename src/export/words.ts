@@ -35,12 +35,14 @@ export function putWordsFrom(v: DataView, p: number, src: DataView, from: number
 /**
  * Bytes src[from, to) copied to b at p (`v` views b, `sv` views src): short
  * runs a word at a time when the over-read stays inside src, long ones with
- * one TypedArray.set (a call into C++, worth it past ~32 bytes), else by bytes.
+ * one TypedArray.set (a call into C++, worth it past ~32 bytes for the
+ * exporters' strings; past `setAbove` when a caller measured otherwise: the
+ * view set() needs is a young-heap object per call), else by bytes.
  */
 export function copyBytes(b: Uint8Array, v: DataView, p: number, src: Uint8Array, sv: DataView, from: number,
-  to: number): number {
+  to: number, setAbove = 32): number {
   const n = to - from;
-  if (n > 32) {
+  if (n > setAbove) {
     b.set(src.subarray(from, to), p);
     return p + n;
   }

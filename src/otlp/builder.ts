@@ -16,10 +16,10 @@
 // counted, not sent. Memory: the open spans (at most maxOpenSpans; beyond,
 // the oldest are sent as unfinished) and one batch per signal.
 import type { FieldValue } from '../decode';
-import { BEGIN, COUNTER, END, INSTANT, roleOf } from '../export/model';
+import { BEGIN, ClassRoles, COUNTER, END, INSTANT } from '../export/model';
 import { EVENT_HEADER } from '../layout';
 import { displayName, type ClassDescription } from '../schema';
-import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
+import type { StreamCursor } from '../trace/cursor';
 import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
 import { hexSpanId, hexTraceId, madeSpanId, madeTraceId, type TraceId } from './ids';
@@ -68,12 +68,14 @@ interface Process {
   open: SpanTable;
 }
 
-const UNSEEN = 0;
 const THREAD_KEY = 4194304; // tids are below 2^22
 
+export function emptySummary(): OtlpSummary {
+  return { spans: 0, spanEvents: 0, logs: 0, points: 0, unfinished: 0, endsWithoutBegin: 0, requests: 0 };
+}
+
 export class OtlpBuilder {
-  readonly summary: OtlpSummary = { spans: 0, spanEvents: 0, logs: 0, points: 0, unfinished: 0,
-    endsWithoutBegin: 0, requests: 0 };
+  readonly summary = emptySummary();
   private readonly T: OtlpTags = otlpTags();
   private readonly batches: Record<Signal, SignalBatch>;
   private readonly processes = new Map<number, Process>();
@@ -83,8 +85,7 @@ export class OtlpBuilder {
   private readonly plans: (FieldPlan | null | undefined)[] = []; // by class id (small, dense)
   private readonly planned: PlannedFields;
   private open = 0; // spans open in every process
-  private readonly roles = new Uint8Array(DENSE_IDS); // by class id (dense: registry line numbers)
-  private readonly bigRoles = new Map<number, number>();
+  private readonly roles = new ClassRoles();
   private readonly vals: FieldValue[] = [];
   private readonly encoder: OtlpEncoder;
   private readonly maxItems: number;
@@ -113,13 +114,7 @@ export class OtlpBuilder {
       const pid = words[w]!;
       const tid = words[w + 1]!;
       const ns = base + c.nsIn[k]!;
-      const id = c.ids[k]!;
-      let role = id < DENSE_IDS ? this.roles[id]! : this.bigRoles.get(id) ?? UNSEEN;
-      if (role === UNSEEN) {
-        role = roleOf(c.classOf(id));
-        if (id < DENSE_IDS) this.roles[id] = role;
-        else this.bigRoles.set(id, role);
-      }
+      const role = this.roles.of(c, c.ids[k]!);
       c.select(k);
       if (role === BEGIN) {
         this.begin(c, pid, tid, ns, words[w + 3]!, words[w + 2]!, words[w + 5]!, words[w + 4]!);
@@ -324,7 +319,6 @@ export class OtlpBuilder {
     this.added(batch);
   }
 
-
   /** Encode s (ended at ns) into the traces batch; `unfinished`: it had no end record. */
   private finishSpan(s: OpenSpan, ns: number, unfinished: boolean): void {
     const proc = this.process(s.pid);
@@ -354,7 +348,7 @@ export class OtlpBuilder {
   }
   private readonly kinds: number[] = [];
 
-  /** A class's display name, made once. */
+  /** A class's display name (span events, logs), made once. */
   private nameOf(id: number, cls: ClassDescription): string {
     let name = this.names.get(id);
     if (name === undefined) this.names.set(id, name = displayName(cls));
@@ -362,11 +356,18 @@ export class OtlpBuilder {
   }
   private readonly names = new Map<number, string>();
 
+  /** A counter's metric name, `provider.name`, made once (not a string built per point). */
+  private metricOf(id: number, cls: ClassDescription): string {
+    let name = this.metrics.get(id);
+    if (name === undefined) this.metrics.set(id, name = `${cls.provider}.${cls.name}`);
+    return name;
+  }
+  private readonly metrics = new Map<number, string>();
 
   private point(c: StreamCursor, pid: number, tid: number, ns: number): void {
     const cls = c.cls;
     const batch = this.batches.metrics;
-    const w = batch.writer(pid, cls.provider, `${cls.provider}.${cls.name}`);
+    const w = batch.writer(pid, cls.provider, this.metricOf(c.id, cls));
     this.encoder.point(w, pid, tid, ns, c.values(this.vals, true)[0] as number);
     this.summary.points++;
     this.added(batch);
@@ -401,7 +402,6 @@ export class OtlpBuilder {
     }
     this.flush();
   }
-
 }
 
 /** The span that began first (past maxOpenSpans it is sent as unfinished: a lost end most likely left it open). */

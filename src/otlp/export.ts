@@ -9,7 +9,7 @@ import { openCursors } from '../trace/cursor';
 import { mergeRuns } from '../trace/merge';
 import { openTrace } from '../trace/reader';
 import { readProcessLog } from '../export/processes';
-import { OtlpBuilder, type OtlpSummary } from './builder';
+import { OtlpBuilder, type OtlpBuilderOptions, type OtlpSummary } from './builder';
 import { OtlpClient } from './client';
 import type { OtlpConfig } from './config';
 import { traceSeed } from './ids';
@@ -33,18 +33,28 @@ export interface OtlpExportResult {
   sent: SenderStats;
 }
 
-export function runOtlpExport(dir: string, opts: OtlpExportOptions): OtlpExportResult {
-  const trace = openTrace(dir);
+/**
+ * A builder for the trace in `dir` (its time 0 at epoch `startNs`) handing
+ * its requests to `client`: its processes' resources and its id seed.
+ */
+export function traceBuilder(dir: string, startNs: bigint, serviceName: string | undefined, client: OtlpClient,
+  more: Partial<OtlpBuilderOptions> = {}): { builder: OtlpBuilder; resources: Resources } {
   const env = traceEnv(dir);
-  const resources = new Resources({ serviceName: opts.serviceName }, env, readProcessLog(dir));
-  const { cursors, startNs } = openCursors(trace);
-  const client = new OtlpClient(opts.config, { mode: 'wait', ...opts.sender });
-  const errors: string[] = [];
+  const resources = new Resources({ serviceName }, env, readProcessLog(dir));
   const builder = new OtlpBuilder({
     startNs, seed: traceSeed(env.session, startNs), resourceOf: resources.of,
     onResource: (pid, json) => resources.setRecorded(pid, json),
-    out: (signal, body, items) => client.send(signal, body, items),
+    out: (signal, body, items) => client.send(signal, body, items), ...more,
   });
+  return { builder, resources };
+}
+
+export function runOtlpExport(dir: string, opts: OtlpExportOptions): OtlpExportResult {
+  const trace = openTrace(dir);
+  const { cursors, startNs } = openCursors(trace);
+  const client = new OtlpClient(opts.config, { mode: 'wait', ...opts.sender });
+  const errors: string[] = [];
+  const { builder } = traceBuilder(dir, startNs, opts.serviceName, client);
   let events = 0;
   let sent: SenderStats;
   try {

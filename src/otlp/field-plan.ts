@@ -9,18 +9,18 @@
 // int_value (a u64 of 2^63 or more wraps, as int64 must), f32/f64 as
 // double_value, bool, strings (invalid UTF-8 through a JS string, so it
 // becomes U+FFFD as every other reader shows it), bytes as bytes_value.
-import type { ClassDescription, FieldType } from '../schema';
+import type { ClassDescription } from '../schema';
+import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING, OP_U16,
+  OP_U32, OP_U64, OP_U8 } from '../export/field-ops';
 import type { ProtoWriter } from '../export/protowire';
-import { putVarint, putVarint64 } from '../export/protowire';
+import { putDouble, putInt64, putVarint, putVarint64 } from '../export/protowire';
 import { utf8Slice } from '../buffer-internals';
 import type { OtlpTags } from './schema';
 
-const OP: Record<FieldType, number> = { u8: 1, i8: 2, bool: 3, u16: 4, i16: 5, u32: 6, i32: 7, f32: 8, f64: 9,
-  u64: 10, i64: 11, string: 12, bytes: 13 };
 /** A begin record's `trace_id` / `parent_span_id` strings: W3C ids (auto mode's server spans), not attributes. */
-export const OP_TRACE_ID = 14;
-export const OP_PARENT_ID = 15;
-const SIZE = [0, 1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 1, 4, 1, 1]; // bytes each op needs at least
+const OP_TRACE_ID = OP_BYTES + 1;
+const OP_PARENT_ID = OP_BYTES + 2;
+const SIZE = [...FIXED_SIZE, 1, 1]; // bytes each op needs at least (the id strings: their NUL)
 
 export interface FieldPlan {
   ops: Uint8Array;
@@ -61,18 +61,17 @@ export function fieldPlan(cls: ClassDescription, from: number, T: OtlpTags): Fie
   const fields = cls.fields.slice(from);
   const spanRecord = cls.kind === 'span_begin' || cls.kind === 'span_end';
   if (spanRecord && fields.some((f) => f.name === 'args' && f.type === 'string')) return null;
-  const ops = new Uint8Array(fields.length);
-  const keys: Uint8Array[] = [];
-  fields.forEach((f, i) => {
-    ops[i] = cls.kind === 'span_begin' && f.type === 'string' && f.name === 'trace_id' ? OP_TRACE_ID
-      : cls.kind === 'span_begin' && f.type === 'string' && f.name === 'parent_span_id' ? OP_PARENT_ID : OP[f.type];
+  const ops = fieldOps(fields);
+  const keys = fields.map((f, i) => {
+    if (cls.kind === 'span_begin' && f.type === 'string' && f.name === 'trace_id') ops[i] = OP_TRACE_ID;
+    if (cls.kind === 'span_begin' && f.type === 'string' && f.name === 'parent_span_id') ops[i] = OP_PARENT_ID;
     const name = Buffer.from(f.name, 'utf8');
     const key = new Uint8Array(name.length + 8);
     let p = putVarint(key, 0, T.kv.key);
     p = putVarint(key, p, name.length);
     key.set(name, p);
     p = putVarint(key, p + name.length, T.kv.value);
-    keys.push(key.slice(0, p));
+    return key.slice(0, p);
   });
   return { ops, keys, byTag: new Map() };
 }
@@ -83,8 +82,6 @@ export class PlannedFields {
   traceTo = 0;
   parentFrom = 0;
   parentTo = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   constructor(private readonly T: OtlpTags) {}
 
@@ -108,8 +105,8 @@ export class PlannedFields {
       const op = ops[i]!;
       if (o + SIZE[op]! > end) return false;
       let to = o;
-      if (op >= OP.string) { // strings and bytes: find their end first
-        if (op === OP.bytes) {
+      if (op >= OP_STRING) { // strings and bytes: find their end first
+        if (op === OP_BYTES) {
           to = o + 4 + d.readUInt32LE(o);
           if (to > end) return false;
         } else {
@@ -129,20 +126,20 @@ export class PlannedFields {
       const any = p + t.length - 1;
       p += t.length;
       switch (op) {
-        case OP.u8: b[p++] = A.int_value; p = putVarint(b, p, d[o]!); break;
-        case OP.i8: b[p++] = A.int_value; p = putInt(b, p, d.readInt8(o)); break;
-        case OP.bool: b[p++] = A.bool_value; b[p++] = d[o] !== 0 ? 1 : 0; break;
-        case OP.u16: b[p++] = A.int_value; p = putVarint(b, p, d.readUInt16LE(o)); break;
-        case OP.i16: b[p++] = A.int_value; p = putInt(b, p, d.readInt16LE(o)); break;
-        case OP.u32: b[p++] = A.int_value; p = putVarint(b, p, d.readUInt32LE(o)); break;
-        case OP.i32: b[p++] = A.int_value; p = putInt(b, p, d.readInt32LE(o)); break;
-        case OP.f32: b[p++] = A.double_value; p = this.putDouble(b, p, d.readFloatLE(o)); break;
-        case OP.f64: b[p++] = A.double_value; for (let j = 0; j < 8; j++) b[p++] = d[o + j]!; break;
-        case OP.u64: case OP.i64: // the varint of int64 is that of the 64-bit two's complement
+        case OP_U8: b[p++] = A.int_value; p = putVarint(b, p, d[o]!); break;
+        case OP_I8: b[p++] = A.int_value; p = putInt64(b, p, d.readInt8(o)); break;
+        case OP_BOOL: b[p++] = A.bool_value; b[p++] = d[o] !== 0 ? 1 : 0; break;
+        case OP_U16: b[p++] = A.int_value; p = putVarint(b, p, d.readUInt16LE(o)); break;
+        case OP_I16: b[p++] = A.int_value; p = putInt64(b, p, d.readInt16LE(o)); break;
+        case OP_U32: b[p++] = A.int_value; p = putVarint(b, p, d.readUInt32LE(o)); break;
+        case OP_I32: b[p++] = A.int_value; p = putInt64(b, p, d.readInt32LE(o)); break;
+        case OP_F32: b[p++] = A.double_value; p = putDouble(b, p, d.readFloatLE(o)); break;
+        case OP_F64: b[p++] = A.double_value; for (let j = 0; j < 8; j++) b[p++] = d[o + j]!; break;
+        case OP_U64: case OP_I64: // the varint of int64 is that of the 64-bit two's complement
           b[p++] = A.int_value;
           p = putVarint64(b, p, d.readUInt32LE(o + 4), d.readUInt32LE(o));
           break;
-        case OP.bytes:
+        case OP_BYTES:
           b[p++] = A.bytes_value;
           p = putVarint(b, p, to - o - 4);
           for (let j = o + 4; j < to; j++) b[p++] = d[j]!;
@@ -163,7 +160,7 @@ export class PlannedFields {
           }
         }
       }
-      o = op >= OP.string ? (op === OP.bytes ? to : to + 1) : o + SIZE[op]!;
+      o = op >= OP_STRING ? (op === OP_BYTES ? to : to + 1) : o + SIZE[op]!;
       const n = p - kv - 1;
       if (n < 128) { // both lengths fit their byte: the common case
         b[any] = p - any - 1;
@@ -180,17 +177,4 @@ export class PlannedFields {
     w.pos = p;
     return true;
   }
-
-  private putDouble(b: Uint8Array, p: number, v: number): number {
-    this.f64[0] = v;
-    b.set(this.f64Bytes, p);
-    return p + 8;
-  }
-}
-
-/** An int64 varint of a number (negatives: ten bytes of two's complement). */
-function putInt(b: Uint8Array, p: number, v: number): number {
-  if (v >= 0) return putVarint(b, p, v);
-  const hi = Math.floor(v / 2 ** 32);
-  return putVarint64(b, p, hi >>> 0, (v - hi * 2 ** 32) >>> 0);
 }

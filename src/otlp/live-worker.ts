@@ -10,15 +10,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../native';
-import { StreamCursor, traceBase } from '../trace/cursor';
+import { StreamCursor, traceStart } from '../trace/cursor';
 import { mergeRuns } from '../trace/merge';
 import { openTrace, type Trace } from '../trace/reader';
-import { ticksToEpochNs } from '../ctf/metadata';
 import { readProcessLog } from '../export/processes';
-import { OtlpBuilder } from './builder';
+import { emptySummary, type OtlpBuilder } from './builder';
 import { OtlpClient } from './client';
-import { traceSeed } from './ids';
-import { Resources, traceEnv } from './resource';
+import { traceBuilder } from './export';
+import type { Resources } from './resource';
 import type { LiveOptions, LiveStats, StreamSizes } from './live';
 
 interface Cut { sizes: StreamSizes; end?: boolean; deadlineMs?: number }
@@ -34,16 +33,15 @@ let base: { hi: number; lo: number } | undefined;
 let startNs = 0n;
 
 function start(trace: Trace): OtlpBuilder {
-  const ticks = traceBase(trace);
-  base = { hi: Number(ticks >> 32n), lo: Number(ticks & 0xffffffffn) };
-  startNs = ticksToEpochNs(trace.clock, ticks);
-  const env = traceEnv(dir);
-  const res = resources = new Resources({ serviceName }, env, readProcessLog(dir));
-  return new OtlpBuilder({
-    startNs, seed: traceSeed(env.session, startNs), resourceOf: res.of, maxOpenSpans: 100_000,
-    onResource: (pid, json) => res.setRecorded(pid, json),
-    out: (signal, body, items) => client.send(signal, body, items),
-  });
+  ({ base, startNs } = traceStart(trace));
+  const made = traceBuilder(dir, startNs, serviceName, client, { maxOpenSpans: 100_000 });
+  resources = made.resources;
+  return made.builder;
+}
+
+/** A problem to report (the first 20: one that repeats at every cut would fill the summary). */
+function note(message: string): void {
+  if (errors.length < 20) errors.push(message);
 }
 
 function read(sizes: StreamSizes): void {
@@ -59,8 +57,7 @@ function read(sizes: StreamSizes): void {
     ranges.push([stream, from, upTo]);
     offsets.set(stream, upTo);
   }
-  events += mergeRuns(cursors, (e) => { if (errors.length < 20) errors.push(e.message); },
-    (c, from, to) => b.addRun(c, from, to));
+  events += mergeRuns(cursors, (e) => note(e.message), (c, from, to) => b.addRun(c, from, to));
   if (releasing) for (const [stream, from, upTo] of ranges) release(stream, from, upTo);
 }
 
@@ -74,13 +71,13 @@ function release(stream: string, from: number, upTo: number): void {
     loadNative().punchHole(fd, from, upTo - from);
   } catch (e) {
     releasing = false; // once: the file system cannot (the recording goes on, using the space)
-    if (errors.length < 20) errors.push(`cannot free the space of ${stream}: ${(e as Error).message}`);
+    note(`cannot free the space of ${stream}: ${(e as Error).message}`);
   }
 }
 
 function stats(): LiveStats {
-  return { events, summary: builder ? { ...builder.summary } : { spans: 0, spanEvents: 0, logs: 0, points: 0,
-    unfinished: 0, endsWithoutBegin: 0, requests: 0 }, sent: client.stats(), errors: [...errors] };
+  return { events, summary: builder ? { ...builder.summary } : emptySummary(), sent: client.stats(),
+    errors: [...errors] };
 }
 
 parentPort!.on('message', (cut: Cut) => {
@@ -89,7 +86,7 @@ parentPort!.on('message', (cut: Cut) => {
     if (cut.end) builder?.finish();
     else builder?.flush();
   } catch (e) {
-    if (errors.length < 20) errors.push((e as Error).message);
+    note((e as Error).message);
   }
   if (!cut.end) {
     parentPort!.postMessage({ stats: stats() });

@@ -370,10 +370,15 @@ export function traceBase(trace: Trace): bigint {
   return min ?? 0n;
 }
 
+/** The base the cursors of a trace share (its first timestamp, as words) and its epoch time. */
+export function traceStart(trace: Trace): { base: { hi: number; lo: number }; startNs: bigint } {
+  const baseTicks = traceBase(trace);
+  return { base: { hi: Number(baseTicks >> 32n), lo: Number(baseTicks & 0xffffffffn) },
+    startNs: ticksToEpochNs(trace.clock, baseTicks) };
+}
+
 /** Cursors over every stream, sharing one base; `startNs` is the epoch time of the base. */
 export function openCursors(trace: Trace): { cursors: StreamCursor[]; startNs: bigint } {
-  const baseTicks = traceBase(trace);
-  const base = { hi: Number(baseTicks >> 32n), lo: Number(baseTicks & 0xffffffffn) };
-  const startNs = ticksToEpochNs(trace.clock, baseTicks);
+  const { base, startNs } = traceStart(trace);
   return { cursors: trace.streams.map((s) => new StreamCursor(trace, s, base, startNs)), startNs };
 }
