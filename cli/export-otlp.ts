@@ -4,6 +4,7 @@
 import { resolveOtlpConfig } from '../src/otlp/config';
 import { runOtlpExport } from '../src/otlp/export';
 import type { SenderStats } from '../src/otlp/sender';
+import { sentLine } from './otlp-lines';
 import { progressLine } from './progress';
 
 export interface OtlpCliOptions {
@@ -15,15 +16,6 @@ export interface OtlpCliOptions {
 }
 
 const log = (msg: string) => process.stderr.write(`trace-consume: ${msg}\n`);
-
-/** What a sender did, in one line. */
-export function sentLine(s: SenderStats): string {
-  const parts = [`${s.sentItems} items in ${s.sentBatches} requests (${(s.sentBytes / 1e6).toFixed(1)} MB sent)`];
-  if (s.retries) parts.push(`${s.retries} retries`);
-  if (s.droppedItems) parts.push(`${s.droppedItems} dropped`);
-  if (s.rejectedItems) parts.push(`${s.rejectedItems} rejected by the backend`);
-  return parts.join(', ');
-}
 
 export function runOtlpExportCommand(dir: string, opts: OtlpCliOptions): number {
   const config = resolveOtlpConfig({

@@ -16,8 +16,8 @@ import { publishSelection } from '../src/selection/publish';
 import type { Selection } from '../src/selection/rules';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
 import { resolveOtlpConfig, type OtlpConfig } from '../src/otlp/config';
-import { liveStatus, OtlpLive } from '../src/otlp/live';
-import { sentLine } from './export-otlp';
+import { OtlpLive } from '../src/otlp/live';
+import { liveStatus, sentLine } from './otlp-lines';
 
 export interface RecordOptions {
   /** The trace directory; none with otlp: the recording goes only to the OTLP endpoint. */

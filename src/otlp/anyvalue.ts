@@ -10,9 +10,8 @@ export class Float {
   constructor(readonly value: number) {}
 }
 
-/** A KeyValue under `tag` (e.g. Span.attributes); `asDouble` keeps integral floats doubles. */
-export function writeKeyValue(w: ProtoWriter, T: OtlpTags, tag: number, key: string, v: unknown,
-  asDouble = false): void {
+/** A KeyValue under `tag` (e.g. Span.attributes). */
+export function writeKeyValue(w: ProtoWriter, T: OtlpTags, tag: number, key: string, v: unknown): void {
   // One-byte lengths, widened by endShort in the rare attribute of 128 bytes or more.
   w.varint(tag);
   w.reserve(1);
@@ -22,13 +21,13 @@ export function writeKeyValue(w: ProtoWriter, T: OtlpTags, tag: number, key: str
   w.varint(T.kv.value);
   w.reserve(1);
   const any = w.beginShort();
-  writeAnyValue(w, T, v, asDouble);
+  writeAnyValue(w, T, v);
   w.endShort(any);
   w.endShort(kv);
 }
 
 /** The fields of an AnyValue (its tag and length written by the caller); null and undefined: an empty value. */
-export function writeAnyValue(w: ProtoWriter, T: OtlpTags, v: unknown, asDouble = false): void {
+export function writeAnyValue(w: ProtoWriter, T: OtlpTags, v: unknown): void {
   const A = T.any;
   switch (typeof v) {
     case 'string':
@@ -36,7 +35,7 @@ export function writeAnyValue(w: ProtoWriter, T: OtlpTags, v: unknown, asDouble 
       w.string(v);
       return;
     case 'number':
-      if (!asDouble && Number.isSafeInteger(v)) {
+      if (Number.isSafeInteger(v)) {
         w.varint(A.int_value);
         w.int64(v);
       } else {

@@ -80,13 +80,3 @@ export class OtlpLive {
     return stats;
   }
 }
-
-/** Stats for the status line: what the sender did, in a few words. */
-export function liveStatus(s: LiveStats | undefined): string {
-  if (!s) return '  otlp: starting';
-  const x = s.sent;
-  return `  otlp: sent ${x.sentItems}${x.retries ? ` retried ${x.retries}` : ''}` +
-    `${x.droppedItems ? ` dropped ${x.droppedItems}` : ''}${x.queuedBatches ? ` queued ${x.queuedBatches}` : ''}`;
-}
-
-export { type OtlpSummary };

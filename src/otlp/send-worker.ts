@@ -6,7 +6,8 @@
 // and the error as lastError: the caller counts what was not delivered as
 // dropped, and nothing is thrown on its side.
 import { parentPort, workerData } from 'node:worker_threads';
-import { BEAT_MS, StatsBoard, type SendWorkerData, type ToSendWorker } from './client';
+import type { SendWorkerData, ToSendWorker } from './client';
+import { BEAT_MS, StatsBoard } from './stats-board';
 import { OtlpSender } from './sender';
 import { emptyStats } from './sender-stats';
 
@@ -30,7 +31,6 @@ process.on('unhandledRejection', failed);
 const s = new OtlpSender(data.config, { ...data.options, onChange: () => dead || board.publish(s.stats()) });
 sender = s;
 board.publish(s.stats());
-board.started();
 setInterval(() => board.beat(), BEAT_MS).unref();
 
 parentPort!.on('message', (m: ToSendWorker) => {
