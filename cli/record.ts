@@ -182,16 +182,15 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
   // sent (live-worker.ts), removed at the end.
   const scratch = opts.output === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'ringtrace-otlp-')) : undefined;
   const output = opts.output ?? path.join(scratch!, 'trace');
-  const where = scratch ? 'no trace kept' : output;
   try {
-    return await recordInto(output, where, opts, flushMs, otlpConfig);
+    return await recordInto(output, opts, flushMs, otlpConfig);
   } finally {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function recordInto(output: string, where: string, opts: RecordOptions, flushMs: number,
-  otlpConfig: OtlpConfig | undefined): Promise<number> {
+async function recordInto(output: string, opts: RecordOptions, flushMs: number, otlpConfig: OtlpConfig | undefined):
+  Promise<number> {
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
   const createdDir = prepareOutputDir(output);
   let opened: { session: Session; lock: LockHandle };
@@ -222,7 +221,7 @@ async function recordInto(output: string, where: string, opts: RecordOptions, fl
     if (opts.command.length) traced = startCommand(opts.command, name, stop, autoEnv(opts.auto));
     else if (opts.duration !== undefined) setTimeout(() => stop(`${opts.duration} s elapsed`), opts.duration * 1000).unref();
     if (!opts.quiet) {
-      log(`recording session '${name}' ${opts.output ? `into ${where}` : `for OTLP (${where})`}` +
+      log(`recording session '${name}' ${opts.output ? `into ${output}` : 'for OTLP (no trace kept)'}` +
         (opts.command.length ? '' : ` (apps attach with RINGTRACE_SESSION=${name}; Ctrl-C stops)`));
     }
     const loopStart = { at: Date.now(), cpu: process.cpuUsage() };
@@ -233,7 +232,7 @@ async function recordInto(output: string, where: string, opts: RecordOptions, fl
     const t = writer.finish({ durationMs: Date.now() - started, stopReason, ...loop });
     if (!opts.quiet) {
       log(`${stopReason}: ${opts.output ? 'wrote' : 'recorded'} ${t.events} events (${(t.bytes / 1e6).toFixed(1)} MB)` +
-        `${opts.output ? ` to ${where}` : ''}` +
+        `${opts.output ? ` to ${output}` : ''}` +
         `, lost ${t.lost}${lostDetail(t)}` +
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
       if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));

@@ -17,9 +17,9 @@ import { DeadWriterWatch } from './dead-writers';
 
 export const SIDECAR = '.ringtrace.json';
 export const CLASSES_FILE = '.classes';
+export const PROCESSES_FILE = '.processes';
 /** Registry reads in a row for one packet before undescribed records are left out (each needs a class registered anew). */
 const MAX_REGISTRY_RETRIES = 16;
-export const PROCESSES_FILE = '.processes';
 
 interface Stream {
   ring: number;
