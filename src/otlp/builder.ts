@@ -29,7 +29,7 @@ import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS
 import { otelBegin, otelEnd } from './otel-spans';
 import { addJsonMembers, attrsOf, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
 import { RecentTraceIds } from './recent';
-import { SpanTable } from './span-table';
+import { SpanTable } from '../trace/span-table';
 import { fieldPlan, type FieldPlan, PlannedFields } from './field-plan';
 import { ThreadScratch } from './thread-scratch';
 import { latin1Slice } from '../buffer-internals';
@@ -65,7 +65,7 @@ export interface OtlpSummary {
 }
 
 interface Process {
-  open: SpanTable;
+  open: SpanTable<OpenSpan>;
 }
 
 const THREAD_KEY = 4194304; // tids are below 2^22
@@ -143,13 +143,13 @@ export class OtlpBuilder {
     let p = this.processes.get(pid);
     if (!p) {
       if (this.processes.size >= this.maxIdleKept) this.forgetIdle();
-      this.processes.set(pid, p = { open: new SpanTable() });
+      this.processes.set(pid, p = { open: new SpanTable<OpenSpan>() });
     }
     this.lastPid = pid;
     return this.lastProcess = p;
   }
   private lastPid = -1; // runs of one process's records are the common case
-  private lastProcess: Process = { open: new SpanTable() };
+  private lastProcess: Process = { open: new SpanTable<OpenSpan>() };
   private readonly recent = new RecentTraceIds(); // spans ended lately, of every process
 
   /**

@@ -1,20 +1,20 @@
 // A process's open spans by ringtrace span id, keyed by the id's two 32-bit
 // words: open addressing in typed arrays. A Map keyed by the id as a Number
 // allocated a heap number for every lookup (ids are above 2^32) and hashed
-// it; this table allocates nothing per span.
-import type { OpenSpan } from './open-span';
+// it; this table allocates nothing per span (the OTLP export keeps its open
+// spans here, the query loader their depths).
 
-export class SpanTable {
+export class SpanTable<T> {
   private hi = new Uint32Array(64);
   private lo = new Uint32Array(64);
-  private spans: (OpenSpan | undefined)[] = new Array<OpenSpan | undefined>(64).fill(undefined);
+  private spans: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
   size = 0;
 
   private slot(hi: number, lo: number): number {
     return (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 7) & (this.spans.length - 1);
   }
 
-  get(hi: number, lo: number): OpenSpan | undefined {
+  get(hi: number, lo: number): T | undefined {
     const mask = this.spans.length - 1;
     for (let i = this.slot(hi, lo); ; i = (i + 1) & mask) {
       const s = this.spans[i];
@@ -24,7 +24,7 @@ export class SpanTable {
   }
 
   /** Add s under hi:lo (a span id is open once: not already in the table). */
-  set(hi: number, lo: number, s: OpenSpan): void {
+  set(hi: number, lo: number, s: T): void {
     if (2 * (this.size + 1) > this.spans.length) this.grow();
     const mask = this.spans.length - 1;
     let i = this.slot(hi, lo);
@@ -58,8 +58,8 @@ export class SpanTable {
   }
 
   /** Every open span (in no particular order). */
-  values(): OpenSpan[] {
-    return this.spans.filter((s): s is OpenSpan => s !== undefined);
+  values(): T[] {
+    return this.spans.filter((s): s is T => s !== undefined);
   }
 
   private grow(): void {
@@ -68,7 +68,7 @@ export class SpanTable {
     const oldLo = this.lo;
     this.hi = new Uint32Array(2 * old.length);
     this.lo = new Uint32Array(2 * old.length);
-    this.spans = new Array<OpenSpan | undefined>(2 * old.length).fill(undefined);
+    this.spans = new Array<T | undefined>(2 * old.length).fill(undefined);
     this.size = 0;
     for (let i = 0; i < old.length; i++) if (old[i] !== undefined) this.set(oldHi[i]!, oldLo[i]!, old[i]!);
   }
