@@ -16,6 +16,8 @@ import { DEFAULT_FLUSH_S, runRecord } from './record';
 import { addSelectionOptions, changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
+import { runQueryCommand } from './query';
+import { TABLE_DOCS } from '../src/query/tables';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
 const { version } = require('../../package.json') as { version: string };
@@ -218,6 +220,31 @@ Examples:
     }
     if (output === undefined) throw new UsageError(`--format ${format} needs -o FILE (or -o - for standard output)`);
     process.exitCode = runExportCommand(dir, { format, output, ...(rest.quiet ? { quiet: true } : {}) });
+  });
+
+program
+  .command('query')
+  .description('answer questions with SQL over a trace: events, spans, counters, threads, lost (embedded DuckDB)')
+  .argument('<dir>', 'trace directory')
+  .argument('[sql]', 'the SQL to run (DuckDB\'s dialect); without it, the tables and their row counts')
+  .option('--csv', 'print the result as CSV (with a header row)')
+  .option('--json', 'print the result as JSON lines (one object per row)')
+  .option('-q, --quiet', 'no progress bar while loading')
+  .addHelpText('after', `
+Tables (times: ns since the epoch; durations: ns):
+${TABLE_DOCS.map(([t, c]) => `  ${t.padEnd(10)} ${c}`).join('\n')}
+
+Examples:
+  $ trace-consume query out
+  $ trace-consume query out "SELECT name, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC"
+  $ trace-consume query out "SELECT name, count(*) n, median(dur) / 1e6 AS p50_ms,
+      quantile_cont(dur, 0.99) / 1e6 AS p99_ms FROM spans GROUP BY name ORDER BY n DESC"
+  $ trace-consume query out "SELECT fields->>'path' AS path, max(dur) FROM spans
+      WHERE name = 'request' GROUP BY path" --csv > slow.csv
+  $ trace-consume query out "SELECT * FROM spans ORDER BY dur DESC LIMIT 10" --json | jq .fields`)
+  .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
+    if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
+    process.exitCode = await runQueryCommand(dir, sql, opts);
   });
 
 program

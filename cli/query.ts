@@ -1,0 +1,73 @@
+// `trace-consume query DIR "SQL"`: loads the trace into an embedded database
+// (src/query/load.ts) and prints the result of the SQL as a table, CSV or
+// JSON lines. Without SQL it lists the tables with their row counts.
+import { writeResult, type ResultFormat } from '../src/query/format';
+import { loadTrace, type TraceDb } from '../src/query/load';
+import { TABLE_DOCS } from '../src/query/tables';
+import { progressLine } from './progress';
+
+export interface QueryOptions {
+  csv?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Text to standard output, waiting when the pipe is full; a closed pipe (| head) ends the output quietly. */
+function stdoutWriter(): { write: (s: string) => Promise<void>; closed: () => boolean } {
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') closed = true;
+    else throw e;
+  });
+  return {
+    closed: () => closed,
+    write: (s) => new Promise<void>((resolve) => {
+      if (closed || process.stdout.write(s)) resolve();
+      else process.stdout.once('drain', resolve);
+    }),
+  };
+}
+
+export async function load(dir: string, quiet: boolean | undefined): Promise<TraceDb> {
+  const progress = progressLine(!quiet && process.stderr.isTTY === true);
+  try {
+    return await loadTrace(dir, progress ? { progress } : {});
+  } finally {
+    progress?.clear();
+  }
+}
+
+/** Warnings about what the trace itself is missing, on standard error: nothing incomplete goes unsaid. */
+export function warnIncomplete(db: TraceDb): void {
+  for (const e of db.summary.errors) process.stderr.write(`trace-consume: warning: ${e} (everything before it is loaded)\n`);
+  if (db.summary.lostEvents > 0) {
+    process.stderr.write(`trace-consume: note: ${db.summary.lostEvents} events were lost while recording ` +
+      '(rings full): see the lost table\n');
+  }
+}
+
+export async function runQueryCommand(dir: string, sql: string | undefined, opts: QueryOptions): Promise<number> {
+  const format: ResultFormat = opts.json ? 'json' : opts.csv ? 'csv' : 'table';
+  const db = await load(dir, opts.quiet);
+  try {
+    warnIncomplete(db);
+    const out = stdoutWriter();
+    if (sql === undefined || sql.trim() === '') {
+      for (const [table, columns] of TABLE_DOCS) {
+        const r = await db.con.runAndReadAll(`SELECT count(*) FROM ${table}`);
+        await out.write(`${table.padEnd(10)} ${String(r.getRows()[0]![0]).padStart(12)} rows   ${columns}\n`);
+      }
+      return db.summary.errors.length ? 1 : 0;
+    }
+    let result;
+    try {
+      result = await db.con.stream(sql);
+    } catch (e) {
+      throw new Error(`query: ${(e as Error).message}`);
+    }
+    await writeResult(result, format, (s) => (out.closed() ? undefined : out.write(s)));
+    return db.summary.errors.length ? 1 : 0;
+  } finally {
+    db.close();
+  }
+}
