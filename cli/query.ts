@@ -1,9 +1,11 @@
 // `trace-consume query DIR "SQL"`: loads the trace into an embedded database
 // (src/query/load.ts) and prints the result of the SQL as a table, CSV or
-// JSON lines. Without SQL it lists the tables with their row counts.
+// JSON lines. Without SQL it lists the tables with their row counts. Also
+// `export -f parquet`, which writes the same tables as files.
 import { writeResult, type ResultFormat } from '../src/query/format';
 import { loadTrace, type TraceDb } from '../src/query/load';
 import { TABLE_DOCS } from '../src/query/tables';
+import { parquetOutput, writeParquet } from '../src/query/parquet';
 import { progressLine } from './progress';
 
 export interface QueryOptions {
@@ -66,6 +68,25 @@ export async function runQueryCommand(dir: string, sql: string | undefined, opts
       throw new Error(`query: ${(e as Error).message}`);
     }
     await writeResult(result, format, (s) => (out.closed() ? undefined : out.write(s)));
+    return db.summary.errors.length ? 1 : 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** `export DIR -f parquet -o DIR2`. */
+export async function runParquetExportCommand(dir: string, output: string, quiet: boolean | undefined): Promise<number> {
+  parquetOutput(output); // a bad output fails before the trace is read
+  const started = Date.now();
+  const db = await load(dir, quiet);
+  try {
+    warnIncomplete(db);
+    const sizes = await writeParquet(db, output);
+    if (!quiet) {
+      const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+      process.stderr.write(`trace-consume: wrote ${db.summary.events} events as ${Object.keys(sizes).length} Parquet ` +
+        `tables to ${output} (${(total / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
     return db.summary.errors.length ? 1 : 0;
   } finally {
     db.close();

@@ -16,7 +16,7 @@ import { DEFAULT_FLUSH_S, runRecord } from './record';
 import { addSelectionOptions, changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
-import { runQueryCommand } from './query';
+import { runParquetExportCommand, runQueryCommand } from './query';
 import { TABLE_DOCS } from '../src/query/tables';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
@@ -186,8 +186,9 @@ program
   .command('export')
   .description('convert a trace for Perfetto UI, chrome://tracing or scripts (streaming), or send it over OTLP')
   .argument('<dir>', 'trace directory')
-  .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS, 'otlp']).makeOptionMandatory())
-  .option('-o, --output <file>', 'output file ("-" for standard output); not with otlp')
+  .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS, 'otlp', 'parquet'])
+    .makeOptionMandatory())
+  .option('-o, --output <file>', 'output file ("-" for standard output); parquet: a directory; not with otlp')
   .option('--endpoint <url>', 'otlp: the OTLP/HTTP endpoint, e.g. http://localhost:4318 (/v1/traces, /v1/logs, ' +
     '/v1/metrics are added); default: $OTEL_EXPORTER_OTLP_ENDPOINT')
   .option('--header <key=value>', 'otlp: a header on every request, e.g. authorization (repeatable; also ' +
@@ -203,16 +204,24 @@ Formats:
   jsonl     one JSON object per event (timestamp_ns, cpu, pid, tid, provider, event, fields)
   otlp      OTLP/HTTP protobuf to an OpenTelemetry Collector or backend: spans to /v1/traces, events
             outside spans to /v1/logs, counters to /v1/metrics (docs/trace-consume.md)
+  parquet   the tables of \`trace-consume query\` (events, spans, counters, processes, threads, lost,
+            classes) as <table>.parquet files in the -o directory, for DuckDB, ClickHouse, Spark, Trino
 
 Examples:
   $ trace-consume export out --format perfetto -o out.pftrace
   $ trace-consume export out --format chrome -o out.json
   $ trace-consume export out --format jsonl -o - | jq -c 'select(.event == "request")'
   $ trace-consume export out --format otlp --endpoint http://localhost:4318
+  $ trace-consume export out -f parquet -o out-parquet && duckdb -c "SELECT * FROM 'out-parquet/spans.parquet'"
   $ trace-consume export out -f otlp --endpoint https://otlp.example.com --header "authorization=Bearer $TOKEN"`)
-  .action((dir: string, opts: { format: ExportFormat | 'otlp'; output?: string; quiet?: boolean; endpoint?: string;
-    header?: string[]; serviceName?: string; compression?: 'gzip' | 'none' }) => {
+  .action(async (dir: string, opts: { format: ExportFormat | 'otlp' | 'parquet'; output?: string; quiet?: boolean;
+    endpoint?: string; header?: string[]; serviceName?: string; compression?: 'gzip' | 'none' }) => {
     const { format, output, ...rest } = opts;
+    if (format === 'parquet') {
+      if (output === undefined || output === '-') throw new UsageError('--format parquet needs -o DIR (a file per table)');
+      process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
+      return;
+    }
     if (format === 'otlp') {
       if (output !== undefined) throw new UsageError('-o is not used with --format otlp (it sends to --endpoint)');
       process.exitCode = runOtlpExportCommand(dir, rest);
