@@ -22,6 +22,7 @@ import { EVENT_HEADER } from '../layout';
 import { TWO32 } from '../int64';
 import { WORD_SLACK } from '../export/words';
 import { SpanDepths } from './depths';
+import { isAsciiJsonObject } from './json-check';
 
 export const KIND_EVENT = 0;
 export const KIND_BEGIN = 1;
@@ -187,16 +188,22 @@ export class RecordRows {
 
   /**
    * A span's `args` JSON as its fields: as recorded when it is a JSON object
-   * without control characters (what the JS API writes), else normalized;
-   * text that is not a JSON object becomes {"args": text}. Empty: NULL.
+   * in printable ASCII (what the JS API writes), else parsed and written
+   * again (no control characters, valid UTF-8, no lone surrogates: what the
+   * database's JSON reader takes); text that is not a JSON object becomes
+   * {"args": text}. Empty: NULL.
    */
   private argsFields(c: StreamCursor, k: number, o: number, end: number, p: number): number {
     const d = c.data;
     let to = o;
-    let control = false;
-    while (to < end && d[to] !== 0) control ||= d[to++]! < 0x20;
+    while (to < end && d[to] !== 0) to++;
     if (to >= end) return this.damaged(c, k);
     if (to === o) return p;
+    if (isAsciiJsonObject(d, o, to)) { // as recorded (the room reserved covers the record)
+      const b = this.out.buf;
+      for (let i = o; i < to; i++) b[p++] = d[i]!;
+      return p;
+    }
     const text = d.toString('utf8', o, to);
     let parsed: unknown;
     try {
@@ -205,10 +212,7 @@ export class RecordRows {
       parsed = undefined;
     }
     const object = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-    const json = !object ? JSON.stringify({ args: text }) : control ? JSON.stringify(parsed) : undefined;
-    if (json !== undefined) return this.putFieldsText(p, json);
-    d.copy(this.out.buf, p, o, to); // as recorded (the room reserved covers the record)
-    return p + to - o;
+    return this.putFieldsText(p, object ? JSON.stringify(wellFormed(parsed)) : JSON.stringify({ args: text }));
   }
 
   /** A record too short for its class: decoding it raises the TraceError that names it. */
@@ -253,4 +257,17 @@ export class RecordRows {
     else this.bigPlans.set(id, plan);
     return plan;
   }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const wellFormedText = (s: string) => s.replace(LONE_SURROGATE, '\ufffd');
+
+/** A parsed JSON value with every string and key well-formed (a lone surrogate becomes U+FFFD). */
+function wellFormed(v: unknown): unknown {
+  if (typeof v === 'string') return wellFormedText(v);
+  if (Array.isArray(v)) return v.map(wellFormed);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [wellFormedText(k), wellFormed(x)]));
+  }
+  return v;
 }
