@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 import { emitterPath } from '../fixtures/trace-helpers';
 import { loadTrace } from '../src/query/load';
+import { recordsCsv } from '../src/query/tables';
 
 const work = scratchDir('query');
 const trace = (name: string, ...args: string[]): string => {
@@ -260,4 +261,23 @@ test('export -f parquet: every table as a Parquet file holding what query shows'
   e = tc('export', app, '-f', 'parquet');
   assert.equal(e.status, 2);
   assert.match(e.stderr, /--format parquet needs -o DIR/);
+});
+
+test('a row longer than the default read buffer loads: each chunk is read with room for its longest row', async () => {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const file = path.join(work, 'long.tsv');
+  const long = `{"s":"${'x'.repeat(9 << 20)}"}`;
+  const row = `2\t0\t0\t1\t0\t\t\t\t\t${long}`; // (the loader measures rows without their newline)
+  fs.writeFileSync(file, `1\t0\t0\t1\t0\t\t\t\t\t{}\n${row}\n`);
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    await assert.rejects(con.run(`SELECT count(*) FROM read_csv('${file}', ${recordsCsv(0)})`),
+      (e: Error) => /Maximum line size/.test(e.message), 'the default buffer is too small for it');
+    const r = await con.runAndReadAll(`SELECT max(length(fields)) FROM read_csv('${file}', ${recordsCsv(row.length)})`);
+    assert.equal(Number(r.getRows()[0]![0]), long.length);
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
 });

@@ -11,7 +11,7 @@ export interface LostRow {
 
 export type WorkerMessage =
   | { type: 'start'; startNs: string }
-  | { type: 'chunk'; file: string }
+  | { type: 'chunk'; file: string; longest: number }
   | { type: 'progress'; done: number; total: number; rows: number }
   | { type: 'done'; rows: number; errors: string[]; lost: LostRow[]; threads: ThreadRow[] }
   | { type: 'error'; message: string };

@@ -36,13 +36,14 @@ function run(): void {
       fs.writeFileSync(file, buf.subarray(0, n), { mode: 0o600 });
       free.push(buf);
       Atomics.add(pending, 0, 1);
-      post({ type: 'chunk', file });
+      post({ type: 'chunk', file, longest: rows.longest });
+      rows.longest = 0;
       for (let n2 = Atomics.load(pending, 0); n2 >= MAX_PENDING; n2 = Atomics.load(pending, 0)) {
         Atomics.wait(pending, 0, n2, 1000);
       }
     },
   });
-  const rows = new RecordRows(out);
+  const rows: RecordRows = new RecordRows(out);
 
   // Lost events: each packet says how many its stream had discarded so far; a rise is a row.
   const lost: LostRow[] = [];

@@ -13,7 +13,7 @@ import { openTrace } from '../trace/reader';
 import { duckdb } from './duckdb';
 import type { LostRow, WorkerMessage } from './load-protocol';
 import type { ThreadRow } from './rows';
-import { CREATE_DERIVED, CREATE_TABLES, RECORDS_CSV } from './tables';
+import { CREATE_DERIVED, CREATE_TABLES, recordsCsv } from './tables';
 
 /** Rows per chunk file: 16 MiB of text (~100 000 records) keeps the two threads in step. */
 const CHUNK_BYTES = 16 << 20;
@@ -96,7 +96,7 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
         inserting = inserting.then(async () => {
           if (failed) return;
           await con.run(`INSERT INTO records SELECT ts + ${startNs}, * EXCLUDE (ts) ` +
-            `FROM read_csv(${sqlString(m.file)}, ${RECORDS_CSV})`);
+            `FROM read_csv(${sqlString(m.file)}, ${recordsCsv(m.longest)})`);
           fs.unlinkSync(m.file);
           Atomics.sub(pending, 0, 1);
           Atomics.notify(pending, 0);

@@ -73,6 +73,8 @@ function putU64(b: Uint8Array, v: DataView, p: number, words: Uint32Array, w: nu
 
 export class RecordRows {
   rows = 0;
+  /** The longest row written since the caller last reset it (bytes, without its newline). */
+  longest = 0;
   private readonly roles = new ClassRoles();
   private readonly plans: (RowPlan | undefined)[] = [];
   private readonly bigPlans = new Map<number, RowPlan>();
@@ -161,6 +163,7 @@ export class RecordRows {
         b[p++] = 125; // }
       }
     }
+    if (p - out.pos > this.longest) this.longest = p - out.pos;
     out.buf[p++] = NEWLINE; // (the slow path may have moved the row to a fresh buffer)
     out.pos = p;
   }
