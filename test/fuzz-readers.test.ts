@@ -1,4 +1,5 @@
-// Property test of the trace readers (stats, view, export in every format):
+// Property test of the trace readers (stats, view, export in every format,
+// and every fifth round the query loader with a query reading every field):
 // a valid trace, damaged at random (bit flips, overwritten runs, truncation,
 // foreign bytes in the side files), must give either output or a clear
 // error naming the damaged file - never an uncaught exception of another
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import { computeStats } from '../cli/stats';
 import { runView } from '../cli/view';
 import { runExport } from '../src/export/export';
+import { loadTrace } from '../src/query/load';
 import { damage, rng } from '../fixtures/damage';
 import { emitterPath } from '../fixtures/trace-helpers';
 
@@ -31,7 +33,7 @@ test.before(() => {
 });
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test(`readers survive ${ROUNDS} randomly damaged traces with clear errors`, () => {
+test(`readers survive ${ROUNDS} randomly damaged traces with clear errors`, async () => {
   const devnull = path.join(work, 'out');
   const acceptable = (e: unknown, what: string) => {
     assert.ok(e instanceof Error, `${what}: threw a non-Error`);
@@ -63,6 +65,23 @@ test(`readers survive ${ROUNDS} randomly damaged traces with clear errors`, () =
         for (const m of r.errors) assert.match(m, /^stream_\S+: at byte \d+: /, `${what}: export error names its place`);
       } catch (e) {
         acceptable(e, `${what} export ${format}`);
+      }
+    }
+    if (round % 5 === 0) {
+      let db;
+      try {
+        db = await loadTrace(dir);
+      } catch (e) {
+        acceptable(e, `${what} query load`);
+      }
+      if (db) { // what loaded must be readable: every field valid JSON, every span whole
+        try {
+          for (const m of db.summary.errors) assert.match(m, /^stream_\S+: at byte \d+: /, `${what}: query error names its place`);
+          await db.con.runAndReadAll('SELECT count(*), sum(length(fields::VARCHAR)) FROM events');
+          await db.con.runAndReadAll('SELECT count(*), sum(dur), sum(length(end_fields::VARCHAR)) FROM spans');
+        } finally {
+          db.close();
+        }
       }
     }
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 256 * 1024 * 1024, `${what}: memory ran away`);
