@@ -12,13 +12,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { median } from './median';
+import { arg } from './arg';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : def;
-};
 const spans = Number(arg('--spans', '1000000'));
 const eventsPerSpan = Number(arg('--events', '1'));
 const rounds = Number(arg('--rounds', '3'));

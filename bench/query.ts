@@ -15,14 +15,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { median } from './median';
+import { arg } from './arg';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const emitter = path.join(root, 'fixtures', 'emitter.js');
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : def;
-};
 const events = Number(arg('--events', '4000000'));
 const rounds = Number(arg('--rounds', '3'));
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-query-'));
