@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { readProcessLog } from '../export/processes';
+import type { ClassDescription } from '../schema';
 import { openTrace } from '../trace/reader';
 import { duckdb } from './duckdb';
 import type { LostRow, WorkerMessage } from './load-protocol';
@@ -119,9 +120,8 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
   });
 }
 
-async function fillSmallTables(con: DuckDBConnection, dir: string, classes: Map<number, { provider: string;
-  name: string; kind: string; fields: { name: string; type: string }[] }>, threads: ThreadRow[], lost: LostRow[]):
-  Promise<void> {
+async function fillSmallTables(con: DuckDBConnection, dir: string, classes: Map<number, ClassDescription>,
+  threads: ThreadRow[], lost: LostRow[]): Promise<void> {
   const a = await con.createAppender('classes');
   for (const [id, c] of classes) {
     a.appendUInteger(id);
