@@ -31,6 +31,8 @@ function stdoutWriter(): { write: (s: string) => Promise<void>; closed: () => bo
 }
 
 export async function load(dir: string, quiet: boolean | undefined): Promise<TraceDb> {
+  // Ctrl-C exits through process.exit, whose 'exit' handlers remove the loader's temporary rows.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
   const progress = progressLine(!quiet && process.stderr.isTTY === true);
   try {
     return await loadTrace(dir, progress ? { progress } : {});

@@ -56,6 +56,8 @@ export async function loadTrace(dir: string, opts: LoadOptions = {}): Promise<Tr
     instance.closeSync();
   };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ringtrace-query-')); // 0700: the rows are the user's data
+  const removeTmp = () => fs.rmSync(tmp, { recursive: true, force: true });
+  process.on('exit', removeTmp); // a process.exit() while loading (the CLI's Ctrl-C) leaves no rows behind
   try {
     for (const sql of CREATE_TABLES) await con.run(sql);
     const done = await loadRecords(con, dir, tmp, opts);
@@ -68,7 +70,8 @@ export async function loadTrace(dir: string, opts: LoadOptions = {}): Promise<Tr
     close();
     throw e;
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    process.off('exit', removeTmp);
+    removeTmp();
   }
 }
 
