@@ -17,6 +17,8 @@ import { addSelectionOptions, changeSelection, selectionFromOptions, type Select
 import { computeStats, formatStats } from './stats';
 import { runView } from './view';
 import { runParquetExportCommand, runQueryCommand } from './query';
+import { runReportCommand } from './report';
+import { DEFAULT_LIMITS } from '../src/report/queries';
 import { TABLE_DOCS } from '../src/query/tables';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
@@ -254,6 +256,30 @@ Examples:
   .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
     if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
     process.exitCode = await runQueryCommand(dir, sql, opts);
+  });
+
+program
+  .command('report')
+  .description('a trace at a glance: timeline, latency per span name, slowest spans, event rates, GC and ' +
+    'event-loop delay, lost events; as one HTML page (-o) or text')
+  .argument('<dir>', 'trace directory')
+  .option('-o, --output <file>', 'write the report as one self-contained HTML page (0600; "-" for standard ' +
+    'output); without it, a text summary')
+  .option('-n, --slowest <count>', 'slowest spans listed with their child spans', positiveInt, DEFAULT_LIMITS.slowest)
+  .option('--max-spans <count>', 'spans on the page\'s timeline at most (the longest; plus the slowest spans\' ' +
+    'trees)', positiveInt, DEFAULT_LIMITS.maxSpans)
+  .option('-q, --quiet', 'no progress bar while loading')
+  .addHelpText('after', `
+The page needs nothing but a browser: its data, script and styles are inside it (no network).
+Every number is SQL over the tables of \`trace-consume query\` (docs/trace-consume.md "report").
+
+Examples:
+  $ trace-consume report out                        text: latency per span name, slowest spans, rates...
+  $ trace-consume report out -o report.html         the page: open it in a browser
+  $ trace-consume report out -o report.html -n 50 --max-spans 100000
+  $ trace-consume record -o out --auto -- node app.js && trace-consume report out -o out.html`)
+  .action(async (dir: string, opts: { output?: string; slowest: number; maxSpans: number; quiet?: boolean }) => {
+    process.exitCode = await runReportCommand(dir, opts);
   });
 
 program
