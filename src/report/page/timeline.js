@@ -171,13 +171,14 @@ function timelineSection(data) {
   }
 
   function showTip(s, x, y) {
-    tip.replaceChildren(
+    tip.replaceChildren();
+    append(tip, [
       el('div', { class: 'tip-name' }, fullName(s.provider, s.name)),
       el('div', null, s.dur === null ? 'not ended (drawn to the end of the trace)' : formatDuration(s.dur),
         ' · starts ', since(s.start)),
       el('div', { class: 'muted' }, s.thread + ' (pid ' + s.pid + ', tid ' + s.tid + ') · depth ' + s.depth),
       s.fields ? el('div', { class: 'tip-fields' }, s.fields) : null,
-      s.endFields ? el('div', { class: 'tip-fields' }, 'end: ' + s.endFields) : null);
+      s.endFields ? el('div', { class: 'tip-fields' }, 'end: ' + s.endFields) : null]);
     tip.hidden = false;
     const left = Math.min(x + 14, wrap.clientWidth - tip.offsetWidth - 4);
     tip.style.left = Math.max(0, left) + 'px';
