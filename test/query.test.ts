@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
+import { queryJson, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 import { emitterPath } from '../fixtures/trace-helpers';
 import { loadTrace } from '../src/query/load';
 import { recordsCsv } from '../src/query/tables';
@@ -20,11 +20,6 @@ const trace = (name: string, ...args: string[]): string => {
   const r = tc('record', '-q', '-o', out, ...args);
   assert.equal(r.status, 0, r.stderr);
   return out;
-};
-const queryJson = (dir: string, sql: string): Record<string, unknown>[] => {
-  const r = tc('query', dir, sql, '--json');
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 };
 let awkward = '';
 let timeline = '';

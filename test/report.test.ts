@@ -12,7 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliPath, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
+import { cliPath, queryJson, scratchDir, traceConsume as tc } from '../fixtures/cli-helpers';
 import { HOSTILE_FIELD, HOSTILE_NAME } from '../fixtures/report-app';
 import { emitterPath } from '../fixtures/trace-helpers';
 import type { ReportData } from '../src/report/model';
@@ -30,11 +30,6 @@ function record(name: string, args: string[], env: Record<string, string> = {}):
   assert.equal(r.status, 0, r.stderr);
   return out;
 }
-const queryJson = (dir: string, sql: string): Record<string, unknown>[] => {
-  const r = tc('query', dir, sql, '--json');
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-};
 /** `report DIR -o FILE ...`: the page's file. */
 function page(dir: string, file: string, ...args: string[]): string {
   const out = path.join(work, file);

@@ -14,6 +14,7 @@ import { type ModelSummary, TimelineModel } from './model';
 import { PerfettoSink } from './perfetto';
 import { readNames } from './processes';
 import { TextSink } from './sink';
+import { openOwnFile } from './own-file';
 
 export const FORMATS = ['perfetto', 'chrome', 'jsonl'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -31,8 +32,6 @@ export interface ExportResult {
   model: ModelSummary | undefined;
 }
 
-const O_OUTPUT = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
-
 /** Open the output before reading anything, so a bad path fails at once. */
 export function openOutput(output: string, format: ExportFormat): { fd: number; close: () => void } {
   if (output === '-') {
@@ -41,19 +40,10 @@ export function openOutput(output: string, format: ExportFormat): { fd: number; 
     }
     return { fd: 1, close: () => undefined };
   }
-  let fd: number;
-  try {
-    fd = fs.openSync(output, O_OUTPUT, 0o600);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ELOOP' ? 'it is a symbolic link (not followed)'
-      : err.code === 'EISDIR' ? 'it is a directory'
-        : err.code === 'ENOENT' ? 'its directory does not exist'
-          : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new Error(`cannot write ${output}: ${why}`);
-  }
+  const fd = openOwnFile(output);
   return { fd, close: () => fs.closeSync(fd) };
 }
+
 
 export function runExport(dir: string, opts: ExportOptions): ExportResult {
   const trace = openTrace(dir);

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportData } from './model';
 import { PAGE_UNITS } from './units';
+import { openOwnFile } from '../export/own-file';
 
 /** From dist/src/report (and the package's same layout) to src/report/page. */
 const PAGE_DIR = path.join(__dirname, '..', '..', '..', 'src', 'report', 'page');
@@ -56,25 +57,12 @@ ${asset('report.css')}</style>
 `;
 }
 
-const O_REPORT = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
-
 /**
  * Open the report's file (0600, never through a symbolic link) before the
  * trace is read, so a bad path fails at once; `write` fills it.
  */
 export function openReport(file: string): { write: (html: string) => void; discard: () => void } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, O_REPORT, 0o600);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ELOOP' ? 'it is a symbolic link (not followed)'
-      : err.code === 'EISDIR' ? 'it is a directory'
-        : err.code === 'ENOENT' ? 'its directory does not exist'
-          : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new Error(`cannot write ${file}: ${why}`);
-  }
-  fs.fchmodSync(fd, 0o600); // a file that was there keeps its mode otherwise: the trace's data is the user's own
+  const fd = openOwnFile(file);
   let open = true;
   const close = () => {
     if (open) fs.closeSync(fd);
