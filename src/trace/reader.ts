@@ -95,10 +95,14 @@ export function openTrace(dir: string): Trace {
   } catch {
     sidecar = undefined; // a consumer that died writes none; the streams are still readable
   }
-  const streams = fs.readdirSync(dir)
-    .filter((f) => !f.startsWith('.') && f !== 'metadata' && fs.statSync(path.join(dir, f)).isFile())
+  return { dir, clock, classes, streams: streamFiles(dir), sidecar };
+}
+
+/** The stream files of a trace directory: every regular file but the metadata and hidden ones. */
+export function streamFiles(dir: string): string[] {
+  return fs.readdirSync(dir)
+    .filter((f) => !f.startsWith('.') && f !== 'metadata' && fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.isFile())
     .sort();
-  return { dir, clock, classes, streams, sidecar };
 }
 
 /** What the recorder wrote to a stream file, from the side file; undefined if it does not say. */
@@ -124,6 +128,20 @@ export interface ByteRange {
   upTo: number;
 }
 
+/** A packet header's packet size in bytes, after checking its magic and sizes; damage is a TraceError. */
+export function checkPacketHeader(head: Buffer, file: string, offset: number): number {
+  if (head.readUInt32LE(0) !== MAGIC) {
+    throw new TraceError(file, offset, `bad packet magic 0x${head.readUInt32LE(0).toString(16)}`);
+  }
+  const contentBits = head.readBigUInt64LE(48);
+  const packetBits = head.readBigUInt64LE(56);
+  if (packetBits % 64n !== 0n || packetBits / 8n < PACKET_HEADER || packetBits / 8n > MAX_PACKET ||
+      contentBits > packetBits || contentBits / 8n < PACKET_HEADER || contentBits % 8n !== 0n) {
+    throw new TraceError(file, offset, `bad packet sizes (content ${contentBits} bits, packet ${packetBits} bits)`);
+  }
+  return Number(packetBits / 8n);
+}
+
 /**
  * Packets of one stream file, validated; reads one packet at a time. With
  * `reuse`, every packet is read into the same buffer (grown when needed): the
@@ -147,16 +165,8 @@ export function* packets(file: string, reuse = false, range?: ByteRange): Genera
           `the packet at byte ${off}`);
       }
       fs.readSync(fd, head, 0, PACKET_HEADER, off);
-      if (head.readUInt32LE(0) !== MAGIC) {
-        throw new TraceError(name, off, `bad packet magic 0x${head.readUInt32LE(0).toString(16)}`);
-      }
+      const packetSize = checkPacketHeader(head, name, off);
       const contentBits = head.readBigUInt64LE(48);
-      const packetBits = head.readBigUInt64LE(56);
-      if (packetBits % 64n !== 0n || packetBits / 8n < PACKET_HEADER || packetBits / 8n > MAX_PACKET ||
-          contentBits > packetBits || contentBits / 8n < PACKET_HEADER || contentBits % 8n !== 0n) {
-        throw new TraceError(name, off, `bad packet sizes (content ${contentBits} bits, packet ${packetBits} bits)`);
-      }
-      const packetSize = Number(packetBits / 8n);
       const bytesInFile = Math.min(packetSize, size - off); // less: the file was cut inside this packet
       let data: Buffer;
       if (reuse) {
