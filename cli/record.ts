@@ -18,6 +18,7 @@ import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals 
 import { resolveOtlpConfig, type OtlpConfig } from '../src/otlp/config';
 import { OtlpLive } from '../src/otlp/live';
 import { liveStatus, sentLine } from './otlp-lines';
+import { FollowerWatch, FOLLOW_FLUSH_MS } from '../src/trace/followers';
 
 export interface RecordOptions {
   /** The trace directory; none with otlp: the recording goes only to the OTLP endpoint. */
@@ -272,6 +273,8 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
   let lastStatus = Date.now();
   let cpu = process.cpuUsage();
   let nextFlush = flushMs > 0 ? Date.now() + flushMs : Infinity;
+  let nextCut = nextFlush;
+  const followers = new FollowerWatch(writer.dir);
   try {
     while (!stopped()) {
       const now = Date.now();
@@ -285,18 +288,28 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
         lastStatus = now;
         cpu = process.cpuUsage();
       }
-      const ms = pace.next(Date.now(), whole);
+      // Someone follows the directory (view --follow, top): write at least every FOLLOW_FLUSH_MS meanwhile.
+      const followed = followers.followed(now);
+      const interval = followed ? Math.min(flushMs || Infinity, FOLLOW_FLUSH_MS) : flushMs;
+      if (followed) nextFlush = Math.min(nextFlush, now + FOLLOW_FLUSH_MS);
+      const ms = followed ? Math.min(pace.next(Date.now(), whole), FOLLOW_FLUSH_MS) : pace.next(Date.now(), whole);
       // A flush due before the next read is done now, a little early, rather than on a wake-up
-      // of its own (each costs this VM ~0.2 ms of CPU): the trace stays at most flushMs behind.
+      // of its own (each costs this VM ~0.2 ms of CPU): the trace stays at most `interval` behind.
       if (Date.now() + ms >= nextFlush) {
         writer.drain(true);
-        live?.cut(writer.streamSizes()); // every stream is whole up to now: the live export may read it
-        nextFlush = Date.now() + flushMs;
+        if (followed) followers.publish(writer.streamSizes()); // how far its followers may read
+        // Every stream is whole up to now: the live export may read it (at the user's interval, followed or not).
+        if (live && Date.now() + ms >= nextCut) {
+          live.cut(writer.streamSizes());
+          nextCut = Date.now() + flushMs;
+        }
+        nextFlush = interval > 0 ? Date.now() + interval : Infinity;
       }
       await nap.sleep(ms);
     }
   } finally {
     arrivals?.close();
+    followers.removeStale();
   }
   if (tty) process.stderr.write('\r\x1b[K');
 }
