@@ -20,6 +20,7 @@ import { runParquetExportCommand, runQueryCommand } from './query';
 import { runReportCommand } from './report';
 import { DEFAULT_LIMITS } from '../src/report/queries';
 import { TABLE_DOCS } from '../src/query/tables';
+import { runViewFollow } from './view-follow';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
 const { version } = require('../../package.json') as { version: string };
@@ -156,15 +157,29 @@ program
   .option('--since <seconds>', 'skip events earlier than this many seconds after the first', nonNegative)
   .option('--until <seconds>', 'stop after this many seconds after the first event', nonNegative)
   .option('--json', 'one JSON object per line')
+  .option('-f, --follow', 'keep printing events as a running `trace-consume record` writes them (within ~0.1 s), ' +
+    'until the recording ends or Ctrl-C')
   .addHelpText('after', `
 Examples:
   $ trace-consume view out
   $ trace-consume view out --event http:request --since 1.5 --until 2
-  $ trace-consume view out --json | jq .fields`)
-  .action((dir: string, opts: { event?: string[]; since?: number; until?: number; json?: boolean }) => {
+  $ trace-consume view out --json | jq .fields
+  $ trace-consume record -o out -- node app.js &  trace-consume view out --follow
+  $ trace-consume view out -f --event http:request --json | jq -c .fields
+
+--follow prints what is already in DIR, then each event as it is recorded, in time order; the
+recorder, seeing a follower, writes what apps committed every 40 ms while it is followed. Only
+whole packets are read. It ends when the recording does (exit 0; 1 if a file is damaged or the
+recorder was killed before finishing the trace) or on Ctrl-C.`)
+  .action(async (dir: string, opts: { event?: string[]; since?: number; until?: number; json?: boolean;
+    follow?: boolean }) => {
     const out = new TextSink(1, 'standard output');
     try {
-      process.exitCode = runView(dir, opts, (line) => out.line(line));
+      if (opts.follow) {
+        process.exitCode = await runViewFollow(dir, opts, (line) => out.line(line), () => out.flush());
+      } else {
+        process.exitCode = runView(dir, opts, (line) => out.line(line));
+      }
       out.flush();
     } catch (e) {
       if (!(e instanceof OutputClosed)) throw e;
