@@ -19,14 +19,19 @@ export interface ProcessLog {
 }
 
 export function readProcessLog(dir: string): ProcessLog {
-  const processes = new Map<number, string>();
-  const threads = new Map<number, string>();
   let text = '';
   try {
     text = fs.readFileSync(path.join(dir, PROCESSES_FILE), 'utf8');
   } catch {
     // older traces, or a consumer that died before writing it
   }
+  return parseProcessLog(text);
+}
+
+/** A process log's text (a trace's copy, or the session's own): names by pid, thread labels by tid. */
+export function parseProcessLog(text: string): ProcessLog {
+  const processes = new Map<number, string>();
+  const threads = new Map<number, string>();
   for (const line of text.split('\n')) {
     const m = /^(\d+) (\d+) (.{1,200})$/.exec(line);
     if (!m) continue;
