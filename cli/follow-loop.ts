@@ -28,6 +28,8 @@ export interface FollowHooks {
   afterPass?: (r: PassResult) => void;
   /** A message for the user (not an error). */
   notice: (message: string) => void;
+  /** Ends the following ('interrupted') after the pass under way, as SIGINT does. */
+  signal?: AbortSignal;
 }
 
 /** Sleeps until the directory changes, the timer runs out, or wake(). */
@@ -94,6 +96,8 @@ export async function followDirectory(follower: TraceFollower, hooks: FollowHook
   const onSignal = () => { interrupted = true; waker.wake(); };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  hooks.signal?.addEventListener('abort', onSignal);
+  if (hooks.signal?.aborted) interrupted = true;
   let announced: ReturnType<typeof announceFollower> | undefined;
   try {
     let cutDeadline = Infinity;
@@ -131,6 +135,7 @@ export async function followDirectory(follower: TraceFollower, hooks: FollowHook
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    hooks.signal?.removeEventListener('abort', onSignal);
     waker.close();
     if (announced && 'withdraw' in announced) announced.withdraw();
   }

@@ -21,6 +21,7 @@ import { runReportCommand } from './report';
 import { DEFAULT_LIMITS } from '../src/report/queries';
 import { TABLE_DOCS } from '../src/query/tables';
 import { runViewFollow } from './view-follow';
+import { runTop } from './top';
 import { OutputClosed, TextSink } from '../src/export/sink';
 
 const { version } = require('../../package.json') as { version: string };
@@ -184,6 +185,35 @@ recorder was killed before finishing the trace) or on Ctrl-C.`)
     } catch (e) {
       if (!(e instanceof OutputClosed)) throw e;
     }
+  });
+
+program
+  .command('top')
+  .description('a live view of a running session, refreshed every second: events/s per class, span durations, ' +
+    'processes, CPUs, losses, ring fill')
+  .argument('[dir]', 'a trace directory being written by `trace-consume record` (instead of -s)')
+  .option('-s, --session <name>', 'the session to watch (default: "default"); read beside its recorder or flight ' +
+    'recorder, or consumed by top when it has none')
+  .option('-w, --window <seconds>', 'rates and span percentiles over this many last seconds', secondsArg, 10)
+  .option('--interval <seconds>', 'seconds between refreshes', secondsArg, 1)
+  .option('-n, --iterations <count>', 'stop after this many refreshes', positiveInt)
+  .addHelpText('after', `
+Examples:
+  $ trace-consume top -s web                     beside 'trace-consume record -s web' or 'flight -s web'
+  $ trace-consume record -o out -- node app.js &  trace-consume top out
+  $ RINGTRACE_SESSION=dev node app.js &  trace-consume top -s dev   no recorder: top is the consumer
+  $ trace-consume top -s web -n 5 | tee top.txt   not on a terminal: one plain block per refresh
+
+What it shows: events/s per event class (span begin and end records apart), per process and per
+CPU; per span name the spans ended per second and their durations (p50, p90, p99, max); events
+lost to full rings; each CPU's ring fill. Over the last --window seconds, as top received them.
+Beside a recorder or flight recorder it reads the session's rings without consuming anything: the
+recording is not changed. With no recorder it consumes the session itself (creating it if need be),
+keeping nothing. Given DIR, it follows the directory as 'view --follow' does. On a terminal it
+redraws in place (q or Ctrl-C quits); otherwise it prints one block per refresh.`)
+  .action(async (dir: string | undefined, opts: { session?: string; window: number; interval: number;
+    iterations?: number }) => {
+    process.exitCode = await runTop(dir, opts);
   });
 
 program

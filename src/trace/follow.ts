@@ -80,11 +80,21 @@ export class TraceFollower {
 
   /** The metadata's session name, if it names one. */
   sessionName(): string | undefined {
+    const m = /\bsession = "((?:[^"\\]|\\.)*)";/.exec(this.metadata());
+    return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
+  }
+
+  /** The recording session's uuid (32 hex digits, as the session says it), if the metadata has one. */
+  uuid(): string | undefined {
+    const m = /\btrace \{[^}]*\buuid = "([0-9a-f-]{36})";/.exec(this.metadata());
+    return m ? m[1]!.replace(/-/g, '') : undefined;
+  }
+
+  private metadata(): string {
     try {
-      const m = /\bsession = "((?:[^"\\]|\\.)*)";/.exec(fs.readFileSync(path.join(this.dir, 'metadata'), 'utf8'));
-      return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
+      return fs.readFileSync(path.join(this.dir, 'metadata'), 'utf8');
     } catch {
-      return undefined;
+      return '';
     }
   }
 
