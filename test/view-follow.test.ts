@@ -106,7 +106,7 @@ test('view --follow prints each event within 100 ms of its emission, once, in or
     assert.deepEqual(printed, after.stdout.trimEnd().split('\n'));
     const totals = (JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as { totals: { events: number; lost: number } }).totals;
     assert.deepEqual([totals.events, totals.lost], [emitted, 0]);
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.follow')), []);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.follow') || f.startsWith('.flushed')), []);
   } finally {
     view?.kill('SIGKILL');
     killGroup(rec);
