@@ -297,7 +297,7 @@ async function drainUntilStopped(writer: TraceWriter, session: Session, flushMs:
       // of its own (each costs this VM ~0.2 ms of CPU): the trace stays at most `interval` behind.
       if (Date.now() + ms >= nextFlush) {
         writer.drain(true);
-        if (followed) followers.publish(writer.streamSizes()); // how far its followers may read
+        if (followed) followers.publish(writer.streamSizes(), info.nRings); // how far its followers may read
         // Every stream is whole up to now: the live export may read it (at the user's interval, followed or not).
         if (live && Date.now() + ms >= nextCut) {
           live.cut(writer.streamSizes());

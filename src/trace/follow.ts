@@ -61,6 +61,7 @@ export class TraceFollower {
    * read nothing (true) or whole packets (false: a recorder that does not say).
    */
   waitForCut = false;
+  private lastCut: Map<string, number> | undefined;
 
   /** Opens the directory (a trace's metadata must be there: the recorder writes it before anything else). */
   constructor(readonly dir: string) {
@@ -107,7 +108,9 @@ export class TraceFollower {
     // The side file first: if it is there, the sizes read after it are final.
     const complete = fs.existsSync(path.join(this.dir, SIDECAR));
     // The recorder's cut after its last flush, if it writes one for its followers: no further (followers.ts).
-    const cut = complete ? undefined : readFlushed(this.dir);
+    const read = complete ? undefined : readFlushed(this.dir);
+    if (read !== 'torn' && read !== undefined) this.lastCut = read;
+    const cut = read === 'torn' ? this.lastCut ?? new Map<string, number>() : read; // torn: the previous one
     if (!complete && !cut && this.waitForCut) return { complete, stopped: false, records: 0 };
     const ranges: [string, ByteRange][] = [];
     for (const stream of streamFiles(this.dir)) {

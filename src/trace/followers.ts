@@ -58,29 +58,33 @@ export class FollowerWatch {
     return this.count > 0;
   }
 
+  private cutFd: number | undefined;
+
   /**
    * After a flush while followed: every stream is whole up to these sizes.
-   * Not synced to disk (followers read the page cache; a crash loses nothing of the trace).
+   * One write in place at offset 0 of a file kept open, padded to a fixed
+   * size, with a checksum a reader verifies (a read that overlapped the write
+   * is torn: it is dropped). A new file and a rename per flush cost ~0.1-0.3
+   * ms of CPU on ext4, several times the flush; not synced to disk: followers
+   * read the page cache, and a crash loses nothing of the trace.
    */
-  publish(sizes: Record<string, number>): void {
-    const tmp = path.join(this.dir, `${FLUSHED_FILE}.tmp`);
+  publish(sizes: Record<string, number>, nRings: number): void {
     try {
-      fs.rmSync(tmp, { force: true });
-      const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL |
-        fs.constants.O_NOFOLLOW, 0o600);
-      try {
-        fs.writeSync(fd, JSON.stringify(sizes));
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, path.join(this.dir, FLUSHED_FILE));
+      this.cutFd ??= fs.openSync(path.join(this.dir, FLUSHED_FILE), fs.constants.O_WRONLY | fs.constants.O_CREAT |
+        fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+      const json = JSON.stringify(sizes);
+      // Fixed size: every write covers the previous one (48 bytes per stream holds the longest name and size).
+      const text = `${checksum(json)} ${json}`.padEnd(16 + 48 * nRings) + '\n';
+      fs.writeSync(this.cutFd, text, 0);
     } catch {
-      // a full disk: followers read whole packets as they come instead (the trace's own writes report the error)
+      // a full disk: followers fall back to reading whole packets as they come
     }
   }
 
   /** At the end of a recording (the trace is complete): the cut, and follow files of followers that died. */
   removeStale(): void {
+    if (this.cutFd !== undefined) fs.closeSync(this.cutFd);
+    this.cutFd = undefined;
     fs.rmSync(path.join(this.dir, FLUSHED_FILE), { force: true });
     let names: string[];
     try {
@@ -120,27 +124,37 @@ export function announceFollower(dir: string): { withdraw: () => void } | { erro
   };
 }
 
+/** FNV-1a (32 bits) of a string's UTF-16 units, as 8 hex digits: enough to tell a torn read. */
+function checksum(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /**
- * The recorder's last cut (`.flushed`): stream file -> bytes whole; undefined
- * if there is none or it is not a cut (every value is checked).
+ * The recorder's last cut (`.flushed`): stream file -> bytes whole;
+ * undefined if there is none, 'torn' if the read overlapped a write or the
+ * content is not a cut (every value is checked).
  */
-export function readFlushed(dir: string): Map<string, number> | undefined {
+export function readFlushed(dir: string): Map<string, number> | 'torn' | undefined {
   let text: string;
   try {
     text = fs.readFileSync(path.join(dir, FLUSHED_FILE), 'utf8');
   } catch {
     return undefined;
   }
+  const m = /^([0-9a-f]{8}) (\{[^\n]*\}) *\n$/.exec(text);
+  if (!m || checksum(m[2]!) !== m[1]) return 'torn';
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(m[2]!);
   } catch {
-    return undefined;
+    return 'torn';
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'torn';
   const cut = new Map<string, number>();
   for (const [stream, size] of Object.entries(parsed)) {
-    if (!/^stream_cpu\d+(_atomic)?$/.test(stream) || !Number.isSafeInteger(size) || (size as number) < 0) return undefined;
+    if (!/^stream_cpu\d+(_atomic)?$/.test(stream) || !Number.isSafeInteger(size) || (size as number) < 0) return 'torn';
     cut.set(stream, size as number);
   }
   return cut;
