@@ -4,8 +4,8 @@
 // live ones a few times a second and, while there is one, writes the
 // committed data every FOLLOW_FLUSH_MS instead of every flush interval, so
 // the followers see events within ~50 ms. After each such write it says how
-// far every stream file was written (`.flushed`, replaced by a rename): a
-// follower reads up to there, a cut where every stream is whole up to the
+// far every stream file was written (`.flushed`, one write in place with a
+// checksum): a follower reads up to there, a cut where every stream is whole up to the
 // same moment; reading whatever the files hold would catch a flush half done
 // (one CPU's file written, the next not yet) and print a migrated thread's
 // later event before its earlier one. Nothing else changes: the same events
