@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliPath, scratchDir, traceConsume } from '../fixtures/cli-helpers';
+import { cliPath, exited, killGroup, scratchDir, traceConsume } from '../fixtures/cli-helpers';
 import { hasTmux, Terminal } from '../fixtures/tmux';
 import { emitterPath, uniqueName } from '../fixtures/trace-helpers';
 import { SIDECAR } from '../src/trace/writer';
@@ -44,18 +44,7 @@ function shown(screen: string): Shown | undefined {
     ...(j ? { job: { perS: rate(j[1]!), p50: ms(j[2]!), p90: ms(j[3]!), p99: ms(j[4]!), max: ms(j[5]!) } } : {}) };
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => {
-  if (c.exitCode !== null) r(c.exitCode);
-  else c.on('close', r);
-});
 
-function killGroup(c: ChildProcess): void {
-  try {
-    process.kill(-c.pid!, 'SIGKILL');
-  } catch {
-    // gone
-  }
-}
 
 /** `p`, or a failure after `ms` (the test's finally then stops what is still running). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliPath, scratchDir, traceConsume } from '../fixtures/cli-helpers';
+import { cliPath, exited, killGroup, scratchDir, traceConsume } from '../fixtures/cli-helpers';
 import { emitterPath } from '../fixtures/trace-helpers';
 import { TraceFollower } from '../src/trace/follow';
 import { FLUSHED_FILE, FollowerWatch } from '../src/trace/followers';
@@ -39,19 +39,7 @@ function until(what: string, ms: number): { poke: (cond: boolean) => void; done:
   return { poke: (cond) => { if (cond) resolve(); }, done };
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => {
-  if (c.exitCode !== null) r(c.exitCode);
-  else c.on('close', r);
-});
 
-/** A recorder and its app (started detached: a process group of their own), if still running. */
-function killGroup(c: ChildProcess): void {
-  try {
-    process.kill(-c.pid!, 'SIGKILL');
-  } catch {
-    // gone
-  }
-}
 
 interface Tick { seq: number; phase: string; mono: string }
 
@@ -141,6 +129,15 @@ test('view --follow with --event, in text: what is there already, then the rest;
 });
 
 /** A finished trace of `count` fixture:tick events in small packets, and its stream file with the most packets. */
+/** A trace directory as its recorder leaves it mid-recording: src's metadata and classes, `stream` bytes of its stream. */
+function midRecording(src: { dir: string; stream: string }, name: string, stream: Buffer): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  for (const f of ['metadata', '.classes']) fs.copyFileSync(path.join(src.dir, f), path.join(dir, f));
+  fs.writeFileSync(path.join(dir, src.stream), stream);
+  return dir;
+}
+
 function smallPackets(name: string, count: number): { dir: string; stream: string; packets: number[] } {
   const dir = path.join(work, name);
   const r = spawnSync(process.execPath, [cliPath, 'record', '-q', '-o', dir, '--subbuffer-size', '4K', '--',
@@ -161,11 +158,8 @@ test('a follower reads whole packets only: a half-written one waits, a bad heade
   assert.ok(src.packets.length >= 3, `several packets (${src.packets.length})`);
   const data = fs.readFileSync(path.join(src.dir, src.stream));
   // A directory as a recorder leaves it mid-recording: metadata and classes, a stream growing.
-  const dir = path.join(work, 'growing');
-  fs.mkdirSync(dir);
-  for (const f of ['metadata', '.classes']) fs.copyFileSync(path.join(src.dir, f), path.join(dir, f));
+  const dir = midRecording(src, 'growing', Buffer.alloc(0));
   const file = path.join(dir, src.stream);
-  fs.writeFileSync(file, '');
   const follower = new TraceFollower(dir);
   const seqs: number[] = [];
   const errors: string[] = [];
@@ -206,11 +200,8 @@ test('a follower reads whole packets only: a half-written one waits, a bad heade
 test('the side file ends a follower after everything, and a packet still cut then is reported', () => {
   const src = smallPackets('src2', 1500);
   const data = fs.readFileSync(path.join(src.dir, src.stream));
-  const dir = path.join(work, 'cut');
-  fs.mkdirSync(dir);
-  for (const f of ['metadata', '.classes']) fs.copyFileSync(path.join(src.dir, f), path.join(dir, f));
   const [, p2] = src.packets as [number, number];
-  fs.writeFileSync(path.join(dir, src.stream), data.subarray(0, p2 + 100));
+  const dir = midRecording(src, 'cut', data.subarray(0, p2 + 100));
   const follower = new TraceFollower(dir);
   const errors: string[] = [];
   let n = 0;
@@ -228,10 +219,7 @@ test('the side file ends a follower after everything, and a packet still cut the
 test('a follower reads no further than the recorder\'s last cut, when it says one', () => {
   const src = smallPackets('src4', 3000);
   const data = fs.readFileSync(path.join(src.dir, src.stream));
-  const dir = path.join(work, 'cuts');
-  fs.mkdirSync(dir);
-  for (const f of ['metadata', '.classes']) fs.copyFileSync(path.join(src.dir, f), path.join(dir, f));
-  fs.writeFileSync(path.join(dir, src.stream), data); // all of it on disk, but the recorder's cut says less
+  const dir = midRecording(src, 'cuts', data); // all of it on disk, but the recorder's cut says less
   const [, p2, p3] = src.packets as [number, number, number];
   const follower = new TraceFollower(dir);
   follower.waitForCut = true;
