@@ -115,6 +115,17 @@ consumer() {
 consumer commonjs app.cjs
 consumer esm app.mjs ", \"allowScripts\": { \"file:$tgz\": false }"
 
+# --- query and report from the installed package ------------------------------
+# The optional dependency @duckdb/node-api (DuckDB's own binary: nothing to
+# compile) and the report page's assets (src/report/page/) must come with it.
+dir=$work/commonjs
+n=$(cd "$dir" && nocc npx --no-install trace-consume query trace -q --csv \
+  "SELECT count(*) FROM events WHERE name = 'tick'" | tail -n 1) || fail "query from the installed package"
+[ "$n" = 1000 ] || fail "query counted $n ticks, not 1000"
+(cd "$dir" && nocc npx --no-install trace-consume report trace -q -o report.html) || fail "report from the installed package"
+grep -q '<div id="app">' "$dir/report.html" || fail "the report page has no app element"
+ok "query and report work from the installed package (DuckDB's binary installed with it, the page's assets shipped)"
+
 # --- the .d.ts files under tsc's defaults (target ES5, strict) -----------------
 tsc=$root/node_modules/typescript/bin/tsc
 cp "$here/app.ts" "$here/tsconfig.no-auto-types.json" "$work/commonjs/"
