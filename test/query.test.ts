@@ -24,10 +24,12 @@ const trace = (name: string, ...args: string[]): string => {
 let awkward = '';
 let timeline = '';
 let app = '';
+let auto = '';
 test.before(() => {
   awkward = trace('awkward', '--', process.execPath, emitterPath, 'awkward');
   timeline = trace('timeline', '--', process.execPath, emitterPath, 'timeline');
   app = trace('app', '--', process.execPath, path.join(__dirname, '..', 'fixtures', 'query-app.js'));
+  auto = trace('auto', '--auto', '--', process.execPath, path.join(__dirname, '..', 'fixtures', 'auto-app.js'), 'plain');
 });
 
 /**
@@ -58,6 +60,9 @@ function reference(dir: string): string[] {
     } else if (e.kind === 'counter') {
       value = rest['value'];
       delete rest['value'];
+    } else if (Object.keys(rest)[0] === 'span_id') { // an event about a span (auto mode's responses)
+      spanId = rest['span_id'];
+      delete rest['span_id'];
     }
     return JSON.stringify([e.timestamp_ns, e.cpu, e.pid, e.tid, e.provider, e.event, e.kind, spanId, parentId, value,
       Object.keys(rest).length ? rest : null]);
@@ -65,7 +70,7 @@ function reference(dir: string): string[] {
 }
 
 test('every event of the trace, with every field type and awkward value, as the JSON lines export has it', () => {
-  for (const dir of [awkward, timeline, app]) {
+  for (const dir of [awkward, timeline, app, auto]) {
     const rows = queryJson(dir, 'SELECT ts::VARCHAR AS ts, cpu, pid, tid, provider, name, kind, span_id, parent_id, ' +
       'value, fields FROM events').map((r) => JSON.stringify([r['ts'], r['cpu'], r['pid'], r['tid'], r['provider'],
       r['name'], r['kind'], r['span_id'], r['parent_id'], r['value'], r['fields']]));
@@ -101,6 +106,18 @@ test('spans: depth and parent however they arise, durations, fields, and the eve
   const [odd] = queryJson(app, "SELECT fields, end_fields, fields->>'s' AS s FROM spans WHERE name = 'odd'");
   assert.deepEqual(odd, { fields: { s: 'lone \ufffd é', nested: { list: [1, 'two', { three: null }] }, esc: 'a"b\\c\n' },
     end_fields: { ok: true }, s: 'lone \ufffd é' });
+});
+
+test('an unmodified app in auto mode: each request span ends with its response status and size', () => {
+  const spans = queryJson(auto, `SELECT name, fields->>'path' AS path, end_fields FROM spans ORDER BY start_ts`);
+  const server = spans.filter((s) => s['name'] === 'server');
+  assert.deepEqual(server.map((s) => [s['path'], (s['end_fields'] as { status: number }).status]),
+    [['/items/1', 200], ['/missing', 404], ['/items/2', 200]]);
+  assert.ok(server.every((s) => typeof (s['end_fields'] as { size: number }).size === 'number'));
+  const client = spans.filter((s) => s['name'] === 'client');
+  assert.deepEqual(client.map((s) => (s['end_fields'] as { status: number }).status), [200, 404]);
+  const [slow] = queryJson(auto, `SELECT count(*) AS n FROM spans WHERE (end_fields->>'status')::INT >= 400`);
+  assert.equal(slow!['n'], 2, 'the failed request as server and client span');
 });
 
 test('unfinished spans, threads of workers, processes and counters', () => {

@@ -6,7 +6,8 @@
 // Columns: ts (ns since the trace's start: the loader adds the start),
 // cpu, thread (an index into the threads table: pid and tid once per thread,
 // not in every row), class id, kind (0 event, 1 span begin, 2 span end,
-// 3 counter), span_id, parent_id, depth (span begins), value (counters),
+// 3 counter), span_id (spans, and events about a span: their first field),
+// parent_id, depth (span begins), value (counters),
 // fields (a JSON object of the other fields). Empty columns are NULL. No
 // column can hold a tab or a newline: numbers are digits, and JSON escapes
 // control characters inside strings. Fewer bytes per row is what loads
@@ -143,6 +144,13 @@ export class RecordRows {
       const x = c.data.readDoubleLE(start + 8);
       p = Number.isSafeInteger(x) ? putInt(v, p, x) : putAscii(b, p, numberText(x));
       b[p++] = TAB;
+    } else if (plan.from === 1) { // an event about a span: its span id in the column
+      if (start + 16 > end) return this.damaged(c, k);
+      p = putU64(b, v, p, words, w + 2);
+      b[p++] = TAB;
+      b[p++] = TAB;
+      b[p++] = TAB;
+      b[p++] = TAB;
     } else {
       b[p++] = TAB;
       b[p++] = TAB;
@@ -246,7 +254,10 @@ export class RecordRows {
     const cls: ClassDescription = c.classOf(id);
     const role = this.roles.of(c, id);
     const kind = role === BEGIN ? KIND_BEGIN : role === END ? KIND_END : role === COUNTER ? KIND_COUNTER : KIND_EVENT;
-    const from = kind === KIND_BEGIN ? 2 : kind === KIND_END || kind === KIND_COUNTER ? 1 : 0;
+    // An event whose first field is a u64 `span_id` is about that span (auto mode's response status
+    // and size): the id goes in span_id, and the spans view adds its fields to the span's end_fields.
+    const about = kind === KIND_EVENT && cls.fields[0]?.name === 'span_id' && cls.fields[0].type === 'u64';
+    const from = kind === KIND_BEGIN ? 2 : kind === KIND_END || kind === KIND_COUNTER || about ? 1 : 0;
     const rest = cls.fields.slice(from);
     const keys = rest.map((f, i) => `${i ? ',' : ''}${JSON.stringify(f.name)}:`);
     const args = (kind === KIND_BEGIN || kind === KIND_END) && rest.length === 1 && rest[0]!.name === 'args' &&
