@@ -60,6 +60,16 @@ export const CREATE_DERIVED = [
     WHERE b.kind = 1`,
 ];
 
+/**
+ * spans as a table: for readers that run many queries on it (the report),
+ * which would each pair begins and ends again through the view.
+ */
+export const MATERIALIZE_SPANS = [
+  'CREATE TABLE spans_made AS SELECT * FROM spans',
+  'DROP VIEW spans',
+  'ALTER TABLE spans_made RENAME TO spans',
+];
+
 /** What `query` without SQL, and --help, show. */
 export const TABLE_DOCS: [string, string][] = [
   ['events', 'ts, cpu, pid, tid, thread, provider, name, kind, span_id, parent_id, value, fields (JSON)'],
