@@ -299,6 +299,13 @@ test('in Chromium: renders without errors; the numbers on the page are query\'s;
     assert.match(autoDom, /<table id="gc-table">/);
     assert.match(autoDom, /<table id="loop-table">/);
 
+    // A trace with no events at all (an app that emitted nothing) still renders, and says so.
+    const empty = record('empty', ['--', process.execPath, '-e', '1']);
+    const emptyDom = chromium('--dump-dom', `file://${page(empty, 'browser-empty.html')}`);
+    assertRendered(emptyDom);
+    assert.match(emptyDom, /\(no events\)/);
+    assert.match(tc('report', empty).stdout, /from \(no events\), 0 ns, 0 events/);
+
     for (const [name, f] of [['report-app', file], ['report-auto', autoFile]]) {
       const shot = path.join(artifacts, `${name}.png`);
       chromium(`--screenshot=${shot}`, `file://${f}`);

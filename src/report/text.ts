@@ -31,7 +31,7 @@ export function columns(header: string[], body: string[][]): string {
 
 function header(d: ReportData): string {
   const t = d.trace;
-  const start = new Date(Number(BigInt(t.startNs) / 1_000_000n)).toISOString();
+  const start = t.events ? new Date(Number(BigInt(t.startNs) / 1_000_000n)).toISOString() : '(no events)';
   const procs = t.processes.map((p) => `${printable(p.name)} (pid ${p.pid})`).join(', ') || 'none';
   let out = `Trace ${printable(t.dir)}: from ${start}, ${formatDuration(t.durationNs)}, ${formatCount(t.events)} events, ` +
     `${formatCount(t.spans)} spans${t.openSpans ? ` (${formatCount(t.openSpans)} never ended)` : ''}, ` +

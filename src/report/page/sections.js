@@ -4,7 +4,7 @@
 
 function summarySection(data) {
   const t = data.trace;
-  const start = new Date(Number(BigInt(t.startNs) / 1000000n)).toISOString();
+  const start = t.events ? new Date(Number(BigInt(t.startNs) / 1000000n)).toISOString() : '(no events)';
   const facts = [
     ['trace', t.dir], ['from', start], ['duration', formatDuration(t.durationNs)], ['events', formatCount(t.events)],
     ['spans', formatCount(t.spans) + (t.openSpans ? ' (' + formatCount(t.openSpans) + ' never ended)' : '')],
