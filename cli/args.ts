@@ -1,7 +1,6 @@
 // Parsers of command-line values shared by trace-consume's commands: each
 // turns a bad value into commander's error (exit code 2, the value named).
 import { InvalidArgumentError } from 'commander';
-import { parseSize } from './record';
 import { parseDurationNs } from '../src/flight/durations';
 
 export function positiveInt(value: string): number {
@@ -40,3 +39,11 @@ export function durationMsArg(value: string): number {
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */
+function parseSize(text: string): number {
+  const m = /^(\d+)([kKmMgG]?)(i?[bB])?$/.exec(text.trim());
+  if (!m) throw new Error(`'${text}' is not a size (examples: 65536, 64K, 1M)`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * mult;
+}

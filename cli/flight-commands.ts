@@ -5,12 +5,11 @@ import { collect, durationMsArg, positiveInt, secondsArg, sizeArg } from './args
 import { autoArg } from './auto-env';
 import { AUTO_PARTS } from '../src/auto/options';
 import { UsageError } from './event-names';
-import { FLIGHT_DEFAULTS, runFlight } from './flight';
 import { addSelectionOptions, selectionFromOptions, type SelectionOptions } from './selection';
-import { runSnapshot } from './snapshot';
-import { parseTrigger, type TriggerSpec } from '../src/flight/triggers';
+import type { TriggerSpec } from '../src/flight/triggers';
 
 function triggers(texts: string[] | undefined): TriggerSpec[] {
+  const { parseTrigger } = require('../src/flight/triggers') as typeof import('../src/flight/triggers');
   return (texts ?? []).map((t) => {
     try {
       return parseTrigger(t);
@@ -70,7 +69,7 @@ fallback rings), allocated at start; nothing is written to disk between snapshot
       duration?: number; quiet?: boolean; clean?: boolean; auto?: string | true } & SelectionOptions) => {
       const { enable, exclude, level, filter } = o;
       const selection = selectionFromOptions({ enable, exclude, level, filter });
-      const d = FLIGHT_DEFAULTS;
+      const { FLIGHT_DEFAULTS: d, runFlight } = require('./flight') as typeof import('./flight'); // loaded when run
       process.exitCode = await runFlight({
         output: o.output, bufferSize: o.bufferSize ?? d.bufferSize, subbuffers: o.subbuffers ?? d.subbuffers,
         maxSnapshots: o.maxSnapshots ?? d.maxSnapshots, triggers: triggers(o.trigger), stallMs: o.stall ?? d.stallMs,
@@ -94,6 +93,7 @@ Examples:
   $ trace-consume snapshot -s web
   $ trace-consume snapshot -s web -o incident-42 --reason 'pager: p99 above 1 s'`)
     .action((o: { session: string; output?: string; reason?: string }) => {
+      const { runSnapshot } = require('./snapshot') as typeof import('./snapshot');
       const s = runSnapshot(o);
       process.stdout.write(`${s.dir}: ${s.totals.events} events (${(s.totals.bytes / 1e6).toFixed(1)} MB) ` +
         `in ${s.ms} ms; ${s.facts.overwrittenRecords} older events had been overwritten` +

@@ -18,6 +18,7 @@ import { resolveOtlpConfig, type OtlpConfig } from '../src/otlp/config';
 import { OtlpLive } from '../src/otlp/live';
 import { sentLine } from './otlp-lines';
 import { cpuMs, drainUntilStopped } from './record-loop';
+import { DEFAULT_FLUSH_S } from './record-defaults';
 
 export interface RecordOptions {
   /** The trace directory; none with otlp: the recording goes only to the OTLP endpoint. */
@@ -43,8 +44,6 @@ export interface RecordOptions {
   command: string[];
 }
 
-/** Default flush interval (s): the trace on disk is at most this far behind. */
-export const DEFAULT_FLUSH_S = 1;
 
 const log = (msg: string) => process.stderr.write(`trace-consume: ${msg}\n`);
 
@@ -302,12 +301,4 @@ function lostDetail(t: WriterTotals): string {
   const parts = [t.deadWriterRecords ? `${t.deadWriterRecords} records of writers killed mid-record` : '',
     t.abandonedRecords ? `${t.abandonedRecords} in sub-buffers abandoned by dead writers` : ''].filter(Boolean);
   return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-/** Parse sizes like 4096, 64K, 1M (powers of two are checked by the core). */
-export function parseSize(text: string): number {
-  const m = /^(\d+)([kKmMgG]?)(i?[bB])?$/.exec(text.trim());
-  if (!m) throw new Error(`'${text}' is not a size (examples: 65536, 64K, 1M)`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
-  return Number(m[1]) * mult;
 }

@@ -6,23 +6,15 @@ import { collect, nonNegative, positiveInt, secondsArg, sizeArg } from './args';
 import { autoArg } from './auto-env';
 import { AUTO_PARTS } from '../src/auto/options';
 import { registerFlightCommands } from './flight-commands';
-import { runDoctor } from './doctor';
 import { UsageError } from './event-names';
-import { runExportCommand } from './export';
-import { runOtlpExportCommand } from './export-otlp';
-import { type ExportFormat, FORMATS } from '../src/export/export';
-import { formatListing, listSessions } from './list';
-import { DEFAULT_FLUSH_S, runRecord } from './record';
+import { type ExportFormat, FORMATS } from '../src/export/formats';
+import { DEFAULT_FLUSH_S } from './record-defaults';
 import { addSelectionOptions, changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
-import { computeStats, formatStats } from './stats';
-import { runView } from './view';
-import { runParquetExportCommand, runQueryCommand } from './query';
-import { runReportCommand } from './report';
 import { DEFAULT_LIMITS } from '../src/report/queries';
 import { TABLE_DOCS } from '../src/query/tables';
-import { runViewFollow } from './view-follow';
-import { runTop } from './top';
 import { OutputClosed, TextSink } from '../src/export/sink';
+// Each command's own modules are loaded when it runs (require in its action):
+// defining every command with its help loads little, so any command starts sooner.
 
 const { version } = require('../../package.json') as { version: string };
 
@@ -54,6 +46,7 @@ Examples:
   $ trace-consume doctor
   $ trace-consume doctor --json`)
   .action(async (opts: { events: number; json?: boolean }) => {
+    const { runDoctor } = require('./doctor') as typeof import('./doctor');
     const r = await runDoctor(opts.events);
     if (opts.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
@@ -122,6 +115,7 @@ recording (docs/selection.md).`)
     SelectionOptions) => {
     const { enable, exclude, level, filter, otlpHeader, ...rest } = opts;
     const selection = selectionFromOptions({ enable, exclude, level, filter });
+    const { runRecord } = require('./record') as typeof import('./record');
     process.exitCode = await runRecord({ ...rest, ...(selection ? { selection } : {}),
       ...(otlpHeader ? { otlpHeaders: otlpHeader } : {}), command });
   });
@@ -177,8 +171,10 @@ recorder was killed before finishing the trace) or on Ctrl-C.`)
     const out = new TextSink(1, 'standard output');
     try {
       if (opts.follow) {
+        const { runViewFollow } = require('./view-follow') as typeof import('./view-follow');
         process.exitCode = await runViewFollow(dir, opts, (line) => out.line(line), () => out.flush());
       } else {
+        const { runView } = require('./view') as typeof import('./view');
         process.exitCode = runView(dir, opts, (line) => out.line(line));
       }
       out.flush();
@@ -213,6 +209,7 @@ keeping nothing. Given DIR, it follows the directory as 'view --follow' does. On
 redraws in place (q or Ctrl-C quits); otherwise it prints one block per refresh.`)
   .action(async (dir: string | undefined, opts: { session?: string; window: number; interval: number;
     iterations?: number }) => {
+    const { runTop } = require('./top') as typeof import('./top');
     process.exitCode = await runTop(dir, opts);
   });
 
@@ -223,6 +220,7 @@ program
   .option('--json', 'print as JSON')
   .addHelpText('after', '\nExamples:\n  $ trace-consume stats out\n  $ trace-consume stats out --json')
   .action((dir: string, opts: { json?: boolean }) => {
+    const { computeStats, formatStats } = require('./stats') as typeof import('./stats');
     const s = computeStats(dir);
     process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : formatStats(s));
     for (const e of s.errors) process.stderr.write(`trace-consume: ${e}\n`);
@@ -266,15 +264,18 @@ Examples:
     const { format, output, ...rest } = opts;
     if (format === 'parquet') {
       if (output === undefined || output === '-') throw new UsageError('--format parquet needs -o DIR (a file per table)');
+      const { runParquetExportCommand } = require('./query') as typeof import('./query');
       process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
       return;
     }
     if (format === 'otlp') {
       if (output !== undefined) throw new UsageError('-o is not used with --format otlp (it sends to --endpoint)');
+      const { runOtlpExportCommand } = require('./export-otlp') as typeof import('./export-otlp');
       process.exitCode = runOtlpExportCommand(dir, rest);
       return;
     }
     if (output === undefined) throw new UsageError(`--format ${format} needs -o FILE (or -o - for standard output)`);
+    const { runExportCommand } = require('./export') as typeof import('./export');
     process.exitCode = runExportCommand(dir, { format, output, ...(rest.quiet ? { quiet: true } : {}) });
   });
 
@@ -300,6 +301,7 @@ Examples:
   $ trace-consume query out "SELECT * FROM spans ORDER BY dur DESC LIMIT 10" --json | jq .fields`)
   .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
     if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
+    const { runQueryCommand } = require('./query') as typeof import('./query');
     process.exitCode = await runQueryCommand(dir, sql, opts);
   });
 
@@ -324,6 +326,7 @@ Examples:
   $ trace-consume report out -o report.html -n 50 --max-spans 100000
   $ trace-consume record -o out --auto -- node app.js && trace-consume report out -o out.html`)
   .action(async (dir: string, opts: { output?: string; slowest: number; maxSpans: number; quiet?: boolean }) => {
+    const { runReportCommand } = require('./report') as typeof import('./report');
     process.exitCode = await runReportCommand(dir, opts);
   });
 
@@ -333,6 +336,7 @@ program
   .option('--json', 'print as JSON')
   .addHelpText('after', '\nExamples:\n  $ trace-consume list\n  $ trace-consume list --json')
   .action((opts: { json?: boolean }) => {
+    const { formatListing, listSessions } = require('./list') as typeof import('./list');
     const l = listSessions();
     process.stdout.write(opts.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
   });

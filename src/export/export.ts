@@ -15,9 +15,9 @@ import { PerfettoSink } from './perfetto';
 import { readNames } from './processes';
 import { TextSink } from './sink';
 import { openOwnFile } from './own-file';
+import type { ExportFormat } from './formats';
 
-export const FORMATS = ['perfetto', 'chrome', 'jsonl'] as const;
-export type ExportFormat = (typeof FORMATS)[number];
+export { FORMATS, type ExportFormat } from './formats';
 
 export interface ExportOptions {
   format: ExportFormat;
