@@ -1,11 +1,10 @@
 // Encoding complete spans, log records and gauge points as OTLP messages
 // (each framed as its scope's repeated field), with epoch times from the
 // trace's ns (records) or OpenTelemetry's own unix times.
-import { ProtoWriter } from '../export/protowire';
+import { ProtoWriter, putVarint } from '../export/protowire';
 import { TWO32 } from '../int64';
 import { copyBytes } from '../export/words';
 import { writeAnyValue, writeKeyValue } from './anyvalue';
-import { writeSpanId, writeTraceId } from './ids';
 import { type OpenSpan, writeAttributes } from './open-span';
 import { writeOtelEvents, writeOtelLinks } from './otel-spans';
 import type { OtlpTags } from './schema';
@@ -34,6 +33,15 @@ function putPiece(w: ProtoWriter, p: Piece): void {
   putBytes(w, p.bytes, p.view, 0, p.bytes.length);
 }
 
+/** A few bytes appended by a byte loop: for a piece of ~20 bytes, cheaper than a word copy's set-up. */
+function putShort(w: ProtoWriter, bytes: Uint8Array): void {
+  w.reserve(bytes.length);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i]!;
+  w.pos = p;
+}
+
 export class OtlpEncoder {
   private readonly startHi: number;
   private readonly startLo: number;
@@ -54,18 +62,13 @@ export class OtlpEncoder {
     let events = 0;
     w.varint(T.scopeSpans.spans);
     const m = w.begin();
-    writeTraceId(w, T.span.trace_id, s.traceId);
-    writeSpanId(w, T.span.span_id, s.idHi, s.idLo);
-    if (s.parentHi !== 0 || s.parentLo !== 0) writeSpanId(w, T.span.parent_span_id, s.parentHi, s.parentLo);
-    w.varint(T.span.flags);
-    w.fixed32(s.flags);
-    putPiece(w, this.nameField(s.name));
-    w.varint(T.span.kind);
-    w.varint(s.kind);
-    this.time(w, T.span.start_time_unix_nano, s.startNs, s.startUnix);
-    this.time(w, T.span.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
-    writeAttributes(w, T, T.span.attributes, s.attrs);
-    putPiece(w, this.threadAttribute(s.tid));
+    this.head(w, s, ns, unfinished);
+    if (s.attrs.length) { // attributes as values come before the thread's
+      writeAttributes(w, T, T.span.attributes, s.attrs);
+      putPiece(w, this.threadAttribute(s.tid));
+    } else {
+      putShort(w, this.threadAttribute(s.tid).bytes);
+    }
     putBytes(w, bytes, view, from, to); // its planned attributes and span events, encoded as they came
     if (s.otelEvents) events = writeOtelEvents(w, T, s.otelEvents);
     if (s.otelLinks) writeOtelLinks(w, T, s.otelLinks);
@@ -82,6 +85,46 @@ export class OtlpEncoder {
     }
     w.end(m);
     return events;
+  }
+
+  /**
+   * A span's ids, flags, name, kind and times, which every span has, after
+   * one reserve and through local stores (a writer call per field cost the
+   * span's encoding about a third of its time).
+   */
+  private head(w: ProtoWriter, s: OpenSpan, ns: number, unfinished: boolean): void {
+    const T = this.T.span;
+    const name = this.nameField(s.name).bytes;
+    w.reserve(5 * 10 + 16 + 2 * 8 + 4 + name.length + 10 + 2 * 8);
+    const b = w.buf;
+    const v = w.view;
+    let p = putVarint(b, w.pos, T.trace_id);
+    b[p++] = 16;
+    const t = s.traceId;
+    v.setUint32(p, t.w0); // big-endian: an id's bytes in the order its hex reads
+    v.setUint32(p + 4, t.w1);
+    v.setUint32(p + 8, t.w2);
+    v.setUint32(p + 12, t.w3);
+    p = putVarint(b, p + 16, T.span_id);
+    b[p++] = 8;
+    v.setUint32(p, s.idHi);
+    v.setUint32(p + 4, s.idLo);
+    p += 8;
+    if (s.parentHi !== 0 || s.parentLo !== 0) {
+      p = putVarint(b, p, T.parent_span_id);
+      b[p++] = 8;
+      v.setUint32(p, s.parentHi);
+      v.setUint32(p + 4, s.parentLo);
+      p += 8;
+    }
+    p = putVarint(b, p, T.flags);
+    v.setUint32(p, s.flags, true);
+    p += 4;
+    for (let i = 0; i < name.length; i++) b[p++] = name[i]!;
+    p = putVarint(b, p, T.kind);
+    p = putVarint(b, p, s.kind);
+    p = this.timeAt(b, v, p, T.start_time_unix_nano, s.startNs, s.startUnix);
+    w.pos = this.timeAt(b, v, p, T.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
   }
 
   /** Span.name's field (tag, length, UTF-8), made once per name: span names repeat. */
@@ -156,6 +199,12 @@ export class OtlpEncoder {
 
   /** A fixed64 epoch time: OpenTelemetry's own (unix) or ns since the trace's time 0. */
   time(w: ProtoWriter, tag: number, ns: number, unix: bigint | undefined): void {
+    w.reserve(18);
+    w.pos = this.timeAt(w.buf, w.view, w.pos, tag, ns, unix);
+  }
+
+  /** time() at b[p] (`v` views b; 18 bytes reserved); returns the offset after it. */
+  private timeAt(b: Uint8Array, v: DataView, p: number, tag: number, ns: number, unix: bigint | undefined): number {
     let hi: number;
     let lo: number;
     if (unix !== undefined || ns < 0) {
@@ -172,7 +221,9 @@ export class OtlpEncoder {
         hi++;
       }
     }
-    w.varint(tag);
-    w.fixed64(hi, lo);
+    p = putVarint(b, p, tag);
+    v.setUint32(p, lo, true);
+    v.setUint32(p + 4, hi, true);
+    return p + 8;
   }
 }
