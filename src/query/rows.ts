@@ -17,6 +17,7 @@ import { BEGIN, ClassRoles, COUNTER, END } from '../export/model';
 import { type ByteOut, putAscii, putInt, putRaw, putUint } from '../export/byteout';
 import { compileFields, type FieldsWriter } from '../export/jsonl-fields';
 import { jsonValue } from '../export/jsonl';
+import { jsonObject } from '../export/record-args';
 import type { FieldValue } from '../decode';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { EVENT_HEADER } from '../layout';
@@ -41,8 +42,9 @@ interface RowPlan {
   mid: Buffer;
   /** Fields after the ones in columns (span ids, a counter's value), from this one. */
   from: number;
-  /** '{' and the first key (or '{}' when there are none): the rest is written by `fields`. */
+  /** '{' and the first key: the rest is written by `fields`. */
   open: Buffer;
+  /** The fields' writer; none when there are no fields (NULL) or they are a span's `args` (argsFields). */
   fields: FieldsWriter | undefined;
   keys: string[];
   /** A span(name, fields) record: its one field `args` is the fields' JSON, whose members are the fields. */
@@ -51,6 +53,8 @@ interface RowPlan {
 
 interface ThreadPrefix {
   cpu: number;
+  /** The thread's index in threadRows (kept when its CPU changes). */
+  index: number;
   /** "\t<cpu>\t<thread>\t" */
   bytes: Buffer;
 }
@@ -86,7 +90,6 @@ export class RecordRows {
   readonly depths = new SpanDepths();
   /** The threads seen, in the order their index was given. */
   readonly threadRows: ThreadRow[] = [];
-  private readonly threadIndex = new Map<number, number>(); // by pid * 2^22 + tid
 
   constructor(private readonly out: ByteOut) {}
 
@@ -159,13 +162,10 @@ export class RecordRows {
     }
     if (plan.args) {
       p = this.argsFields(c, k, start + 8 + 8 * plan.from, end, p);
-    } else {
-      p = putRaw(b, p, plan.open);
-    }
-    if (plan.fields && !plan.args) {
-      const q = plan.fields(b, v, p, c.data, start + 8 + 8 * plan.from, end);
+    } else if (plan.fields) {
+      const q = plan.fields(b, v, putRaw(b, p, plan.open), c.data, start + 8 + 8 * plan.from, end);
       if (q < 0) { // a string to escape or of non-ASCII text, or a damaged record: through decoded values
-        p = this.slowFields(c, k, plan, p - plan.open.length);
+        p = this.slowFields(c, k, plan, p);
       } else {
         p = q;
         b[p++] = 125; // }
@@ -216,14 +216,8 @@ export class RecordRows {
       return p;
     }
     const text = d.toString('utf8', o, to);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const object = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-    return this.putFieldsText(p, object ? JSON.stringify(wellFormed(parsed)) : JSON.stringify({ args: text }));
+    const object = jsonObject(text);
+    return this.putFieldsText(p, object ? JSON.stringify(wellFormed(object)) : JSON.stringify({ args: text }));
   }
 
   /** A record too short for its class: decoding it raises the TraceError that names it. */
@@ -237,12 +231,8 @@ export class RecordRows {
     const key = pid * 4194304 + tid;
     let t = key === this.lastKey ? this.lastThread : this.threads.get(key);
     if (!t || t.cpu !== cpu) {
-      let index = this.threadIndex.get(key);
-      if (index === undefined) {
-        this.threadIndex.set(key, (index = this.threadRows.length));
-        this.threadRows.push({ pid, tid });
-      }
-      t = { cpu, bytes: ascii(`\t${cpu}\t${index}\t`) };
+      const index = t ? t.index : this.threadRows.push({ pid, tid }) - 1; // a thread's first record
+      t = { cpu, index, bytes: ascii(`\t${cpu}\t${index}\t`) };
       this.threads.set(key, t);
     }
     this.lastKey = key;
@@ -263,9 +253,8 @@ export class RecordRows {
     const args = (kind === KIND_BEGIN || kind === KIND_END) && rest.length === 1 && rest[0]!.name === 'args' &&
       rest[0]!.type === 'string';
     const plan: RowPlan = {
-      kind, mid: ascii(`${id}\t${kind}\t`), from, keys, args,
-      open: rest.length ? utf8(`{${keys[0]}`) : ascii(''), // no fields: NULL
-      fields: rest.length ? compileFields(rest, keys.map(utf8), jsonValue) : undefined,
+      kind, mid: ascii(`${id}\t${kind}\t`), from, keys, args, open: utf8(`{${keys[0] ?? ''}`),
+      fields: rest.length && !args ? compileFields(rest, keys.map(utf8), jsonValue) : undefined,
     };
     if (id < DENSE_IDS) this.plans[id] = plan;
     else this.bigPlans.set(id, plan);
