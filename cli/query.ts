@@ -14,20 +14,15 @@ export interface QueryOptions {
   quiet?: boolean;
 }
 
-/** Text to standard output, waiting when the pipe is full; a closed pipe (| head) ends the output quietly. */
-function stdoutWriter(): { write: (s: string) => Promise<void>; closed: () => boolean } {
-  let closed = false;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') closed = true;
-    else throw e;
+/**
+ * Text to standard output, waiting when the pipe is full (a closed pipe,
+ * `| head`, ends the process quietly: trace-consume's EPIPE handler).
+ */
+function writeOut(s: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (process.stdout.write(s)) resolve();
+    else process.stdout.once('drain', resolve);
   });
-  return {
-    closed: () => closed,
-    write: (s) => new Promise<void>((resolve) => {
-      if (closed || process.stdout.write(s)) resolve();
-      else process.stdout.once('drain', resolve);
-    }),
-  };
 }
 
 export async function load(dir: string, quiet: boolean | undefined): Promise<TraceDb> {
@@ -55,11 +50,10 @@ export async function runQueryCommand(dir: string, sql: string | undefined, opts
   const db = await load(dir, opts.quiet);
   try {
     warnIncomplete(db);
-    const out = stdoutWriter();
     if (sql === undefined || sql.trim() === '') {
       for (const [table, columns] of TABLE_DOCS) {
         const r = await db.con.runAndReadAll(`SELECT count(*) FROM ${table}`);
-        await out.write(`${table.padEnd(10)} ${String(r.getRows()[0]![0]).padStart(12)} rows   ${columns}\n`);
+        await writeOut(`${table.padEnd(10)} ${String(r.getRows()[0]![0]).padStart(12)} rows   ${columns}\n`);
       }
       return db.summary.errors.length ? 1 : 0;
     }
@@ -69,7 +63,7 @@ export async function runQueryCommand(dir: string, sql: string | undefined, opts
     } catch (e) {
       throw new Error(`query: ${(e as Error).message}`);
     }
-    await writeResult(result, format, (s) => (out.closed() ? undefined : out.write(s)));
+    await writeResult(result, format, writeOut);
     return db.summary.errors.length ? 1 : 0;
   } finally {
     db.close();

@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sqlString, type TraceDb } from './load';
+import { TABLE_DOCS } from './tables';
 
-/** The tables written, as users see them (views made concrete). */
-export const PARQUET_TABLES = ['events', 'spans', 'counters', 'processes', 'threads', 'lost', 'classes'];
+/** The tables written: every table users see (views made concrete). */
+const PARQUET_TABLES = TABLE_DOCS.map(([table]) => table);
 
 /**
  * Make `dir` (0700) if it does not exist; refuse a symbolic link, a file, or
