@@ -1,10 +1,10 @@
 // Span depth for the query tables: a span's parent's depth + 1, 0 for a
 // root. The parent is usually still open when a child begins; a child that
 // begins after its parent ended (work the parent left behind) finds it among
-// the spans ended lately: a direct-mapped table, where a later span landing
-// on the same slot replaces an earlier one. A parent found nowhere (not in
+// the spans ended lately (recent-spans.ts). A parent found nowhere (not in
 // the trace, or ended long before) counts as a root: its child gets depth 1.
 // No allocation per span: a Map here cost the loader a third of its time.
+import { RecentSpans } from '../trace/recent-spans';
 import { SpanTable } from '../trace/span-table';
 
 const SLOTS = 1 << 16; // ended spans remembered, for every process together
@@ -13,10 +13,8 @@ export class SpanDepths {
   private readonly processes = new Map<number, SpanTable<number>>();
   private lastPid = -1;
   private last = new SpanTable<number>();
-  private readonly endedPid = new Uint32Array(SLOTS);
-  private readonly endedHi = new Uint32Array(SLOTS);
-  private readonly endedLo = new Uint32Array(SLOTS);
-  private readonly endedDepth = new Int32Array(SLOTS).fill(-1);
+  private readonly ended = new RecentSpans(SLOTS);
+  private readonly endedDepth = new Int32Array(SLOTS);
 
   private open(pid: number): SpanTable<number> {
     if (pid === this.lastPid) return this.last;
@@ -26,10 +24,6 @@ export class SpanDepths {
     return (this.last = t);
   }
 
-  private static slot(pid: number, hi: number, lo: number): number {
-    return (Math.imul(hi ^ Math.imul(lo ^ Math.imul(pid, 0x27d4eb2f), 0x9e3779b1), 0x85ebca6b) >>> 16) & (SLOTS - 1);
-  }
-
   /** Span hi:lo of pid begins under parent parentHi:parentLo (0:0 none); returns its depth. */
   begin(pid: number, hi: number, lo: number, parentHi: number, parentLo: number): number {
     const open = this.open(pid);
@@ -37,9 +31,8 @@ export class SpanDepths {
     if (parentHi !== 0 || parentLo !== 0) {
       let d = open.get(parentHi, parentLo);
       if (d === undefined) {
-        const i = SpanDepths.slot(pid, parentHi, parentLo);
-        d = this.endedPid[i] === pid && this.endedHi[i] === parentHi && this.endedLo[i] === parentLo &&
-          this.endedDepth[i]! >= 0 ? this.endedDepth[i]! : 0;
+        const i = this.ended.find(pid, parentHi, parentLo);
+        d = i >= 0 ? this.endedDepth[i]! : 0;
       }
       depth = d + 1;
     }
@@ -52,10 +45,6 @@ export class SpanDepths {
     const depth = open.get(hi, lo);
     if (depth === undefined) return;
     open.delete(hi, lo);
-    const i = SpanDepths.slot(pid, hi, lo);
-    this.endedPid[i] = pid;
-    this.endedHi[i] = hi;
-    this.endedLo[i] = lo;
-    this.endedDepth[i] = depth;
+    this.endedDepth[this.ended.add(pid, hi, lo)] = depth;
   }
 }
