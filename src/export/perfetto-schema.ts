@@ -1,10 +1,11 @@
 // Perfetto's schema as the exporter uses it: proto/perfetto_trace.proto
 // (upstream field numbers, only what ringtrace writes) loaded with protobufjs,
 // the tags the hand-written event encoder stores (read from that schema, never
-// typed in), and the TrackEvent constants and size bounds the encoder relies on.
+// typed in: proto-tags.ts), and the TrackEvent constants and size bounds the encoder relies on.
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
+import { protoTags } from './proto-tags';
 
 export const PERFETTO_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'perfetto_trace.proto');
 
@@ -15,45 +16,38 @@ export function perfettoSchema(): protobuf.Root {
   return root;
 }
 
-export function fieldIds(type: string, names: string[]): Record<string, number> {
-  const t = perfettoSchema().lookupType(`perfetto.protos.${type}`);
-  const out: Record<string, number> = {};
-  for (const n of names) {
-    const f = t.fields[n];
-    if (!f) throw new Error(`${PERFETTO_PROTO}: ${type} has no field ${n}`);
-    out[n] = f.id;
-  }
-  return out;
+/** The tags of fields of Perfetto message `type` (see protoTags). */
+function tags<K extends string>(type: string, fields: Record<K, number>): Record<K, number> {
+  return protoTags(perfettoSchema(), PERFETTO_PROTO, `perfetto.protos.${type}`, fields);
 }
+
+const V = WIRE_VARINT;
+const L = WIRE_LEN;
 
 /** Field tags (number << 3 | wire type) of everything the event encoder writes, from the schema. */
 export function perfettoTags() {
-  const P = fieldIds('TracePacket', ['timestamp', 'track_event', 'trusted_packet_sequence_id', 'interned_data',
-    'sequence_flags']);
-  const E = fieldIds('TrackEvent', ['category_iids', 'name_iid', 'type', 'track_uuid', 'double_counter_value',
-    'debug_annotations']);
-  const A = fieldIds('DebugAnnotation', ['name_iid', 'bool_value', 'uint_value', 'int_value', 'double_value',
-    'string_value']);
-  const I = fieldIds('InternedData', ['event_categories', 'event_names', 'debug_annotation_names']);
+  const P = tags('TracePacket', { timestamp: V, track_event: L, trusted_packet_sequence_id: V, interned_data: L,
+    sequence_flags: V });
+  const E = tags('TrackEvent', { category_iids: V, name_iid: V, type: V, track_uuid: V,
+    double_counter_value: WIRE_FIXED64, debug_annotations: L });
+  const A = tags('DebugAnnotation', { name_iid: V, bool_value: V, uint_value: V, int_value: V,
+    double_value: WIRE_FIXED64, string_value: L });
+  const I = tags('InternedData', { event_categories: L, event_names: L, debug_annotation_names: L });
   // PACKET_TAG below is written as a constant: Trace.packet must be field 1.
-  if (fieldIds('Trace', ['packet'])['packet'] !== 1) throw new Error(`${PERFETTO_PROTO}: Trace.packet must be field 1`);
-  const t = (id: number, wire: number) => {
+  if (tags('Trace', { packet: L }).packet !== PACKET_TAG) throw new Error(`${PERFETTO_PROTO}: Trace.packet must be field 1`);
+  const one = (tag: number) => {
     // the event writer stores tags as single bytes; only double_counter_value's is written as a varint
-    if (id >= 16 && id !== E['double_counter_value']) throw new Error(`${PERFETTO_PROTO}: field ${id} needs a longer tag`);
-    return id * 8 + wire;
+    if (tag >= 128 && tag !== E.double_counter_value) throw new Error(`${PERFETTO_PROTO}: field ${tag >> 3} needs a longer tag`);
+    return tag;
   };
   return {
-    timestamp: t(P['timestamp']!, WIRE_VARINT), seq: t(P['trusted_packet_sequence_id']!, WIRE_VARINT),
-    flags: t(P['sequence_flags']!, WIRE_VARINT), interned: t(P['interned_data']!, WIRE_LEN),
-    trackEvent: t(P['track_event']!, WIRE_LEN),
-    type: t(E['type']!, WIRE_VARINT), track: t(E['track_uuid']!, WIRE_VARINT),
-    category: t(E['category_iids']!, WIRE_VARINT), name: t(E['name_iid']!, WIRE_VARINT),
-    counter: t(E['double_counter_value']!, WIRE_FIXED64), annotation: t(E['debug_annotations']!, WIRE_LEN),
-    aName: t(A['name_iid']!, WIRE_VARINT), aBool: t(A['bool_value']!, WIRE_VARINT),
-    aUint: t(A['uint_value']!, WIRE_VARINT), aInt: t(A['int_value']!, WIRE_VARINT),
-    aDouble: t(A['double_value']!, WIRE_FIXED64), aString: t(A['string_value']!, WIRE_LEN),
-    categories: t(I['event_categories']!, WIRE_LEN), names: t(I['event_names']!, WIRE_LEN),
-    keys: t(I['debug_annotation_names']!, WIRE_LEN),
+    timestamp: one(P.timestamp), seq: one(P.trusted_packet_sequence_id), flags: one(P.sequence_flags),
+    interned: one(P.interned_data), trackEvent: one(P.track_event),
+    type: one(E.type), track: one(E.track_uuid), category: one(E.category_iids), name: one(E.name_iid),
+    counter: one(E.double_counter_value), annotation: one(E.debug_annotations),
+    aName: one(A.name_iid), aBool: one(A.bool_value), aUint: one(A.uint_value), aInt: one(A.int_value),
+    aDouble: one(A.double_value), aString: one(A.string_value),
+    categories: one(I.event_categories), names: one(I.event_names), keys: one(I.debug_annotation_names),
   };
 }
 export type Tags = ReturnType<typeof perfettoTags>;

@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../export/protowire';
+import { protoTags, WIRE_FIXED32 } from '../export/proto-tags';
 
 export const OTLP_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'otlp.proto');
-const WIRE_FIXED32 = 5;
 
 let root: protobuf.Root | undefined;
 export function otlpSchema(): protobuf.Root {
@@ -15,21 +15,9 @@ export function otlpSchema(): protobuf.Root {
   return root;
 }
 
-/** The tag (field number << 3 | wire type) of each named field of `type`, checked against the schema's types. */
+/** The tags of fields of OTLP message `type` (see protoTags). */
 function tags<K extends string>(type: string, fields: Record<K, number>): Record<K, number> {
-  const t = otlpSchema().lookupType(`ringtrace.otlp.${type}`);
-  const out = {} as Record<K, number>;
-  for (const name of Object.keys(fields) as K[]) {
-    const f = t.fields[name];
-    if (!f) throw new Error(`${OTLP_PROTO}: ${type} has no field ${name}`);
-    const wire = fields[name];
-    const expected = f.repeated || f.resolvedType instanceof protobuf.Type || f.type === 'string' || f.type === 'bytes'
-      ? WIRE_LEN : f.type === 'fixed64' || f.type === 'sfixed64' || f.type === 'double' ? WIRE_FIXED64
-        : f.type === 'fixed32' ? WIRE_FIXED32 : WIRE_VARINT;
-    if (expected !== wire) throw new Error(`${OTLP_PROTO}: ${type}.${name} is ${f.type}, not what the encoder writes`);
-    out[name] = f.id * 8 + wire;
-  }
-  return out;
+  return protoTags(otlpSchema(), OTLP_PROTO, `ringtrace.otlp.${type}`, fields);
 }
 
 const L = WIRE_LEN;
