@@ -12,7 +12,7 @@ import { i32, u32 } from '../trace/le';
 import { putAscii, putHex, putInt, putRaw, putUint } from './byteout';
 import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32, OP_I64, OP_I8, OP_STRING,
   OP_U16, OP_U32, OP_U64, OP_U8 } from './field-ops';
-import { wordsOf } from './words';
+import { wordStoresCode } from './words';
 import { TWO32 } from '../int64';
 
 /**
@@ -33,8 +33,7 @@ function putNumber(b: Uint8Array, v: DataView, p: number, x: number, text: (x: n
 /** Constant bytes as word stores (short ones: up to 3 bytes past them, overwritten by the value) or one copy. */
 function constant(bytes: Buffer, name: string): string {
   if (bytes.length > 16) return `p = putRaw(b, p, ${name});`;
-  return [...wordsOf(bytes)].map((w, i) => `v.setUint32(p + ${4 * i}, ${w}, true);`).join(' ') +
-    ` p += ${bytes.length};`;
+  return wordStoresCode(bytes);
 }
 
 function valueCode(op: number): string {

@@ -17,6 +17,15 @@ export function wordsOf(bytes: Uint8Array): Uint32Array {
   return new Uint32Array(padded.buffer);
 }
 
+/**
+ * Source code for a generated writer (jsonl-fields.ts, otlp/field-plan.ts):
+ * constant `bytes` stored at p through the DataView `v` a word at a time,
+ * then p moved past them (up to WORD_SLACK bytes past them are stored too).
+ */
+export function wordStoresCode(bytes: Uint8Array): string {
+  return [...wordsOf(bytes)].map((w, i) => `v.setUint32(p + ${4 * i}, ${w}, true);`).join(' ') + ` p += ${bytes.length};`;
+}
+
 /** Constant bytes given as wordsOf() words, `length` of them. */
 export function putWords(v: DataView, p: number, words: Uint32Array, length: number): number {
   for (let i = 0; i < words.length; i++) v.setUint32(p + 4 * i, words[i]!, true);

@@ -14,7 +14,7 @@ import { FIXED_SIZE, fieldOps, OP_BOOL, OP_BYTES, OP_F32, OP_F64, OP_I16, OP_I32
   OP_U32, OP_U64, OP_U8 } from '../export/field-ops';
 import type { ProtoWriter } from '../export/protowire';
 import { putDouble, putInt64, putVarint, putVarint64 } from '../export/protowire';
-import { wordsOf } from '../export/words';
+import { wordStoresCode } from '../export/words';
 import { i32, u32 } from '../trace/le';
 import { utf8Slice } from '../buffer-internals';
 import type { OtlpTags } from './schema';
@@ -79,7 +79,7 @@ function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWri
     if (op !== OP_STRING) body.push(`if (o + ${SIZE[op]} > end) return -1;`);
     else body.push('t = o; while (t < end && d[t] !== 0) t++; if (t >= end || t - o > 100) return -1;');
     body.push(`kv = p + ${t.tagBytes}; any = p + ${part.length - 1};`);
-    body.push(...[...wordsOf(part)].map((w, k) => `v.setUint32(p + ${4 * k}, ${w}, true);`), `p += ${part.length};`);
+    body.push(wordStoresCode(part));
     switch (op) {
       case OP_U8: body.push(`b[p++] = ${A.int_value}; p = putVarint(b, p, d[o]); o += 1;`); break;
       case OP_I8: body.push(`b[p++] = ${A.int_value}; p = putInt64(b, p, (d[o] << 24) >> 24); o += 1;`); break;
