@@ -3,6 +3,7 @@
 // sorted busiest first and cut to what fits a screen.
 import type { CpuFacts } from '../src/top/session-source';
 import type { WindowView } from '../src/top/window';
+import { printable } from '../src/printable';
 
 export interface TopState {
   /** What is watched and how: "session 'web' (read beside its recorder, pid 1234)". */
@@ -37,7 +38,8 @@ export function duration(ns: number): string {
 }
 
 function cut(name: string, width = NAME_WIDTH): string {
-  return name.length <= width ? name : `${name.slice(0, width - 1)}~`;
+  const p = printable(name); // (process names come from the apps' own scripts)
+  return p.length <= width ? p : `${p.slice(0, width - 1)}~`;
 }
 
 const pad = (s: string, n: number) => s.padStart(n);

@@ -171,6 +171,11 @@ test('output as a table, CSV and JSON lines; without SQL, the tables', () => {
   assert.match(lines[0]!, /^s +n$/);
   assert.match(lines[1]!, /^-+ +-+$/);
   assert.match(r.stdout, /\(3 rows\)\n$/);
+  // A table goes to a terminal: a string's control characters are shown, never sent as they are
+  r = tc('query', awkward, "SELECT fields->>'s' AS s FROM events");
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control character but line ends');
+  assert.match(r.stdout, /tab new line\\u0001\\u001f/);
   // CSV keeps every string whole: quotes, tabs, newlines, non-ASCII (compared with JSON lines)
   const sql = "SELECT fields->>'s' AS s FROM events ORDER BY ts";
   r = tc('query', awkward, sql, '--csv');

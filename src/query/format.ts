@@ -2,6 +2,7 @@
 // lines (for programs). Rows come chunk by chunk and are written as they
 // come, except the table's first TABLE_SAMPLE rows, which set its widths.
 import type { DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import { printable } from '../printable';
 
 export type ResultFormat = 'table' | 'csv' | 'json';
 
@@ -47,8 +48,9 @@ function csvCell(v: DuckDBValue): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** A cell on one line (line breaks and tabs as spaces, other control characters escaped), cut to width. */
 function cut(s: string, width: number): string {
-  const flat = s.replace(/[\n\r\t]/g, ' ');
+  const flat = printable(s.replace(/[\n\r\t]/g, ' '));
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }
 

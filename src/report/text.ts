@@ -3,6 +3,7 @@
 import type { ReportData, SlowTree, SpanRow } from './model';
 import { CHILDREN_PER_TREE } from './queries';
 import { formatCount, formatDuration, formatMegabytes, formatRate, formatSignificant } from './units';
+import { printable } from '../printable';
 
 /** Children shown per slow span in text (the page shows up to CHILDREN_PER_TREE). */
 const TEXT_CHILDREN = 10;
@@ -11,11 +12,6 @@ const NAME_WIDTH = 40;
 const plural = (n: number, what: string) => `${formatCount(n)} ${what}${n === 1 ? '' : 's'}`;
 const spanName = (s: { provider: string; name: string }) => (s.provider ? `${s.provider}:${s.name}` : s.name);
 
-/** Control characters (a terminal would obey them) as visible escapes. */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 function cut(s: string, width: number): string {
   const p = printable(s);
