@@ -3,23 +3,19 @@
 // the tags the hand-written event encoder stores (read from that schema, never
 // typed in: proto-tags.ts), and the TrackEvent constants and size bounds the encoder relies on.
 import * as path from 'node:path';
-import * as protobuf from 'protobufjs';
+import type * as protobuf from 'protobufjs';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
-import { protoTags } from './proto-tags';
+import { ShippedProto } from './proto-tags';
 
 export const PERFETTO_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'perfetto_trace.proto');
+const proto = new ShippedProto(PERFETTO_PROTO, 'perfetto.protos');
 
-let root: protobuf.Root | undefined;
 /** The shipped schema, loaded once (field names kept as in the .proto). */
 export function perfettoSchema(): protobuf.Root {
-  root ??= new protobuf.Root().loadSync(PERFETTO_PROTO, { keepCase: true });
-  return root;
+  return proto.schema();
 }
 
-/** The tags of fields of Perfetto message `type` (see protoTags). */
-function tags<K extends string>(type: string, fields: Record<K, number>): Record<K, number> {
-  return protoTags(perfettoSchema(), PERFETTO_PROTO, `perfetto.protos.${type}`, fields);
-}
+const tags = <K extends string>(type: string, fields: Record<K, number>) => proto.tags(type, fields);
 
 const V = WIRE_VARINT;
 const L = WIRE_LEN;

@@ -1,7 +1,7 @@
-// The tags (field number << 3 | wire type) the hand-written protobuf
-// encoders store, read from the .proto files ringtrace ships (loaded with
-// protobufjs), never typed in: each field must exist, and its wire type be
-// the one the encoder writes for it.
+// The .proto files ringtrace ships (loaded with protobufjs when first used)
+// and the tags (field number << 3 | wire type) the hand-written encoders
+// store, read from them, never typed in: each field must exist, and its wire
+// type be the one the encoder writes for it.
 import * as protobuf from 'protobufjs';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protowire';
 
@@ -28,4 +28,22 @@ export function protoTags<K extends string>(root: protobuf.Root, file: string, t
     out[name] = f.id * 8 + wire;
   }
   return out;
+}
+
+/** A shipped .proto file (field names kept as written) whose messages are in package `pkg`. */
+export class ShippedProto {
+  private root: protobuf.Root | undefined;
+
+  constructor(readonly file: string, private readonly pkg: string) {}
+
+  /** The schema, loaded once. */
+  schema(): protobuf.Root {
+    this.root ??= new protobuf.Root().loadSync(this.file, { keepCase: true });
+    return this.root;
+  }
+
+  /** The tags of fields of message `type` (without the package), see protoTags. */
+  tags<K extends string>(type: string, fields: Record<K, number>): Record<K, number> {
+    return protoTags(this.schema(), this.file, `${this.pkg}.${type}`, fields);
+  }
 }

@@ -3,22 +3,18 @@
 // hand-written encoder stores read from that schema, never typed in. The
 // schema itself is proven against OpenTelemetry's own exporter by the tests.
 import * as path from 'node:path';
-import * as protobuf from 'protobufjs';
+import type * as protobuf from 'protobufjs';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../export/protowire';
-import { protoTags, WIRE_FIXED32 } from '../export/proto-tags';
+import { ShippedProto, WIRE_FIXED32 } from '../export/proto-tags';
 
 export const OTLP_PROTO = path.join(__dirname, '..', '..', '..', 'proto', 'otlp.proto');
+const proto = new ShippedProto(OTLP_PROTO, 'ringtrace.otlp');
 
-let root: protobuf.Root | undefined;
 export function otlpSchema(): protobuf.Root {
-  root ??= new protobuf.Root().loadSync(OTLP_PROTO, { keepCase: true });
-  return root;
+  return proto.schema();
 }
 
-/** The tags of fields of OTLP message `type` (see protoTags). */
-function tags<K extends string>(type: string, fields: Record<K, number>): Record<K, number> {
-  return protoTags(otlpSchema(), OTLP_PROTO, `ringtrace.otlp.${type}`, fields);
-}
+const tags = <K extends string>(type: string, fields: Record<K, number>) => proto.tags(type, fields);
 
 const L = WIRE_LEN;
 const V = WIRE_VARINT;
