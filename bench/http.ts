@@ -25,7 +25,7 @@
 //     main thread alone), recorder_us, with quartiles over the windows.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
-// response event per request with auto; the OpenTelemetry exporters delivered
+// request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
 //   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS]] [--tools auto,bridge,...]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -241,11 +241,11 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
     const got = count('otel:span');
     out.set('bridge', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
-  // auto: a response event per request served (and a few for the harness's own /stats and /mode requests).
+  // auto: a request span's end per request served (and a few for the harness's own /stats and /mode requests).
   if (q.tools['auto'] || q.tools['auto_context']) {
     const served = (q.tools['auto']?.served ?? 0) + (q.tools['auto_context']?.served ?? 0);
-    const responses = t.perClass['node.http:server_response'] ?? 0;
-    out.set('auto', responses >= served && t.lost === 0 ? 'all' : `${responses} of ${served} responses (lost ${t.lost})`);
+    const ends = t.perClass['node.http:server:end'] ?? 0;
+    out.set('auto', ends >= served && t.lost === 0 ? 'all' : `${ends} of ${served} request spans (lost ${t.lost})`);
   }
   fs.rmSync(path.dirname(s.out), { recursive: true, force: true });
   return out;

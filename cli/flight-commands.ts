@@ -56,7 +56,7 @@ Each snapshot is a CTF trace directory (view, stats, export, babeltrace2) of the
 
 Examples:
   $ trace-consume flight -o snaps -- node server.js
-  $ trace-consume flight -o snaps --auto --trigger 'node.http:server_response: status >= 500' -- node server.js
+  $ trace-consume flight -o snaps --auto --trigger 'node.http:server: status >= 500' -- node server.js
   $ trace-consume flight -o snaps --buffer-size 64M --trigger 'http:request: duration > 200ms' -- node server.js
   $ trace-consume flight -o snaps -s web --trigger 'app:error' --trigger 'http:request: status >= 500' --delay 100ms
   $ RINGTRACE_SESSION=web node server.js & trace-consume flight -o snaps -s web

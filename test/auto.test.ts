@@ -53,23 +53,19 @@ async function recordAuto(mode: string, extra: string[] = []): Promise<{ lines: 
 const of = (lines: Line[], provider: string, event: string, kind?: string) =>
   lines.filter((l) => l.provider === provider && l.event === event && (kind === undefined || l.kind === kind));
 
-/** Spans of one class: begin fields, end line index, and the typed response event for it. */
-function spans(lines: Line[], provider: string, name: string, response: string) {
+/** Spans of one class: begin line, end line (its fields: the response's status...) and their indexes. */
+function spans(lines: Line[], provider: string, name: string) {
   return of(lines, provider, name, 'span_begin').map((b) => {
     const id = b.fields['span_id'];
-    return {
-      begin: b,
-      beginAt: lines.indexOf(b),
-      endAt: lines.findIndex((l) => l.provider === provider && l.event === name && l.kind === 'span_end' &&
-        l.fields['span_id'] === id),
-      response: of(lines, provider, response).find((l) => l.fields['span_id'] === id),
-    };
+    const endAt = lines.findIndex((l) => l.provider === provider && l.event === name && l.kind === 'span_end' &&
+      l.fields['span_id'] === id);
+    return { begin: b, beginAt: lines.indexOf(b), endAt, end: lines[endAt] };
   });
 }
 
 /** What every HTTP fixture run must show (plain, nested, express). */
 function checkHttp(lines: Line[]): ReturnType<typeof spans> {
-  const server = spans(lines, 'node.http', 'server', 'server_response');
+  const server = spans(lines, 'node.http', 'server');
   const byPath = new Map(server.map((s) => [s.begin.fields['path'], s]));
   assert.deepEqual([...byPath.keys()].sort(), ['/items/1', '/items/2', '/missing'], 'query strings are cut');
   assert.deepEqual(server.map((s) => s.begin.fields['method']), ['GET', 'GET', 'GET']);
@@ -77,10 +73,10 @@ function checkHttp(lines: Line[]): ReturnType<typeof spans> {
     assert.equal(s.begin.fields['parent_id'], 0, 'a server request is a root');
     assert.ok(s.endAt > s.beginAt, 'every server span ended');
   }
-  assert.equal(byPath.get('/items/1')!.response!.fields['status'], 200);
-  assert.equal(byPath.get('/missing')!.response!.fields['status'], 404);
-  assert.equal(byPath.get('/items/2')!.response!.fields['status'], 200);
-  assert.equal(byPath.get('/items/1')!.response!.fields['size'], JSON.stringify({ id: 1, name: 'item 1' }).length);
+  assert.equal(byPath.get('/items/1')!.end!.fields['status'], 200);
+  assert.equal(byPath.get('/missing')!.end!.fields['status'], 404);
+  assert.equal(byPath.get('/items/2')!.end!.fields['status'], 200);
+  assert.equal(byPath.get('/items/1')!.end!.fields['size'], JSON.stringify({ id: 1, name: 'item 1' }).length);
   // traceparent: a valid one recorded, a malformed one (fetch's) left empty.
   assert.equal(byPath.get('/items/1')!.begin.fields['trace_id'], '4bf92f3577b34da6a3ce929d0e0e4736');
   assert.equal(byPath.get('/items/1')!.begin.fields['parent_span_id'], '00f067aa0ba902b7');
@@ -88,14 +84,14 @@ function checkHttp(lines: Line[]): ReturnType<typeof spans> {
   assert.equal(byPath.get('/items/2')!.begin.fields['parent_span_id'], '');
 
   // The client side of the same calls: http.request/http.get, then fetch; each encloses its server span.
-  const client = spans(lines, 'node.http', 'client', 'client_response');
+  const client = spans(lines, 'node.http', 'client');
   assert.deepEqual(client.map((c) => [c.begin.fields['method'], c.begin.fields['host'], c.begin.fields['path'],
-    c.response?.fields['status']]), [['GET', '127.0.0.1', '/items/1', 200], ['GET', '127.0.0.1', '/missing', 404]]);
-  const fetched = spans(lines, 'node.fetch', 'request', 'response');
+    c.end?.fields['status']]), [['GET', '127.0.0.1', '/items/1', 200], ['GET', '127.0.0.1', '/missing', 404]]);
+  const fetched = spans(lines, 'node.fetch', 'request');
   assert.equal(fetched.length, 1);
   assert.equal(fetched[0]!.begin.fields['path'], '/items/2');
   assert.match(String(fetched[0]!.begin.fields['host']), /^127\.0\.0\.1:\d+$/);
-  assert.equal(fetched[0]!.response!.fields['status'], 200);
+  assert.equal(fetched[0]!.end!.fields['status'], 200);
   for (const [c, p] of [[client[0]!, '/items/1'], [client[1]!, '/missing'], [fetched[0]!, '/items/2']] as const) {
     const s = byPath.get(p)!;
     assert.ok(c.beginAt < s.beginAt && s.endAt < c.endAt, `the client span of ${p} encloses its server span`);
@@ -190,14 +186,14 @@ test('a worker thread and a child process trace themselves; their start is recor
   assert.equal(child[0]!.fields['file'], process.execPath);
   const childPid = child[0]!.fields['child_pid'] as number;
   assert.ok(childPid > 0);
-  const clients = spans(lines, 'node.http', 'client', 'client_response');
+  const clients = spans(lines, 'node.http', 'client');
   const fromWorker = clients.find((c) => c.begin.fields['path'] === '/items/7')!;
   assert.equal(fromWorker.begin.pid, main);
   assert.notEqual(fromWorker.begin.tid, main, 'the worker thread recorded its own request');
-  assert.equal(fromWorker.response!.fields['status'], 200);
+  assert.equal(fromWorker.end!.fields['status'], 200);
   const fromChild = clients.find((c) => c.begin.fields['path'] === '/items/8')!;
   assert.equal(fromChild.begin.pid, childPid, 'the child process recorded its own request');
-  const served = spans(lines, 'node.http', 'server', 'server_response').map((s) => s.begin.fields['path']);
+  const served = spans(lines, 'node.http', 'server').map((s) => s.begin.fields['path']);
   assert.ok(served.includes('/items/7') && served.includes('/items/8'));
 });
 
@@ -224,17 +220,18 @@ test('RINGTRACE_AUTO_HEADERS records the named request headers, and only them', 
     /^traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\nhost: 127\.0\.0\.1:\d+$/);
 });
 
-test('flight --auto: a trigger on the response event writes a snapshot holding the request span', async () => {
+test("flight --auto: a trigger on the request span's status writes a snapshot holding the span", async () => {
   const out = path.join(path.dirname(tmpTrace('flight')), 'snaps');
   const r = await runCommand(process.execPath, [cli, 'flight', '-q', '-o', out, '--buffer-size', '256K',
-    '--subbuffers', '8', '--auto=http', '--trigger', 'node.http:server_response: status == 404', '--',
+    '--subbuffers', '8', '--auto=http', '--trigger', 'node.http:server: status == 404', '--',
     process.execPath, app, 'plain'], ENV);
   assert.equal(r.code, 0, r.stderr);
   const snaps = fs.readdirSync(out).filter((n) => n.startsWith('snapshot-'));
   assert.equal(snaps.length, 1, snaps.join(' '));
   const lines = await view(path.join(out, snaps[0]!));
-  const missing = of(lines, 'node.http', 'server', 'span_begin').find((l) => l.fields['path'] === '/missing');
+  const missing = spans(lines, 'node.http', 'server').find((s) => s.begin.fields['path'] === '/missing');
   assert.ok(missing, 'the 404 request span is in the snapshot');
+  assert.equal(missing.end?.fields['status'], 404, 'with the end that fired the trigger');
 });
 
 test('node --import ringtrace/auto and -r ringtrace/auto (the package export) trace an unmodified app', async () => {

@@ -16,6 +16,11 @@ const classes = new Map<number, ClassDescription>([
   [3, cls('db', 'query', 'span_begin', [{ name: 'span_id', type: 'u64' }, { name: 'parent_id', type: 'u64' },
     { name: 'rows', type: 'u32' }])],
   [4, cls('db', 'query', 'span_end', [{ name: 'span_id', type: 'u64' }])],
+  // A span whose end says how it went (auto mode's request spans): `rows` at both ends, the end's counts.
+  [5, cls('rpc', 'call', 'span_begin', [{ name: 'span_id', type: 'u64' }, { name: 'parent_id', type: 'u64' },
+    { name: 'path', type: 'string' }, { name: 'rows', type: 'u32' }])],
+  [6, cls('rpc', 'call', 'span_end', [{ name: 'span_id', type: 'u64' }, { name: 'status', type: 'u16' },
+    { name: 'rows', type: 'u32' }])],
 ]);
 
 /** A record of class `id` at `ts` (ticks = ns here) from pid 7, tid 8, with little-endian fields. */
@@ -65,6 +70,23 @@ test("a span's duration is checked at its end, with its start's fields; unpaired
   assert.ok(end(2, 200_000_001));
   assert.equal(end(2, 300_000_000), null, 'a span ends once: a second end has no start');
   assert.equal(w.unpaired, 1);
+});
+
+test("a span's condition sees its end record's fields; where both records name a field, the end's value", () => {
+  const { feed, notices } = watch('rpc:call: status >= 500 && path != "/health" && rows > 10 && duration > 1ms');
+  const start = (span: number, path: string, rows: number) =>
+    feed(rec(5, 0, ['u64', span], ['u64', 0], ['string', path], ['u32', rows]));
+  const end = (span: number, ts: number, status: number, rows: number) =>
+    feed(rec(6, ts, ['u64', span], ['u16', status], ['u32', rows]));
+  for (let span = 1; span <= 6; span++) assert.equal(start(span, span === 2 ? '/health' : '/api', span === 4 ? 50 : 0), null);
+  assert.equal(end(1, 5e6, 200, 50), null, 'status 200');
+  assert.equal(end(2, 5e6, 503, 50), null, "the start's path is excluded");
+  assert.equal(end(3, 5e6, 503, 5), null, "the end's rows (5) count, not the start's");
+  assert.equal(end(4, 5e6, 503, 5), null, "the start's 50 rows do not count");
+  assert.equal(end(5, 1e6, 503, 50), null, 'not longer than 1 ms');
+  assert.deepEqual(end(6, 5e6, 503, 50), { trigger: 'rpc:call: status >= 500 && path != "/health" && rows > 10 && duration > 1ms',
+    event: 'rpc:call', pid: 7, tid: 8, timestamp: 5000000n });
+  assert.deepEqual(notices, []);
 });
 
 test('a span without a condition fires at its start', () => {

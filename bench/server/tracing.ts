@@ -7,7 +7,7 @@
 // same calls to ringtrace's own TracerProvider. For pino: three log
 // lines to a file through its asynchronous destination. For ringtrace's auto
 // mode (src/auto/): nothing in the request path; while the tool is current,
-// auto mode is on (its server span, response event, runtime counters), without
+// auto mode is on (its server span, runtime counters), without
 // async context (auto) or entering each request span as it (auto_context).
 import type { Span, Tracer } from '@opentelemetry/api';
 import * as fs from 'node:fs';
@@ -56,7 +56,8 @@ function ringtrace(): RequestTracing {
  * own spans or outgoing calls gets.
  */
 function auto(context: 'on-read' | 'always'): RequestTracing {
-  const options = { ...readOptions({}), context };
+  // BENCH_AUTO_PARTS=http,gc: only these parts (splitting the cost); default every part.
+  const options = { ...readOptions({ RINGTRACE_AUTO: process.env['BENCH_AUTO_PARTS'] }), context };
   return { ...none(), finish: async () => -1, enter: () => { startAuto(options); }, leave: () => stopAuto() };
 }
 

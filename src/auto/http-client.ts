@@ -3,14 +3,13 @@
 // (global fetch). Each starts where the app makes the request, so its parent
 // is the span current there (the request span of a server handler calling
 // another service); it ends when the response's headers arrive, or on an
-// error, after a typed event with the status (0: an error, with its message).
+// error: the end record carries the status (0: an error, with its message).
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { provider } from '../provider';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
 import { nextSpanSeq } from '../spans';
-import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 
 function errorText(e: unknown): string {
@@ -24,14 +23,12 @@ function errorText(e: unknown): string {
 /**
  * Outgoing requests in flight, by the request object their channels hand
  * over: a span opened at the request's start (its number: numbered-spans.ts),
- * ended by `finish` after a response record (status; 0 and the error's text
- * on an error).
+ * ended by `finish` with the response's status (0 and the error's text on an
+ * error).
  */
-function requestSpans(providerName: string, name: string, response: string) {
-  const { spans, responseRecord } = madeOnce(`${providerName}:${name}`, () => ({
-    spans: numberedSpans(providerName, name, ['method:string', 'host:string', 'path:string'], { root: false }),
-    responseRecord: provider(providerName).event(response, ['span_id:u64', 'status:u16', 'error:string']),
-  }));
+function requestSpans(providerName: string, name: string) {
+  const spans = madeOnce(`${providerName}:${name}`, () => numberedSpans(providerName, name,
+    ['method:string', 'host:string', 'path:string'], ['status:u16', 'error:string'], { root: false }));
   return {
     open(req: object, method: string, host: string, path: string): void {
       if (!spans.enabled || !Object.isExtensible(req)) return; // its span number could not be kept on it
@@ -42,14 +39,13 @@ function requestSpans(providerName: string, name: string, response: string) {
       const seq = spanOf(req);
       if (seq === 0) return;
       setSpanOf(req, 0);
-      responseRecord.emit(spanId(seq), status, error);
-      spans.finish(seq);
+      spans.end.emit(seq, status, error);
     },
   };
 }
 
 export function traceHttpClient(options: AutoOptions, failed: (e: unknown) => void): void {
-  const { open, finish } = requestSpans('node.http', 'client', 'client_response');
+  const { open, finish } = requestSpans('node.http', 'client');
 
   subscribe<{ request: ClientRequest }>('http.client.request.start', ({ request }) =>
     open(request, request.method, request.host ?? '', requestPath(request.path, options.keepQuery)), failed);
@@ -72,7 +68,7 @@ function hostOf(origin: unknown): string {
 }
 
 export function traceFetch(options: AutoOptions, failed: (e: unknown) => void): void {
-  const { open, finish } = requestSpans('node.fetch', 'request', 'response');
+  const { open, finish } = requestSpans('node.fetch', 'request');
 
   subscribe<{ request: UndiciRequest }>('undici:request:create', ({ request }) =>
     open(request, request.method ?? '', hostOf(request.origin), requestPath(request.path, options.keepQuery)), failed);

@@ -7,10 +7,9 @@
 // (AsyncLocalStorage.enterWith) for the rest of that execution, so the app's
 // handler, and everything it starts, runs inside it. The span is a root (its
 // parent is the remote caller, recorded from traceparent).
-// http.server.response.finish ends it, after a typed response event
-// (status, size) whose span_id is the span's.
+// http.server.response.finish ends it; the end record carries the
+// response's status and size.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { provider } from '../provider';
 import { executionAsyncId } from 'node:async_hooks';
 import { enterSpan, nextSpanSeq, onFirstParentRead } from '../spans';
 import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
@@ -22,9 +21,13 @@ import { subscribe } from './channels';
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZEROS = /^0+$/;
 
+interface TraceParent { readonly traceId: string; readonly parentId: string }
+/** One object for every request without a (valid) traceparent: most of them. */
+const NO_PARENT: TraceParent = Object.freeze({ traceId: '', parentId: '' });
+
 /** A traceparent header's trace id and parent span id; both empty if absent or malformed. */
-export function parseTraceparent(value: unknown): { traceId: string; parentId: string } {
-  const none = { traceId: '', parentId: '' };
+export function parseTraceparent(value: unknown): TraceParent {
+  const none = NO_PARENT;
   if (typeof value !== 'string' || value.length > 512) return none;
   const m = TRACEPARENT.exec(value.trim());
   if (!m) return none;
@@ -96,11 +99,9 @@ interface ServerMessage { request: IncomingMessage; response: ServerResponse }
  * moment keep no context (docs/auto.md).
  */
 export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => void): () => void {
-  const { serverSpans, serverResponse } = madeOnce('http.server', () => ({
-    serverSpans: numberedSpans('node.http', 'server',
-      ['method:string', 'path:string', 'trace_id:string', 'parent_span_id:string', 'headers:string'], { root: true }),
-    serverResponse: provider('node.http').event('server_response', ['span_id:u64', 'status:u16', 'size:i64']),
-  }));
+  const serverSpans = madeOnce('http.server', () => numberedSpans('node.http', 'server',
+    ['method:string', 'path:string', 'trace_id:string', 'parent_span_id:string', 'headers:string'],
+    ['status:u16', 'size:i64'], { root: true }));
 
   let entering = options.context === 'always';
   const waiting = options.context === 'on-read'; // for the first read (never true again once entering)
@@ -138,8 +139,7 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
     const seq = spanOf(response);
     if (seq === 0) return;
     setSpanOf(response, 0);
-    serverResponse.emit(spanId(seq), response.statusCode, responseSize(response));
-    serverSpans.finish(seq);
+    serverSpans.end.emit(seq, response.statusCode, responseSize(response));
   }, failed);
   return () => onFirstParentRead(null);
 }

@@ -14,18 +14,21 @@ import { currentParent, spanBeginClass, spanEndClass } from '../spans';
 
 /**
  * A span class whose spans are numbers: start one with
- * `begin.record(seq = nextSpanSeq(), spans.parent(), ...fields)` (the fields
- * passed as they are: a rest parameter and its spread cost ~300 instructions a
- * call), end it with finish(seq).
+ * `begin.record(seq = nextSpanSeq(), spans.parent(), ...fields)`, end it with
+ * `end.emit(seq, ...endFields)` (the fields passed as they are: a rest
+ * parameter and its spread cost ~300 instructions a call). What is known only
+ * at the end (a response's status and size) goes in the end record itself:
+ * one record fewer per span than an event beside it.
  */
-export class NumberedSpans<Args extends unknown[]> {
+export class NumberedSpans<Args extends unknown[], EndArgs extends unknown[]> {
   readonly begin: TracedEvent<[number, number, ...Args]>;
-  private readonly end: TracedEvent<[number]>;
+  readonly end: TracedEvent<[number, ...EndArgs]>;
 
   /** Span records like spanType's: `root` spans take parent 0, the others the current span. */
-  constructor(provider: string, name: string, fields: readonly FieldSpec[], private readonly root: boolean) {
+  constructor(provider: string, name: string, fields: readonly FieldSpec[], endFields: readonly FieldSpec[],
+    private readonly root: boolean) {
     this.begin = spanBeginClass(provider, name, fields, {});
-    this.end = spanEndClass(provider, name, [], {});
+    this.end = spanEndClass(provider, name, endFields, {});
   }
 
   get enabled(): boolean {
@@ -37,9 +40,6 @@ export class NumberedSpans<Args extends unknown[]> {
     return this.root ? 0 : currentParent();
   }
 
-  finish(seq: number): void {
-    this.end.emit(seq);
-  }
 }
 
 const SPAN = Symbol('ringtrace.span');
@@ -58,7 +58,7 @@ export function setSpanOf(request: object, seq: number): void {
 /** The span id of span number `seq` of this thread (what span records carry). */
 export const spanId = (seq: number): number => SPAN_ID_BASE + seq;
 
-export function numberedSpans<const S extends readonly FieldSpec[]>(provider: string, name: string, fields: S,
-  options: { root: boolean }): NumberedSpans<ArgsOf<S>> {
-  return new NumberedSpans<ArgsOf<S>>(provider, name, fields, options.root);
+export function numberedSpans<const S extends readonly FieldSpec[], const E extends readonly FieldSpec[]>(
+  provider: string, name: string, fields: S, endFields: E, options: { root: boolean }): NumberedSpans<ArgsOf<S>, ArgsOf<E>> {
+  return new NumberedSpans<ArgsOf<S>, ArgsOf<E>>(provider, name, fields, endFields, options.root);
 }

@@ -3,7 +3,9 @@
 //   'http:request: status >= 500'           one whose fields pass a filter (docs/filters.md)
 //   'http:request: duration > 200ms'        a span that lasted longer (checked when it ends;
 //                                           `duration` in ns, numbers may carry a unit)
-// A span's condition sees the fields of its start record and `duration`.
+// A span's condition sees the fields of its start record, those of its end
+// record (where both have a name, the end's value: what was known last) and
+// `duration`.
 import { decodeValues, type FieldValue } from '../decode';
 import { checkFilterSyntax, compileFilter, FilterError, formatFilterError } from '../filter';
 import type { RawRecord } from '../records';
@@ -54,8 +56,11 @@ interface ClassPlan {
   /** Span start: keep its time and values for these conditions, checked at its end. */
   keepStart: boolean;
   /** Span end: conditions per start class id. */
-  atEnd: { spec: TriggerSpec; tests: Map<number, Condition | null> }[];
+  atEnd: { spec: TriggerSpec; tests: Map<number, EndTest> }[];
 }
+
+/** A span condition for one start class: which start values it takes (those the end does not name), then the end's. */
+interface EndTest { test: Condition; startValues: number[] }
 
 const DURATION: Field = { name: 'duration', type: 'f64' };
 const MAX_OPEN_SPANS = 65536;
@@ -105,9 +110,9 @@ export class TriggerWatch {
       this.openSpans.delete(key);
       const duration = this.ticksToNs(rec.timestamp - start.ts);
       for (const { spec, tests } of plan.atEnd) {
-        const test = tests.get(start.id);
-        if (test === undefined) continue; // a start class this condition does not fit
-        if (!test || test(...start.values, duration)) return fire(spec);
+        const end = tests.get(start.id);
+        if (end === undefined) continue; // a start class this condition does not fit
+        if (end.test(...end.startValues.map((i) => start.values[i]), ...own.slice(1), duration)) return fire(spec);
       }
     }
     return null;
@@ -135,11 +140,14 @@ export class TriggerWatch {
     for (const spec of specs) {
       if (cls.kind === 'span_end') {
         if (!spec.expression) continue; // fired at the start
-        const tests = new Map<number, Condition | null>();
+        const tests = new Map<number, EndTest>();
+        const endFields = cls.fields.slice(1); // after its span_id
+        const endNames = new Set(endFields.map((f) => f.name));
         for (const [startId, start] of this.classes) {
           if (start.kind !== 'span_begin' || start.provider !== cls.provider || start.name !== cls.name) continue;
-          const test = this.compile(spec, [...start.fields, DURATION], full);
-          if (test) tests.set(startId, test);
+          const startValues = start.fields.flatMap((f, i) => endNames.has(f.name) ? [] : [i]);
+          const test = this.compile(spec, [...startValues.map((i) => start.fields[i]!), ...endFields, DURATION], full);
+          if (test) tests.set(startId, { test, startValues });
         }
         plan.atEnd.push({ spec, tests });
       } else if (cls.kind === 'span_begin' && spec.expression) {
