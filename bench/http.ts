@@ -4,7 +4,8 @@
 // ringtrace's auto mode (src/auto/: the untouched server traced through
 // diagnostics channels; on only during its runs) without async context (auto:
 // this server reads no current span) and entering each request span
-// (auto_context), the OpenTelemetry API through ringtrace's TracerProvider
+// (auto_context), or its http part alone (auto_http), the OpenTelemetry API
+// through ringtrace's TracerProvider
 // (bridge), the OpenTelemetry SDK with a batch processor exporting nowhere
 // (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
 // process (otel_otlp), pino, and none again (none_control: what two runs of
@@ -53,7 +54,7 @@ const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'bridge', 'otel', 'otel_otlp', 'pino', 'none_control'] as const;
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'otel', 'otel_otlp', 'pino', 'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
 const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
@@ -61,7 +62,7 @@ const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
   return t as Tool;
 });
 /** Tools whose records the recorder reads (its CPU is theirs). */
-const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'bridge'];
+const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge'];
 
 interface Server { port: number; recorder: ChildProcess; out: string; otlp: OtlpReceiver }
 interface Stats { served: number; cpuUs: number }
@@ -242,8 +243,9 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
     out.set('bridge', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
   // auto: a request span's end per request served (and a few for the harness's own /stats and /mode requests).
-  if (q.tools['auto'] || q.tools['auto_context']) {
-    const served = (q.tools['auto']?.served ?? 0) + (q.tools['auto_context']?.served ?? 0);
+  const autos = (['auto', 'auto_context', 'auto_http'] as const).filter((t) => q.tools[t]);
+  if (autos.length) {
+    const served = autos.reduce((n, t) => n + q.tools[t]!.served, 0);
     const ends = t.perClass['node.http:server:end'] ?? 0;
     out.set('auto', ends >= served && t.lost === 0 ? 'all' : `${ends} of ${served} request spans (lost ${t.lost})`);
   }

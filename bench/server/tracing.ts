@@ -8,7 +8,8 @@
 // lines to a file through its asynchronous destination. For ringtrace's auto
 // mode (src/auto/): nothing in the request path; while the tool is current,
 // auto mode is on (its server span, runtime counters), without
-// async context (auto) or entering each request span as it (auto_context).
+// async context (auto) or entering each request span as it (auto_context);
+// auto_http: its http part alone (no runtime counters, GC events, sockets).
 import type { Span, Tracer } from '@opentelemetry/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -55,9 +56,9 @@ function ringtrace(): RequestTracing {
  * 'always' (RINGTRACE_AUTO_CONTEXT=1): what an app whose handlers make their
  * own spans or outgoing calls gets.
  */
-function auto(context: 'on-read' | 'always'): RequestTracing {
+function auto(context: 'on-read' | 'always', parts?: string): RequestTracing {
   // BENCH_AUTO_PARTS=http,gc: only these parts (splitting the cost); default every part.
-  const options = { ...readOptions({ RINGTRACE_AUTO: process.env['BENCH_AUTO_PARTS'] }), context };
+  const options = { ...readOptions({ RINGTRACE_AUTO: parts ?? process.env['BENCH_AUTO_PARTS'] }), context };
   return { ...none(), finish: async () => -1, enter: () => { startAuto(options); }, leave: () => stopAuto() };
 }
 
@@ -171,10 +172,11 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'ringtrace': return ringtrace();
     case 'auto': return auto('on-read');
     case 'auto_context': return auto('always');
+    case 'auto_http': return auto('on-read', 'http');
     case 'otel': return otel(countingExporter);
     case 'otel_otlp': return otel(otlpExporter);
     case 'bridge': return bridge();
     case 'pino': return pino();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, bridge, otel, otel_otlp, pino)`);
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, bridge, otel, otel_otlp, pino)`);
   }
 }
