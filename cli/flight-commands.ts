@@ -31,7 +31,7 @@ export function registerFlightCommands(program: Command): void {
       'the whole buffer minus up to one part', positiveInt)
     .option('--max-snapshots <n>', 'keep the newest N snapshot directories (default 10)', positiveInt)
     .option('--trigger <rule>', "snapshot when an event appears: 'PATTERN' or 'PATTERN: CONDITION' on its fields; " +
-      'spans have `duration` (repeatable)', collect)
+      'a span\'s is checked at its end, on its begin and end fields and `duration` (repeatable)', collect)
     .option('--stall <duration>', 'snapshot when a traced process\'s event loop does not turn for this long ' +
       '(default 1s; 0: off)', durationMsArg)
     .option('--delay <duration>', 'after a trigger, keep recording this long before the snapshot (default 0)',
