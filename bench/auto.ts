@@ -11,7 +11,7 @@
 import * as http from 'node:http';
 import { readOptions } from '../src/auto/options';
 import { startAuto, stopAuto } from '../src/auto/start';
-import { arg } from './server/harness';
+import { arg } from './arg';
 import { median } from './median';
 
 const rounds = Number(arg('--rounds', '8'));

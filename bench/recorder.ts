@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg, autocannon, freePort, processCpuUs } from './server/harness';
+import { arg } from './arg';
+import { autocannon, freePort, processCpuUs } from './server/harness';
 import { kernelClocksource } from '../src/clocksource';
 
 const seconds = Number(arg('--seconds', '10'));

@@ -1,5 +1,5 @@
 // What the server benchmarks (bench:http, bench:recorder) share: autocannon's
-// typing, a free port, a process's CPU time from /proc, and --name value args.
+// typing, a free port and a process's CPU time from /proc.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
@@ -7,12 +7,6 @@ import * as net from 'node:net';
 export type Autocannon = (o: Record<string, unknown>) => Promise<{ requests: { total: number };
   latency: { p99: number }; errors: number; non2xx: number }>;
 export const autocannon = require('autocannon') as Autocannon;
-
-/** The value after `--name` on the command line, or `dflt`. */
-export function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
