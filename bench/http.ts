@@ -28,7 +28,7 @@
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
-//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS]] [--tools auto,bridge,...]
+//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS]] [--tools auto,bridge,...] [--pin]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -51,6 +51,12 @@ const seconds = Number(arg('--seconds', '3'));
 const rate = Number(arg('--rate', '0'));
 /** --window MS: with --rate, how long each tool runs before the next switch. */
 const windowMs = Number(arg('--window', '500'));
+/**
+ * --pin: the server on CPU 0, this process (the load) and the recorder on CPU 1
+ * (taskset): the server's main thread no longer shares its CPU's caches with
+ * the load generator it answers.
+ */
+const pin = process.argv.includes('--pin');
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
@@ -77,8 +83,10 @@ async function startServer(): Promise<Server> {
   const port = await freePort();
   const otlp = await otlpReceiver();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-')), 'trace');
-  const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, '--expose-gc', app,
-    'none', String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
+  const server = [process.execPath, '--expose-gc', app, 'none', String(port)];
+  const recorder = spawn(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '1', process.execPath] : []), cli, 'record',
+    '-q', '-o', out, '--', ...(pin ? ['taskset', '-c', '0'] : []), ...server],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
   await new Promise<void>((resolve, reject) => {
     recorder.stdout!.on('data', (d: Buffer) => { if (/listening/.test(String(d))) resolve(); });
     recorder.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
@@ -137,8 +145,11 @@ async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
 
 async function main(): Promise<void> {
   const source = kernelClocksource();
+  if (pin && (os.cpus().length < 2 || spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status !== 0)) {
+    throw new Error('--pin needs two CPUs and taskset (util-linux)');
+  }
   console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds of ` +
-    `${seconds} s runs, autocannon 10 connections`);
+    `${seconds} s runs, autocannon 10 connections${pin ? '; server on CPU 0, load and recorder on CPU 1' : ''}`);
   const server = await startServer();
   for (const tool of ['none', ...TRACED] as Tool[]) await load(server, tool, 1); // warm every path up
   if (rate > 0) {
