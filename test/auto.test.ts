@@ -5,13 +5,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as dc from 'node:diagnostics_channel';
+import type { ServerResponse } from 'node:http';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCommand } from '../fixtures/trace-helpers';
 import { parseParts } from '../src/auto/options';
 import { channelExists, subscribe } from '../src/auto/channels';
-import { parseTraceparent, rawHeader, requestPath } from '../src/auto/http-server';
+import { parseTraceparent, rawHeader, requestPath, responseSize } from '../src/auto/http-server';
+import { statusField } from '../src/auto/numbered-spans';
 import { AUTO_MODULE, autoEnvironment } from '../cli/auto-env';
 
 const root = path.join(__dirname, '..', '..');
@@ -270,6 +272,15 @@ test('traceparent parsing follows W3C Trace Context', () => {
   assert.equal(rawHeader(['Host', 'x'], 'traceparent'), undefined);
   assert.equal(requestPath('/a/b?c=1', false), '/a/b');
   assert.equal(requestPath('/a/b?c=1', true), '/a/b?c=1');
+});
+
+test("end fields only take values their types hold (a value they cannot would drop the span's end)", () => {
+  assert.deepEqual([200, 404, 0, 65535, 65536, -1, 1.5, '200', undefined, null].map(statusField),
+    [200, 404, 0, 65535, 0, 0, 0, 0, 0, 0]);
+  const response = (computed: unknown, header: unknown) =>
+    ({ _contentLength: computed, getHeader: () => header }) as unknown as ServerResponse;
+  assert.deepEqual([[10, undefined], [0, '5'], [1.5, '7'], [undefined, '12'], [undefined, 'x'], [undefined, '1e300'],
+    [-1, undefined], [2 ** 60, undefined]].map(([c, h]) => responseSize(response(c, h))), [10, 0, 7, 12, -1, -1, -1, -1]);
 });
 
 test('options, channel versions, NODE_OPTIONS, and a failing subscriber never reaches the app', () => {

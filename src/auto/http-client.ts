@@ -9,7 +9,7 @@ import type { AutoOptions } from './options';
 import { subscribe } from './channels';
 import { requestPath } from './http-server';
 import { nextSpanSeq } from '../spans';
-import { numberedSpans, setSpanOf, spanOf } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanOf, statusField } from './numbered-spans';
 import { madeOnce } from './classes';
 
 function errorText(e: unknown): string {
@@ -39,7 +39,7 @@ function requestSpans(providerName: string, name: string) {
       const seq = spanOf(req);
       if (seq === 0) return;
       setSpanOf(req, 0);
-      spans.end.emit(seq, status, error);
+      spans.end.emit(seq, statusField(status), error);
     },
   };
 }

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { executionAsyncId } from 'node:async_hooks';
 import { enterSpan, nextSpanSeq, onFirstParentRead } from '../spans';
-import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanId, spanOf, statusField } from './numbered-spans';
 import { madeOnce } from './classes';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
@@ -51,11 +51,12 @@ export function requestPath(url: string | undefined, keepQuery: boolean): string
 export function responseSize(res: ServerResponse): number {
   // Node's own count for end(body) first: getHeader lower-cases its argument on every call.
   const computed = (res as unknown as { _contentLength?: unknown })._contentLength;
-  if (typeof computed === 'number' && computed >= 0) return computed;
+  // (only what the end record's i64 holds: a value it cannot take would drop the span's end)
+  if (Number.isSafeInteger(computed) && (computed as number) >= 0) return computed as number;
   const h = res.getHeader('content-length');
   if (h !== undefined) {
     const n = Number(h);
-    if (Number.isInteger(n) && n >= 0) return n;
+    if (Number.isSafeInteger(n) && n >= 0) return n;
   }
   return -1;
 }
@@ -139,7 +140,7 @@ export function traceHttpServer(options: AutoOptions, failed: (e: unknown) => vo
     const seq = spanOf(response);
     if (seq === 0) return;
     setSpanOf(response, 0);
-    serverSpans.end.emit(seq, response.statusCode, responseSize(response));
+    serverSpans.end.emit(seq, statusField(response.statusCode), responseSize(response));
   }, failed);
   return () => onFirstParentRead(null);
 }

@@ -42,6 +42,14 @@ export class NumberedSpans<Args extends unknown[], EndArgs extends unknown[]> {
 
 }
 
+/**
+ * A status code as the u16 an end record takes (0 if it is not one): a value
+ * the field cannot hold would drop the whole end record, and the span with it.
+ */
+export function statusField(code: unknown): number {
+  return typeof code === 'number' && (code & 0xffff) === code ? code : 0;
+}
+
 const SPAN = Symbol('ringtrace.span');
 
 /** The span number kept on `request` (0: none). */
