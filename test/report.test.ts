@@ -316,8 +316,9 @@ test('in Chromium: renders without errors; the numbers on the page are query\'s;
 
 /**
  * Run in the page after it rendered: zoom with the wheel, drag, reset, hover
- * the slowest root span of the first row; the timeline's range and tooltip after each, as JSON in
- * #probe. (Added to a copy of the page, its hash allowed by the copy's policy.)
+ * the slowest request span of the first row and the two interleaved spans;
+ * the timeline's range and tooltip after each, as JSON in #probe. (Added to a
+ * copy of the page, its hash allowed by the copy's policy.)
  */
 const PROBE = `(function () {
   const canvas = document.querySelector('.timeline-canvas');
@@ -336,13 +337,23 @@ const PROBE = `(function () {
   out.reset = view();
   const data = JSON.parse(document.getElementById('report-data').textContent);
   const first = data.timeline.threads[0];
-  const s = data.slowest.map((t) => t.root).find((r) => r.pid === first.pid && r.tid === first.tid && r.depth === 0);
+  const s = data.slowest.map((t) => t.root).find((r) => r.pid === first.pid && r.tid === first.tid && r.depth === 0 &&
+    r.name === 'request');
   out.hovered = s.id;
   const x = 170 + ((s.start + s.dur / 2) / out.reset[1]) * (box.width - 170);
   canvas.dispatchEvent(new MouseEvent('mousemove', at(x, 24 + 4 + 7)));
   const tip = document.querySelector('.tooltip');
   out.tip = tip.hidden ? null : tip.textContent;
   out.plotWidth = box.width - 170;
+  // Two root spans interleaved on that thread: each in a lane of its own (the first two lanes).
+  const [a, b] = ['overlap_a', 'overlap_b'].map((n) => data.timeline.spans.find((s) => s.name === n));
+  out.overlap = [a, b].map((s) => ({ depth: s.depth, start: s.start, end: s.start + s.dur,
+    onFirstRow: s.pid === first.pid && s.tid === first.tid }));
+  const xo = 170 + (((b.start + a.start + a.dur) / 2) / out.reset[1]) * (box.width - 170);
+  out.lanes = [0, 1].map((i) => {
+    canvas.dispatchEvent(new MouseEvent('mousemove', at(xo, 24 + 4 + i * 16 + 7)));
+    return tip.hidden ? null : tip.querySelector('.tip-name').textContent;
+  });
   const pre = document.createElement('pre');
   pre.id = 'probe';
   pre.textContent = JSON.stringify(out);
@@ -359,7 +370,8 @@ test('in Chromium: the timeline zooms around the pointer, pans by dragging, rese
     const dom = chromium('--dump-dom', `file://${probed}`);
     assertRendered(dom);
     const p = JSON.parse(unescapeHtml(/<pre id="probe">(.*?)<\/pre>/s.exec(dom)![1]!)) as { full: number[];
-      zoomed: number[]; panned: number[]; reset: number[]; tip: string | null; plotWidth: number; hovered: string };
+      zoomed: number[]; panned: number[]; reset: number[]; tip: string | null; plotWidth: number; hovered: string;
+      overlap: { depth: number; start: number; end: number; onFirstRow: boolean }[]; lanes: (string | null)[] };
     const d = pageData(probed);
     assert.deepEqual(p.full, [0, d.trace.durationNs]);
     const len = (v: number[]) => v[1]! - v[0]!;
@@ -375,4 +387,8 @@ test('in Chromium: the timeline zooms around the pointer, pans by dragging, rese
     assert.ok(p.tip.includes(`${s.provider}:${s.name}`) && p.tip.includes(formatDuration(s.dur)), p.tip);
     assert.ok(s.fields === null || p.tip.includes(s.fields), 'with its fields');
     assert.ok(!p.tip.includes('null'), p.tip);
+    const [a, b] = p.overlap;
+    assert.ok(a!.depth === 0 && b!.depth === 0 && a!.onFirstRow && b!.onFirstRow && b!.start < a!.end,
+      `the fixture's two spans overlap at depth 0 on the first row: ${JSON.stringify(p.overlap)}`);
+    assert.deepEqual(p.lanes, ['shop:overlap_a', 'shop:overlap_b'], 'each in its own lane');
   });

@@ -1,10 +1,11 @@
-// The timeline: one row per thread, its spans stacked by depth, on a canvas.
+// The timeline: one row per thread, its spans stacked by depth (overlapping
+// spans of one depth in lanes of their own), on a canvas.
 // Mouse wheel zooms around the pointer, dragging pans, "Reset" shows the
 // whole trace again; hovering a span shows its name, duration and fields.
 const GUTTER = 170; // px of thread labels
 const AXIS = 24; // px of time axis
-const LANE = 16; // px per depth
-const MAX_LANES = 24; // deeper spans share the last lane
+const LANE = 16; // px per lane
+const MAX_LANES = 24; // per thread: spans past it share the last lane
 const MIN_VIEW_NS = 100;
 
 function timelineSection(data) {
@@ -20,16 +21,14 @@ function timelineSection(data) {
     return section('timeline', 'Timeline', note('No spans in this trace.'));
   }
 
-  // Rows: each thread's spans by lane (depth), each lane in start order.
+  // Rows: each thread's spans in lanes (laneLayout), each lane in start order.
   const rowOf = new Map(tl.threads.map((t, i) => [t.pid + ':' + t.tid, i]));
-  const lanes = tl.threads.map(() => []);
+  const byRow = tl.threads.map(() => []);
   for (const s of tl.spans) {
     const r = rowOf.get(s.pid + ':' + s.tid);
-    if (r === undefined) continue;
-    const lane = Math.min(s.depth, MAX_LANES - 1);
-    while (lanes[r].length <= lane) lanes[r].push([]);
-    lanes[r][lane].push(s);
+    if (r !== undefined) byRow[r].push(s);
   }
+  const lanes = byRow.map((spans) => laneLayout(spans, total));
   const rows = [];
   let y = AXIS;
   for (let r = 0; r < tl.threads.length; r++) {
@@ -104,8 +103,8 @@ function timelineSection(data) {
     ctx.clip();
     ctx.textBaseline = 'middle';
     ctx.font = '11px system-ui, sans-serif';
-    lanes[r].forEach((lane, depth) => {
-      const y = row.top + 4 + depth * LANE;
+    lanes[r].forEach((lane, i) => {
+      const y = row.top + 4 + i * LANE;
       let lastPixel = -1; // spans narrower than a pixel: one rectangle per pixel column
       for (const s of lane) {
         const end = endOf(s);
@@ -231,6 +230,33 @@ function timelineSection(data) {
     wrap);
   card.draw = draw;
   return card;
+}
+
+/**
+ * One thread's spans in lanes: by depth, and spans of one depth that overlap
+ * in time (async code interleaving requests on a thread) in lanes of their
+ * own below one another, each in the first lane free at its start. Returns
+ * the lanes top to bottom, each in start order; past MAX_LANES the last lane
+ * takes the rest (they may overlap there). Unended spans run to `total`.
+ */
+function laneLayout(spans, total) {
+  const byDepth = [];
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) (byDepth[s.depth] ??= []).push(s);
+  const lanes = [];
+  for (const ofDepth of byDepth) {
+    if (!ofDepth) continue;
+    const first = Math.min(lanes.length, MAX_LANES - 1);
+    const room = MAX_LANES - first; // lanes this depth may open
+    const ends = []; // per lane of this depth: where its last span ends
+    for (const s of ofDepth) {
+      let k = ends.findIndex((end) => end <= s.start);
+      if (k < 0) k = ends.length < room ? ends.push(0) - 1 : room - 1; // none free: a new one, or share the last
+      ends[k] = Math.max(ends[k], s.dur === null ? total : s.start + s.dur);
+      (lanes[first + k] ??= []).push(s);
+    }
+  }
+  for (const lane of lanes) lane.sort((a, b) => a.start - b.start); // the last lane may mix depths
+  return lanes;
 }
 
 /** A tick step of 1, 2 or 5 × 10^k ns at least `raw`. */
