@@ -24,8 +24,8 @@ import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
 import { hexSpanId, hexTraceId, madeSpanId, madeTraceId, type TraceId } from './ids';
 import { OtlpEncoder } from './encode';
-import { FLAGS_REMOTE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, otlpTags, STATUS_ERROR,
-  type OtlpTags } from './schema';
+import { FLAGS_REMOTE, KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
+import { kindOf, statusFromFields } from './http-spans';
 import { otelBegin, otelEnd } from './otel-spans';
 import { addJsonMembers, attrsOf, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
 import { RecentTraceIds } from './recent';
@@ -196,7 +196,7 @@ export class OtlpBuilder {
       s = otelBegin(c.values(this.vals, true), pid, tid, ns, hi, lo, parent, parentHi, parentLo);
     } else {
       const seed = this.opts.seed;
-      s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, this.kindOf(c.id, cls), ns);
+      s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, this.spanKind(c.id, cls), ns);
       madeSpanId(s, seed, pid, hi, lo);
       let traceHex = '';
       let parentHex = '';
@@ -341,7 +341,7 @@ export class OtlpBuilder {
   }
 
   /** A span class's OTLP kind, found once. */
-  private kindOf(id: number, cls: ClassDescription): number {
+  private spanKind(id: number, cls: ClassDescription): number {
     let k = this.kinds[id];
     if (k === undefined) this.kinds[id] = k = kindOf(cls);
     return k;
@@ -407,28 +407,6 @@ export class OtlpBuilder {
 /** The span that began first (past maxOpenSpans it is sent as unfinished: a lost end most likely left it open). */
 function oldest(spans: OpenSpan[]): OpenSpan {
   return spans.reduce((a, b) => (b.startNs < a.startNs ? b : a));
-}
-
-/** Auto mode's request spans (src/auto: node.http server and client, node.fetch request); others are internal. */
-function kindOf(cls: ClassDescription): number {
-  const p = cls.provider;
-  const n = cls.name;
-  if (p === 'node.http') return n === 'server' ? KIND_SERVER : n === 'client' ? KIND_CLIENT : KIND_INTERNAL;
-  return p === 'node.fetch' && n === 'request' ? KIND_CLIENT : KIND_INTERNAL;
-}
-
-/** HTTP spans' status by OpenTelemetry's conventions: a server's 5xx, a client's 4xx, 5xx or error. */
-function statusFromFields(s: OpenSpan): void {
-  const a = s.attrs;
-  for (let i = 0; i < a.length; i += 2) {
-    const v = a[i + 1];
-    if (a[i] === 'status' && typeof v === 'number' && v >= (s.kind === KIND_SERVER ? 500 : 400)) {
-      s.status = STATUS_ERROR;
-    } else if (a[i] === 'error' && typeof v === 'string' && v && s.kind === KIND_CLIENT) {
-      s.status = STATUS_ERROR;
-      s.statusMessage = v;
-    }
-  }
 }
 
 /** One field as attributes: a span record's `args` (span(name, fields)'s JSON) as its members. */
