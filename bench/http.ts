@@ -1,21 +1,20 @@
-// What tracing costs a real server (bench/server/app.ts, node:http) under
-// load: one server process, run under `trace-consume record`, switches
-// between tools (GET /mode): ringtrace (its API called by the app),
-// ringtrace's auto mode (src/auto/: the untouched server traced through
-// diagnostics channels; on only during its runs) without async context (auto:
-// this server reads no current span) and entering each request span
-// (auto_context), or its http part alone (auto_http), the OpenTelemetry API
-// through ringtrace's TracerProvider
+// What tracing costs a real server (bench/server/app.ts, node:http) under load:
+// one server process, run under `trace-consume record`, switches between tools
+// (GET /mode): ringtrace (its API called by the app), ringtrace's auto mode
+// (src/auto/: the untouched server traced through diagnostics channels; on only
+// during its runs) without async context (auto: this server reads no current
+// span) and entering each request span (auto_context), or its http part alone
+// (auto_http), the OpenTelemetry API through ringtrace's TracerProvider
 // (bridge), the OpenTelemetry SDK with a batch processor exporting nowhere
 // (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
-// process (otel_otlp), pino, and none again (none_control: what two runs of
-// the same code differ by). A tool's deferred work (a batch export, a buffered
+// process (otel_otlp), pino, and none again (none_control: what two runs of the
+// same code differ by). A tool's deferred work (a batch export, a buffered
 // write) is finished at the end of its run and counted in its CPU. One process
 // for all, so no two runs differ by process (JIT outcome, placement), which
 // here was as large as ringtrace's cost; each run starts with a collected heap
-// (--expose-gc), so one tool's garbage is not collected on the next one's
-// time. This host's speed swings within seconds, so each traced run is
-// compared with the untraced runs just before and after it. Two ways to load:
+// (--expose-gc), so one tool's garbage is not collected on the next one's time.
+// This host's speed swings within seconds, so each traced run is compared with
+// the untraced runs just before and after it. Two ways to load:
 //   saturated (default): autocannon, 10 connections, a new path per request,
 //     runs of --seconds; per tool, medians over --rounds of rps_ratio
 //     (requests/s relative to no tracing), added_us (server CPU per request
@@ -61,7 +60,8 @@ const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'otel', 'otel_otlp', 'pino', 'none_control'] as const;
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'otel', 'otel_otlp', 'pino',
+  'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
 const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
