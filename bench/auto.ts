@@ -11,8 +11,10 @@
 import * as http from 'node:http';
 import { readOptions } from '../src/auto/options';
 import { startAuto, stopAuto } from '../src/auto/start';
-import { arg } from './arg';
+import { arg, helpOnRequest } from './arg';
 import { median } from './median';
+
+helpOnRequest();
 
 const rounds = Number(arg('--rounds', '8'));
 const requests = Number(arg('--requests', '4000'));

@@ -20,8 +20,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg } from './arg';
+import { arg, helpOnRequest } from './arg';
 import { freePort } from './server/harness';
+
+helpOnRequest();
 
 const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
 const warmup = Number(arg('--warmup', '2000'));

@@ -33,11 +33,13 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg } from './arg';
+import { arg, helpOnRequest } from './arg';
 import { autocannon, freePort, processCpuUs } from './server/harness';
 import { addedPerRequest, runWindows } from './server/windows';
 import { median } from './median';
 import { kernelClocksource } from '../src/clocksource';
+
+helpOnRequest();
 
 const rounds = Number(arg('--rounds', '5'));
 const seconds = Number(arg('--seconds', '3'));

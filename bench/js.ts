@@ -16,6 +16,9 @@ import { requestCalls, requestInWork, requestTight } from './request-cases';
 import { publishSelection } from '../src/selection/publish';
 import { type Rule, Selection } from '../src/selection/rules';
 import { median, timeChunks as timeChunksOf } from './median';
+import { helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const CHUNK = 50_000;
 const quick = process.argv.includes('--quick');

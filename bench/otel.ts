@@ -22,6 +22,9 @@ import { currentTracer, provider, Session } from '../src/index';
 import { RingtraceSpanProcessor, RingtraceTracerProvider } from '../src/otel/index';
 import { median } from './median';
 import { kernelClocksource } from '../src/clocksource';
+import { helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const CHUNK = 20_000;
 const quick = process.argv.includes('--quick');

@@ -13,6 +13,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const root = path.join(__dirname, '..', '..');
 const nativeDir = path.join(root, 'native');

@@ -15,7 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { median } from './median';
-import { arg } from './arg';
+import { arg, helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');

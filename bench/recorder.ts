@@ -12,9 +12,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { arg } from './arg';
+import { arg, helpOnRequest } from './arg';
 import { autocannon, freePort, processCpuUs } from './server/harness';
 import { kernelClocksource } from '../src/clocksource';
+
+helpOnRequest();
 
 const seconds = Number(arg('--seconds', '10'));
 const rate = Number(arg('--rate', '20000'));

@@ -14,6 +14,9 @@ import { spawnSync } from 'node:child_process';
 import { currentTracer, loadNative, provider, Session, snapshot } from '../src/index';
 import { requestSnapshot } from '../src/snapshot-request';
 import { median, timeChunks as timeChunksOf } from './median';
+import { helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const CHUNK = 10_000;
 const CHUNKS = 31;

@@ -13,6 +13,9 @@ import * as path from 'node:path';
 import { openCursors } from '../src/trace/cursor';
 import { mergeCursors } from '../src/trace/merge';
 import { openTrace } from '../src/trace/reader';
+import { helpOnRequest } from './arg';
+
+helpOnRequest();
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
