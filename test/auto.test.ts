@@ -12,8 +12,7 @@ import * as path from 'node:path';
 import { runCommand } from '../fixtures/trace-helpers';
 import { parseParts } from '../src/auto/options';
 import { channelExists, subscribe } from '../src/auto/channels';
-import { parseTraceparent, rawHeader, requestPath, responseSize } from '../src/auto/http-server';
-import { statusField } from '../src/auto/numbered-spans';
+import { parseTraceparent, rawHeader, requestPath, responseSize, statusField } from '../src/auto/http-server';
 import { AUTO_MODULE, autoEnvironment } from '../cli/auto-env';
 
 const root = path.join(__dirname, '..', '..');

@@ -7,9 +7,9 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
-import { requestPath } from './http-server';
+import { requestPath, statusField } from './http-server';
 import { nextSpanSeq } from '../spans';
-import { numberedSpans, setSpanOf, spanOf, statusField } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 
 function errorText(e: unknown): string {

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { executionAsyncId } from 'node:async_hooks';
 import { enterSpan, nextSpanSeq, onFirstParentRead } from '../spans';
-import { numberedSpans, setSpanOf, spanId, spanOf, statusField } from './numbered-spans';
+import { numberedSpans, setSpanOf, spanId, spanOf } from './numbered-spans';
 import { madeOnce } from './classes';
 import type { AutoOptions } from './options';
 import { subscribe } from './channels';
@@ -27,14 +27,13 @@ const NO_PARENT: TraceParent = Object.freeze({ traceId: '', parentId: '' });
 
 /** A traceparent header's trace id and parent span id; both empty if absent or malformed. */
 export function parseTraceparent(value: unknown): TraceParent {
-  const none = NO_PARENT;
-  if (typeof value !== 'string' || value.length > 512) return none;
+  if (typeof value !== 'string' || value.length > 512) return NO_PARENT;
   const m = TRACEPARENT.exec(value.trim());
-  if (!m) return none;
+  if (!m) return NO_PARENT;
   const [, version, traceId, parentId, , rest] = m as unknown as string[];
   // Version ff is invalid; version 00 has nothing after the flags; all-zero ids are invalid.
   if (version === 'ff' || (version === '00' && rest !== undefined) || ZEROS.test(traceId!) || ZEROS.test(parentId!)) {
-    return none;
+    return NO_PARENT;
   }
   return { traceId: traceId!, parentId: parentId! };
 }
@@ -45,6 +44,14 @@ export function requestPath(url: string | undefined, keepQuery: boolean): string
   if (keepQuery) return url;
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * A status code as the u16 an end record takes (0 if it is not one): a value
+ * the field cannot hold would drop the whole end record, and the span with it.
+ */
+export function statusField(code: unknown): number {
+  return typeof code === 'number' && (code & 0xffff) === code ? code : 0;
 }
 
 /** Response body size: the length Node computed for end(body), else its Content-Length header; -1 if unknown. */

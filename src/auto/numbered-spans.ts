@@ -39,15 +39,6 @@ export class NumberedSpans<Args extends unknown[], EndArgs extends unknown[]> {
   parent(): number {
     return this.root ? 0 : currentParent();
   }
-
-}
-
-/**
- * A status code as the u16 an end record takes (0 if it is not one): a value
- * the field cannot hold would drop the whole end record, and the span with it.
- */
-export function statusField(code: unknown): number {
-  return typeof code === 'number' && (code & 0xffff) === code ? code : 0;
 }
 
 const SPAN = Symbol('ringtrace.span');
