@@ -13,30 +13,18 @@ import { readOptions } from '../src/auto/options';
 import { startAuto, stopAuto } from '../src/auto/start';
 import { arg, helpOnRequest } from './arg';
 import { median } from './median';
+import { keepAliveAgent, requests as keepAliveRequests } from './server/keep-alive';
 
 helpOnRequest();
 
 const rounds = Number(arg('--rounds', '8'));
 const requests = Number(arg('--requests', '4000'));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-function one(port: number, i: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    http.get({ port, host: '127.0.0.1', path: `/items/${i}?q=1`, agent }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    }).on('error', reject);
-  });
-}
+const agent = keepAliveAgent();
 
 /** CPU µs per request over n requests, 4 in flight. */
 async function batch(port: number, n: number): Promise<number> {
   const before = process.cpuUsage();
-  let i = 0;
-  const worker = async () => {
-    while (i < n) await one(port, i++);
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
+  await keepAliveRequests(port, 0, n, agent);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / n;
 }

@@ -17,17 +17,17 @@
 // (needs valgrind; one tool takes ~1-2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
 import { freePort } from './server/harness';
+import { keepAliveAgent, requests } from './server/keep-alive';
 
 helpOnRequest();
 
 const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
 const warmup = Number(arg('--warmup', '2000'));
-const requests = Number(arg('--requests', '4000'));
+const counted = Number(arg('--requests', '4000'));
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
@@ -36,19 +36,6 @@ const COMPILER = /compiler::|turboshaft|maglev/i;
 
 /** Per request: instructions, L1 instruction and data misses; all, and without the optimizing compiler's. */
 interface Counts { ir: number; i1: number; d1: number; irNoCompiler: number; i1NoCompiler: number; d1NoCompiler: number }
-
-function drive(port: number, from: number, count: number, agent: http.Agent): Promise<void> {
-  let next = from;
-  const end = from + count;
-  const one = () => new Promise<void>((resolve, reject) => {
-    http.get({ port, host: '127.0.0.1', path: `/items/${next++}?q=1`, agent }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    }).on('error', reject);
-  });
-  const worker = async () => { while (next < end) await one(); };
-  return Promise.all([worker(), worker(), worker(), worker()]).then(() => undefined);
-}
 
 /** Switch the collection of process pid's callgrind on or off. */
 function collect(on: boolean, pid: number): void {
@@ -96,17 +83,17 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   // The valgrind'd server: the recorder's child.
   const child = spawnSync('pgrep', ['-P', String(recorder.pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
   if (!child) throw new Error('cannot find the server process under the recorder');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  await drive(port, 0, warmup, agent);
+  const agent = keepAliveAgent();
+  await requests(port, 0, warmup, agent);
   collect(true, Number(child));
-  await drive(port, warmup, requests, agent);
+  await requests(port, warmup, counted, agent);
   collect(false, Number(child));
   await fetch(`http://127.0.0.1:${port}/quit`).catch(() => undefined);
   agent.destroy();
   const code = await exited;
   if (code !== 0) throw new Error(`the recorder exited ${code}: ${stderr.slice(-2000)}`);
   const c = countsOf(out);
-  for (const k of Object.keys(c) as (keyof Counts)[]) c[k] /= requests;
+  for (const k of Object.keys(c) as (keyof Counts)[]) c[k] /= counted;
   return c;
 }
 
@@ -114,7 +101,7 @@ async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('bench:http-callgrind needs valgrind (apt install valgrind)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-callgrind-'));
   console.log(`# ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${warmup} requests of warm-up, ` +
-    `${requests} counted; per request`);
+    `${counted} counted; per request`);
   const results = new Map<string, Counts>();
   try {
     for (const tool of tools) {

@@ -1,0 +1,25 @@
+// A keep-alive client for the server benchmarks that count per request
+// (bench:auto, bench:http-callgrind): requests from..from+count-1, GET
+// /items/<i>?q=1, 4 in flight on the agent's sockets.
+import * as http from 'node:http';
+
+export const keepAliveAgent = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function one(port: number, i: number, agent: http.Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.get({ port, host: '127.0.0.1', path: `/items/${i}?q=1`, agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    }).on('error', reject);
+  });
+}
+
+/** Requests from..from+count-1 to 127.0.0.1:port, 4 at a time; resolves when all are answered. */
+export async function requests(port: number, from: number, count: number, agent: http.Agent): Promise<void> {
+  let next = from;
+  const end = from + count;
+  const worker = async () => {
+    while (next < end) await one(port, next++, agent);
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
