@@ -46,10 +46,15 @@ export function parseProcessLog(text: string): ProcessLog {
   return { processes, threads };
 }
 
+/** A thread's name from the log's names: logged, else 'main' for a process's first thread, else 'thread <tid>'. */
+export function threadName(threads: Map<number, string>, pid: number, tid: number): string {
+  return threads.get(tid) ?? (pid === tid ? 'main' : `thread ${tid}`);
+}
+
 export function readNames(dir: string): Names {
   const { processes, threads } = readProcessLog(dir);
   return {
     process: (pid) => `${processes.get(pid) ?? 'process'} (${pid})`,
-    thread: (pid, tid) => threads.get(tid) ?? (pid === tid ? 'main' : `thread ${tid}`),
+    thread: (pid, tid) => threadName(threads, pid, tid),
   };
 }

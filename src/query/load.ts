@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { readProcessLog } from '../export/processes';
+import { readProcessLog, threadName } from '../export/processes';
 import type { ClassDescription } from '../schema';
 import { openTrace } from '../trace/reader';
 import { duckdb } from './duckdb';
@@ -145,7 +145,7 @@ async function fillSmallTables(con: DuckDBConnection, dir: string, classes: Map<
     t.appendUInteger(i);
     t.appendUInteger(pid);
     t.appendUInteger(tid);
-    t.appendVarchar(log.threads.get(tid) ?? (pid === tid ? 'main' : `thread ${tid}`));
+    t.appendVarchar(threadName(log.threads, pid, tid));
     t.endRow();
   }
   t.closeSync();

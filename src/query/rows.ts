@@ -17,7 +17,7 @@ import { BEGIN, ClassRoles, COUNTER, END } from '../export/model';
 import { type ByteOut, putAscii, putInt, putRaw, putUint } from '../export/byteout';
 import { compileFields, type FieldsWriter } from '../export/jsonl-fields';
 import { jsonValue } from '../export/jsonl';
-import { jsonObject } from '../export/record-args';
+import { hasJsonArgs, jsonObject } from '../export/record-args';
 import type { FieldValue } from '../decode';
 import { DENSE_IDS, type StreamCursor } from '../trace/cursor';
 import { EVENT_HEADER } from '../layout';
@@ -25,11 +25,8 @@ import { TWO32 } from '../int64';
 import { WORD_SLACK } from '../export/words';
 import { SpanDepths } from './depths';
 import { isAsciiJsonObject } from './json-check';
+import { KIND_BEGIN, KIND_COUNTER, KIND_END, KIND_EVENT } from './kinds';
 
-export const KIND_EVENT = 0;
-export const KIND_BEGIN = 1;
-export const KIND_END = 2;
-export const KIND_COUNTER = 3;
 
 const TAB = 9;
 const NEWLINE = 10;
@@ -250,8 +247,7 @@ export class RecordRows {
     const from = kind === KIND_BEGIN ? 2 : kind === KIND_END || kind === KIND_COUNTER || about ? 1 : 0;
     const rest = cls.fields.slice(from);
     const keys = rest.map((f, i) => `${i ? ',' : ''}${JSON.stringify(f.name)}:`);
-    const args = (kind === KIND_BEGIN || kind === KIND_END) && rest.length === 1 && rest[0]!.name === 'args' &&
-      rest[0]!.type === 'string';
+    const args = (kind === KIND_BEGIN || kind === KIND_END) && hasJsonArgs(cls);
     const plan: RowPlan = {
       kind, mid: ascii(`${id}\t${kind}\t`), from, keys, args, open: utf8(`{${keys[0] ?? ''}`),
       fields: rest.length && !args ? compileFields(rest, keys.map(utf8), jsonValue) : undefined,

@@ -4,8 +4,10 @@
 //
 // `records` holds every record as loaded (rows.ts); the user-facing
 // `events` and `counters` are views over it joined with the small tables,
-// so loading writes each record once. `spans` is made once after loading
-// (a begin joined with its end), since every span question needs it.
+// so loading writes each record once. `spans` is a view pairing each begin
+// with its end, made by the queries that read it (the report makes it a
+// table once: MATERIALIZE_SPANS).
+import { KIND_BEGIN, KIND_COUNTER, KIND_END, KIND_EVENT } from './kinds';
 
 /**
  * read_csv's settings for the row files: tab-separated, no quoting (no
@@ -38,16 +40,16 @@ export const CREATE_DERIVED = [
     FROM records r JOIN classes c ON c.id = r.class JOIN threads t ON t.id = r.thread`,
   `CREATE VIEW counters AS
     SELECT r.ts, t.pid, t.tid, c.provider, c.name, r.value
-    FROM records r JOIN classes c ON c.id = r.class JOIN threads t ON t.id = r.thread WHERE r.kind = 3`,
+    FROM records r JOIN classes c ON c.id = r.class JOIN threads t ON t.id = r.thread WHERE r.kind = ${KIND_COUNTER}`,
   // A view: made by the queries that read it (a hash join of begins and ends: ~0.2 s per million spans).
   // Events about a span (a span_id first: auto mode's response status and size) join its end_fields.
   `CREATE VIEW spans AS
     WITH ends AS (SELECT t.pid, e.span_id, e.ts, e.fields FROM records e JOIN threads t ON t.id = e.thread
-      WHERE e.kind = 2),
+      WHERE e.kind = ${KIND_END}),
     about AS (SELECT t.pid, a.span_id, list_reduce(list(a.fields::JSON ORDER BY a.ts),
         (x, y) -> json_merge_patch(x, y)) AS fields
       FROM records a JOIN threads t ON t.id = a.thread
-      WHERE a.kind = 0 AND a.span_id IS NOT NULL AND a.fields IS NOT NULL GROUP BY ALL)
+      WHERE a.kind = ${KIND_EVENT} AND a.span_id IS NOT NULL AND a.fields IS NOT NULL GROUP BY ALL)
     SELECT b.span_id AS id, b.parent_id AS parent, t.pid, t.tid, t.name AS thread, c.provider,
       CASE WHEN c.provider = 'otel' AND c.name = 'span' THEN coalesce(b.fields->>'span_name', c.name)
         ELSE c.name END AS name,
@@ -57,7 +59,7 @@ export const CREATE_DERIVED = [
     FROM records b JOIN classes c ON c.id = b.class JOIN threads t ON t.id = b.thread
       LEFT JOIN ends e ON e.pid = t.pid AND e.span_id = b.span_id
       LEFT JOIN about a ON a.pid = t.pid AND a.span_id = b.span_id
-    WHERE b.kind = 1`,
+    WHERE b.kind = ${KIND_BEGIN}`,
 ];
 
 /**
