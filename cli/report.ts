@@ -9,7 +9,6 @@ import type { ReportLimits } from '../src/report/model';
 import { reportData } from '../src/report/queries';
 import { reportText } from '../src/report/text';
 import { load, warnIncomplete } from './query';
-import { MATERIALIZE_SPANS } from '../src/query/tables';
 
 export interface ReportOptions extends ReportLimits {
   output?: string;
@@ -24,7 +23,6 @@ export async function runReportCommand(dir: string, opts: ReportOptions): Promis
     const db = await load(dir, opts.quiet);
     try {
       warnIncomplete(db);
-      for (const sql of MATERIALIZE_SPANS) await db.con.run(sql); // the report's queries read spans many times
       const data = await reportData(db, path.basename(path.resolve(dir)), { slowest: opts.slowest, maxSpans: opts.maxSpans });
       if (!html) {
         process.stdout.write(reportText(data));

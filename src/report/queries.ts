@@ -4,6 +4,7 @@
 // read. Caps are here, and what they leave out is counted.
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { TraceDb } from '../query/load';
+import { MATERIALIZE_SPANS } from '../query/tables';
 import type { CounterSeries, GcKindRow, GcPause, LatencyRow, LostCpuRow, LoopSummaryRow, RateSeries, ReportData,
   ReportLimits, SlowTree, SpanRow, TimelineThread, TraceInfo } from './model';
 
@@ -79,16 +80,15 @@ export const HISTOGRAM_SQL = `SELECT provider, name, floor(log2(greatest(dur, 1)
 
 /** The `limit` slowest finished spans (ties: earliest first), each with its descendants, earliest first. */
 export function slowestSql(limit: number, startNs: string): string {
-  return `WITH RECURSIVE sp AS MATERIALIZED (SELECT * FROM spans),
-    slow AS (SELECT pid, id, row_number() OVER (ORDER BY dur DESC, start_ts, pid, id) AS rank
-      FROM sp WHERE dur IS NOT NULL ORDER BY rank LIMIT ${limit}),
+  return `WITH RECURSIVE slow AS (SELECT pid, id, row_number() OVER (ORDER BY dur DESC, start_ts, pid, id) AS rank
+      FROM spans WHERE dur IS NOT NULL ORDER BY rank LIMIT ${limit}),
     tree AS (SELECT rank, pid, id, 0 AS level FROM slow
       UNION ALL
-      SELECT t.rank, c.pid, c.id, t.level + 1 FROM tree t JOIN sp c ON c.pid = t.pid AND c.parent = t.id
+      SELECT t.rank, c.pid, c.id, t.level + 1 FROM tree t JOIN spans c ON c.pid = t.pid AND c.parent = t.id
       WHERE t.level < 1000),
     numbered AS (SELECT t.rank, t.level, s.*, row_number() OVER (PARTITION BY t.rank
         ORDER BY t.level = 0 DESC, s.start_ts, s.id) - 1 AS nth, count(*) OVER (PARTITION BY t.rank) - 1 AS descendants
-      FROM tree t JOIN sp s ON s.pid = t.pid AND s.id = t.id)
+      FROM tree t JOIN spans s ON s.pid = t.pid AND s.id = t.id)
     SELECT rank, nth, descendants, ${spanColumns(startNs)} FROM numbered
     WHERE nth <= ${CHILDREN_PER_TREE} ORDER BY rank, nth`;
 }
@@ -232,15 +232,15 @@ async function rates(con: DuckDBConnection, info: TraceInfo): Promise<ReportData
 }
 
 async function gc(con: DuckDBConnection, startNs: string): Promise<ReportData['gc']> {
-  const [n] = await rows(con, `SELECT count(*) AS n FROM (${gcSql(startNs)})`);
-  if (num(n!['n']) === 0) return null;
+  const byKind: GcKindRow[] = (await rows(con, gcKindsSql(startNs))).map((k) => ({ kind: String(k['kind']),
+    count: num(k['count']), totalMs: num(k['total_ms'] ?? 0), p50Ms: num(k['p50_ms'] ?? 0), maxMs: num(k['max_ms'] ?? 0) }));
+  const total = byKind.reduce((n, k) => n + k.count, 0); // every pause has a kind ('?' when unnamed)
+  if (total === 0) return null;
   const pauses: GcPause[] = (await rows(con, `${gcSql(startNs)} ORDER BY ms DESC NULLS LAST, start LIMIT ${GC_PAUSES}`))
     .map((p) => ({ pid: num(p['pid']), tid: num(p['tid']), start: num(p['start']), kind: String(p['kind']),
       ms: num(p['ms'] ?? 0) }))
     .sort((a, b) => a.start - b.start);
-  const byKind: GcKindRow[] = (await rows(con, gcKindsSql(startNs))).map((k) => ({ kind: String(k['kind']),
-    count: num(k['count']), totalMs: num(k['total_ms'] ?? 0), p50Ms: num(k['p50_ms'] ?? 0), maxMs: num(k['max_ms'] ?? 0) }));
-  return { pauses, total: num(n!['n']), byKind };
+  return { pauses, total, byKind };
 }
 
 async function counterSeries(con: DuckDBConnection, names: string[], startNs: string): Promise<CounterSeries[]> {
@@ -280,8 +280,9 @@ async function lost(con: DuckDBConnection, info: TraceInfo): Promise<ReportData[
   return { perCpu, bucketNs, buckets, counts };
 }
 
-/** Everything the report shows, from the loaded trace. */
+/** Everything the report shows, from the loaded trace; `spans` becomes a table first (every section reads it). */
 export async function reportData(db: TraceDb, dir: string, limits: ReportLimits = DEFAULT_LIMITS): Promise<ReportData> {
+  for (const sql of MATERIALIZE_SPANS) await db.con.run(sql);
   const info = await traceInfo(db, dir);
   const trees = await slowest(db.con, limits.slowest, info.startNs);
   const memory = await counterSeries(db.con, MEMORY_COUNTERS, info.startNs);
