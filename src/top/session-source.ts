@@ -41,10 +41,12 @@ export class SessionSource {
   static peek(session: Session): SessionSource {
     const peeker = session.peeker();
     for (let ring = 0; ring < session.info.nRings; ring++) {
-      try {
-        while (peeker.next(ring)) { /* skip what was there */ }
-      } catch {
-        // a damaged sub-buffer is stepped over
+      for (;;) { // skip what was there
+        try {
+          if (!peeker.next(ring)) break;
+        } catch {
+          // a damaged sub-buffer is stepped over: the ring's older records go on after it
+        }
       }
     }
     return new SessionSource(session, peeker, undefined);
@@ -55,9 +57,6 @@ export class SessionSource {
     return new SessionSource(session, undefined, session.consumer());
   }
 
-  get mode(): 'peek' | 'consume' {
-    return this.peeker ? 'peek' : 'consume';
-  }
 
   /** Hand over what was committed since the last poll; returns the records handed over. */
   poll(feed: RecordFeed): number {
