@@ -86,7 +86,7 @@ export function watchSession(name: string, notice: (m: string) => void): Watched
       while (!signal.aborted) {
         feed.now = Date.now();
         source.poll(feed);
-        if (source.mode === 'peek' && holder !== 0 && Date.now() >= checkAt) {
+        if (holder !== 0 && Date.now() >= checkAt) { // read beside a recorder: until it ends
           checkAt = Date.now() + 1000;
           if (native.consumerLockHolder(name) === 0) {
             feed.now = Date.now();

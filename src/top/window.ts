@@ -3,7 +3,7 @@
 // in slots of SLOT_MS by the time top received them (the sources hand data
 // over within ~50 ms of its recording). Rates divide by the window's span,
 // or by the time top has been watching while that is shorter.
-import type { ClassDescription } from '../schema';
+import { type ClassDescription, displayName } from '../schema';
 
 const SLOT_MS = 100;
 /** Durations kept per span name per slot at most (a sample beyond: percentiles of a bounded sort). */
@@ -63,8 +63,7 @@ export class LiveWindow {
   nameOf(cls: ClassDescription): string {
     let n = this.names.get(cls);
     if (n === undefined) {
-      n = cls.kind === 'span_begin' ? `${cls.provider}:${cls.name}:begin`
-        : cls.kind === 'span_end' ? `${cls.provider}:${cls.name}:end` : `${cls.provider}:${cls.name}`;
+      n = displayName(cls);
       this.names.set(cls, n);
     }
     return n;

@@ -74,11 +74,6 @@ export class TraceFollower {
     return this.trace.classes;
   }
 
-  /** The recorder's side file, once the recording has ended. */
-  sidecar(): Record<string, unknown> | undefined {
-    return this.trace.sidecar;
-  }
-
   /** The metadata's session name, if it names one. */
   sessionName(): string | undefined {
     const m = /\bsession = "((?:[^"\\]|\\.)*)";/.exec(this.metadata());
