@@ -84,10 +84,11 @@ test('the page\'s data: latency per name, slowest spans and their children, rate
   assert.deepEqual(d.slowest.map((t) => t.root.dur), slow.map((s) => s['dur']));
   assert.deepEqual(new Set(d.slowest.map((t) => t.root.id)), new Set(slow.map((s) => s['id'])));
   for (const t of d.slowest) {
-    const descendants = queryJson(app, `WITH RECURSIVE d AS (SELECT pid, id FROM spans WHERE pid = ${t.root.pid} AND
-      id = ${t.root.id} UNION ALL SELECT s.pid, s.id FROM spans s JOIN d ON s.pid = d.pid AND s.parent = d.id)
-      SELECT id::VARCHAR AS id FROM d WHERE id <> ${t.root.id}`).map((r) => r['id']);
-    assert.deepEqual(new Set(t.children.map((c) => c.id)), new Set(descendants), `tree of ${t.root.name} ${t.root.id}`);
+    const descendants = queryJson(app, `WITH RECURSIVE d AS (SELECT pid, id, 0 AS level FROM spans WHERE pid = ${t.root.pid}
+      AND id = ${t.root.id} UNION ALL SELECT s.pid, s.id, d.level + 1 FROM spans s JOIN d ON s.pid = d.pid AND s.parent = d.id)
+      SELECT id::VARCHAR AS id, level FROM d WHERE id <> ${t.root.id}`);
+    assert.deepEqual(new Map(t.children.map((c) => [c.id, c.level])), new Map(descendants.map((r) => [r['id'], r['level']])),
+      `tree of ${t.root.name} ${t.root.id}: its descendants and their levels`);
   }
   assert.ok(d.slowest.some((t) => t.root.name === 'request' && t.children.length === 3), 'request > db > row, render');
 

@@ -58,10 +58,15 @@ export interface SpanRow {
   endFields: string | null;
 }
 
+/** A descendant of a slow span: `level` 1 for its children, 2 for theirs, ... */
+export interface TreeSpan extends SpanRow {
+  level: number;
+}
+
 export interface SlowTree {
   root: SpanRow;
-  /** Its descendants, earliest first, at most CHILDREN_PER_TREE. */
-  children: SpanRow[];
+  /** Its descendants, earliest first (a parent before its children on equal starts), at most CHILDREN_PER_TREE. */
+  children: TreeSpan[];
   /** Descendants left out past that. */
   moreChildren: number;
 }

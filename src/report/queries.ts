@@ -78,7 +78,11 @@ export const HISTOGRAM_SQL = `SELECT provider, name, floor(log2(greatest(dur, 1)
     count(*) AS n
   FROM spans WHERE dur IS NOT NULL GROUP BY ALL ORDER BY provider, name, bucket`;
 
-/** The `limit` slowest finished spans (ties: earliest first), each with its descendants, earliest first. */
+/**
+ * The `limit` slowest finished spans (ties: earliest first), each with its
+ * descendants, earliest first, and their level below it (on equal starts the
+ * lower level first: a parent is always listed before its children).
+ */
 export function slowestSql(limit: number, startNs: string): string {
   return `WITH RECURSIVE slow AS (SELECT pid, id, row_number() OVER (ORDER BY dur DESC, start_ts, pid, id) AS rank
       FROM spans WHERE dur IS NOT NULL ORDER BY rank LIMIT ${limit}),
@@ -87,9 +91,9 @@ export function slowestSql(limit: number, startNs: string): string {
       SELECT t.rank, c.pid, c.id, t.level + 1 FROM tree t JOIN spans c ON c.pid = t.pid AND c.parent = t.id
       WHERE t.level < 1000),
     numbered AS (SELECT t.rank, t.level, s.*, row_number() OVER (PARTITION BY t.rank
-        ORDER BY t.level = 0 DESC, s.start_ts, s.id) - 1 AS nth, count(*) OVER (PARTITION BY t.rank) - 1 AS descendants
+        ORDER BY t.level = 0 DESC, s.start_ts, t.level, s.id) - 1 AS nth, count(*) OVER (PARTITION BY t.rank) - 1 AS descendants
       FROM tree t JOIN spans s ON s.pid = t.pid AND s.id = t.id)
-    SELECT rank, nth, descendants, ${spanColumns(startNs)} FROM numbered
+    SELECT rank, nth, descendants, level, ${spanColumns(startNs)} FROM numbered
     WHERE nth <= ${CHILDREN_PER_TREE} ORDER BY rank, nth`;
 }
 
@@ -180,7 +184,7 @@ async function slowest(con: DuckDBConnection, limit: number, startNs: string): P
     if (num(r['nth']) === 0) {
       trees.push({ root: spanRow(r), children: [], moreChildren: Math.max(0, num(r['descendants']) - CHILDREN_PER_TREE) });
     } else {
-      trees[trees.length - 1]!.children.push(spanRow(r));
+      trees[trees.length - 1]!.children.push({ ...spanRow(r), level: num(r['level']) });
     }
   }
   return trees;

@@ -58,13 +58,8 @@ function spanLine(s: SpanRow, root: SpanRow | undefined): string {
 
 function tree(t: SlowTree, rank: number): string {
   let out = `${String(rank).padStart(3)}. ${spanLine(t.root, undefined)}\n`;
-  const level = new Map<string, number>([[t.root.id, 0]]);
   const shown = t.children.slice(0, TEXT_CHILDREN);
-  for (const c of shown) {
-    const l = (level.get(c.parent ?? '') ?? 0) + 1;
-    level.set(c.id, l);
-    out += `     ${'  '.repeat(l - 1)}└ ${spanLine(c, t.root)}\n`;
-  }
+  for (const c of shown) out += `     ${'  '.repeat(c.level - 1)}└ ${spanLine(c, t.root)}\n`;
   const more = t.children.length - shown.length + t.moreChildren;
   if (more > 0) out += `       … ${formatCount(more)} more child spans (the page lists up to ${CHILDREN_PER_TREE})\n`;
   return out;

@@ -42,7 +42,6 @@ function latencySection(data) {
 /** One of the slowest spans: its tree as a waterfall within the root's time. */
 function slowTree(tree, rank) {
   const root = tree.root;
-  const level = new Map([[root.id, 0]]);
   const line = (s, depth) => {
     const left = ((s.start - root.start) / root.dur) * 100;
     const width = ((s.dur === null ? root.dur : s.dur) / root.dur) * 100;
@@ -56,11 +55,7 @@ function slowTree(tree, rank) {
       el('span', { class: 'wf-fields muted' }, s.fields || ''));
   };
   const rowsOut = [line(root, 0)];
-  for (const c of tree.children) {
-    const d = (level.get(c.parent) || 0) + 1;
-    level.set(c.id, d);
-    rowsOut.push(line(c, d));
-  }
+  for (const c of tree.children) rowsOut.push(line(c, c.level));
   const summary = el('summary', null,
     el('span', { class: 'rank' }, rank + '.'),
     el('span', { class: 'num slow-dur', 'data-value': root.dur }, formatDuration(root.dur)),
