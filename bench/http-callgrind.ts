@@ -4,8 +4,9 @@
 // (4 keep-alive connections) collection is switched on for exactly
 // --requests requests, then off. Per request: instructions (all, and without
 // V8's optimizing compiler, which under valgrind's slowdown is still at work
-// in the measured window where a real run is not), and L1 instruction and
-// data cache misses, with the difference to `none` in parentheses.
+// in the measured window where a real run is not), L1 instruction and data
+// cache misses, last-level cache misses and mispredicted branches (callgrind's
+// simple predictor models), with the difference to `none` in parentheses.
 // Deterministic where CPU time on a shared 2-vCPU guest moves by
 // microseconds between runs (the untraced server's count moves by ~0.5 k
 // instructions: collections fall differently); what it cannot show is what a
@@ -34,8 +35,15 @@ const app = path.join(__dirname, 'server', 'app.js');
 /** Functions of V8's optimizing compilers (TurboFan, Turboshaft, Maglev). */
 const COMPILER = /compiler::|turboshaft|maglev/i;
 
-/** Per request: instructions, L1 instruction and data misses; all, and without the optimizing compiler's. */
-interface Counts { ir: number; i1: number; d1: number; irNoCompiler: number; i1NoCompiler: number; d1NoCompiler: number }
+/** Events callgrind reports: instructions, L1 and last-level misses (instruction, data read/write), mispredicted conditional and indirect branches. */
+const EVENTS = ['Ir', 'I1mr', 'D1mr', 'D1mw', 'ILmr', 'DLmr', 'DLmw', 'Bcm', 'Bim'] as const;
+type Event = (typeof EVENTS)[number];
+/** Per request: what is reported, summed from the events; all, and without the optimizing compiler's. */
+const REPORTED = { instructions: ['Ir'], l1i_misses: ['I1mr'], l1d_misses: ['D1mr', 'D1mw'],
+  ll_misses: ['ILmr', 'DLmr', 'DLmw'], mispredicts: ['Bcm', 'Bim'] } satisfies Record<string, Event[]>;
+type Measure = keyof typeof REPORTED;
+interface Counts { all: Record<Measure, number>; noCompiler: Record<Measure, number> }
+const zero = () => Object.fromEntries(Object.keys(REPORTED).map((k) => [k, 0])) as Record<Measure, number>;
 
 /** Switch the collection of process pid's callgrind on or off. */
 function collect(on: boolean, pid: number): void {
@@ -43,25 +51,28 @@ function collect(on: boolean, pid: number): void {
   if (r.status !== 0) throw new Error(`callgrind_control -i ${on ? 'on' : 'off'} ${pid}: ${r.stderr || r.error}`);
 }
 
-/** Per-function counts (Ir I1mr D1mr D1mw) from callgrind_annotate, summed into what a request costs. */
+/** Per-function counts from callgrind_annotate, summed. */
 function countsOf(out: string): Counts {
-  const r = spawnSync('callgrind_annotate', ['--show=Ir,I1mr,D1mr,D1mw', '--threshold=100', out],
+  const r = spawnSync('callgrind_annotate', [`--show=${EVENTS.join(',')}`, '--threshold=100', out],
     { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`callgrind_annotate: ${r.stderr}`);
-  const c: Counts = { ir: 0, i1: 0, d1: 0, irNoCompiler: 0, i1NoCompiler: 0, d1NoCompiler: 0 };
+  const c: Counts = { all: zero(), noCompiler: zero() };
+  // "  1,234 (0.1%)  56 (...)  ...  file:function [object]": one number (and share) per event, then the function
+  // (a zero is printed as '.')
+  const number = /^\s*([\d,]+|\.)\s+(?:\([^)]*\)\s+)?/;
   for (const line of r.stdout.split('\n')) {
-    // "  1,234 (0.1%)  56 (...)  7 (...)  8 (...)  file:function [object]"
-    const m = /^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?([\d,]+)\s+(?:\([^)]*\)\s+)?([\d,]+)\s+(?:\([^)]*\)\s+)?([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$/
-      .exec(line);
-    if (!m || /PROGRAM TOTALS/.test(m[5]!)) continue;
-    const [ir, i1, d1r, d1w] = [m[1], m[2], m[3], m[4]].map((x) => Number(x!.replace(/,/g, ''))) as number[];
-    c.ir += ir!;
-    c.i1 += i1!;
-    c.d1 += d1r! + d1w!;
-    if (!COMPILER.test(m[5]!)) {
-      c.irNoCompiler += ir!;
-      c.i1NoCompiler += i1!;
-      c.d1NoCompiler += d1r! + d1w!;
+    let rest = line;
+    const values: number[] = [];
+    for (let m = number.exec(rest); m && values.length < EVENTS.length; m = number.exec(rest)) {
+      values.push(m[1] === '.' ? 0 : Number(m[1]!.replace(/,/g, '')));
+      rest = rest.slice(m[0].length);
+    }
+    if (values.length !== EVENTS.length || !rest || /PROGRAM TOTALS/.test(rest)) continue;
+    const compiler = COMPILER.test(rest);
+    for (const [k, events] of Object.entries(REPORTED) as [Measure, Event[]][]) {
+      const n = events.reduce((sum, e) => sum + values[EVENTS.indexOf(e)]!, 0);
+      c.all[k] += n;
+      if (!compiler) c.noCompiler[k] += n;
     }
   }
   return c;
@@ -71,7 +82,7 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const port = await freePort();
   const out = path.join(dir, `callgrind-${tool}.out`);
   const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', path.join(dir, `trace-${tool}`), '--',
-    'valgrind', '--tool=callgrind', '--cache-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
+    'valgrind', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
     process.execPath, '--expose-gc', app, tool, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   recorder.stderr!.on('data', (d: Buffer) => { stderr += String(d); });
@@ -93,7 +104,10 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const code = await exited;
   if (code !== 0) throw new Error(`the recorder exited ${code}: ${stderr.slice(-2000)}`);
   const c = countsOf(out);
-  for (const k of Object.keys(c) as (keyof Counts)[]) c[k] /= counted;
+  for (const k of Object.keys(REPORTED) as Measure[]) {
+    c.all[k] /= counted;
+    c.noCompiler[k] /= counted;
+  }
   return c;
 }
 
@@ -108,11 +122,12 @@ async function main(): Promise<void> {
       const c = await measure(tool, dir);
       results.set(tool, c);
       const base = results.get('none');
-      const v = (k: keyof Counts) => c[k].toFixed(0) +
-        (base && tool !== 'none' ? `(${c[k] >= base[k] ? '+' : ''}${(c[k] - base[k]).toFixed(0)})` : '');
-      console.log(`bench callgrind ${tool} without_compiler: instructions=${v('irNoCompiler')} ` +
-        `l1i_misses=${v('i1NoCompiler')} l1d_misses=${v('d1NoCompiler')}; all: instructions=${v('ir')} ` +
-        `l1i_misses=${v('i1')} l1d_misses=${v('d1')}`);
+      const line = (which: keyof Counts) => (Object.keys(REPORTED) as Measure[]).map((k) => {
+        const n = c[which][k];
+        const d = base && tool !== 'none' ? n - base[which][k] : undefined;
+        return `${k}=${n.toFixed(0)}${d === undefined ? '' : `(${d >= 0 ? '+' : ''}${d.toFixed(0)})`}`;
+      }).join(' ');
+      console.log(`bench callgrind ${tool} without_compiler: ${line('noCompiler')}; all: ${line('all')}`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

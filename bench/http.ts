@@ -4,7 +4,8 @@
 // (src/auto/: the untouched server traced through diagnostics channels; on only
 // during its runs) without async context (auto: this server reads no current
 // span) and entering each request span (auto_context), or its http part alone
-// (auto_http), the OpenTelemetry API through ringtrace's TracerProvider
+// (auto_http), do-nothing subscribers on the server's two channels
+// (channels_noop: Node's own publishing), the OpenTelemetry API through ringtrace's TracerProvider
 // (bridge), the OpenTelemetry SDK with a batch processor exporting nowhere
 // (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
 // process (otel_otlp), pino, and none again (none_control: what two runs of the
@@ -62,8 +63,8 @@ const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'otel', 'otel_otlp', 'pino',
-  'none_control'] as const;
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'bridge', 'otel', 'otel_otlp',
+  'pino', 'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
 const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
@@ -187,11 +188,17 @@ function quartiles(xs: number[]): string {
   return [0.25, 0.75].map((q) => s[Math.floor(q * (s.length - 1))]!.toFixed(1)).join('..');
 }
 
+/** The goals, for the tools of this run. */
 function summary(added: (t: Tool) => number): void {
-  const ratio = (t: Tool) => `${(added('bridge') / added(t)).toFixed(2)} of ${t}'s ${added(t).toFixed(2)} us`;
-  console.log(`# CPU added per request in the app (recorder apart): ringtrace ${added('ringtrace').toFixed(2)} us, ` +
-    `auto ${added('auto').toFixed(2)} us (goal <= 2; with its async context ${added('auto_context').toFixed(2)} us), ` +
-    `bridge ${added('bridge').toFixed(2)} us: ${ratio('otel_otlp')}, ${ratio('otel')} (goal < 0.33)`);
+  const us = (t: Tool) => `${added(t).toFixed(2)} us`;
+  const has = (t: Tool) => TRACED.includes(t);
+  const parts = (['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop'] as const).filter(has)
+    .map((t) => `${t} ${us(t)}${t === 'auto' ? ' (goal <= 2)' : ''}`);
+  if (has('bridge')) {
+    const against = (['otel_otlp', 'otel'] as const).filter(has).map((t) => `${(added('bridge') / added(t)).toFixed(2)} of ${t}'s ${us(t)}`);
+    parts.push(`bridge ${us('bridge')}${against.length ? `: ${against.join(', ')} (goal < 0.33)` : ''}`);
+  }
+  console.log(`# CPU added per request in the app (recorder apart): ${parts.join(', ')}`);
 }
 
 /** Saturated: each tool's throughput and CPU in runs of --seconds, between untraced runs. */

@@ -9,8 +9,10 @@
 // mode (src/auto/): nothing in the request path; while the tool is current,
 // auto mode is on (its server span, runtime counters), without
 // async context (auto) or entering each request span as it (auto_context);
-// auto_http: its http part alone (no runtime counters, GC events, sockets).
+// auto_http: its http part alone (no runtime counters, GC events, sockets);
+// channels_noop: subscribers that do nothing on the server's two channels.
 import type { Span, Tracer } from '@opentelemetry/api';
+import * as dc from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -143,6 +145,17 @@ async function bridge(): Promise<RequestTracing> {
   return { ...otelCalls(tracer), flush: async () => undefined, finish: async () => -1 };
 }
 
+/**
+ * Subscribers that do nothing on the two channels auto mode's server spans
+ * use: what Node's own publishing costs any tracer built on them.
+ */
+function channelsNoop(): RequestTracing {
+  const names = ['http.server.request.start', 'http.server.response.finish'];
+  const noop = () => undefined;
+  return { ...none(), enter: () => { for (const n of names) dc.subscribe(n, noop); },
+    leave: () => { for (const n of names) dc.unsubscribe(n, noop); } };
+}
+
 async function pino(): Promise<RequestTracing> {
   const pinoLib = (await import('pino')).default;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-pino-')), 'log');
@@ -177,6 +190,7 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'otel_otlp': return otel(otlpExporter);
     case 'bridge': return bridge();
     case 'pino': return pino();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, bridge, otel, otel_otlp, pino)`);
+    case 'channels_noop': return channelsNoop();
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, bridge, otel, otel_otlp, pino)`);
   }
 }
