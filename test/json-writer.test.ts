@@ -4,7 +4,7 @@
 // the offset after it.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { writeJson } from '../src/json-writer';
+import { JsonMembers, writeJson } from '../src/json-writer';
 import { writeString } from '../src/string-writer';
 
 let seed = 0x2545f491;
@@ -21,7 +21,7 @@ const NUMBERS = [0, -0, 1, -1, 7, 200, 65535, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 
   5e-324, Number.MAX_VALUE, NaN, Infinity, -Infinity, 123456789.123];
 
 function randomValue(depth: number): unknown {
-  const kind = rnd(depth > 3 ? 5 : 8);
+  const kind = rnd(depth > 3 ? 5 : 9);
   switch (kind) {
     case 0: return STRINGS[rnd(STRINGS.length)];
     case 1: return NUMBERS[rnd(NUMBERS.length)];
@@ -29,6 +29,17 @@ function randomValue(depth: number): unknown {
     case 3: return null;
     case 4: return rnd(2) ? undefined : NUMBERS[rnd(NUMBERS.length)];
     case 5: return Array.from({ length: rnd(5) }, () => randomValue(depth + 1));
+    case 8: { // an object as a key/value list: unique keys, set in place like an object's (integer-like ones too)
+      const m = new JsonMembers();
+      for (let i = rnd(6); i > 0; i--) {
+        const key = rnd(4) ? STRINGS[rnd(STRINGS.length)]! + (rnd(3) ? '' : String(rnd(20))) : String(rnd(20));
+        const at = m.kv.indexOf(key);
+        const v = randomValue(depth + 1);
+        if (at >= 0 && at % 2 === 0) m.kv[at + 1] = v;
+        else m.kv.push(key, v);
+      }
+      return m;
+    }
     default: {
       const o: Record<string, unknown> = {};
       for (let i = rnd(6); i > 0; i--) o[STRINGS[rnd(STRINGS.length)]! + (rnd(3) ? '' : String(rnd(20)))] = randomValue(depth + 1);
@@ -55,6 +66,14 @@ test('writes the bytes of JSON.stringify for attributes, events and anything els
     same(v, 8192, `value ${i}`);
     same(v, 4 + rnd(60), `value ${i}, cut`); // the text is cut where writeString cuts it
   }
+});
+
+test('JsonMembers: written as the object the same assignments make', () => {
+  const m = new JsonMembers(['b', 1, 'a', 'x', '10', true, '2', null, 'u', undefined]);
+  assert.equal(JSON.stringify(m), '{"2":null,"10":true,"b":1,"a":"x"}');
+  same(m, 1024, 'integer-like keys listed first, in their order');
+  same(new JsonMembers(['b', 1, 'a', [1, new JsonMembers(['k', 'v'])]]), 1024, 'nested');
+  same([new JsonMembers(), new JsonMembers(['only', 'one'])], 1024, 'empty and one');
 });
 
 test('shapes it does not write itself go through JSON.stringify unchanged', () => {

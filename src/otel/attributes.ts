@@ -3,7 +3,7 @@
 // (null/undefined elements allowed); a key is a non-empty string; null and
 // undefined values are ignored; at most ATTRIBUTE_COUNT_LIMIT attributes per
 // span, event or link (the SDK's default: 128), later new keys are dropped and counted.
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AttributeValue } from '@opentelemetry/api';
 
 export const ATTRIBUTE_COUNT_LIMIT = 128;
 
@@ -29,28 +29,33 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
 }
 
 /**
- * Set one attribute in `into`, which holds `count` of them, by the rules
- * above (an array is copied: the caller may change its own afterwards).
- * Returns the new count, or -1 if the count limit dropped it (an invalid key
- * or value is ignored: the count is returned unchanged).
+ * Set one attribute in the key/value list `kv` by the rules above (an array
+ * is copied: the caller may change its own afterwards); a key already there
+ * keeps its place. Returns false if the count limit dropped it (an invalid
+ * key or value is ignored, not dropped). A list, not an object: see
+ * JsonMembers (json-writer.ts); its linear search is over at most the limit.
  */
-export function addAttribute(into: Attributes, key: unknown, value: unknown, count: number): number {
-  if (value == null || typeof key !== 'string' || key === '' || !isAttributeValue(value)) return count;
-  const isNew = !Object.prototype.hasOwnProperty.call(into, key);
-  if (isNew && count >= ATTRIBUTE_COUNT_LIMIT) return -1;
-  into[key] = Array.isArray(value) ? value.slice() : value;
-  return isNew ? count + 1 : count;
+export function addAttribute(kv: unknown[], key: unknown, value: unknown): boolean {
+  if (value == null || typeof key !== 'string' || key === '' || !isAttributeValue(value)) return true;
+  const v = Array.isArray(value) ? value.slice() : value;
+  for (let i = 0; i < kv.length; i += 2) {
+    if (kv[i] === key) {
+      kv[i + 1] = v;
+      return true;
+    }
+  }
+  if (kv.length >= 2 * ATTRIBUTE_COUNT_LIMIT) return false;
+  kv.push(key, v);
+  return true;
 }
 
-/** addAttribute for each of `from`'s own properties. Returns the new count and how many the limit dropped. */
-export function addAttributes(into: Attributes, from: unknown, count: number): { count: number; dropped: number } {
+/** addAttribute for each of `from`'s own enumerable properties. Returns how many the limit dropped. */
+export function addAttributes(kv: unknown[], from: unknown): number {
+  if (typeof from !== 'object' || from === null) return 0;
   let dropped = 0;
-  if (typeof from !== 'object' || from === null) return { count, dropped };
-  for (const key in from) {
-    if (!Object.prototype.hasOwnProperty.call(from, key)) continue;
-    const next = addAttribute(into, key, (from as Record<string, unknown>)[key], count);
-    if (next < 0) dropped++;
-    else count = next;
+  const keys = Object.keys(from); // own enumerable string keys, in the object's order
+  for (let i = 0; i < keys.length; i++) {
+    if (!addAttribute(kv, keys[i], (from as Record<string, unknown>)[keys[i]!])) dropped++;
   }
-  return { count, dropped };
+  return dropped;
 }

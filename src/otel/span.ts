@@ -7,6 +7,7 @@
 import { type Attributes, type Exception, type HrTime, type Link, type Span, type SpanAttributeValue,
   type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
 import { addAttribute, addAttributes } from './attributes';
+import { JsonMembers } from '../json-writer';
 import { hrTimeBefore, isTimeInput, toHrTime } from './time';
 import type { SpanRecords } from './records';
 
@@ -23,12 +24,11 @@ export interface SpanOwner {
   failed(e: unknown): void;
 }
 
-interface TimedEvent { name: string; attributes: Attributes; time: HrTime; droppedAttributesCount: number }
-interface RecordedLink { context: SpanContext; attributes?: Attributes; droppedAttributesCount?: number }
+interface TimedEvent { name: string; attributes: JsonMembers; time: HrTime; droppedAttributesCount: number }
+interface RecordedLink { context: SpanContext; attributes?: JsonMembers; droppedAttributesCount?: number }
 
 export class RingtraceSpan implements Span {
-  private readonly attributes: Attributes = {};
-  private attributeCount = 0;
+  private readonly attributes = new JsonMembers();
   private events: TimedEvent[] | null = null;
   private links: RecordedLink[] | null = null;
   private status: SpanStatus = { code: SpanStatusCode.UNSET };
@@ -46,14 +46,12 @@ export class RingtraceSpan implements Span {
   }
 
   setAttribute(key: string, value: SpanAttributeValue): this {
-    if (this.ended) return this;
-    const count = addAttribute(this.attributes, key, value, this.attributeCount);
-    if (count >= 0) this.attributeCount = count;
+    if (!this.ended) addAttribute(this.attributes.kv, key, value);
     return this;
   }
 
   setAttributes(attributes: Attributes): this {
-    if (!this.ended) this.attributeCount = addAttributes(this.attributes, attributes, this.attributeCount).count;
+    if (!this.ended) addAttributes(this.attributes.kv, attributes);
     return this;
   }
 
@@ -64,8 +62,8 @@ export class RingtraceSpan implements Span {
       if (!isTimeInput(time)) time = attributesOrTime;
       attributes = undefined;
     }
-    const own: Attributes = {};
-    const { dropped } = addAttributes(own, attributes, 0);
+    const own = new JsonMembers();
+    const dropped = addAttributes(own.kv, attributes);
     const events = this.events ??= [];
     if (events.length >= EVENT_COUNT_LIMIT) events.shift();
     events.push({ name: String(name), attributes: own, time: toHrTime(time), droppedAttributesCount: dropped });
@@ -74,10 +72,10 @@ export class RingtraceSpan implements Span {
 
   addLink(link: Link): this {
     if (this.ended || typeof link !== 'object' || link === null) return this;
-    const own: Attributes = {};
-    const { count, dropped } = addAttributes(own, link.attributes, 0);
+    const own = new JsonMembers();
+    const dropped = addAttributes(own.kv, link.attributes);
     const recorded: RecordedLink = { context: link.context };
-    if (count > 0) recorded.attributes = own;
+    if (own.size > 0) recorded.attributes = own;
     if (dropped > 0) recorded.droppedAttributesCount = dropped;
     const links = this.links ??= [];
     if (links.length >= LINK_COUNT_LIMIT) links.shift();
@@ -135,7 +133,7 @@ export class RingtraceSpan implements Span {
       const events = this.events;
       const links = this.links;
       end.emit(this.context.spanId, this.name, this.status.code, this.status.message ?? '', this.startTime, at,
-        this.attributeCount === 0 ? EMPTY_OBJECT_JSON : this.attributes, events ?? '', // written as JSON
+        this.attributes.size === 0 ? EMPTY_OBJECT_JSON : this.attributes, events ?? '', // written as JSON
         links === null ? '' : JSON.stringify(links));
     } catch (e) {
       this.owner.failed(e);

@@ -11,6 +11,7 @@ import { type Attributes, type Context, context as contextApi, INVALID_SPAN_CONT
   type SpanContext, SpanKind, type SpanOptions, TraceFlags, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { currentTracer } from '../tracer';
 import { addAttributes } from './attributes';
+import { JsonMembers } from '../json-writer';
 import { randomSpanId, randomTraceId } from './ids';
 import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
 import { RingtraceSpan, type SpanOwner } from './span';
@@ -44,8 +45,10 @@ export class RingtraceTracerProvider implements TracerProvider, SpanOwner {
   private readonly tracers = new Map<string, RingtraceTracer>();
 
   constructor(options: RingtraceTracerProviderOptions = {}) {
-    this.resource = { ...defaultResource() };
-    addAttributes(this.resource, options.resource, 0);
+    const kv: unknown[] = [];
+    addAttributes(kv, defaultResource());
+    addAttributes(kv, options.resource);
+    this.resource = new JsonMembers(kv).toJSON() as Attributes;
   }
 
   getTracer(name: string, version?: string): Tracer {
