@@ -24,7 +24,11 @@ export interface SpanOwner {
   failed(e: unknown): void;
 }
 
-interface TimedEvent { name: string; attributes: JsonMembers; time: HrTime; droppedAttributesCount: number }
+/**
+ * An event as the members of its JSON object: {name, attributes, time, droppedAttributesCount}
+ * (a list, like the attributes: written without keyed loads).
+ */
+type TimedEvent = JsonMembers;
 interface RecordedLink { context: SpanContext; attributes?: JsonMembers; droppedAttributesCount?: number }
 
 export class RingtraceSpan implements Span {
@@ -66,7 +70,8 @@ export class RingtraceSpan implements Span {
     const dropped = addAttributes(own.kv, attributes);
     const events = this.events ??= [];
     if (events.length >= EVENT_COUNT_LIMIT) events.shift();
-    events.push({ name: String(name), attributes: own, time: toHrTime(time), droppedAttributesCount: dropped });
+    events.push(new JsonMembers(['name', String(name), 'attributes', own, 'time', toHrTime(time),
+      'droppedAttributesCount', dropped]));
     return this;
   }
 
