@@ -36,6 +36,17 @@ export async function load(dir: string, quiet: boolean | undefined): Promise<Tra
   }
 }
 
+/**
+ * Once a command on the embedded database has done its work and written its
+ * output, the process ends by itself when nothing is left to run. Should
+ * anything of the engine outlive its close and hold the event loop, the
+ * process exits anyway a second later (with its exit code) rather than hang:
+ * the timer is unref'd, so it keeps nothing alive itself.
+ */
+export function exitSoonIfHeld(): void {
+  setTimeout(() => process.exit(), 1000).unref();
+}
+
 /** Warnings about what the trace itself is missing, on standard error: nothing incomplete goes unsaid. */
 export function warnIncomplete(db: TraceDb): void {
   for (const e of db.summary.errors) process.stderr.write(`trace-consume: warning: ${e} (everything before it is loaded)\n`);

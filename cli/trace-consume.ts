@@ -264,8 +264,9 @@ Examples:
     const { format, output, ...rest } = opts;
     if (format === 'parquet') {
       if (output === undefined || output === '-') throw new UsageError('--format parquet needs -o DIR (a file per table)');
-      const { runParquetExportCommand } = require('./query') as typeof import('./query');
+      const { exitSoonIfHeld, runParquetExportCommand } = require('./query') as typeof import('./query');
       process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
+      exitSoonIfHeld();
       return;
     }
     if (format === 'otlp') {
@@ -301,8 +302,9 @@ Examples:
   $ trace-consume query out "SELECT * FROM spans ORDER BY dur DESC LIMIT 10" --json | jq .fields`)
   .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
     if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
-    const { runQueryCommand } = require('./query') as typeof import('./query');
+    const { exitSoonIfHeld, runQueryCommand } = require('./query') as typeof import('./query');
     process.exitCode = await runQueryCommand(dir, sql, opts);
+    exitSoonIfHeld();
   });
 
 program
@@ -328,6 +330,7 @@ Examples:
   .action(async (dir: string, opts: { output?: string; slowest: number; maxSpans: number; quiet?: boolean }) => {
     const { runReportCommand } = require('./report') as typeof import('./report');
     process.exitCode = await runReportCommand(dir, opts);
+    (require('./query') as typeof import('./query')).exitSoonIfHeld();
   });
 
 program
