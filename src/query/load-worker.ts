@@ -16,8 +16,8 @@ import { openTrace, type PacketInfo } from '../trace/reader';
 import { RecordRows } from './rows';
 import type { LostRow, WorkerMessage } from './load-protocol';
 
-const { dir, tmp, chunkBytes, ctrl } = workerData as { dir: string; tmp: string; chunkBytes: number;
-  ctrl: SharedArrayBuffer };
+const { dir, tmp, chunkBytes, ctrl, progress } = workerData as { dir: string; tmp: string; chunkBytes: number;
+  ctrl: SharedArrayBuffer; progress: boolean }; // progress: someone shows it (else none is posted)
 const pending = new Int32Array(ctrl); // [0]: chunks posted and not yet taken
 const MAX_PENDING = 3;
 
@@ -67,7 +67,8 @@ function run(): void {
   mergeRuns(cursors, (e) => errors.push(e.message), (c, from, to) => {
     checkLost(c);
     rows.addRun(c, from, to);
-  }, () => post({ type: 'progress', done: cursors.reduce((n, c) => n + c.bytesRead(), 0), total, rows: rows.rows }));
+  }, progress ? () => post({ type: 'progress', done: cursors.reduce((n, c) => n + c.bytesRead(), 0), total, rows: rows.rows })
+    : undefined);
   for (const c of cursors) checkLost(c); // the last packet of each stream
   out.flush();
   post({ type: 'done', rows: rows.rows, errors, lost, threads: rows.threadRows });

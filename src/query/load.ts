@@ -82,7 +82,7 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
   const ctrl = new SharedArrayBuffer(4);
   const pending = new Int32Array(ctrl);
   const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { dir, tmp, chunkBytes: opts.chunkBytes ?? CHUNK_BYTES,
-    ctrl } });
+    ctrl, progress: opts.progress !== undefined } });
   return new Promise<Done>((resolve, reject) => {
     let inserting: Promise<void> = Promise.resolve();
     let failed = false;
