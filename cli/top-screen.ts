@@ -3,7 +3,7 @@
 // sorted busiest first and cut to what fits a screen.
 import type { CpuFacts } from '../src/top/session-source';
 import type { WindowView } from '../src/top/window';
-import { printable } from '../src/printable';
+import { printableCut } from '../src/printable';
 
 export interface TopState {
   /** What is watched and how: "session 'web' (read beside its recorder, pid 1234)". */
@@ -37,10 +37,8 @@ export function duration(ns: number): string {
   return `${(ns / 1e9).toFixed(2)}s`;
 }
 
-function cut(name: string, width = NAME_WIDTH): string {
-  const p = printable(name); // (process names come from the apps' own scripts)
-  return p.length <= width ? p : `${p.slice(0, width - 1)}~`;
-}
+// (process names come from the apps' own scripts)
+const cut = (name: string, width = NAME_WIDTH): string => printableCut(name, width, '~');
 
 const pad = (s: string, n: number) => s.padStart(n);
 const more = (n: number, what: string) => (n > 0 ? [`  (${n} more ${what})`] : []);

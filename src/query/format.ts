@@ -2,7 +2,7 @@
 // lines (for programs). Rows come chunk by chunk and are written as they
 // come, except the table's first TABLE_SAMPLE rows, which set its widths.
 import type { DuckDBResult, DuckDBValue } from '@duckdb/node-api';
-import { printable } from '../printable';
+import { printableCut } from '../printable';
 
 export type ResultFormat = 'table' | 'csv' | 'json';
 
@@ -49,10 +49,7 @@ function csvCell(v: DuckDBValue): string {
 }
 
 /** A cell on one line (line breaks and tabs as spaces, other control characters escaped), cut to width. */
-function cut(s: string, width: number): string {
-  const flat = printable(s.replace(/[\n\r\t]/g, ' '));
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-}
+const cut = (s: string, width: number): string => printableCut(s.replace(/[\n\r\t]/g, ' '), width);
 
 /**
  * Writes result rows to `out` in `format`; returns the number of rows.

@@ -3,7 +3,7 @@
 import type { ReportData, SlowTree, SpanRow } from './model';
 import { CHILDREN_PER_TREE } from './queries';
 import { formatCount, formatDuration, formatMegabytes, formatRate, formatSignificant } from './units';
-import { printable } from '../printable';
+import { printable, printableCut } from '../printable';
 
 /** Children shown per slow span in text (the page shows up to CHILDREN_PER_TREE). */
 const TEXT_CHILDREN = 10;
@@ -13,10 +13,7 @@ const plural = (n: number, what: string) => `${formatCount(n)} ${what}${n === 1 
 const spanName = (s: { provider: string; name: string }) => (s.provider ? `${s.provider}:${s.name}` : s.name);
 
 
-function cut(s: string, width: number): string {
-  const p = printable(s);
-  return p.length > width ? `${p.slice(0, width - 1)}…` : p;
-}
+const cut = printableCut;
 
 /** Rows of cells as aligned columns: the first left-aligned, the others right-aligned. */
 export function columns(header: string[], body: string[][]): string {
