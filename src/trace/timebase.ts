@@ -19,10 +19,14 @@ export class TimeBase {
   private rem = 0; // (base * 1e9) mod freq
   private readonly freq: number;
   private readonly perTick: number; // 1 / freq: a multiply per record instead of a divide
+  // Whole ns per tick when the frequency divides 1e9 (ringtrace's own session clock counts ns: 1):
+  // then rem is 0 and a record's ns are its ticks times this, exactly; else 0.
+  private readonly nsPerTick: number;
 
   constructor(private readonly clock: TraceClock, private readonly startNs: bigint) {
     this.freq = Number(clock.freq);
     this.perTick = 1 / this.freq;
+    this.nsPerTick = Number.isInteger(this.freq) && this.freq > 0 && NS % this.freq === 0 ? NS / this.freq : 0;
   }
 
   /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
@@ -47,6 +51,12 @@ export class TimeBase {
 
   /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), exactly. */
   nsAfter(rel: number): number {
+    if (this.rem === 0 && this.nsPerTick !== 0) {
+      // floor(rel * 1e9 / freq) = rel * nsPerTick. (The float path below rounds 1 / 1e9 and lands
+      // within 1e-4 of the integer it should be every time: it took the BigInt division per record.)
+      const ns = rel * this.nsPerTick;
+      if (ns <= Number.MAX_SAFE_INTEGER) return ns;
+    }
     const x = (this.rem + rel * NS) * this.perTick;
     const q = Math.floor(x);
     // A double holds x to ~1e-7 ns here; near an integer (or far out) redo it with BigInt.

@@ -1,0 +1,38 @@
+// TimeBase.nsAfter (src/trace/timebase.ts), the per-record tick -> ns step of
+// every reader, must equal the exact integer formula for clocks of any
+// frequency: ringtrace's own nanosecond clock (its fast path), frequencies
+// dividing 1e9, and TSC-like ones that do not; bases before and after the
+// clock's reference; offsets up to days.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { TimeBase } from '../src/trace/timebase';
+
+let seed = 0x9e3779b9;
+function rnd(n: number): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) % n;
+}
+
+/** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), in BigInt. */
+function exact(freq: bigint, ref: bigint, base: bigint, rel: bigint): number {
+  const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+  return Number(floorDiv((base + rel - ref) * 1_000_000_000n, freq) - floorDiv((base - ref) * 1_000_000_000n, freq));
+}
+
+test('nsAfter is exact for nanosecond, divisor and TSC-like clock frequencies', () => {
+  const freqs = [1_000_000_000n, 1_000_000n, 500_000_000n, 2_600_000_000n, 2_894_561_237n, 333_333_333n];
+  for (const freq of freqs) {
+    for (let i = 0; i < 400; i++) {
+      const ref = BigInt(rnd(1 << 30)) * 4096n;
+      const base = ref + BigInt(rnd(1 << 30)) * BigInt(rnd(1 << 20)) - (i % 4 === 0 ? BigInt(rnd(1 << 30)) : 0n);
+      const clock = { freq, refTicks: ref, refRealtimeNs: 1_700_000_000_000_000_000n };
+      const t = new TimeBase(clock, 1_700_000_000_000_000_000n);
+      t.set(base, { hi: 0, lo: 0 });
+      // up to ~1 day of ticks after the base
+      const rel = i % 3 === 0 ? rnd(1000) : rnd(1 << 30) * (1 + rnd(80));
+      assert.equal(t.nsAfter(rel), exact(freq, ref, base, BigInt(rel)), `freq ${freq}, base ${base}, rel ${rel}`);
+    }
+  }
+});
