@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     spawnSync('sync');
   }
   const st = JSON.parse(spawnSync(process.execPath, [cli, 'stats', trace, '--json'], { encoding: 'utf8' }).stdout) as
-    { events: number; lost: number; bytes: number };
+    { events: number; lost: number; bytes: number; perClass: Record<string, number> };
   const clock = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
   console.log(`# trace: ${st.events} events (${st.lost} lost), ${(st.bytes / 1e6).toFixed(0)} MB; ${os.cpus().length} CPUs, ` +
     `clocksource ${clock}, Node ${process.version}`);
@@ -80,8 +80,7 @@ async function main(): Promise<void> {
         `${got.requests} requests, ${(got.bytes / 1e6).toFixed(1)} MB on the wire`);
     }
   }
-  const perSpan = 2 + eventsPerSpan; // a begin, an end and its events
-  const n = Math.round(st.events / perSpan);
+  const n = st.perClass['bench:request:end'] ?? 0; // the spans the trace holds (a --trace given: whatever it was made with)
   for (const [c, r] of Object.entries(results)) {
     const s = median(r.s);
     console.log(`bench ringtrace otlp_${c} spans_per_s=${(n / s).toFixed(0)} seconds=${s.toFixed(2)} ` +
