@@ -155,8 +155,11 @@ function object(o: Record<string, unknown>, depth: number): boolean {
 function members(m: JsonMembers, depth: number): boolean {
   const kv = m.kv;
   for (let i = 0; i < kv.length; i += 2) {
-    const c = (kv[i] as string).charCodeAt(0);
-    if (c >= 0x30 && c <= 0x39) return object(m.toJSON(), depth); // maybe integer-like: the object's order
+    const key = kv[i] as string;
+    const c = key.charCodeAt(0);
+    // Maybe integer-like (an object lists those first), or __proto__ (which an assignment does not make a
+    // member): the object's JSON.
+    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return object(m.toJSON(), depth);
   }
   if (!byte(0x7b)) return false;
   let first = true;

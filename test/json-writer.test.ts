@@ -32,10 +32,12 @@ function randomValue(depth: number): unknown {
     case 8: { // an object as a key/value list: unique keys, set in place like an object's (integer-like ones too)
       const m = new JsonMembers();
       for (let i = rnd(6); i > 0; i--) {
-        const key = rnd(4) ? STRINGS[rnd(STRINGS.length)]! + (rnd(3) ? '' : String(rnd(20))) : String(rnd(20));
-        const at = m.kv.indexOf(key);
+        const r = rnd(8);
+        const key = r > 1 ? STRINGS[rnd(STRINGS.length)]! + (rnd(3) ? '' : String(rnd(20))) : r ? String(rnd(20)) : '__proto__';
+        let at = 0;
+        while (at < m.kv.length && m.kv[at] !== key) at += 2; // keys only (a value may equal a key)
         const v = randomValue(depth + 1);
-        if (at >= 0 && at % 2 === 0) m.kv[at + 1] = v;
+        if (at < m.kv.length) m.kv[at + 1] = v;
         else m.kv.push(key, v);
       }
       return m;
@@ -74,6 +76,8 @@ test('JsonMembers: written as the object the same assignments make', () => {
   same(m, 1024, 'integer-like keys listed first, in their order');
   same(new JsonMembers(['b', 1, 'a', [1, new JsonMembers(['k', 'v'])]]), 1024, 'nested');
   same([new JsonMembers(), new JsonMembers(['only', 'one'])], 1024, 'empty and one');
+  same(new JsonMembers(['a', 1, '__proto__', 'x']), 1024, '__proto__: not made a member by an assignment');
+  same(new JsonMembers(['__proto__', [1, 2], 'b', 2]), 1024, '__proto__ with an array');
 });
 
 test('shapes it does not write itself go through JSON.stringify unchanged', () => {

@@ -50,6 +50,17 @@ function scenario(tracer: Tracer): void {
   failing.end();
   tracer.startSpan('consumer', { kind: SpanKind.CONSUMER, links: [{ context: child.spanContext(), attributes: { w: 1 } }] },
     rootCtx).end();
+  const many = tracer.startSpan('many attributes', {}, rootCtx); // the limits: 128 per span and per event
+  for (let i = 0; i < 130; i++) many.setAttribute(`k${i}`, i);
+  many.setAttribute('k5', 'updated at the limit');
+  many.setAttribute('__proto__', 'never a member');
+  const lots: Record<string, number> = {};
+  for (let i = 0; i < 131; i++) lots[`e${i}`] = i;
+  many.addEvent('many', lots);
+  many.end();
+  const proto = tracer.startSpan('proto', { attributes: { a: 1, ['__proto__']: 'x' } as never }, rootCtx);
+  proto.setAttribute('__proto__', ['not', 'a', 'prototype']);
+  proto.end();
   const fixed = tracer.startSpan('explicit times', { startTime: [1700000000, 1] }, rootCtx);
   fixed.end([1700000001, 999999999]);
   root.updateName('root request renamed');
@@ -64,8 +75,8 @@ test('the same spans as the SDK: names, kinds, statuses, attributes, events, lin
   const provider = new RingtraceTracerProvider();
   scenario(provider.getTracer('scope-a'));
   const ours = fromRecords(collect(session));
-  assert.equal(ours.length, 6);
-  assert.equal(sdk.length, 6);
+  assert.equal(ours.length, 8);
+  assert.equal(sdk.length, 8);
   assert.deepEqual(comparable(ours), comparable(sdk));
   assert.equal(provider.failures, 0);
   const fixed = ours.find((s) => s.name === 'explicit times')!;

@@ -31,12 +31,16 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
 /**
  * Set one attribute in the key/value list `kv` by the rules above (an array
  * is copied: the caller may change its own afterwards); a key already there
- * keeps its place. Returns false if the count limit dropped it (an invalid
- * key or value is ignored, not dropped). A list, not an object: see
- * JsonMembers (json-writer.ts); its linear search is over at most the limit.
+ * keeps its place. Returns false if the count limit (`limit` distinct keys)
+ * dropped it (an invalid key or value is ignored, not dropped; so is
+ * `__proto__`, which the SDK's attribute object never holds). A list, not an
+ * object: see JsonMembers (json-writer.ts); its linear search is over at most
+ * the limit.
  */
-export function addAttribute(kv: unknown[], key: unknown, value: unknown): boolean {
-  if (value == null || typeof key !== 'string' || key === '' || !isAttributeValue(value)) return true;
+export function addAttribute(kv: unknown[], key: unknown, value: unknown, limit = ATTRIBUTE_COUNT_LIMIT): boolean {
+  if (value == null || typeof key !== 'string' || key === '' || key === '__proto__' || !isAttributeValue(value)) {
+    return true;
+  }
   const v = Array.isArray(value) ? value.slice() : value;
   for (let i = 0; i < kv.length; i += 2) {
     if (kv[i] === key) {
@@ -44,18 +48,18 @@ export function addAttribute(kv: unknown[], key: unknown, value: unknown): boole
       return true;
     }
   }
-  if (kv.length >= 2 * ATTRIBUTE_COUNT_LIMIT) return false;
+  if (kv.length >= 2 * limit) return false;
   kv.push(key, v);
   return true;
 }
 
 /** addAttribute for each of `from`'s own enumerable properties. Returns how many the limit dropped. */
-export function addAttributes(kv: unknown[], from: unknown): number {
+export function addAttributes(kv: unknown[], from: unknown, limit = ATTRIBUTE_COUNT_LIMIT): number {
   if (typeof from !== 'object' || from === null) return 0;
   let dropped = 0;
   const keys = Object.keys(from); // own enumerable string keys, in the object's order
   for (let i = 0; i < keys.length; i++) {
-    if (!addAttribute(kv, keys[i], (from as Record<string, unknown>)[keys[i]!])) dropped++;
+    if (!addAttribute(kv, keys[i], (from as Record<string, unknown>)[keys[i]!], limit)) dropped++;
   }
   return dropped;
 }

@@ -46,8 +46,8 @@ export class RingtraceTracerProvider implements TracerProvider, SpanOwner {
 
   constructor(options: RingtraceTracerProviderOptions = {}) {
     const kv: unknown[] = [];
-    addAttributes(kv, defaultResource());
-    addAttributes(kv, options.resource);
+    addAttributes(kv, defaultResource(), Infinity); // (the SDK's Resource has no count limit)
+    addAttributes(kv, options.resource, Infinity);
     this.resource = new JsonMembers(kv).toJSON() as Attributes;
   }
 
