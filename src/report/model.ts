@@ -65,7 +65,7 @@ export interface TreeSpan extends SpanRow {
 
 export interface SlowTree {
   root: SpanRow;
-  /** Its descendants, earliest first (a parent before its children on equal starts), at most CHILDREN_PER_TREE. */
+  /** Its descendants, earliest first (on equal starts, the lower level first), at most CHILDREN_PER_TREE. */
   children: TreeSpan[];
   /** Descendants left out past that. */
   moreChildren: number;

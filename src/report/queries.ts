@@ -81,7 +81,7 @@ export const HISTOGRAM_SQL = `SELECT provider, name, floor(log2(greatest(dur, 1)
 /**
  * The `limit` slowest finished spans (ties: earliest first), each with its
  * descendants, earliest first, and their level below it (on equal starts the
- * lower level first: a parent is always listed before its children).
+ * lower level first: a child that starts with its parent is listed after it).
  */
 export function slowestSql(limit: number, startNs: string): string {
   return `WITH RECURSIVE slow AS (SELECT pid, id, row_number() OVER (ORDER BY dur DESC, start_ts, pid, id) AS rank

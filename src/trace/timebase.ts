@@ -29,7 +29,11 @@ export class TimeBase {
     this.nsPerTick = Number.isInteger(this.freq) && this.freq > 0 && NS % this.freq === 0 ? NS / this.freq : 0;
   }
 
-  /** Make `ticks` the base; `traceBase` is the trace's first tick (as halves), for relBase. */
+  /**
+   * Make `ticks` the base; `traceBase` is the trace's first tick (as halves),
+   * for relBase. Ticks are at or after the clock's reference (a trace's clock
+   * counts from tick 0): BigInt's / and % truncate, floor for those only.
+   */
   set(ticks: bigint, traceBase: { hi: number; lo: number }): void {
     this.relBase = (Number(ticks >> 32n) - traceBase.hi) * TWO32 + (Number(ticks & 0xffffffffn) - traceBase.lo);
     const scaled = (ticks - this.clock.refTicks) * 1_000_000_000n;
