@@ -37,14 +37,20 @@ export async function load(dir: string, quiet: boolean | undefined): Promise<Tra
 }
 
 /**
- * Once a command on the embedded database has done its work and written its
- * output, the process ends by itself when nothing is left to run. Should
- * anything of the engine outlive its close and hold the event loop, the
- * process exits anyway a second later (with its exit code) rather than hang:
- * the timer is unref'd, so it keeps nothing alive itself.
+ * Once a command on the embedded database has done its work (or failed), the
+ * process ends by itself when nothing is left to run. Should anything of the
+ * engine outlive its close and hold the event loop, the process exits anyway
+ * (with its exit code) a second after standard output and error have handed
+ * everything to the OS: a slow reader of a pipe (a pager) still gets it all.
+ * The timers are unref'd: they keep nothing alive themselves.
  */
 export function exitSoonIfHeld(): void {
-  setTimeout(() => process.exit(), 1000).unref();
+  const waiting = setInterval(() => {
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return; // still being written
+    clearInterval(waiting);
+    setTimeout(() => process.exit(), 1000).unref();
+  }, 100);
+  waiting.unref();
 }
 
 /** Warnings about what the trace itself is missing, on standard error: nothing incomplete goes unsaid. */

@@ -265,8 +265,11 @@ Examples:
     if (format === 'parquet') {
       if (output === undefined || output === '-') throw new UsageError('--format parquet needs -o DIR (a file per table)');
       const { exitSoonIfHeld, runParquetExportCommand } = require('./query') as typeof import('./query');
-      process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
-      exitSoonIfHeld();
+      try {
+        process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
+      } finally {
+        exitSoonIfHeld();
+      }
       return;
     }
     if (format === 'otlp') {
@@ -303,8 +306,11 @@ Examples:
   .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
     if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
     const { exitSoonIfHeld, runQueryCommand } = require('./query') as typeof import('./query');
-    process.exitCode = await runQueryCommand(dir, sql, opts);
-    exitSoonIfHeld();
+    try {
+      process.exitCode = await runQueryCommand(dir, sql, opts);
+    } finally {
+      exitSoonIfHeld();
+    }
   });
 
 program
@@ -329,8 +335,11 @@ Examples:
   $ trace-consume record -o out --auto -- node app.js && trace-consume report out -o out.html`)
   .action(async (dir: string, opts: { output?: string; slowest: number; maxSpans: number; quiet?: boolean }) => {
     const { runReportCommand } = require('./report') as typeof import('./report');
-    process.exitCode = await runReportCommand(dir, opts);
-    (require('./query') as typeof import('./query')).exitSoonIfHeld();
+    try {
+      process.exitCode = await runReportCommand(dir, opts);
+    } finally {
+      (require('./query') as typeof import('./query')).exitSoonIfHeld();
+    }
   });
 
 program
