@@ -53,7 +53,7 @@ function collect(on: boolean, pid: number): void {
 
 /** Per-function counts from callgrind_annotate, summed. */
 function countsOf(out: string): Counts {
-  const r = spawnSync('callgrind_annotate', [`--show=${EVENTS.join(',')}`, '--threshold=100', out],
+  const r = spawnSync('callgrind_annotate', [`--show=${EVENTS.join(',')}`, '--threshold=100', '--auto=no', out],
     { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`callgrind_annotate: ${r.stderr}`);
   const c: Counts = { all: zero(), noCompiler: zero() };
