@@ -6,14 +6,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { JsonMembers, writeJson } from '../src/json-writer';
 import { writeString } from '../src/string-writer';
+import { seededRandom } from '../fixtures/seeded-random';
 
-let seed = 0x2545f491;
-function rnd(n: number): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-}
+const rnd = seededRandom(0x2545f491);
 
 const STRINGS = ['', 'GET', '/items/12', 'rendered', 'a"quote', 'back\\slash', 'tab\there', 'nl\n', 'nul\0x',
   'ctl\u0001\u001f', 'del\u007f', 'é', 'π≈3.14', '日本', '😀 emoji', 'lone \ud800 surrogate', 'x'.repeat(40)];

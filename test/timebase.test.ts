@@ -7,14 +7,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TimeBase } from '../src/trace/timebase';
+import { seededRandom } from '../fixtures/seeded-random';
 
-let seed = 0x9e3779b9;
-function rnd(n: number): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-}
+const rnd = seededRandom(0x9e3779b9);
 
 /** floor(((base + rel) - ref) * 1e9 / freq) - floor((base - ref) * 1e9 / freq), in BigInt. */
 function exact(freq: bigint, ref: bigint, base: bigint, rel: bigint): number {
