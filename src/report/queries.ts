@@ -2,8 +2,9 @@
 // (src/query/tables.ts): the same tables `trace-consume query` answers from,
 // so each figure can be checked there. Only the public tables and views are
 // read. Caps are here, and what they leave out is counted.
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TraceDb } from '../query/load';
+import { jsonOf } from '../query/format';
 import { MATERIALIZE_SPANS } from '../query/tables';
 import type { CounterSeries, GcKindRow, GcPause, LatencyRow, LostCpuRow, LoopSummaryRow, RateSeries, ReportData,
   ReportLimits, SlowTree, SpanRow, TimelineThread, TraceInfo } from './model';
@@ -27,17 +28,10 @@ export const MEMORY_COUNTERS = ['heap_used_bytes', 'rss_bytes'];
 
 type Row = Record<string, unknown>;
 
-/** 64-bit integers as numbers when exact (else decimal strings); other values as they come. */
-function plain(v: DuckDBValue): unknown {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (v === null || typeof v !== 'object') return v;
-  const n = Number(String(v)); // DECIMAL and HUGEINT values
-  return Number.isFinite(n) ? n : String(v);
-}
-
 async function rows(con: DuckDBConnection, sql: string): Promise<Row[]> {
   const r = await con.runAndReadAll(sql);
-  return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plain(v)])));
+  // (as query --json has them: 64-bit integers as numbers when exact, else decimal strings; decimals as numbers)
+  return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, jsonOf(v, false)])));
 }
 
 const num = (v: unknown): number => Number(v);
