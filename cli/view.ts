@@ -6,7 +6,7 @@ import { jsonLine } from '../src/export/jsonl';
 import { displayName } from '../src/schema';
 import { openCursors, type StreamCursor } from '../src/trace/cursor';
 import { mergeCursors } from '../src/trace/merge';
-import { isoNs, openTrace, type Trace } from '../src/trace/reader';
+import { openTrace, type Trace } from '../src/trace/reader';
 import { namesOf, unknownEvents } from './event-names';
 
 export interface ViewOptions {
@@ -24,7 +24,7 @@ function textValue(v: FieldValue): string {
 
 function textLine(c: StreamCursor): string {
   const f = Object.entries(c.fields()).map(([k, v]) => `${k}=${textValue(v)}`).join(' ');
-  return `${isoNs(c.epochNs())} cpu${c.cpu} ${c.pid()}/${c.tid()} ${displayName(c.cls)}${f ? ' ' + f : ''}`;
+  return `${c.epochIso()} cpu${c.cpu} ${c.pid()}/${c.tid()} ${displayName(c.cls)}${f ? ' ' + f : ''}`;
 }
 
 /** The --event names asked for, split on commas; undefined: all events. */

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TimeBase } from '../src/trace/timebase';
+import { isoNs } from '../src/trace/reader';
 import { seededRandom } from '../fixtures/seeded-random';
 
 const rnd = seededRandom(0x9e3779b9);
@@ -30,6 +31,18 @@ test('nsAfter is exact for nanosecond, divisor and TSC-like clock frequencies', 
       // up to ~1 day of ticks after the base
       const rel = i % 3 === 0 ? rnd(1000) : rnd(1 << 30) * (1 + rnd(80));
       assert.equal(t.nsAfter(rel), exact(freq, ref, base, BigInt(rel)), `freq ${freq}, base ${base}, rel ${rel}`);
+    }
+  }
+});
+
+test('isoSecondText + the 9 digits of the fraction is isoNs, for any second (cached per second)', () => {
+  const t = new TimeBase({ freq: 1_000_000_000n, refTicks: 0n, refRealtimeNs: 0n }, 0n);
+  const secs = [0, 1, 59, 951_782_400, 1_764_950_400, 1_764_950_399, 4_102_444_800, 253_402_300_799, 253_402_300_800];
+  for (let i = 0; i < 2000; i++) secs.push(rnd(1 << 30) * 4 + rnd(4));
+  for (const sec of secs) {
+    for (const frac of [0, 1, 999_999_999, rnd(1_000_000_000)]) {
+      const mine = `${t.isoSecondText(sec)}${String(frac + 1_000_000_000).slice(1)}Z`;
+      assert.equal(mine, isoNs(BigInt(sec) * 1_000_000_000n + BigInt(frac)), `second ${sec}, fraction ${frac}`);
     }
   }
 });

@@ -11,7 +11,7 @@ import { ticksToEpochNs } from '../ctf/metadata';
 import { decodeValues, fieldsObject, type FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import { u32, viewOf } from './le';
-import { type ByteRange, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
+import { type ByteRange, isoNs, packets, recordedStream, TraceError, TruncatedStream, type PacketInfo,
   type Trace } from './reader';
 import { TimeBase } from './timebase';
 import { SIDECAR } from './writer';
@@ -297,6 +297,13 @@ export class StreamCursor {
     out[0] = t.epochSec + carry;
     out[1] = total - carry * NS;
     return true;
+  }
+
+  /** isoNs(epochNs()), without BigInt arithmetic or a Date per event. */
+  epochIso(): string {
+    const parts = this.parts;
+    if (!this.epochParts(parts)) return isoNs(this.epochNs());
+    return `${this.time.isoSecondText(parts[0]!)}${String(parts[1]! + NS).slice(1)}Z`;
   }
 
   /** epochNs() as a decimal string, without BigInt arithmetic per event. */

@@ -45,6 +45,18 @@ export class TimeBase {
     this.beforeEpoch = this.epochNs < 0n;
   }
 
+  /** The ISO 8601 text of Unix second `sec` up to its decimal point ("2026-12-05T15:42:11."), cached. */
+  isoSecondText(sec: number): string {
+    if (sec !== this.isoOf) {
+      this.isoOf = sec;
+      const iso = new Date(sec * 1000).toISOString(); // ...ss.000Z
+      this.isoText = iso.slice(0, iso.length - 4);
+    }
+    return this.isoText;
+  }
+  private isoText = '';
+  private isoOf = -1;
+
   secondsText(sec: number): string {
     if (sec !== this.secTextOf) {
       this.secTextOf = sec;
