@@ -233,15 +233,19 @@ test('a follower reads no further than the recorder\'s last cut, when it says on
   const first = pass();
   assert.ok(first > 0);
   // A read that overlapped the recorder's write (or anything but a cut): the previous cut holds.
+  // (Its length kept: the recorder rewrites the file in place, and a longer text - p3 with more digits than
+  // p2, when the first packet was under 1 000 bytes - left a byte behind the next cut, torn for good.)
   const text = fs.readFileSync(path.join(dir, FLUSHED_FILE), 'utf8');
-  fs.writeFileSync(path.join(dir, FLUSHED_FILE), text.replace(String(p2), String(p3)));
+  fs.writeFileSync(path.join(dir, FLUSHED_FILE), `${text[0] === '0' ? '1' : '0'}${text.slice(1)}`); // its checksum off
   assert.equal(pass(), 0);
   cut(p3);
   assert.ok(pass() > 0);
   assert.equal(pass(), 0);
   fs.copyFileSync(path.join(src.dir, SIDECAR), path.join(dir, SIDECAR));
   assert.ok(pass() > 0, 'complete: the rest');
-  assert.equal(n, (JSON.parse(traceConsume('stats', src.dir, '--json').stdout) as { events: number }).events);
+  // Every record of that stream (the app may have run on the other CPU too: its stream is not followed here).
+  const alone = midRecording(src, 'cuts-alone', data);
+  assert.equal(n, (JSON.parse(traceConsume('stats', alone, '--json').stdout) as { events: number }).events);
   assert.deepEqual(errors, []);
 });
 
