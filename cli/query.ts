@@ -44,13 +44,22 @@ export async function load(dir: string, quiet: boolean | undefined): Promise<Tra
  * everything to the OS: a slow reader of a pipe (a pager) still gets it all.
  * The timers are unref'd: they keep nothing alive themselves.
  */
-export function exitSoonIfHeld(): void {
+function exitSoonIfHeld(): void {
   const waiting = setInterval(() => {
     if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return; // still being written
     clearInterval(waiting);
     setTimeout(() => process.exit(), 1000).unref();
   }, 100);
   waiting.unref();
+}
+
+/** Run a command on the embedded database: its result is the exit code; then exitSoonIfHeld. */
+export async function databaseCommand(run: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await run();
+  } finally {
+    exitSoonIfHeld();
+  }
 }
 
 /** Warnings about what the trace itself is missing, on standard error: nothing incomplete goes unsaid. */

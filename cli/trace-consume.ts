@@ -264,12 +264,8 @@ Examples:
     const { format, output, ...rest } = opts;
     if (format === 'parquet') {
       if (output === undefined || output === '-') throw new UsageError('--format parquet needs -o DIR (a file per table)');
-      const { exitSoonIfHeld, runParquetExportCommand } = require('./query') as typeof import('./query');
-      try {
-        process.exitCode = await runParquetExportCommand(dir, output, rest.quiet);
-      } finally {
-        exitSoonIfHeld();
-      }
+      const { databaseCommand, runParquetExportCommand } = require('./query') as typeof import('./query');
+      await databaseCommand(() => runParquetExportCommand(dir, output, rest.quiet));
       return;
     }
     if (format === 'otlp') {
@@ -305,12 +301,8 @@ Examples:
   $ trace-consume query out "SELECT * FROM spans ORDER BY dur DESC LIMIT 10" --json | jq .fields`)
   .action(async (dir: string, sql: string | undefined, opts: { csv?: boolean; json?: boolean; quiet?: boolean }) => {
     if (opts.csv && opts.json) throw new UsageError('--csv and --json: choose one');
-    const { exitSoonIfHeld, runQueryCommand } = require('./query') as typeof import('./query');
-    try {
-      process.exitCode = await runQueryCommand(dir, sql, opts);
-    } finally {
-      exitSoonIfHeld();
-    }
+    const { databaseCommand, runQueryCommand } = require('./query') as typeof import('./query');
+    await databaseCommand(() => runQueryCommand(dir, sql, opts));
   });
 
 program
@@ -335,11 +327,8 @@ Examples:
   $ trace-consume record -o out --auto -- node app.js && trace-consume report out -o out.html`)
   .action(async (dir: string, opts: { output?: string; slowest: number; maxSpans: number; quiet?: boolean }) => {
     const { runReportCommand } = require('./report') as typeof import('./report');
-    try {
-      process.exitCode = await runReportCommand(dir, opts);
-    } finally {
-      (require('./query') as typeof import('./query')).exitSoonIfHeld();
-    }
+    const { databaseCommand } = require('./query') as typeof import('./query');
+    await databaseCommand(() => runReportCommand(dir, opts));
   });
 
 program

@@ -13,7 +13,6 @@ const plural = (n: number, what: string) => `${formatCount(n)} ${what}${n === 1 
 const spanName = (s: { provider: string; name: string }) => (s.provider ? `${s.provider}:${s.name}` : s.name);
 
 
-const cut = printableCut;
 
 /** Rows of cells as aligned columns: the first left-aligned, the others right-aligned. */
 export function columns(header: string[], body: string[][]): string {
@@ -38,7 +37,7 @@ function header(d: ReportData): string {
 function latency(d: ReportData): string {
   const { rows, names } = d.latency;
   if (rows.length === 0) return '\nLatency per span name: no spans\n';
-  const body = rows.map((r) => [cut(spanName(r), NAME_WIDTH), formatCount(r.count), formatDuration(r.p50),
+  const body = rows.map((r) => [printableCut(spanName(r), NAME_WIDTH), formatCount(r.count), formatDuration(r.p50),
     formatDuration(r.p90), formatDuration(r.p99), formatDuration(r.max), r.open ? formatCount(r.open) : '']);
   const shown = names > rows.length ? ` (${rows.length} of ${names} names: those with the most total time)` : '';
   return `\nLatency per span name${shown}; percentiles interpolated over finished spans\n` +
@@ -47,9 +46,9 @@ function latency(d: ReportData): string {
 
 /** A root's start is since the trace's first event; a child's, since its root began. */
 function spanLine(s: SpanRow, root: SpanRow | undefined): string {
-  const fields = s.fields ? `  ${cut(s.fields, 80)}` : '';
+  const fields = s.fields ? `  ${printableCut(s.fields, 80)}` : '';
   const at = root ? `+${formatDuration(s.start - root.start)}` : `at +${formatDuration(s.start)}`;
-  return `${(s.dur === null ? 'not ended' : formatDuration(s.dur)).padStart(9)}  ${cut(spanName(s), NAME_WIDTH)}  ` +
+  return `${(s.dur === null ? 'not ended' : formatDuration(s.dur)).padStart(9)}  ${printableCut(spanName(s), NAME_WIDTH)}  ` +
     `${at}  ${printable(s.thread)} (pid ${s.pid}, tid ${s.tid})${fields}`;
 }
 
@@ -73,7 +72,8 @@ function rates(d: ReportData): string {
   if (r.series.length === 0) return '\nEvent rates: no events\n';
   const seconds = r.bucketNs / 1e9;
   const all = r.other ? [...r.series, r.other] : r.series;
-  const body = all.map((s) => [cut(s === r.other ? `other (${r.classes - r.series.length} classes)` : spanName(s), NAME_WIDTH),
+  const body = all.map((s) => [
+    printableCut(s === r.other ? `other (${r.classes - r.series.length} classes)` : spanName(s), NAME_WIDTH),
     formatCount(s.total), formatRate(s.total / Math.max(d.trace.durationNs / 1e9, seconds)),
     formatRate(Math.max(...s.counts) / seconds)]);
   return `\nEvent rates per class (a span counts once, at its begin; peak over ${formatDuration(r.bucketNs)} buckets)\n` +
