@@ -5,7 +5,7 @@
 //   id) completes and encodes it. Its fields, and its end's, become
 //   attributes; the fields of an event whose first field is `span_id` naming
 //   a span still open are added to that span (auto mode's response status and
-//   size). Ids: see ids.ts; a child has its parent's trace id.
+//   size). Ids: see span-lineage.ts (a child has its parent's trace id).
 // - OpenTelemetry spans recorded through ringtrace/otel keep their ids, kind,
 //   status, times, attributes, events and links as OpenTelemetry had them.
 // - An event while a span is open on its thread becomes a span event of the
@@ -22,13 +22,12 @@ import { displayName, type ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
 import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
-import { hexSpanId, hexTraceId, madeSpanId, madeTraceId, type TraceId } from './ids';
 import { OtlpEncoder } from './encode';
-import { FLAGS_REMOTE, KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
+import { KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
 import { kindOf, statusFromFields } from './http-spans';
 import { otelBegin, otelEnd } from './otel-spans';
-import { addJsonMembers, attrsOf, newSpan, NO_TRACE, type OpenSpan, type SpanIds, writeAttributes } from './open-span';
-import { RecentTraceIds } from './recent';
+import { addJsonMembers, attrsOf, newSpan, type OpenSpan, writeAttributes } from './open-span';
+import { SpanLineage } from './span-lineage';
 import { SpanTable } from '../trace/span-table';
 import { fieldPlan, type FieldPlan, PlannedFields } from './field-plan';
 import { ThreadScratch } from './thread-scratch';
@@ -93,8 +92,10 @@ export class OtlpBuilder {
   private readonly maxOpen: number;
   private readonly maxIdleKept: number;
   private lastNs = 0;
+  private readonly lineage: SpanLineage;
 
   constructor(private readonly opts: OtlpBuilderOptions) {
+    this.lineage = new SpanLineage(opts.seed);
     this.batches = { traces: new SignalBatch('traces', this.T), logs: new SignalBatch('logs', this.T),
       metrics: new SignalBatch('metrics', this.T) };
     this.encoder = new OtlpEncoder(this.T, opts.startNs);
@@ -150,7 +151,6 @@ export class OtlpBuilder {
   }
   private lastPid = -1; // runs of one process's records are the common case
   private lastProcess: Process = { open: new SpanTable<OpenSpan>() };
-  private readonly recent = new RecentTraceIds(); // spans ended lately, of every process
 
   /**
    * Forget the processes and threads with nothing open (their state is made
@@ -163,25 +163,6 @@ export class OtlpBuilder {
     for (const [key, th] of this.threads) if (th.stack.length === 0 && th !== this.lastThread) this.threads.delete(key);
   }
 
-  /** The ids of the parent hi:lo: open, or ended lately (then in `found`); undefined if not known. */
-  private parentIds(proc: Process, pid: number, hi: number, lo: number): SpanIds | undefined {
-    const open = proc.open.get(hi, lo);
-    if (open) return open;
-    const t = this.recent.get(pid, hi, lo);
-    if (!t) return undefined;
-    const f = this.found;
-    const otel = this.recent.isOtel();
-    if (otel) {
-      f.idHi = hi;
-      f.idLo = lo;
-    } else {
-      madeSpanId(f, this.opts.seed, pid, hi, lo);
-    }
-    f.traceId = t;
-    return f;
-  }
-  private readonly found: { traceId: TraceId; idHi: number; idLo: number } = { traceId: NO_TRACE, idHi: 0, idLo: 0 };
-
   /** A span begins: its ringtrace id hi:lo, its parent's parentHi:parentLo (0: none). */
   private begin(c: StreamCursor, pid: number, tid: number, ns: number, hi: number, lo: number, parentHi: number,
     parentLo: number): void {
@@ -189,15 +170,13 @@ export class OtlpBuilder {
     const proc = this.process(pid);
     const th = this.threadOf(pid, tid);
     const start = th.mark();
-    const rooted = parentHi === 0 && parentLo === 0;
-    const parent = rooted ? undefined : this.parentIds(proc, pid, parentHi, parentLo);
+    const parent = parentHi === 0 && parentLo === 0 ? undefined
+      : this.lineage.parentIds(proc.open, pid, parentHi, parentLo);
     let s: OpenSpan;
     if (cls.provider === OTEL && cls.name === 'span') {
       s = otelBegin(c.values(this.vals, true), pid, tid, ns, hi, lo, parent, parentHi, parentLo);
     } else {
-      const seed = this.opts.seed;
       s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, this.spanKind(c.id, cls), ns);
-      madeSpanId(s, seed, pid, hi, lo);
       let traceHex = '';
       let parentHex = '';
       if (this.fieldsInto(th.w, this.T.span.attributes, c, 2, s)) { // planned: the W3C id strings kept aside
@@ -208,25 +187,7 @@ export class OtlpBuilder {
         traceHex = this.traceHex;
         parentHex = this.parentHex;
       }
-      if (parent) {
-        s.traceId = parent.traceId;
-        s.parentHi = parent.idHi;
-        s.parentLo = parent.idLo;
-      } else if (!rooted) { // a parent not in the trace: its ids as it would have had them
-        s.traceId = madeTraceId(seed, pid, parentHi, parentLo);
-        madeSpanId(this.found, seed, pid, parentHi, parentLo);
-        s.parentHi = this.found.idHi;
-        s.parentLo = this.found.idLo;
-      } else {
-        const remote = hexTraceId(traceHex); // a W3C traceparent it was called with
-        s.traceId = remote ?? madeTraceId(seed, pid, hi, lo);
-        const remoteParent = remote && hexSpanId(parentHex);
-        if (remoteParent) {
-          [s.parentHi, s.parentLo] = remoteParent;
-          s.flags = FLAGS_REMOTE;
-        }
-        if (!remote && traceHex) attrsOf(s).push('trace_id', traceHex); // not an id: kept as it was
-      }
+      this.lineage.assignOwn(s, pid, hi, lo, parent, parentHi, parentLo, traceHex, parentHex);
     }
     proc.open.set(hi, lo, s);
     s.thread = th;
@@ -323,7 +284,7 @@ export class OtlpBuilder {
   private finishSpan(s: OpenSpan, ns: number, unfinished: boolean): void {
     const proc = this.process(s.pid);
     proc.open.delete(s.rawHi, s.rawLo);
-    this.recent.add(s.pid, s.rawHi, s.rawLo, s.traceId, s.otel);
+    this.lineage.ended(s);
     this.open--;
     if (unfinished) {
       attrsOf(s).push('ringtrace.unfinished', true);
