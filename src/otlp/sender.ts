@@ -1,8 +1,8 @@
 // Ships encoded OTLP request bodies to an OTLP/HTTP backend: a bounded queue
-// of batches, at most maxInFlight POSTs at a time, retries with backoff, and
-// exact counts of what became of every item. It runs on an event loop of its
-// own (send-worker.ts) so the thread that produces the bodies never waits on
-// the network; nothing here throws into a caller.
+// of batches, at most maxInFlight POSTs (post.ts) at a time, retries with
+// backoff, and exact counts of what became of every item. It runs on an
+// event loop of its own (send-worker.ts) so the thread that produces the
+// bodies never waits on the network; nothing here throws into a caller.
 //
 // Delivery is at-least-once: a request that timed out or lost its connection
 // may still have been processed by the backend, and is sent again. Counts say
@@ -16,10 +16,10 @@
 // was not a retryable one), or from when the batch was queued if that is
 // later. That frees the queue of a dead backend at a steady pace instead of
 // waiting out every batch's own retries one after another.
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import { OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
+import { type Agents, keepAliveAgents, postBody, timerMs } from './post';
 import { backoffMs, decodePartialSuccess, httpError, parseRetryAfter, type PartialSuccess } from './response';
 import { copyStats, emptyStats, type SenderStats } from './sender-stats';
 
@@ -38,7 +38,6 @@ export interface SenderOptions {
 
 export const DEFAULT_MAX_QUEUE_BYTES = 64 << 20;
 const DEFAULTS = { maxInFlight: 2, initialBackoffMs: 1000, maxBackoffMs: 30_000, maxRetryElapsedMs: 60_000 };
-const MAX_RESPONSE_BYTES = 64 << 10;
 
 const ITEM_NAMES: Record<OtlpSignal, string> = { traces: 'spans', logs: 'log records', metrics: 'data points' };
 
@@ -64,7 +63,7 @@ export class OtlpSender {
   private readonly opts: Required<Omit<SenderOptions, 'onChange'>>;
   private readonly onChange: (() => void) | undefined;
   private readonly targets: Partial<Record<OtlpSignal, URL>> = {};
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly agents: Agents;
   private seq = 0;
   private failingSince: number | undefined; // when the current run of retryable failures began
   private failureStreak = 0; // backoff exponent
@@ -90,8 +89,7 @@ export class OtlpSender {
         // left out: its batches are rejected with the reason
       }
     }
-    const agentOptions = { keepAlive: true, maxSockets: this.opts.maxInFlight };
-    this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    this.agents = keepAliveAgents(this.opts.maxInFlight);
   }
 
   /** Queue a request body of `items` spans, log records or data points. Never throws. */
@@ -252,49 +250,16 @@ export class OtlpSender {
   }
 
   private post(b: Batch, url: URL): void {
-    const wire = b.wire!;
-    const headers: Record<string, string> = { ...this.config.headers,
-      'content-type': 'application/x-protobuf', 'content-length': String(wire.byteLength) };
-    if (this.config.compression === 'gzip') headers['content-encoding'] = 'gzip';
-    else delete headers['content-encoding'];
-    const tls = url.protocol === 'https:';
-    let req: http.ClientRequest;
     try {
-      const agent = tls ? this.agents.https : this.agents.http;
-      req = (tls ? https : http).request(url, { method: 'POST', headers, agent });
-    } catch (e) {
-      return this.settle(b, { sent: false, as: 'rejected' }, `POST ${shown(url)}: ${(e as Error).message}`);
-    }
-    let over = false; // this attempt has its outcome; later events of the request are noise
-    const end = (then: () => void) => {
-      if (over) return;
-      over = true;
-      clearTimeout(timer);
-      b.abort = undefined;
-      if (b.state === 'inFlight') then();
-    };
-    const timer = setTimeout(() => {
-      end(() => this.retryLater(b, url, `no response within ${this.config.timeoutMs} ms`, undefined));
-      req.destroy();
-    }, timerMs(this.config.timeoutMs));
-    b.abort = () => {
-      over = true;
-      clearTimeout(timer);
-      req.destroy();
-    };
-    req.on('error', (e) => end(() => this.retryLater(b, url, e.message, undefined)));
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        if (size < MAX_RESPONSE_BYTES) parts.push(d);
-        size += d.length;
+      b.abort = postBody(url, b.wire!, this.config, this.agents, (outcome) => {
+        b.abort = undefined;
+        if (b.state !== 'inFlight') return;
+        if (outcome.answered) this.answered(b, url, outcome.res, outcome.body);
+        else this.retryLater(b, url, outcome.reason, undefined);
       });
-      res.on('error', (e) => end(() => this.retryLater(b, url, e.message, undefined)));
-      res.on('aborted', () => end(() => this.retryLater(b, url, 'the response was cut short', undefined)));
-      res.on('end', () => end(() => this.answered(b, url, res, Buffer.concat(parts))));
-    });
-    req.end(wire);
+    } catch (e) {
+      this.settle(b, { sent: false, as: 'rejected' }, `POST ${shown(url)}: ${(e as Error).message}`);
+    }
   }
 
   private answered(b: Batch, url: URL, res: http.IncomingMessage, body: Buffer): void {
@@ -429,11 +394,6 @@ export class OtlpSender {
       // an observer's failure is not the sender's
     }
   }
-}
-
-/** A delay setTimeout takes as meant: it turns anything over 2^31 - 1 ms into 1 ms. */
-function timerMs(ms: number): number {
-  return Math.min(Math.max(0, ms), 2 ** 31 - 1);
 }
 
 /** A URL for messages: without credentials or query (either may hold a secret). */
