@@ -24,8 +24,9 @@ export function keepAliveAgents(maxSockets: number): Agents {
 
 /**
  * POST `wire` (compressed as config.compression says) to `url`; `done` hears
- * the outcome once. Returns the abort, after which `done` is not called.
- * Throws if the request cannot be made (a header value Node refuses).
+ * the outcome once, never before this returns. Returns the abort, after
+ * which `done` is not called. Throws only if the request cannot be made (a
+ * header value Node refuses), before anything is started.
  */
 export function postBody(url: URL, wire: Uint8Array, config: OtlpConfig, agents: Agents,
   done: (outcome: PostOutcome) => void): () => void {
@@ -59,7 +60,11 @@ export function postBody(url: URL, wire: Uint8Array, config: OtlpConfig, agents:
     res.on('aborted', () => failed('the response was cut short'));
     res.on('end', () => end({ answered: true, res, body: Buffer.concat(parts) }));
   });
-  req.end(wire);
+  try {
+    req.end(wire);
+  } catch (e) {
+    req.destroy(e as Error); // reported through 'error', later: never before the caller has the abort
+  }
   return () => {
     over = true;
     clearTimeout(timer);
