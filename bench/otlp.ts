@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     spawnSync('sync');
   }
   const stats = spawnSync(process.execPath, [cli, 'stats', trace, '--json'], { encoding: 'utf8' });
-  if (stats.status !== 0) throw new Error(`${given ? '--trace ' : ''}${trace}: no trace to export (${stats.stderr.trim()})`);
+  if (stats.status !== 0) throw new Error(`${given ? '--trace ' : ''}${trace}: no trace to export (${String(stats.stderr ?? stats.error).trim()})`);
   const st = JSON.parse(stats.stdout) as { events: number; lost: number; bytes: number; perClass: Record<string, number> };
   const clock = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
   console.log(`# trace: ${st.events} events (${st.lost} lost), ${(st.bytes / 1e6).toFixed(0)} MB; ${os.cpus().length} CPUs, ` +
