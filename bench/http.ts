@@ -24,11 +24,16 @@
 //   --rate R: R requests/s, steady, through the tools in --window ms windows
 //     (server/windows.ts): added_us, user_us (user time alone), main_us (the
 //     main thread alone), recorder_us, with quartiles over the windows.
+//     --separate: each tool in a sequence of windows of its own, with the
+//     control. In a shared sequence a tool that leaves work behind (the
+//     OpenTelemetry SDK: garbage for V8's helper threads) raises the untraced
+//     window after it, the base of the next tool, which then reads low; the
+//     control shows it (docs/benchmarks.md). Compare the SDK with the others so.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
-//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS]] [--tools auto,bridge,...] [--pin]
+//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate]] [--tools auto,bridge,...] [--pin]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -166,21 +171,33 @@ async function main(): Promise<void> {
 }
 
 let seed = 12345; // the order of the tools changes every round (the same in every run of the bench)
-const order = () => [...TRACED].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
+const order = (tools: readonly Tool[] = TRACED) =>
+  [...tools].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
+
+/** --separate (with --rate): each tool in a sequence of its own, with the control. */
+const separate = process.argv.includes('--separate');
 
 /** --rate: CPU per request in short windows at one fixed rate (windows.ts). */
 async function atFixedRate(server: Server): Promise<void> {
-  const windows = await runWindows({ url: (p) => url(server, p), port: server.port, rate, windowMs, rounds, order,
-    recorderCpuUs: () => threadsCpuUs(server.recorder.pid), log: (line) => console.log(line) });
-  const added = addedPerRequest(windows.map((w) => RECORDED.includes(w.tool as Tool) ? w : { ...w, recorderUs: 0 }));
-  for (const tool of TRACED) {
-    const r = added.get(tool);
-    if (!r) continue;
-    console.log(`bench http ${tool} added_us=${median(r.added).toFixed(2)} user_us=${median(r.addedUser).toFixed(2)} ` +
-      `main_us=${median(r.addedMain).toFixed(2)} recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} ` +
-      `quartiles=${quartiles(r.added)} user_quartiles=${quartiles(r.addedUser)} main_quartiles=${quartiles(r.addedMain)}`);
+  const groups: Tool[][] = separate
+    ? TRACED.filter((t) => t !== 'none_control').map((t) => [t, 'none_control']) : [[...TRACED]];
+  const medians = new Map<Tool, number>();
+  for (const group of groups) {
+    if (separate) console.log(`# ${group[0]} and the control`);
+    const windows = await runWindows({ url: (p) => url(server, p), port: server.port, rate, windowMs, rounds,
+      order: () => order(group), recorderCpuUs: () => threadsCpuUs(server.recorder.pid), log: (line) => console.log(line) });
+    const added = addedPerRequest(windows.map((w) => RECORDED.includes(w.tool as Tool) ? w : { ...w, recorderUs: 0 }));
+    for (const tool of group) {
+      const r = added.get(tool);
+      if (!r) continue;
+      const name = separate && tool === 'none_control' ? `none_control_${group[0]}` : tool;
+      console.log(`bench http ${name} added_us=${median(r.added).toFixed(2)} user_us=${median(r.addedUser).toFixed(2)} ` +
+        `main_us=${median(r.addedMain).toFixed(2)} recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} ` +
+        `quartiles=${quartiles(r.added)} user_quartiles=${quartiles(r.addedUser)} main_quartiles=${quartiles(r.addedMain)}`);
+      if (!(separate && tool === 'none_control')) medians.set(tool, median(r.added));
+    }
   }
-  summary((t) => median(added.get(t)?.added ?? [NaN]));
+  summary((t) => medians.get(t) ?? NaN);
 }
 
 function quartiles(xs: number[]): string {
