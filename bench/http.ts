@@ -25,10 +25,13 @@
 //     (server/windows.ts): added_us, user_us (user time alone), main_us (the
 //     main thread alone), recorder_us, with quartiles over the windows.
 //     --separate: each tool in a sequence of windows of its own, with the
-//     control. In a shared sequence a tool that leaves work behind (the
-//     OpenTelemetry SDK: garbage for V8's helper threads) raises the untraced
-//     window after it, the base of the next tool, which then reads low; the
-//     control shows it (docs/benchmarks.md). Compare the SDK with the others so.
+//     control, and two untraced windows after each: a tool that leaves work
+//     behind (the OpenTelemetry SDK: garbage for V8's helper threads) raises
+//     the untraced window after it, which in a shared sequence is the base of
+//     the next tool (it then reads low) and of the tool itself. Adds
+//     leftover_us (and leftover_main_us): the tool's window and the one after
+//     it against the clean windows on either side (server/windows.ts); the
+//     summary compares those. The control shows whether it holds.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
@@ -185,7 +188,8 @@ async function atFixedRate(server: Server): Promise<void> {
   for (const group of groups) {
     if (separate) console.log(`# ${group[0]} and the control`);
     const windows = await runWindows({ url: (p) => url(server, p), port: server.port, rate, windowMs, rounds,
-      order: () => order(group), recorderCpuUs: () => threadsCpuUs(server.recorder.pid), log: (line) => console.log(line) });
+      order: () => order(group), recorderCpuUs: () => threadsCpuUs(server.recorder.pid), log: (line) => console.log(line),
+      trailing: separate ? 2 : 1 });
     const added = addedPerRequest(windows.map((w) => RECORDED.includes(w.tool as Tool) ? w : { ...w, recorderUs: 0 }));
     for (const tool of group) {
       const r = added.get(tool);
@@ -193,8 +197,10 @@ async function atFixedRate(server: Server): Promise<void> {
       const name = separate && tool === 'none_control' ? `none_control_${group[0]}` : tool;
       console.log(`bench http ${name} added_us=${median(r.added).toFixed(2)} user_us=${median(r.addedUser).toFixed(2)} ` +
         `main_us=${median(r.addedMain).toFixed(2)} recorder_us=${median(r.recorder).toFixed(2)} windows=${r.added.length} ` +
-        `quartiles=${quartiles(r.added)} user_quartiles=${quartiles(r.addedUser)} main_quartiles=${quartiles(r.addedMain)}`);
-      if (!(separate && tool === 'none_control')) medians.set(tool, median(r.added));
+        `quartiles=${quartiles(r.added)} user_quartiles=${quartiles(r.addedUser)} main_quartiles=${quartiles(r.addedMain)}` +
+        (r.leftover.length ? ` leftover_us=${median(r.leftover).toFixed(2)} leftover_main_us=${median(r.leftoverMain).toFixed(2)} ` +
+          `leftover_quartiles=${quartiles(r.leftover)}` : ''));
+      if (!(separate && tool === 'none_control')) medians.set(tool, median(separate ? r.leftover : r.added));
     }
   }
   summary((t) => medians.get(t) ?? NaN);

@@ -25,6 +25,11 @@ export interface WindowPlan {
   rounds: number;
   /** The tools in the order of one round; 'none' goes between them. */
   order: (round: number) => string[];
+  /**
+   * Untraced windows after each tool's (default 1). With 2, the first takes
+   * what the tool left behind and the second is clean: see withLeftover.
+   */
+  trailing?: number;
   /** The recorder's CPU time so far, in µs. */
   recorderCpuUs: () => number;
   log: (line: string) => void;
@@ -42,8 +47,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Run the plan: the windows in order, each with its requests served and CPU used. */
 export async function runWindows(plan: WindowPlan): Promise<Window[]> {
   const sequence: string[] = [];
-  for (let round = 0; round < plan.rounds; round++) for (const tool of plan.order(round)) sequence.push('none', tool);
+  const trailing = plan.trailing ?? 1;
   sequence.push('none');
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const tool of plan.order(round)) {
+      sequence.push(tool);
+      for (let k = 0; k < trailing; k++) sequence.push('none');
+    }
+  }
   const load = await steadyLoad(plan.port, plan.rate);
   const windows: Window[] = [];
   try {
@@ -69,7 +80,11 @@ export async function runWindows(plan: WindowPlan): Promise<Window[]> {
   return windows;
 }
 
-export interface Added { added: number[]; addedUser: number[]; addedMain: number[]; recorder: number[] }
+export interface Added {
+  added: number[]; addedUser: number[]; addedMain: number[]; recorder: number[];
+  /** With two trailing windows (withLeftover): the same, what the tool left to the window after it included. */
+  leftover: number[]; leftoverMain: number[];
+}
 
 /**
  * Per tool, each window's CPU per request minus the mean of its untraced
@@ -86,11 +101,29 @@ export function addedPerRequest(windows: Window[]): Map<string, Added> {
     const [before, w, after] = [windows[i - 1]!, windows[i]!, windows[i + 1]!];
     if (w.tool === 'none') continue;
     let t = out.get(w.tool);
-    if (!t) out.set(w.tool, t = { added: [], addedUser: [], addedMain: [], recorder: [] });
+    if (!t) out.set(w.tool, t = { added: [], addedUser: [], addedMain: [], recorder: [], leftover: [], leftoverMain: [] });
     t.added.push(cpu(w) - (cpu(before) + cpu(after)) / 2);
     t.addedUser.push(user(w) - (user(before) + user(after)) / 2);
     t.addedMain.push(main(w) - (main(before) + main(after)) / 2);
     t.recorder.push(w.recorderUs / w.served);
+    const clean = windows[i + 2];
+    if (after.tool === 'none' && clean?.tool === 'none') { // two trailing windows
+      t.leftover.push(withLeftover(cpu(before), cpu(w), cpu(after), cpu(clean)));
+      t.leftoverMain.push(withLeftover(main(before), main(w), main(after), main(clean)));
+    }
   }
   return out;
+}
+
+/**
+ * A tool's added CPU per request, counting what it left to the untraced
+ * window after it (V8's helper threads collecting its garbage: the
+ * OpenTelemetry SDK's raised that window by several µs per request): its
+ * window and that one against the clean untraced windows on either side,
+ * `before` (after the previous tool's two) and `clean` (the second after it).
+ * Zero for a tool that adds nothing and leaves nothing: the control checks it.
+ */
+function withLeftover(before: number, tool: number, after: number, clean: number): number {
+  const base = (before + clean) / 2;
+  return (tool - base) + (after - base);
 }
