@@ -31,7 +31,8 @@
 //     the next tool (it then reads low) and of the tool itself. Adds
 //     leftover_us (and leftover_main_us): the tool's window and the one after
 //     it against the clean windows on either side (server/windows.ts); the
-//     summary compares those. The control shows whether it holds.
+//     summary compares those. The control shows whether it holds: the SDK's
+//     leftover comes for seconds, so give it --window 10000.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered

@@ -22,6 +22,8 @@ const pending = new Int32Array(ctrl); // [0]: chunks posted and not yet taken
 const MAX_PENDING = 3;
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+/** How long the thread stays idle after its work (see the end of run()). */
+const SETTLE_MS = 100;
 
 function run(): void {
   const trace = openTrace(dir);
@@ -72,6 +74,12 @@ function run(): void {
   for (const c of cursors) checkLost(c); // the last packet of each stream
   out.flush();
   post({ type: 'done', rows: rows.rows, errors, lost, threads: rows.threadRows });
+  // Stay idle a moment before this thread ends (the main thread waits for it): V8 may still be
+  // compiling this thread's code on its background threads, and such a task can ask this thread for
+  // a collection. While the thread's event loop runs it is served; once the thread is shutting down
+  // Node 20 waits for those tasks without serving it, and both wait forever (seen as a query that
+  // printed its result and never exited: the process joins this thread at exit).
+  setTimeout(() => {}, SETTLE_MS);
 }
 
 try {

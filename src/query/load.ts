@@ -108,16 +108,21 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
       } else if (m.type === 'progress') {
         opts.progress?.(m.done, m.total, m.rows);
       } else if (m.type === 'done') {
+        // The worker ends by itself once idle (load-worker.ts): terminating it now, or exiting while it
+        // lives, could stop it while V8 still compiles for it, which can hang the process in Node 20.
         inserting.then(() => {
-          if (!failed) resolve(m);
-          void worker.terminate();
+          if (failed) return;
+          if (exited) resolve(m);
+          else worker.once('exit', () => resolve(m));
         }, fail);
       } else {
         fail(new Error(m.message));
       }
     });
     worker.on('error', fail);
+    let exited = false;
     worker.on('exit', (code) => {
+      exited = true;
       if (code !== 0) fail(new Error(`the trace reading thread stopped (exit code ${code})`));
     });
   });
