@@ -83,6 +83,7 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
   const pending = new Int32Array(ctrl);
   const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { dir, tmp, chunkBytes: opts.chunkBytes ?? CHUNK_BYTES,
     ctrl, progress: opts.progress !== undefined } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return new Promise<Done>((resolve, reject) => {
     let inserting: Promise<void> = Promise.resolve();
     let failed = false;
@@ -110,19 +111,15 @@ function loadRecords(con: DuckDBConnection, dir: string, tmp: string, opts: Load
       } else if (m.type === 'done') {
         // The worker ends by itself once idle (load-worker.ts): terminating it now, or exiting while it
         // lives, could stop it while V8 still compiles for it, which can hang the process in Node 20.
-        inserting.then(() => {
-          if (failed) return;
-          if (exited) resolve(m);
-          else worker.once('exit', () => resolve(m));
+        inserting.then(() => exited).then(() => {
+          if (!failed) resolve(m);
         }, fail);
       } else {
         fail(new Error(m.message));
       }
     });
     worker.on('error', fail);
-    let exited = false;
     worker.on('exit', (code) => {
-      exited = true;
       if (code !== 0) fail(new Error(`the trace reading thread stopped (exit code ${code})`));
     });
   });
