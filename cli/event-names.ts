@@ -2,14 +2,8 @@
 // selects, and for a name the trace does not have, the names it was
 // probably meant to be.
 import { displayName, type ClassDescription } from '../src/schema';
+import { UsageError } from './usage-error';
 
-/** A mistake in the command line (exit code 2), as opposed to a failure or damage (1). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** The names that select a class: "provider:event", "event", and a span's "provider:span:begin" / ":end". */
 export function namesOf(cls: ClassDescription): string[] {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { collect, durationMsArg, positiveInt, secondsArg, sizeArg } from './args';
 import { autoArg } from './auto-env';
 import { AUTO_PARTS } from '../src/auto/options';
-import { UsageError } from './event-names';
+import { UsageError } from './usage-error';
 import { addSelectionOptions, selectionFromOptions, type SelectionOptions } from './selection';
 import type { TriggerSpec } from '../src/flight/triggers';
 

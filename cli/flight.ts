@@ -10,7 +10,7 @@ import { type Due, FlightWatch, type FlightWatchOptions } from '../src/flight/wa
 import { SnapshotTaker } from '../src/flight/taker';
 import * as path from 'node:path';
 import { DeadWriterWatch } from '../src/trace/dead-writers';
-import { UsageError } from './event-names';
+import { UsageError } from './usage-error';
 import { autoEnv, endSession, openSession, startCommand, type Traced } from './record';
 
 export interface FlightOptions extends FlightWatchOptions {

@@ -7,7 +7,7 @@ import { checkLevel, checkPattern, type Level, type Rule, Selection } from '../s
 import { checkFilterSyntax, FilterError, formatFilterError, parseFilter } from '../src/filter';
 import type { Command } from 'commander';
 import { collect } from './args';
-import { UsageError } from './event-names';
+import { UsageError } from './usage-error';
 
 export interface SelectionOptions {
   enable?: string[] | undefined;

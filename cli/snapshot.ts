@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Session } from '../src/session';
 import { snapshotName, writeSnapshot, type SnapshotSummary } from '../src/flight/snapshot-dir';
-import { UsageError } from './event-names';
+import { UsageError } from './usage-error';
 
 export interface SnapshotOptions {
   session: string;

@@ -6,7 +6,7 @@ import { collect, nonNegative, positiveInt, secondsArg, sizeArg } from './args';
 import { autoArg } from './auto-env';
 import { AUTO_PARTS } from '../src/auto/options';
 import { registerFlightCommands } from './flight-commands';
-import { UsageError } from './event-names';
+import { UsageError } from './usage-error';
 import { type ExportFormat, FORMATS } from '../src/export/formats';
 import { DEFAULT_FLUSH_S } from './record-defaults';
 import { addSelectionOptions, changeSelection, selectionFromOptions, type SelectionOptions } from './selection';
