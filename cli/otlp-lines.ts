@@ -1,5 +1,6 @@
 // What an OTLP sender did, in words: the summary line of export -f otlp and
 // record --otlp, and the part of record's status line while it sends.
+import { OTLP_SIGNALS, type OtlpSignal } from '../src/otlp/config';
 import type { LiveStats } from '../src/otlp/live';
 import type { SenderStats } from '../src/otlp/sender';
 
@@ -18,4 +19,20 @@ export function liveStatus(s: LiveStats | undefined): string {
   const x = s.sent;
   return `  otlp: sent ${x.sentItems}${x.retries ? ` retried ${x.retries}` : ''}` +
     `${x.droppedItems ? ` dropped ${x.droppedItems}` : ''}${x.queuedBatches ? ` queued ${x.queuedBatches}` : ''}`;
+}
+
+/** Where the requests go: the base URL when every signal has its own under it, else each signal's URL. */
+export function destinationLine(urls: Record<OtlpSignal, string>): string {
+  const bases = new Set(OTLP_SIGNALS.map((signal) => urls[signal].endsWith(`/v1/${signal}`)
+    ? urls[signal].slice(0, -`/v1/${signal}`.length) : `(${signal}) ${urls[signal]}`));
+  if (bases.size === 1) return [...bases][0]!;
+  return OTLP_SIGNALS.filter((signal) => urls[signal]).map((signal) => `${signal} ${urls[signal]}`).join(', ');
+}
+
+/** What was not sent for want of an endpoint (only other signals' were set), or undefined. */
+export function noEndpointLine(items: number, urls: Record<OtlpSignal, string>): string | undefined {
+  const missing = OTLP_SIGNALS.filter((signal) => !urls[signal]);
+  if (items === 0 || missing.length === 0) return undefined;
+  return `${items} items not sent: no endpoint for ${missing.join(' or ')} ` +
+    `(set --endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or ${missing.map((s) => `OTEL_EXPORTER_OTLP_${s.toUpperCase()}_ENDPOINT`).join(', ')})`;
 }

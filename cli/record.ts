@@ -14,9 +14,11 @@ import { POLL_MS } from '../src/tracer';
 import { publishSelection } from '../src/selection/publish';
 import type { Selection } from '../src/selection/rules';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
-import { resolveOtlpConfig, type OtlpConfig } from '../src/otlp/config';
-import { OtlpLive } from '../src/otlp/live';
-import { sentLine } from './otlp-lines';
+import { type OtlpConfig, resolveOtlpConfig } from '../src/otlp/config';
+import { type LiveOptions, OtlpLive } from '../src/otlp/live';
+import { resolveResourceChoice } from '../src/otlp/resource';
+import { asUsage, UsageError } from './usage-error';
+import { noEndpointLine, sentLine } from './otlp-lines';
 import { cpuMs, drainUntilStopped } from './record-loop';
 import { DEFAULT_FLUSH_S } from './record-defaults';
 
@@ -151,36 +153,41 @@ export function autoEnv(auto: string | true | undefined): Record<string, string>
 
 export async function runRecord(opts: RecordOptions): Promise<number> {
   if (opts.duration !== undefined && opts.command.length) {
-    throw new Error('--duration cannot be combined with a command: recording stops when the command exits');
+    throw new UsageError('--duration cannot be combined with a command: recording stops when the command exits');
   }
   if (opts.auto !== undefined && !opts.command.length) {
-    throw new Error('--auto needs a command to run (after --): it sets that command\'s NODE_OPTIONS');
+    throw new UsageError('--auto needs a command to run (after --): it sets that command\'s NODE_OPTIONS');
   }
   const flushMs = (opts.flushInterval ?? DEFAULT_FLUSH_S) * 1000;
-  let otlpConfig: OtlpConfig | undefined;
+  let otlp: LiveOptions | undefined;
   if (opts.otlp === undefined && (opts.otlpHeaders || opts.serviceName !== undefined || opts.otlpExitWait !== undefined)) {
-    throw new Error('--otlp-header, --service-name and --otlp-exit-wait go with --otlp');
+    throw new UsageError('--otlp-header, --service-name and --otlp-exit-wait go with --otlp');
   }
   if (opts.otlp !== undefined) {
-    if (flushMs === 0) throw new Error('--otlp needs a flush interval above 0: it sends what each flush wrote');
-    otlpConfig = resolveOtlpConfig({ ...(opts.otlp !== true ? { endpoint: opts.otlp } : {}),
-      ...(opts.otlpHeaders ? { headers: opts.otlpHeaders } : {}) });
+    if (flushMs === 0) throw new UsageError('--otlp needs a flush interval above 0: it sends what each flush wrote');
+    const endpoint = opts.otlp;
+    otlp = asUsage(() => ({
+      config: resolveOtlpConfig({ ...(endpoint !== true ? { endpoint } : {}),
+        ...(opts.otlpHeaders ? { headers: opts.otlpHeaders, headerOption: '--otlp-header' } : {}) }),
+      resource: resolveResourceChoice(opts.serviceName),
+      releaseRead: opts.output === undefined,
+    }));
   }
   if (opts.output === undefined && opts.otlp === undefined) {
-    throw new Error('-o DIR is required (or --otlp URL to send the recording without keeping it)');
+    throw new UsageError('-o DIR is required (or --otlp URL to send the recording without keeping it)');
   }
   // Only OTLP: the packets go through a private temporary directory whose space is given back as they are
   // sent (live-worker.ts), removed at the end.
   const scratch = opts.output === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'ringtrace-otlp-')) : undefined;
   const output = opts.output ?? path.join(scratch!, 'trace');
   try {
-    return await recordInto(output, opts, flushMs, otlpConfig);
+    return await recordInto(output, opts, flushMs, otlp);
   } finally {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function recordInto(output: string, opts: RecordOptions, flushMs: number, otlpConfig: OtlpConfig | undefined):
+async function recordInto(output: string, opts: RecordOptions, flushMs: number, otlp: LiveOptions | undefined):
   Promise<number> {
   const name = opts.session ?? (opts.command.length ? `record-${process.pid}` : 'default');
   const createdDir = prepareOutputDir(output);
@@ -201,8 +208,8 @@ async function recordInto(output: string, opts: RecordOptions, flushMs: number, 
   let live: OtlpLive | undefined;
   try {
     writer = new TraceWriter(output, session, log); // the metadata is on disk before any app runs
-    if (otlpConfig) {
-      live = new OtlpLive(output, { config: otlpConfig, serviceName: opts.serviceName, releaseRead: !opts.output });
+    if (otlp) {
+      live = new OtlpLive(output, otlp);
     }
     // The selection is in force before the command starts (none asked: everything, as a session
     // without a selection file has; a taken-over session keeps its own).
@@ -228,7 +235,7 @@ async function recordInto(output: string, opts: RecordOptions, flushMs: number, 
         `${t.droppedUnknown ? `, ${t.droppedUnknown} of unregistered classes left out` : ''}`);
       if (writer.attachedThreads() === 0) log(noAppHint(name, opts.command));
     }
-    if (live) await finishLive(live, writer, opts.quiet, (opts.otlpExitWait ?? 5) * 1000);
+    if (live) await finishLive(live, otlp!.config, writer, opts.quiet, (opts.otlpExitWait ?? 5) * 1000);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
     if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // the status line
@@ -244,7 +251,8 @@ async function recordInto(output: string, opts: RecordOptions, flushMs: number, 
 }
 
 /** The live export's last cut, its wait for the backend, and its figures in the side file. */
-async function finishLive(live: OtlpLive, writer: TraceWriter, quiet: boolean | undefined, waitMs: number):
+async function finishLive(live: OtlpLive, config: OtlpConfig, writer: TraceWriter, quiet: boolean | undefined,
+  waitMs: number):
   Promise<void> {
   const s = await live.close(writer.streamSizes(), waitMs);
   const failure = live.error();
@@ -254,6 +262,8 @@ async function finishLive(live: OtlpLive, writer: TraceWriter, quiet: boolean | 
   if (!quiet) log(`otlp: ${s.summary.spans} spans, ${s.summary.logs} log records, ${s.summary.points} gauge points: ` +
     `${sentLine(s.sent)}`);
   if (s.sent.lastError && (s.sent.droppedItems || s.sent.rejectedItems)) log(`otlp: last error: ${s.sent.lastError}`);
+  const unsent = noEndpointLine(s.summary.noEndpointItems, config.urls);
+  if (unsent) log(`otlp: ${unsent}`);
   for (const e of s.errors) log(`otlp: ${e}`);
 }
 

@@ -40,7 +40,7 @@ export interface TraceStats {
   clock: { kind: string; why: string; perPacket: boolean; anomalies: number; held: number } | null;
   /** What `record --otlp` sent while recording (side file), if it did. */
   otlp: { spans: number; logs: number; points: number; sent: number; requests: number; retries: number;
-    dropped: number; rejected: number; lastError: string } | null;
+    dropped: number; rejected: number; noEndpoint: number; lastError: string } | null;
 }
 
 /** A count read from the side file: a safe non-negative integer, or null. */
@@ -123,15 +123,16 @@ function otlpFacts(sidecar: Record<string, unknown> | undefined): TraceStats['ot
   if (!o || typeof o !== 'object') return null;
   const n = (k: string) => count(o[k]) ?? 0;
   return { spans: n('spans'), logs: n('logs'), points: n('points'), sent: n('sentItems'), requests: n('sentBatches'),
-    retries: n('retries'), dropped: n('droppedItems'), rejected: n('rejectedItems'),
+    retries: n('retries'), dropped: n('droppedItems'), rejected: n('rejectedItems'), noEndpoint: n('noEndpointItems'),
     lastError: typeof o['lastError'] === 'string' ? o['lastError'] : '' };
 }
 
 function otlpText(o: NonNullable<TraceStats['otlp']>): string {
   const trouble = o.dropped || o.rejected
     ? `; ${o.dropped} dropped, ${o.rejected} rejected${o.lastError ? ` (last error: ${o.lastError})` : ''}` : '';
+  const unsent = o.noEndpoint ? `; ${o.noEndpoint} not sent (no endpoint for their signal)` : '';
   return `sent ${o.sent} of ${o.spans + o.logs + o.points} items (${o.spans} spans, ${o.logs} log records, ` +
-    `${o.points} gauge points) in ${o.requests} requests, ${o.retries} retries${trouble}`;
+    `${o.points} gauge points) in ${o.requests} requests, ${o.retries} retries${trouble}${unsent}`;
 }
 
 function clockFacts(sidecar: Record<string, unknown> | undefined,

@@ -133,11 +133,48 @@ test('the same trace exported again gets the same ids; --service-name and header
   for (const s of spansIn(again)) assert.equal(s.resource['service.name'], 'shop-api');
 });
 
-test('export -f otlp: clear errors for a missing endpoint and for -o', async () => {
+test('the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES', async () => {
+  const before = receiver.requests.length;
+  const r = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp', '-q', '--endpoint', receiver.url],
+    { OTEL_SERVICE_NAME: 'checkout', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging,team=pay%20ments' });
+  assert.equal(r.code, 0, r.stderr);
+  const spans = spansIn(receiver.requests.slice(before));
+  assert.ok(spans.length > 0);
+  for (const s of spans) {
+    assert.equal(s.resource['service.name'], 'checkout');
+    assert.equal(s.resource['deployment.environment'], 'staging');
+    assert.equal(s.resource['team'], 'pay ments');
+  }
+});
+
+test('only a traces endpoint: spans sent, the logs and gauges said not sent, not a failure', async () => {
+  const before = receiver.requests.length;
+  const r = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp'],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces` });
+  assert.equal(r.code, 0, r.stderr);
+  const sent = receiver.requests.slice(before);
+  assert.deepEqual([...new Set(sent.map((q) => q.signal))], ['traces']);
+  assert.equal(spansIn(sent).length, spansIn(fromUs).length);
+  const unsent = logsIn(fromUs).length + gaugePointsIn(fromUs).length;
+  assert.ok(unsent > 0);
+  assert.match(r.stderr, new RegExp(`to traces ${receiver.url}/v1/traces: ${spansIn(fromUs).length} items in`));
+  assert.match(r.stderr, new RegExp(`${unsent} items not sent: no endpoint for logs or metrics .*` +
+    'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'));
+  assert.doesNotMatch(r.stderr, /rejected/);
+});
+
+test('export -f otlp: clear errors for a missing endpoint, a bad header or variable, and for -o (exit code 2)', async () => {
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
   const none = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp'], env);
-  assert.notEqual(none.code, 0);
+  assert.equal(none.code, 2);
   assert.match(none.stderr, /--endpoint/);
+  const header = await tc('export', trace, '-f', 'otlp', '--endpoint', receiver.url, '--header', 'no-equals');
+  assert.equal(header.code, 2);
+  assert.match(header.stderr, /--header: 'no-equals' is not name=value/);
+  const attrs = await runCommand(process.execPath, [cliPath, 'export', trace, '-f', 'otlp', '--endpoint', receiver.url],
+    { OTEL_RESOURCE_ATTRIBUTES: 'team' });
+  assert.equal(attrs.code, 2);
+  assert.match(attrs.stderr, /OTEL_RESOURCE_ATTRIBUTES: 'team' is not key=value/);
   const withO = await tc('export', trace, '-f', 'otlp', '--endpoint', receiver.url, '-o', 'x');
   assert.equal(withO.code, 2);
   assert.match(withO.stderr, /-o is not used with --format otlp/);

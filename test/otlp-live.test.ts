@@ -4,7 +4,7 @@
 // recording itself never held back by the backend.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliPath, scratchDir } from '../fixtures/cli-helpers';
@@ -158,5 +158,46 @@ test('without -o: the recording goes only to the backend; its files give their s
   } finally {
     await receiver.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('record --otlp: the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; option mistakes exit 2', async () => {
+  const receiver = await startReceiver();
+  try {
+    const emitter = path.join(__dirname, '..', 'fixtures', 'emitter.js');
+    const run = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number | null; stderr: string }>(
+      (resolve) => {
+        const child = spawn(process.execPath, [cliPath, 'record', '-q', ...args],
+          { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const app = ['--flush-interval', '0.1', '--otlp-exit-wait', '2', '--', process.execPath, emitter, 'mixed', '40'];
+    const r = await run(['--otlp', receiver.url, ...app],
+      { OTEL_SERVICE_NAME: 'live-svc', OTEL_RESOURCE_ATTRIBUTES: 'team=pay,region=eu' });
+    assert.equal(r.code, 0, r.stderr);
+    const spans = spansIn(receiver.requests.filter((q) => q.accepted));
+    assert.equal(spans.length, 10);
+    for (const s of spans) assert.deepEqual([s.resource['service.name'], s.resource['team'], s.resource['region']],
+      ['live-svc', 'pay', 'eu']);
+    // Only a traces endpoint: the gauges are said not sent, in the summary and in stats; not a failure.
+    const dir = path.join(work, 'traces-only');
+    const before = receiver.requests.length;
+    const only = await run(['--otlp', '-o', dir, ...app], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces` });
+    assert.equal(only.code, 0, only.stderr);
+    assert.equal(spansIn(receiver.requests.slice(before)).length, 10);
+    assert.deepEqual([...new Set(receiver.requests.slice(before).map((q) => q.signal))], ['traces']);
+    assert.match(only.stderr, /otlp: 10 items not sent: no endpoint for logs or metrics/);
+    const stats = spawnSync(process.execPath, [cliPath, 'stats', dir], { encoding: 'utf8' });
+    assert.match(stats.stdout, /otlp: +sent 10 of 20 items .*; 10 not sent \(no endpoint for their signal\)/);
+    const header = await run(['--otlp', receiver.url, '--otlp-header', 'no-equals', '--', process.execPath, '-e', '0']);
+    assert.equal(header.code, 2, header.stderr);
+    assert.match(header.stderr, /--otlp-header: 'no-equals' is not name=value/);
+    const attrs = await run(['--otlp', receiver.url, '--', process.execPath, '-e', '0'], { OTEL_RESOURCE_ATTRIBUTES: 'k=%zz' });
+    assert.equal(attrs.code, 2, attrs.stderr);
+    assert.match(attrs.stderr, /OTEL_RESOURCE_ATTRIBUTES: the value of 'k' is not valid URL encoding/);
+  } finally {
+    await receiver.stop();
   }
 });

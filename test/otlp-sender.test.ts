@@ -538,6 +538,14 @@ test('config: clear errors for what cannot work', () => {
     assert.throws(() => resolveOtlpConfig(opts, env), message);
   bad({}, {}, /--endpoint.*OTEL_EXPORTER_OTLP_ENDPOINT/);
   bad({}, { OTEL_EXPORTER_OTLP_ENDPOINT: '' }, /no OTLP endpoint/);
+  bad({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    /OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ringtrace sends OTLP over HTTP/);
+  bad({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:4317', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' GRPC' },
+    /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/);
+  assert.equal(resolveOtlpConfig({ endpoint: 'http://h:4318' }, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).urls.traces,
+    'http://h:4318/v1/traces', 'an explicit --endpoint is the user\'s choice');
+  assert.equal(resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })
+    .urls.logs, 'http://h:4318/v1/logs');
   bad({ endpoint: 'ftp://h' }, {}, /--endpoint: 'ftp:\/\/h' is not an http: or https: URL/);
   bad({ endpoint: 'localhost 4318' }, {}, /--endpoint: 'localhost 4318' is not a URL/);
   bad({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://h' }, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: .*http: or https:/);

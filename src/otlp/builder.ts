@@ -46,6 +46,8 @@ export interface OtlpBuilderOptions {
   /** The resource's recorded OpenTelemetry attributes (otel:resource records) go here. */
   onResource?: (pid: number, json: string) => void;
   out: (signal: Signal, body: Uint8Array, items: number) => void;
+  /** The signals that have somewhere to go (default all): the others' items are counted in noEndpointItems. */
+  routed?: ReadonlySet<Signal>;
   maxBatchItems?: number;
   maxBatchBytes?: number;
   maxOpenSpans?: number;
@@ -61,6 +63,8 @@ export interface OtlpSummary {
   unfinished: number;
   endsWithoutBegin: number;
   requests: number;
+  /** Items of signals with no endpoint (only another signal's was set): built, not sent. */
+  noEndpointItems: number;
 }
 
 interface Process {
@@ -70,7 +74,7 @@ interface Process {
 const THREAD_KEY = 4194304; // tids are below 2^22
 
 export function emptySummary(): OtlpSummary {
-  return { spans: 0, spanEvents: 0, logs: 0, points: 0, unfinished: 0, endsWithoutBegin: 0, requests: 0 };
+  return { spans: 0, spanEvents: 0, logs: 0, points: 0, unfinished: 0, endsWithoutBegin: 0, requests: 0, noEndpointItems: 0 };
 }
 
 export class OtlpBuilder {
@@ -343,6 +347,10 @@ export class OtlpBuilder {
     if (batch.items === 0) return;
     const items = batch.items;
     const body = batch.take(this.opts.resourceOf);
+    if (this.opts.routed && !this.opts.routed.has(batch.signal)) {
+      this.summary.noEndpointItems += items;
+      return;
+    }
     this.summary.requests++;
     this.opts.out(batch.signal, body, items);
   }

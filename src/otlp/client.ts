@@ -53,7 +53,11 @@ export class OtlpClient {
   private closing = false;
   private final: SenderStats | undefined;
 
+  /** The signals with an endpoint to go to. */
+  readonly routed: ReadonlySet<OtlpSignal>;
+
   constructor(config: OtlpConfig, opts: OtlpClientOptions) {
+    this.routed = new Set(OTLP_SIGNALS.filter((signal) => config.urls[signal] !== ''));
     this.mode = opts.mode;
     this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     const options: Omit<SenderOptions, 'onChange'> = {

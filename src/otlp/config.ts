@@ -6,6 +6,8 @@
 //   OTEL_EXPORTER_OTLP_HEADERS             k=v,k2=v2 with URL-encoded values
 //   OTEL_EXPORTER_OTLP_COMPRESSION         gzip | none
 //   OTEL_EXPORTER_OTLP_TIMEOUT             per request, in ms
+//   OTEL_EXPORTER_OTLP_PROTOCOL            only checked: grpc is refused (OTLP/HTTP only) unless
+//                                          --endpoint is given; http/json is sent protobuf bodies
 // An empty variable counts as unset. No default port or host is filled in:
 // a URL is used as the user wrote it. Everything is checked here, so that a
 // mistake is one clear error at the start rather than failed requests later.
@@ -18,6 +20,8 @@ export interface OtlpOptions {
   endpoint?: string;
   /** "name=value" each, value taken literally (not URL-decoded); wins over OTEL_EXPORTER_OTLP_HEADERS per name. */
   headers?: string[];
+  /** The option `headers` came from, as errors name it (default --header). */
+  headerOption?: string;
   compression?: 'gzip' | 'none';
   timeoutMs?: number;
 }
@@ -42,7 +46,7 @@ export function resolveOtlpConfig(opts: OtlpOptions, env: Env = process.env): Ot
   const get = (name: string) => (env[name] === '' ? undefined : env[name]);
   return {
     urls: resolveUrls(opts.endpoint, get),
-    headers: resolveHeaders(opts.headers, get('OTEL_EXPORTER_OTLP_HEADERS')),
+    headers: resolveHeaders(opts.headers, get('OTEL_EXPORTER_OTLP_HEADERS'), opts.headerOption ?? '--header'),
     compression: resolveCompression(opts.compression, get('OTEL_EXPORTER_OTLP_COMPRESSION')),
     timeoutMs: resolveTimeout(opts.timeoutMs, get('OTEL_EXPORTER_OTLP_TIMEOUT')),
   };
@@ -50,6 +54,13 @@ export function resolveOtlpConfig(opts: OtlpOptions, env: Env = process.env): Ot
 
 function resolveUrls(endpoint: string | undefined, get: (name: string) => string | undefined): Record<OtlpSignal, string> {
   if (endpoint !== undefined) return fromBase(endpoint, '--endpoint');
+  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', ...OTLP_SIGNALS.map((s) => `OTEL_EXPORTER_OTLP_${s.toUpperCase()}_PROTOCOL`)]) {
+    // The variables' endpoint is then most likely a gRPC port (4317), where OTLP/HTTP requests only fail.
+    if (get(name)?.trim().toLowerCase() === 'grpc') {
+      throw new Error(`${name}=grpc: ringtrace sends OTLP over HTTP (http/protobuf) only; give --endpoint the ` +
+        'receiver\'s OTLP/HTTP base URL (a Collector listens on port 4318 for it)');
+    }
+  }
   const base = get('OTEL_EXPORTER_OTLP_ENDPOINT');
   const urls = base !== undefined ? fromBase(base, 'OTEL_EXPORTER_OTLP_ENDPOINT') : { traces: '', logs: '', metrics: '' };
   for (const signal of OTLP_SIGNALS) {
@@ -90,7 +101,8 @@ function checkedUrl(text: string, source: string): URL {
   return u;
 }
 
-function resolveHeaders(explicit: string[] | undefined, fromEnv: string | undefined): Record<string, string> {
+function resolveHeaders(explicit: string[] | undefined, fromEnv: string | undefined, option: string):
+  Record<string, string> {
   const headers: Record<string, string> = {};
   if (fromEnv !== undefined) {
     for (const entry of fromEnv.split(',')) {
@@ -106,8 +118,8 @@ function resolveHeaders(explicit: string[] | undefined, fromEnv: string | undefi
     }
   }
   for (const entry of explicit ?? []) {
-    const [name, value] = splitHeader(entry, '--header');
-    headers[name] = checkedValue(name, value, '--header');
+    const [name, value] = splitHeader(entry, option);
+    headers[name] = checkedValue(name, value, option);
   }
   return headers;
 }

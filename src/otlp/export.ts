@@ -13,12 +13,13 @@ import { OtlpBuilder, type OtlpBuilderOptions, type OtlpSummary } from './builde
 import { OtlpClient } from './client';
 import type { OtlpConfig } from './config';
 import { traceSeed } from './ids';
-import { Resources, traceEnv } from './resource';
+import { type ResourceChoice, Resources, traceEnv } from './resource';
 import type { SenderStats } from './sender';
 
 export interface OtlpExportOptions {
   config: OtlpConfig;
-  serviceName?: string | undefined;
+  /** service.name and attributes for every process (resolveResourceChoice); default: none. */
+  resource?: ResourceChoice;
   progress?: (done: number, total: number, events: number, sent: SenderStats) => void;
   /** How long to keep trying to deliver what is left once the trace is read (ms). */
   closeDeadlineMs?: number;
@@ -37,14 +38,14 @@ export interface OtlpExportResult {
  * A builder for the trace in `dir` (its time 0 at epoch `startNs`) handing
  * its requests to `client`: its processes' resources and its id seed.
  */
-export function traceBuilder(dir: string, startNs: bigint, serviceName: string | undefined, client: OtlpClient,
+export function traceBuilder(dir: string, startNs: bigint, choice: ResourceChoice, client: OtlpClient,
   more: Partial<OtlpBuilderOptions> = {}): { builder: OtlpBuilder; resources: Resources } {
   const env = traceEnv(dir);
-  const resources = new Resources({ serviceName }, env, readProcessLog(dir));
+  const resources = new Resources(choice, env, readProcessLog(dir));
   const builder = new OtlpBuilder({
     startNs, seed: traceSeed(env.session, startNs), resourceOf: resources.of,
     onResource: (pid, json) => resources.setRecorded(pid, json),
-    out: (signal, body, items) => client.send(signal, body, items), ...more,
+    out: (signal, body, items) => client.send(signal, body, items), routed: client.routed, ...more,
   });
   return { builder, resources };
 }
@@ -54,7 +55,7 @@ export function runOtlpExport(dir: string, opts: OtlpExportOptions): OtlpExportR
   const { cursors, startNs } = openCursors(trace);
   const client = new OtlpClient(opts.config, { mode: 'wait', ...opts.sender });
   const errors: string[] = [];
-  const { builder } = traceBuilder(dir, startNs, opts.serviceName, client);
+  const { builder } = traceBuilder(dir, startNs, opts.resource ?? {}, client);
   let events = 0;
   let sent: SenderStats;
   try {

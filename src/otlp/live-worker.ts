@@ -22,7 +22,7 @@ import type { LiveOptions, LiveStats, StreamSizes } from './live';
 
 interface Cut { sizes: StreamSizes; end?: boolean; deadlineMs?: number }
 
-const { dir, config, serviceName, sender, releaseRead } = workerData as LiveOptions & { dir: string };
+const { dir, config, resource, sender, releaseRead } = workerData as LiveOptions & { dir: string };
 const client = new OtlpClient(config, { mode: 'drop', ...sender });
 const offsets = new Map<string, number>();
 const errors: string[] = [];
@@ -34,7 +34,7 @@ let startNs = 0n;
 
 function start(trace: Trace): OtlpBuilder {
   ({ base, startNs } = traceStart(trace));
-  const made = traceBuilder(dir, startNs, serviceName, client, { maxOpenSpans: 100_000 });
+  const made = traceBuilder(dir, startNs, resource ?? {}, client, { maxOpenSpans: 100_000 });
   resources = made.resources;
   return made.builder;
 }

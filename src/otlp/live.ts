@@ -8,11 +8,13 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OtlpSummary } from './builder';
 import type { OtlpConfig } from './config';
+import type { ResourceChoice } from './resource';
 import type { SenderStats } from './sender';
 
 export interface LiveOptions {
   config: OtlpConfig;
-  serviceName?: string | undefined;
+  /** service.name and attributes for every process (resolveResourceChoice). */
+  resource?: ResourceChoice;
   /** No trace is kept: free the stream files' space once read (their size and offsets stay). */
   releaseRead?: boolean;
   /** Sender tuning, for tests. */
