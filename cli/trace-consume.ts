@@ -108,7 +108,14 @@ Apps find the session by name (RINGTRACE_SESSION, default "default") and attach 
 whether they started before or after the recording. The trace directory is readable while recording
 (view/stats/export) and after a crash of the recorder, up to the last flush. What is not selected costs
 the apps what a disabled event costs; 'trace-consume enable/disable' change the selection while
-recording (docs/selection.md).`)
+recording (docs/selection.md).
+
+With --auto, more of auto mode is set through variables in the command's environment (docs/auto.md):
+RINGTRACE_AUTO_HEADERS=user-agent,x-request-id (request headers recorded on server spans; none by
+default), RINGTRACE_AUTO_QUERY=1 (keep query strings in paths), RINGTRACE_AUTO_INTERVAL_MS (runtime
+counters' interval, default 1000), RINGTRACE_AUTO_CONTEXT=1|0 (the request span as the handler's
+async context from the first request | never).
+  $ RINGTRACE_AUTO_HEADERS=user-agent trace-consume record -o out --auto -- node app.js`)
   .action(async (command: string[], opts: { output?: string; session?: string; subbufferSize?: number;
     subbuffers?: number; duration?: number; quiet?: boolean; clean?: boolean; flushInterval: number;
     auto?: string | true; otlp?: string | true; otlpHeader?: string[]; serviceName?: string; otlpExitWait?: number } &

@@ -12,13 +12,18 @@ const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
-test('--help lists the commands; each command has --help', () => {
+test('--help lists the commands; each command has --help with examples', () => {
   const top = run(['--help']);
   assert.equal(top.status, 0);
-  assert.match(top.stdout, /doctor/);
-  const doc = run(['doctor', '--help']);
-  assert.equal(doc.status, 0);
-  assert.match(doc.stdout, /Examples:/);
+  const commands = [...top.stdout.split('Commands:')[1]!.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!)
+    .filter((c) => c !== 'help');
+  assert.ok(commands.length >= 13, `commands listed: ${commands.join(', ')}`);
+  for (const command of commands) {
+    const r = run([command, '--help']);
+    assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: trace-consume ${command}`), command);
+    assert.match(r.stdout, /\nExamples:\n {2}\$ trace-consume /, `${command} --help has examples`);
+  }
 });
 
 test('doctor records and reads back every event', () => {
