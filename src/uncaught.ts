@@ -8,13 +8,16 @@
 // own handling and which changes nothing of it: the app crashes, or its own
 // 'uncaughtException' handler runs, exactly as without ringtrace. (An
 // 'uncaughtException' or 'unhandledRejection' listener would change that:
-// with one, the process no longer dies.) A process exiting with a non-zero
-// code requests a snapshot too ("exiting with code N"), from an 'exit'
-// listener, which changes nothing of the exit either.
+// with one, the process no longer dies.) A rejection that does not crash the
+// app never reaches that monitor: it is recorded from an 'unhandledRejection'
+// listener of ours, present only while listening changes nothing (rejections.ts).
+// A process exiting with a non-zero code requests a snapshot too ("exiting
+// with code N"), from an 'exit' listener, which changes nothing of the exit either.
 import { isMainThread } from 'node:worker_threads';
 import { TracedEvent } from './event';
 import { parseFields } from './schema';
 import { requestSnapshot } from './snapshot-request';
+import { followRejections } from './rejections';
 import { onTracerStart } from './tracer';
 
 /** Longest message, name, origin and stack recorded, in UTF-8 bytes (cut, ending in '…'). */
@@ -27,7 +30,10 @@ onTracerStart(() => {
   uncaughtClass = new TracedEvent('ringtrace', 'uncaught_exception', 'event',
     parseFields('ringtrace:uncaught_exception', ['message:string', 'name:string', 'origin:string', 'stack:string']),
     { maxStringBytes: MAX_ERROR_TEXT_BYTES });
-  process.on('uncaughtExceptionMonitor', recordUncaught);
+  // Fatal when nothing can catch it; a rejection reaching a listener never is.
+  process.on('uncaughtExceptionMonitor', (error, origin) =>
+    recordUncaught(error, origin, process.listenerCount('uncaughtException') === 0));
+  followRejections((reason) => recordUncaught(reason, 'unhandledRejection', false));
   if (isMainThread) process.on('exit', requestOnFailedExit);
 });
 
@@ -42,14 +48,13 @@ function requestOnFailedExit(code: number): void {
   }
 }
 
-function recordUncaught(error: unknown, origin: string): void {
+function recordUncaught(error: unknown, origin: string, fatal: boolean): void {
   try {
     const cls = uncaughtClass;
     if (!cls?.enabled) return;
     const { message, name, stack } = describeError(error);
     cls.emit(message, name, typeof origin === 'string' ? origin : '', stack);
-    // Not folded into a later request when nothing can catch it: this thread is about to die.
-    const fatal = process.listenerCount('uncaughtException') === 0;
+    // Not folded into a later request when fatal: this thread is about to die.
     if (requestSnapshot(`uncaught exception: ${message}`, fatal) && fatal && isMainThread) crashRequested = true;
   } catch {
     // nothing here may change what happens to the app

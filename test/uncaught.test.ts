@@ -1,26 +1,31 @@
 // Uncaught exceptions and unhandled rejections of a traced app: recorded as
 // ringtrace:uncaught_exception with a snapshot request before the process (or
-// worker) dies, and nothing of what the app does changes: the same exit code
+// worker) dies (also a rejection the app takes itself, or one that is not
+// fatal in its mode), and nothing of what the app does changes: the same exit code
 // and the same output on stderr as the same app run with tracing off.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { collect, runCommand, uniqueName, type RunResult } from '../fixtures/trace-helpers';
 import { Session } from '../src/index';
+import { rejectionsMode } from '../src/rejections';
 
 const flightApp = path.join(__dirname, '..', 'fixtures', 'flight-app.js');
 
 /** Run the app in `mode` traced into a new session, and untraced; hand both results and the session to check. */
-async function traced(mode: string, check: (s: Session, r: RunResult, untraced: RunResult) => void): Promise<void> {
+async function traced(mode: string, check: (s: Session, r: RunResult, untraced: RunResult) => void,
+  nodeArgs: string[] = []): Promise<void> {
   const s = Session.create(uniqueName('uncaught'), { subBufferSize: 1 << 16, subBuffers: 4 });
   try {
     const [r, untraced] = await Promise.all([
-      runCommand(process.execPath, [flightApp, mode], { RINGTRACE_SESSION: s.info.name }),
-      runCommand(process.execPath, [flightApp, mode], { RINGTRACE_SESSION: 'off' }),
+      runCommand(process.execPath, [...nodeArgs, flightApp, mode], { RINGTRACE_SESSION: s.info.name }),
+      runCommand(process.execPath, [...nodeArgs, flightApp, mode], { RINGTRACE_SESSION: 'off' }),
     ]);
     assert.match(r.stdout, /ready attached/, r.stderr);
     assert.equal(r.code, untraced.code, 'the same exit code as without tracing');
-    assert.equal(r.stderr, untraced.stderr, 'the same output on stderr');
+    const samePid = (text: string) => text.replace(/\(node:\d+\)/g, '(node:PID)'); // warnings name the process
+    assert.equal(samePid(r.stderr), samePid(untraced.stderr), 'the same output on stderr');
+    assert.equal(r.stdout.replace('ready attached', 'ready detached'), untraced.stdout, 'the same output on stdout');
     check(s, r, untraced);
   } finally {
     s.remove();
@@ -90,4 +95,49 @@ test("a worker's uncaught exception: recorded from the worker, the process goes 
       ['snapshot_request', 'worker']]);
     assert.equal(s.snapshotRequests(), 1);
   });
+});
+
+const rejection = (message: string) => ({ event: 'uncaught_exception', message, name: 'RangeError',
+  origin: 'unhandledRejection', stack: `RangeError: ${message}`, tid: 'main' });
+
+test("a rejection the app's own 'unhandledRejection' listener takes: recorded, the app lives on as untraced", async () => {
+  await traced('reject-handled', (s, r) => {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /app saw nope/);
+    assert.deepEqual(summary(s), [rejection('nope'),
+      { event: 'snapshot_request', reason: 'uncaught exception: nope', folded: 0n, tid: 'main' }]);
+  });
+});
+
+test('a listener added with once(): the first rejection taken and recorded, the second crashes as untraced, recorded once', async () => {
+  await traced('reject-once', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /app saw first/);
+    assert.match(r.stderr, /RangeError: second/);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), [rejection('first'), rejection('second')]);
+  });
+});
+
+test('--unhandled-rejections=warn: a rejection warned about, not fatal, is recorded; the same warning', async () => {
+  await traced('reject', (s, r) => {
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /UnhandledPromiseRejectionWarning: RangeError: nope/);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), [rejection('nope')]);
+  }, ['--unhandled-rejections=warn']);
+});
+
+test('--unhandled-rejections=strict: raised as an uncaught exception first, recorded once', async () => {
+  await traced('reject-both', (s, r) => {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /handled nope/);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), [rejection('nope')]);
+  }, ['--unhandled-rejections=strict']);
+});
+
+test('the rejections mode: NODE_OPTIONS, then the command line; the last one given wins', () => {
+  assert.equal(rejectionsMode([], ''), 'throw');
+  assert.equal(rejectionsMode([], '--max-old-space-size=100 --unhandled-rejections=warn'), 'warn');
+  assert.equal(rejectionsMode(['--unhandled-rejections', 'strict'], '--unhandled-rejections=warn'), 'strict');
+  assert.equal(rejectionsMode(['--unhandled-rejections=none', '--unhandled-rejections=throw'], ''), 'throw');
+  assert.equal(rejectionsMode(['--unhandled-rejections=bogus'], ''), 'throw', 'not a mode: the default');
 });
