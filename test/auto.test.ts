@@ -7,62 +7,13 @@ import { spawn } from 'node:child_process';
 import * as dc from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCommand } from '../fixtures/trace-helpers';
 import { parseParts } from '../src/auto/options';
 import { channelExists, subscribe } from '../src/auto/channels';
 import { parseTraceparent, rawHeader, requestPath, responseSize, statusField } from '../src/auto/http-server';
 import { AUTO_MODULE, autoEnvironment } from '../cli/auto-env';
-
-const root = path.join(__dirname, '..', '..');
-const cli = path.join(__dirname, '..', 'cli', 'trace-consume.js');
-const app = path.join(__dirname, '..', 'fixtures', 'auto-app.js');
-const ENV = { RINGTRACE_AUTO_INTERVAL_MS: '50' };
-
-interface Line {
-  pid: number;
-  tid: number;
-  provider: string;
-  event: string;
-  kind: string;
-  fields: Record<string, string | number>;
-}
-
-function tmpTrace(tag: string): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), `rt-auto-${tag}-`)), 'trace');
-}
-
-async function view(out: string): Promise<Line[]> {
-  const v = await runCommand(process.execPath, [cli, 'view', out, '--json']);
-  assert.equal(v.code, 0, v.stderr);
-  return v.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
-}
-
-/** Record the fixture in `mode` with `record --auto`; its trace's lines. */
-async function recordAuto(mode: string, extra: string[] = []): Promise<{ lines: Line[]; stdout: string }> {
-  const out = tmpTrace(mode);
-  const r = await runCommand(process.execPath, [cli, 'record', '-q', '-o', out, '--auto', ...extra, '--',
-    process.execPath, app, mode], ENV);
-  assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /RingtraceWarning/);
-  const lines = await view(out);
-  fs.rmSync(path.dirname(out), { recursive: true, force: true });
-  return { lines, stdout: r.stdout };
-}
-
-const of = (lines: Line[], provider: string, event: string, kind?: string) =>
-  lines.filter((l) => l.provider === provider && l.event === event && (kind === undefined || l.kind === kind));
-
-/** Spans of one class: begin line, end line (its fields: the response's status...) and their indexes. */
-function spans(lines: Line[], provider: string, name: string) {
-  return of(lines, provider, name, 'span_begin').map((b) => {
-    const id = b.fields['span_id'];
-    const endAt = lines.findIndex((l) => l.provider === provider && l.event === name && l.kind === 'span_end' &&
-      l.fields['span_id'] === id);
-    return { begin: b, beginAt: lines.indexOf(b), endAt, end: lines[endAt] };
-  });
-}
+import { app, cli, ENV, type Line, of, recordAuto, root, spans, tmpTrace, view } from '../fixtures/auto-trace';
 
 /** What every HTTP fixture run must show (plain, nested, express). */
 function checkHttp(lines: Line[]): ReturnType<typeof spans> {
@@ -235,18 +186,30 @@ test("flight --auto: a trigger on the request span's status writes a snapshot ho
   assert.equal(missing.end?.fields['status'], 404, 'with the end that fired the trigger');
 });
 
-test('node --import ringtrace/auto and -r ringtrace/auto (the package export) trace an unmodified app', async () => {
-  for (const flag of ['--import', '-r']) {
+test('node --import ringtrace/auto and -r ringtrace/auto (the package export) trace an unmodified app, CommonJS or ES module', async () => {
+  const esmApp = path.join(__dirname, '..', 'fixtures', 'auto-esm-app.mjs');
+  for (const [flag, appArgs, paths] of [['--import', [app, 'plain'], 3], ['-r', [app, 'plain'], 3],
+    ['--import', [esmApp], ['/a', '/b']]] as const) {
     const out = tmpTrace('import');
-    const done = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const done = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, 'record', '-q', '-o', out, '--', process.execPath, flag,
-        'ringtrace/auto', app, 'plain'], { cwd: root, env: { ...process.env, ...ENV, RINGTRACE_AUTO: 'http' } });
+        'ringtrace/auto', ...appArgs], { cwd: root, env: { ...process.env, ...ENV, RINGTRACE_AUTO: 'http,fetch' } });
       let stderr = '';
+      let stdout = '';
       child.stderr.on('data', (d: Buffer) => { stderr += String(d); });
-      child.on('close', (code) => resolve({ code, stderr }));
+      child.stdout.on('data', (d: Buffer) => { stdout += String(d); });
+      child.on('close', (code) => resolve({ code, stderr, stdout }));
     });
     assert.equal(done.code, 0, done.stderr);
-    assert.equal(of(await view(out), 'node.http', 'server', 'span_begin').length, 3, flag);
+    const lines = await view(out);
+    const server = of(lines, 'node.http', 'server', 'span_begin');
+    if (typeof paths === 'number') {
+      assert.equal(server.length, paths, `${flag} ${appArgs[0]}`);
+    } else { // the ES module app, its calls from top-level await
+      assert.match(done.stdout, /^done esm \/a,esm \/b\?q=1$/m);
+      assert.deepEqual(server.map((s) => s.fields['path']), paths);
+      assert.deepEqual(of(lines, 'node.fetch', 'request', 'span_begin').map((s) => s.fields['path']), paths);
+    }
   }
 });
 
