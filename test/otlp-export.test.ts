@@ -224,6 +224,35 @@ test('auto mode: a traceparent joins the caller\'s trace; server and client kind
   assert.equal(failed.status.code, 2, 'a client\'s 404 is an error');
 });
 
+test("auto mode: a handler's calls are children of the request span; a failed call is an error with its message", async () => {
+  const dir = path.join(work, 'auto-calls');
+  const app = path.join(__dirname, '..', 'fixtures', 'auto-app.js');
+  const r = await tc('record', '-q', '-o', dir, '--auto=http,fetch', '--', process.execPath, app, 'calls');
+  assert.equal(r.code, 0, r.stderr);
+  const before = receiver.requests.length;
+  const e = await tc('export', dir, '-f', 'otlp', '-q', '--endpoint', receiver.url);
+  assert.equal(e.code, 0, e.stderr);
+  const spans = spansIn(receiver.requests.slice(before));
+  const byPath = (name: string, p: string) => {
+    const found = spans.filter((s) => s.name === name && s.attributes['path'] === p);
+    assert.equal(found.length, 1, `${name} ${p}`);
+    return found[0]!;
+  };
+  const request = byPath('server', '/items/5');
+  for (const call of [byPath('client', '/backend/5'), byPath('request', '/backend-fetch/5')]) {
+    assert.equal(call.parentSpanId, request.spanId);
+    assert.equal(call.traceId, request.traceId);
+    assert.equal(call.status.code, 0);
+  }
+  for (const [name, p] of [['client', '/refused'], ['request', '/refused-fetch']] as const) {
+    const failed = byPath(name, p);
+    assert.equal(failed.status.code, 2, `${p}: an error`);
+    assert.match(failed.status.message, /^Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    assert.deepEqual(failed.resource['process.pid'], request.resource['process.pid']);
+  }
+  assert.match((request.resource['process.pid'] as { int: string }).int, /^[1-9]\d*$/, 'process.pid, an int attribute');
+});
+
 test('spans ended out of order keep exactly their own events, across the buffer\'s compactions', async () => {
   const dir = path.join(work, 'interleave');
   const n = 20000;
