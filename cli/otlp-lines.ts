@@ -6,7 +6,8 @@ import type { SenderStats } from '../src/otlp/sender';
 
 /** What a sender did, in one line. */
 export function sentLine(s: SenderStats): string {
-  const parts = [`${s.sentItems} items in ${s.sentBatches} requests (${(s.sentBytes / 1e6).toFixed(1)} MB sent)`];
+  const parts = [`${s.sentItems} items in ${s.sentBatches} request${s.sentBatches === 1 ? '' : 's'} ` +
+    `(${(s.sentBytes / 1e6).toFixed(1)} MB sent)`];
   if (s.retries) parts.push(`${s.retries} retries`);
   if (s.droppedItems) parts.push(`${s.droppedItems} dropped`);
   if (s.rejectedItems) parts.push(`${s.rejectedItems} rejected by the backend`);
