@@ -196,15 +196,20 @@ test('a backend that stays down: the export ends, every item counted as dropped'
   assert.match(r.sent.lastError ?? '', /ECONNREFUSED|connect/);
 });
 
-test('auto mode: a traceparent joins the caller\'s trace; server and client kinds, statuses, the app\'s span nested', async () => {
-  const dir = path.join(work, 'auto');
+/** fixtures/auto-app.js in `mode`, recorded with auto mode's http and fetch parts, exported: its spans as received. */
+async function autoSpans(mode: string): Promise<SpanView[]> {
+  const dir = path.join(work, `auto-${mode}`);
   const app = path.join(__dirname, '..', 'fixtures', 'auto-app.js');
-  const r = await tc('record', '-q', '-o', dir, '--auto=http,fetch', '--', process.execPath, app, 'nested');
+  const r = await tc('record', '-q', '-o', dir, '--auto=http,fetch', '--', process.execPath, app, mode);
   assert.equal(r.code, 0, r.stderr);
   const before = receiver.requests.length;
   const e = await tc('export', dir, '-f', 'otlp', '-q', '--endpoint', receiver.url);
   assert.equal(e.code, 0, e.stderr);
-  const spans = spansIn(receiver.requests.slice(before));
+  return spansIn(receiver.requests.slice(before));
+}
+
+test('auto mode: a traceparent joins the caller\'s trace; server and client kinds, statuses, the app\'s span nested', async () => {
+  const spans = await autoSpans('nested');
   const servers = spans.filter((s) => s.name === 'server');
   const joined = servers.find((s) => s.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')!;
   assert.ok(joined, 'the server span called with the traceparent');
@@ -225,14 +230,7 @@ test('auto mode: a traceparent joins the caller\'s trace; server and client kind
 });
 
 test("auto mode: a handler's calls are children of the request span; a failed call is an error with its message", async () => {
-  const dir = path.join(work, 'auto-calls');
-  const app = path.join(__dirname, '..', 'fixtures', 'auto-app.js');
-  const r = await tc('record', '-q', '-o', dir, '--auto=http,fetch', '--', process.execPath, app, 'calls');
-  assert.equal(r.code, 0, r.stderr);
-  const before = receiver.requests.length;
-  const e = await tc('export', dir, '-f', 'otlp', '-q', '--endpoint', receiver.url);
-  assert.equal(e.code, 0, e.stderr);
-  const spans = spansIn(receiver.requests.slice(before));
+  const spans = await autoSpans('calls');
   const byPath = (name: string, p: string) => {
     const found = spans.filter((s) => s.name === name && s.attributes['path'] === p);
     assert.equal(found.length, 1, `${name} ${p}`);
