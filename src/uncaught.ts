@@ -33,7 +33,7 @@ onTracerStart(() => {
   // Fatal when nothing can catch it; a rejection reaching a listener never is.
   process.on('uncaughtExceptionMonitor', (error, origin) =>
     recordUncaught(error, origin, process.listenerCount('uncaughtException') === 0));
-  followRejections((reason) => recordUncaught(reason, 'unhandledRejection', false));
+  followRejections((reason) => recordUncaught(reason, 'unhandledRejection', false, 'unhandled rejection'));
   if (isMainThread) process.on('exit', requestOnFailedExit);
 });
 
@@ -48,14 +48,15 @@ function requestOnFailedExit(code: number): void {
   }
 }
 
-function recordUncaught(error: unknown, origin: string, fatal: boolean): void {
+/** Record it, and request a snapshot "<what>: <message>". */
+function recordUncaught(error: unknown, origin: string, fatal: boolean, what = 'uncaught exception'): void {
   try {
     const cls = uncaughtClass;
     if (!cls?.enabled) return;
     const { message, name, stack } = describeError(error);
     cls.emit(message, name, typeof origin === 'string' ? origin : '', stack);
     // Not folded into a later request when fatal: this thread is about to die.
-    if (requestSnapshot(`uncaught exception: ${message}`, fatal) && fatal && isMainThread) crashRequested = true;
+    if (requestSnapshot(`${what}: ${message}`, fatal) && fatal && isMainThread) crashRequested = true;
   } catch {
     // nothing here may change what happens to the app
   }

@@ -105,7 +105,7 @@ test("a rejection the app's own 'unhandledRejection' listener takes: recorded, t
     assert.equal(r.code, 0);
     assert.match(r.stdout, /app saw nope/);
     assert.deepEqual(summary(s), [rejection('nope'),
-      { event: 'snapshot_request', reason: 'uncaught exception: nope', folded: 0n, tid: 'main' }]);
+      { event: 'snapshot_request', reason: 'unhandled rejection: nope', folded: 0n, tid: 'main' }]);
   });
 });
 
@@ -134,10 +134,36 @@ test('--unhandled-rejections=strict: raised as an uncaught exception first, reco
   }, ['--unhandled-rejections=strict']);
 });
 
-test('the rejections mode: NODE_OPTIONS, then the command line; the last one given wins', () => {
+test('a listener the app added before the tracer started is followed too; removeAllListeners lets the next one crash', async () => {
+  await traced('reject-early', (s, r) => {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /app saw nope/);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), [rejection('nope')]);
+  });
+  await traced('reject-removeall', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), [rejection('nope')]);
+  });
+});
+
+test('--unhandled-rejections=warn-with-error-code without a listener of the app\'s: nothing changes (warning, exit code 1), nothing recorded', async () => {
+  await traced('reject', (s, r) => {
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /UnhandledPromiseRejectionWarning: RangeError: nope/);
+    assert.deepEqual(summary(s).filter((e) => e.event === 'uncaught_exception'), []);
+  }, ['--unhandled-rejections=warn-with-error-code']);
+});
+
+test('the rejections mode: NODE_OPTIONS as the process started with, then the command line; the last one given wins', () => {
   assert.equal(rejectionsMode([], ''), 'throw');
   assert.equal(rejectionsMode([], '--max-old-space-size=100 --unhandled-rejections=warn'), 'warn');
   assert.equal(rejectionsMode(['--unhandled-rejections', 'strict'], '--unhandled-rejections=warn'), 'strict');
   assert.equal(rejectionsMode(['--unhandled-rejections=none', '--unhandled-rejections=throw'], ''), 'throw');
   assert.equal(rejectionsMode(['--unhandled-rejections=bogus'], ''), 'throw', 'not a mode: the default');
+  process.env['NODE_OPTIONS'] = '--unhandled-rejections=warn'; // set after start: Node did not apply it
+  try {
+    assert.equal(rejectionsMode([]), 'throw');
+  } finally {
+    delete process.env['NODE_OPTIONS'];
+  }
 });
