@@ -37,10 +37,10 @@ test("a handler's outgoing calls nest under its request span; failed calls end w
 
   const refused = byPath(client, '/refused');
   assert.equal(refused.end!.fields['status'], 0);
-  assert.match(String(refused.end!.fields['error']), /^Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  assert.match(String(refused.end!.fields['error']), /^Error: connect ECONNREFUSED 127\.0\.0\.1:2$/);
   const refusedFetch = byPath(fetched, '/refused-fetch');
   assert.equal(refusedFetch.end!.fields['status'], 0);
-  assert.match(String(refusedFetch.end!.fields['error']), /^Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  assert.match(String(refusedFetch.end!.fields['error']), /^Error: connect ECONNREFUSED 127\.0\.0\.1:2$/);
 });
 
 interface ChromeEvent { ph: string; pid: number; tid: number; ts: number; cat?: string; name?: string;
@@ -59,8 +59,8 @@ test('in a Chrome trace the call lies on its request\'s track, inside its slice,
   /** The E closing `b` on its track (slices nest on a track: the first E after b at depth 0). */
   const endOf = (b: ChromeEvent) => {
     let depth = 0;
-    for (const e of events.filter((x) => x.tid === b.tid && x.pid === b.pid && x.ts >= b.ts && (x.ph === 'B' || x.ph === 'E'))
-      .slice(1)) {
+    for (const e of events.slice(events.indexOf(b) + 1)
+      .filter((x) => x.tid === b.tid && x.pid === b.pid && (x.ph === 'B' || x.ph === 'E'))) {
       if (e.ph === 'B') depth++;
       else if (depth-- === 0) return e;
     }

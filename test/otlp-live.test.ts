@@ -13,6 +13,8 @@ import { spansIn } from '../fixtures/otlp-view';
 import { SIDECAR } from '../src/trace/writer';
 
 const app = path.join(__dirname, '..', 'fixtures', 'otlp-live-app.js');
+// The commands read OpenTelemetry's variables: none of the environment's may steer these runs.
+for (const name of Object.keys(process.env)) if (name.startsWith('OTEL_')) delete process.env[name];
 const work = scratchDir('otlp-live');
 const N = 300; // spans per half; the app makes 2 N + 1
 
