@@ -1,12 +1,16 @@
-// What an OTLP sender did, in words: the summary line of export -f otlp and
-// record --otlp, and the part of record's status line while it sends.
+// What an OTLP export says in words: what its sender did (the summary line of
+// export -f otlp and record --otlp, and the part of record's status line while
+// it sends), where its requests go, and what had no endpoint to go to.
 import { OTLP_SIGNALS, type OtlpSignal } from '../src/otlp/config';
 import type { LiveStats } from '../src/otlp/live';
 import type { SenderStats } from '../src/otlp/sender';
 
+/** `n thing` or `n things`. */
+const count = (n: number, thing: string): string => `${n} ${thing}${n === 1 ? '' : 's'}`;
+
 /** What a sender did, in one line. */
 export function sentLine(s: SenderStats): string {
-  const parts = [`${s.sentItems} items in ${s.sentBatches} request${s.sentBatches === 1 ? '' : 's'} ` +
+  const parts = [`${count(s.sentItems, 'item')} in ${count(s.sentBatches, 'request')} ` +
     `(${(s.sentBytes / 1e6).toFixed(1)} MB sent)`];
   if (s.retries) parts.push(`${s.retries} retries`);
   if (s.droppedItems) parts.push(`${s.droppedItems} dropped`);
@@ -31,9 +35,10 @@ export function destinationLine(urls: Record<OtlpSignal, string>): string {
 }
 
 /** What was not sent for want of an endpoint (only other signals' were set), or undefined. */
-export function noEndpointLine(items: number, urls: Record<OtlpSignal, string>): string | undefined {
+export function noEndpointLine(items: number, urls: Record<OtlpSignal, string>, option = '--endpoint'):
+  string | undefined {
   const missing = OTLP_SIGNALS.filter((signal) => !urls[signal]);
   if (items === 0 || missing.length === 0) return undefined;
-  return `${items} items not sent: no endpoint for ${missing.join(' or ')} ` +
-    `(set --endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or ${missing.map((s) => `OTEL_EXPORTER_OTLP_${s.toUpperCase()}_ENDPOINT`).join(', ')})`;
+  return `${count(items, 'item')} not sent: no endpoint for ${missing.join(' or ')} ` +
+    `(set ${option}, OTEL_EXPORTER_OTLP_ENDPOINT or ${missing.map((s) => `OTEL_EXPORTER_OTLP_${s.toUpperCase()}_ENDPOINT`).join(', ')})`;
 }

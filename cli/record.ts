@@ -167,7 +167,7 @@ export async function runRecord(opts: RecordOptions): Promise<number> {
     if (flushMs === 0) throw new UsageError('--otlp needs a flush interval above 0: it sends what each flush wrote');
     const endpoint = opts.otlp;
     otlp = asUsage(() => ({
-      config: resolveOtlpConfig({ ...(endpoint !== true ? { endpoint } : {}),
+      config: resolveOtlpConfig({ ...(endpoint !== true ? { endpoint } : {}), endpointOption: '--otlp',
         ...(opts.otlpHeaders ? { headers: opts.otlpHeaders, headerOption: '--otlp-header' } : {}) }),
       resource: resolveResourceChoice(opts.serviceName),
       releaseRead: opts.output === undefined,
@@ -262,7 +262,7 @@ async function finishLive(live: OtlpLive, config: OtlpConfig, writer: TraceWrite
   if (!quiet) log(`otlp: ${s.summary.spans} spans, ${s.summary.logs} log records, ${s.summary.points} gauge points: ` +
     `${sentLine(s.sent)}`);
   if (s.sent.lastError && (s.sent.droppedItems || s.sent.rejectedItems)) log(`otlp: last error: ${s.sent.lastError}`);
-  const unsent = noEndpointLine(s.summary.noEndpointItems, config.urls);
+  const unsent = noEndpointLine(s.summary.noEndpointItems, config.urls, '--otlp URL');
   if (unsent) log(`otlp: ${unsent}`);
   for (const e of s.errors) log(`otlp: ${e}`);
 }

@@ -11,6 +11,7 @@ const stats = (over: Partial<ReturnType<typeof emptyStats>>) => ({ ...emptyStats
 test('the summary and the status line name what was sent, retried, dropped, rejected and queued', () => {
   assert.equal(sentLine(stats({ sentItems: 10, sentBatches: 2, sentBytes: 1_500_000 })),
     '10 items in 2 requests (1.5 MB sent)');
+  assert.equal(sentLine(stats({ sentItems: 1, sentBatches: 1 })), '1 item in 1 request (0.0 MB sent)');
   assert.equal(sentLine(stats({ sentItems: 3, sentBatches: 1, retries: 4, droppedItems: 5, rejectedItems: 6 })),
     '3 items in 1 request (0.0 MB sent), 4 retries, 5 dropped, 6 rejected by the backend');
   assert.equal(liveStatus(undefined), '  otlp: starting');
@@ -32,6 +33,8 @@ test('where requests go: one base for the three signals, else each signal that h
 test('items without an endpoint: said with the variables that would send them, nothing said when there are none', () => {
   const urls = { traces: 'http://t/v1/traces', logs: '', metrics: '' };
   assert.equal(noEndpointLine(4, urls), '4 items not sent: no endpoint for logs or metrics (set --endpoint, ' +
+    'OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)');
+  assert.equal(noEndpointLine(1, urls), '1 item not sent: no endpoint for logs or metrics (set --endpoint, ' +
     'OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)');
   assert.equal(noEndpointLine(0, urls), undefined);
   assert.equal(noEndpointLine(4, { traces: 'a', logs: 'b', metrics: 'c' }), undefined);

@@ -544,6 +544,14 @@ test('config: clear errors for what cannot work', () => {
     /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/);
   assert.equal(resolveOtlpConfig({ endpoint: 'http://h:4318' }, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).urls.traces,
     'http://h:4318/v1/traces', 'an explicit --endpoint is the user\'s choice');
+  assert.equal(resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' }).urls.metrics, 'http://h:4318/v1/metrics',
+  'each signal\'s own protocol over the general one');
+  assert.equal(resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/v1/traces',
+    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' }).urls.traces, 'http://t:4318/v1/traces', 'grpc for a signal not sent');
+  bad({ endpointOption: '--otlp' }, {}, /no OTLP endpoint: pass --otlp URL/);
+  bad({ endpoint: 'ftp://x', endpointOption: '--otlp' }, {}, /^Error: --otlp: 'ftp:\/\/x' is not an http: or https: URL/);
   assert.equal(resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })
     .urls.logs, 'http://h:4318/v1/logs');
   bad({ endpoint: 'ftp://h' }, {}, /--endpoint: 'ftp:\/\/h' is not an http: or https: URL/);

@@ -130,6 +130,12 @@ export class SignalBatch {
       if (piece.after) p = putVarint(body, putVarint(body, p, piece.after[0]), piece.after[1]);
     }
     if (p !== total) throw new Error(`OTLP request sized ${total} bytes, written ${p}`); // a bug, not data
+    this.discard();
+    return body;
+  }
+
+  /** Empty again, without making a body (a signal with nowhere to go). */
+  discard(): void {
     for (const g of this.groups.values()) {
       g.w.pos = 0;
       g.items = 0;
@@ -140,7 +146,6 @@ export class SignalBatch {
     }
     this.items = 0;
     this.bytes = 0;
-    return body;
   }
 }
 

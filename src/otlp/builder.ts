@@ -346,11 +346,12 @@ export class OtlpBuilder {
   private send(batch: SignalBatch): void {
     if (batch.items === 0) return;
     const items = batch.items;
-    const body = batch.take(this.opts.resourceOf);
     if (this.opts.routed && !this.opts.routed.has(batch.signal)) {
       this.summary.noEndpointItems += items;
+      batch.discard();
       return;
     }
+    const body = batch.take(this.opts.resourceOf);
     this.summary.requests++;
     this.opts.out(batch.signal, body, items);
   }

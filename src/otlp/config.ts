@@ -22,6 +22,8 @@ export interface OtlpOptions {
   headers?: string[];
   /** The option `headers` came from, as errors name it (default --header). */
   headerOption?: string;
+  /** The option `endpoint` came from, as errors name it (default --endpoint). */
+  endpointOption?: string;
   compression?: 'gzip' | 'none';
   timeoutMs?: number;
 }
@@ -45,22 +47,16 @@ type Env = Record<string, string | undefined>;
 export function resolveOtlpConfig(opts: OtlpOptions, env: Env = process.env): OtlpConfig {
   const get = (name: string) => (env[name] === '' ? undefined : env[name]);
   return {
-    urls: resolveUrls(opts.endpoint, get),
+    urls: resolveUrls(opts.endpoint, get, opts.endpointOption ?? '--endpoint'),
     headers: resolveHeaders(opts.headers, get('OTEL_EXPORTER_OTLP_HEADERS'), opts.headerOption ?? '--header'),
     compression: resolveCompression(opts.compression, get('OTEL_EXPORTER_OTLP_COMPRESSION')),
     timeoutMs: resolveTimeout(opts.timeoutMs, get('OTEL_EXPORTER_OTLP_TIMEOUT')),
   };
 }
 
-function resolveUrls(endpoint: string | undefined, get: (name: string) => string | undefined): Record<OtlpSignal, string> {
-  if (endpoint !== undefined) return fromBase(endpoint, '--endpoint');
-  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', ...OTLP_SIGNALS.map((s) => `OTEL_EXPORTER_OTLP_${s.toUpperCase()}_PROTOCOL`)]) {
-    // The variables' endpoint is then most likely a gRPC port (4317), where OTLP/HTTP requests only fail.
-    if (get(name)?.trim().toLowerCase() === 'grpc') {
-      throw new Error(`${name}=grpc: ringtrace sends OTLP over HTTP (http/protobuf) only; give --endpoint the ` +
-        'receiver\'s OTLP/HTTP base URL (a Collector listens on port 4318 for it)');
-    }
-  }
+function resolveUrls(endpoint: string | undefined, get: (name: string) => string | undefined, option: string):
+  Record<OtlpSignal, string> {
+  if (endpoint !== undefined) return fromBase(endpoint, option);
   const base = get('OTEL_EXPORTER_OTLP_ENDPOINT');
   const urls = base !== undefined ? fromBase(base, 'OTEL_EXPORTER_OTLP_ENDPOINT') : { traces: '', logs: '', metrics: '' };
   for (const signal of OTLP_SIGNALS) {
@@ -71,8 +67,19 @@ function resolveUrls(endpoint: string | undefined, get: (name: string) => string
     urls[signal] = url.trim(); // as given, no path appended
   }
   if (!urls.traces && !urls.logs && !urls.metrics) {
-    throw new Error('no OTLP endpoint: pass --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT ' +
+    throw new Error(`no OTLP endpoint: pass ${option} URL or set OTEL_EXPORTER_OTLP_ENDPOINT ` +
       '(e.g. http://localhost:4318, the base URL of an OTLP/HTTP receiver)');
+  }
+  for (const signal of OTLP_SIGNALS) {
+    // A signal's protocol variable over the general one, as the specification has it. Its endpoint from
+    // the variables is then most likely a gRPC port (4317), where OTLP/HTTP requests only fail.
+    const own = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
+    const [name, protocol] = get(own) !== undefined ? [own, get(own)] : ['OTEL_EXPORTER_OTLP_PROTOCOL',
+      get('OTEL_EXPORTER_OTLP_PROTOCOL')];
+    if (urls[signal] && protocol?.trim().toLowerCase() === 'grpc') {
+      throw new Error(`${name}=grpc: ringtrace sends OTLP over HTTP (http/protobuf) only; give ${option} the ` +
+        'receiver\'s OTLP/HTTP base URL (a Collector listens on port 4318 for it)');
+    }
   }
   return urls;
 }
