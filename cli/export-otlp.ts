@@ -2,7 +2,7 @@
 // an OpenTelemetry backend (a Collector, or any OTLP/HTTP receiver), with a
 // progress line and a summary of what was sent, retried and dropped.
 import { resolveOtlpConfig } from '../src/otlp/config';
-import { resolveResourceChoice } from '../src/otlp/resource';
+import { resolveResourceChoice } from '../src/otlp/resource-choice';
 import { asUsage } from './usage-error';
 import { runOtlpExport } from '../src/otlp/export';
 import type { SenderStats } from '../src/otlp/sender';

@@ -16,7 +16,7 @@ import type { Selection } from '../src/selection/rules';
 import { OutputError, prepareOutputDir, SIDECAR, TraceWriter, type WriterTotals } from '../src/trace/writer';
 import { type OtlpConfig, resolveOtlpConfig } from '../src/otlp/config';
 import { type LiveOptions, OtlpLive } from '../src/otlp/live';
-import { resolveResourceChoice } from '../src/otlp/resource';
+import { resolveResourceChoice } from '../src/otlp/resource-choice';
 import { asUsage, UsageError } from './usage-error';
 import { noEndpointLine, sentLine } from './otlp-lines';
 import { cpuMs, drainUntilStopped } from './record-loop';

@@ -4,7 +4,8 @@
 // knows of the process; malformed variables are errors naming them.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { resolveResourceChoice, Resources } from '../src/otlp/resource';
+import { resolveResourceChoice } from '../src/otlp/resource-choice';
+import { Resources } from '../src/otlp/resource';
 
 const log = { processes: new Map([[41, 'server.js --port 1']]), threads: new Map<number, string>() };
 const env = { hostname: 'h1', session: 's1' };

@@ -13,7 +13,8 @@ import { OtlpBuilder, type OtlpBuilderOptions, type OtlpSummary } from './builde
 import { OtlpClient } from './client';
 import type { OtlpConfig } from './config';
 import { traceSeed } from './ids';
-import { type ResourceChoice, Resources, traceEnv } from './resource';
+import { Resources, traceEnv } from './resource';
+import type { ResourceChoice } from './resource-choice';
 import type { SenderStats } from './sender';
 
 export interface OtlpExportOptions {

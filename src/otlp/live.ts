@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OtlpSummary } from './builder';
 import type { OtlpConfig } from './config';
-import type { ResourceChoice } from './resource';
+import type { ResourceChoice } from './resource-choice';
 import type { SenderStats } from './sender';
 
 export interface LiveOptions {
