@@ -10,6 +10,7 @@ import type { StreamCursor } from '../src/trace/cursor';
 import { TraceFollower, type PassResult } from '../src/trace/follow';
 import { announceFollower } from '../src/trace/followers';
 import { SIDECAR } from '../src/trace/writer';
+import { WakeableSleep } from './wakeable-sleep';
 
 /** Passes at least this often even if no change was noticed (ms); more often without inotify. */
 const WATCHED_POLL_MS = 100;
@@ -35,8 +36,7 @@ export interface FollowHooks {
 /** Sleeps until the directory changes, the timer runs out, or wake(). */
 class DirWaker {
   private watcher: fs.FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private done: (() => void) | undefined;
+  private readonly nap = new WakeableSleep();
   readonly pollMs: number;
 
   constructor(dir: string) {
@@ -49,25 +49,12 @@ class DirWaker {
     this.pollMs = this.watcher ? WATCHED_POLL_MS : UNWATCHED_POLL_MS;
   }
 
-  private changed = false; // a change while no one slept: the next sleep returns at once
-
   sleep(): Promise<void> {
-    if (this.changed) {
-      this.changed = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.done = resolve;
-      this.timer = setTimeout(() => this.wake(), this.pollMs);
-    });
+    return this.nap.sleep(this.pollMs);
   }
 
   wake(): void {
-    clearTimeout(this.timer);
-    const done = this.done;
-    this.done = undefined;
-    if (done) done();
-    else this.changed = true;
+    this.nap.wake();
   }
 
   close(): void {

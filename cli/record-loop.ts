@@ -11,6 +11,7 @@ import type { TraceWriter, WriterTotals } from '../src/trace/writer';
 import type { OtlpLive } from '../src/otlp/live';
 import { liveStatus } from './otlp-lines';
 import { FollowerWatch, FOLLOW_FLUSH_MS } from '../src/trace/followers';
+import { WakeableSleep } from './wakeable-sleep';
 
 /**
  * The recording loop: write complete sub-buffers as they fill, and every
@@ -22,7 +23,7 @@ export async function drainUntilStopped(writer: TraceWriter, session: Session, f
   stopped: () => string, live: OtlpLive | undefined): Promise<void> {
   const info = session.info;
   const pace = new ReadPace(session, info.nRings, info.subSize * info.nSub);
-  const nap = new Nap();
+  const nap = new WakeableSleep();
   const arrivals = watchArrivals(session, () => {
     pace.producerArrived(Date.now());
     nap.wake();
@@ -81,27 +82,6 @@ function statusLine(t: WriterTotals, prev: WriterTotals, seconds: number, cpuPer
     `lost ${t.lost + t.droppedUnknown}  remote commits ${remote.toFixed(2)}%  recorder CPU ${cpuPercent.toFixed(1)}%`;
 }
 
-
-/** A sleep that wake() ends early. */
-class Nap {
-  private timer: NodeJS.Timeout | undefined;
-  private done: (() => void) | undefined;
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.done = resolve;
-      if (ms > 0) this.timer = setTimeout(() => this.wake(), ms);
-      else setImmediate(() => this.wake());
-    });
-  }
-
-  wake(): void {
-    clearTimeout(this.timer);
-    const done = this.done;
-    this.done = undefined;
-    done?.();
-  }
-}
 
 /**
  * Calls `arrived` when an app attaches to the session (it appends to the
