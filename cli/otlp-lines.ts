@@ -22,8 +22,10 @@ export function sentLine(s: SenderStats): string {
 export function liveStatus(s: LiveStats | undefined): string {
   if (!s) return '  otlp: starting';
   const x = s.sent;
+  const unsent = s.summary.noEndpointItems;
   return `  otlp: sent ${x.sentItems}${x.retries ? ` retried ${x.retries}` : ''}` +
-    `${x.droppedItems ? ` dropped ${x.droppedItems}` : ''}${x.queuedBatches ? ` queued ${x.queuedBatches}` : ''}`;
+    `${x.droppedItems ? ` dropped ${x.droppedItems}` : ''}${x.queuedBatches ? ` queued ${x.queuedBatches}` : ''}` +
+    `${unsent ? ` no endpoint ${unsent}` : ''}`;
 }
 
 /** Where the requests go: the base URL when every signal has its own under it, else each signal's URL. */

@@ -19,6 +19,8 @@ test('the summary and the status line name what was sent, retried, dropped, reje
   assert.equal(liveStatus(live(stats({ sentItems: 7 }))), '  otlp: sent 7');
   assert.equal(liveStatus(live(stats({ sentItems: 7, retries: 2, droppedItems: 3, queuedBatches: 1 }))),
     '  otlp: sent 7 retried 2 dropped 3 queued 1');
+  const unsent = { ...live(stats({ sentItems: 7 })), summary: { ...emptySummary(), noEndpointItems: 4 } };
+  assert.equal(liveStatus(unsent), '  otlp: sent 7 no endpoint 4');
 });
 
 test('where requests go: one base for the three signals, else each signal that has a URL', () => {
