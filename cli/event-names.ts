@@ -4,7 +4,6 @@
 import { displayName, type ClassDescription } from '../src/schema';
 import { UsageError } from './usage-error';
 
-
 /** The names that select a class: "provider:event", "event", and a span's "provider:span:begin" / ":end". */
 export function namesOf(cls: ClassDescription): string[] {
   const suffix = cls.kind === 'span_begin' ? ':begin' : cls.kind === 'span_end' ? ':end' : '';

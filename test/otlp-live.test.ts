@@ -11,6 +11,7 @@ import { cliPath, scratchDir } from '../fixtures/cli-helpers';
 import { startReceiver, type Receiver, type ReceiverAction } from '../fixtures/otlp-receiver';
 import { spansIn } from '../fixtures/otlp-view';
 import { SIDECAR } from '../src/trace/writer';
+import { runCommand } from '../fixtures/trace-helpers';
 
 const app = path.join(__dirname, '..', 'fixtures', 'otlp-live-app.js');
 // The commands read OpenTelemetry's variables: none of the environment's may steer these runs.
@@ -167,14 +168,8 @@ test('record --otlp: the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRI
   const receiver = await startReceiver();
   try {
     const emitter = path.join(__dirname, '..', 'fixtures', 'emitter.js');
-    const run = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number | null; stderr: string }>(
-      (resolve) => {
-        const child = spawn(process.execPath, [cliPath, 'record', '-q', ...args],
-          { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-        child.on('close', (code) => resolve({ code, stderr }));
-      });
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      runCommand(process.execPath, [cliPath, 'record', '-q', ...args], env);
     const app = ['--flush-interval', '0.1', '--otlp-exit-wait', '2', '--', process.execPath, emitter, 'mixed', '40'];
     const r = await run(['--otlp', receiver.url, ...app],
       { OTEL_SERVICE_NAME: 'live-svc', OTEL_RESOURCE_ATTRIBUTES: 'team=pay,region=eu' });
