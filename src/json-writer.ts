@@ -32,11 +32,27 @@ export class JsonMembers {
 
   /** The object (what JSON.stringify writes, and the writer when a key is integer-like: objects list those first). */
   toJSON(): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
-    const kv = this.kv;
-    for (let i = 0; i < kv.length; i += 2) o[kv[i] as string] = kv[i + 1];
-    return o;
+    return membersObject(this.kv);
   }
+}
+
+/** The object a key/value list (or its part from..to) stands for: the same assignments, in order. */
+export function membersObject(kv: readonly unknown[], from = 0, to = kv.length): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (let i = from; i < to; i += 2) o[kv[i] as string] = kv[i + 1];
+  return o;
+}
+
+/**
+ * A value kept in a cheaper shape than the JSON it stands for (a span's events
+ * as one flat list, say), which writes that JSON itself through `jsonParts`.
+ * toJSON gives the plain value, for JSON.stringify and for the writer's
+ * fallback; both must give the same text.
+ */
+export abstract class SelfWrittenJson {
+  /** Write the value's JSON (`depth`: its own, for nested values); false if it does not fit. */
+  abstract writeJson(depth: number): boolean;
+  abstract toJSON(): unknown;
 }
 
 let u8: Buffer;
@@ -108,7 +124,8 @@ function value(v: unknown, depth: number): boolean {
     case 'boolean': return encodedAscii(v ? 'true' : 'false');
     case 'object':
       if (v === null) return encodedAscii('null');
-      if (v instanceof JsonMembers) return depth < DEPTH_LIMIT && members(v, depth + 1);
+      if (v instanceof JsonMembers) return depth < DEPTH_LIMIT && members(v.kv, depth + 1);
+      if (v instanceof SelfWrittenJson) return depth < DEPTH_LIMIT && v.writeJson(depth + 1);
       if (depth >= DEPTH_LIMIT || !isPlain(v)) return false;
       return Array.isArray(v) ? array(v, depth + 1) : object(v as Record<string, unknown>, depth + 1);
     default: return false; // undefined, functions, symbols, bigints: JSON.stringify's rules, there
@@ -152,18 +169,18 @@ function object(o: Record<string, unknown>, depth: number): boolean {
   return byte(0x7d);
 }
 
-function members(m: JsonMembers, depth: number): boolean {
-  const kv = m.kv;
-  for (let i = 0; i < kv.length; i += 2) {
+/** A key/value list (JsonMembers' kv, or its part from..to) as its object. */
+function members(kv: readonly unknown[], depth: number, from = 0, to = kv.length): boolean {
+  for (let i = from; i < to; i += 2) {
     const key = kv[i] as string;
     const c = key.charCodeAt(0);
     // Maybe integer-like (an object lists those first), or __proto__ (which an assignment does not make a
     // member): the object's JSON.
-    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return object(m.toJSON(), depth);
+    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return object(membersObject(kv, from, to), depth);
   }
   if (!byte(0x7b)) return false;
   let first = true;
-  for (let i = 0; i < kv.length; i += 2) {
+  for (let i = from; i < to; i += 2) {
     const v = kv[i + 1];
     if (v === undefined) continue; // JSON.stringify leaves such members out
     if (!first && !byte(COMMA)) return false;
@@ -172,6 +189,16 @@ function members(m: JsonMembers, depth: number): boolean {
   }
   return byte(0x7d);
 }
+
+/** What a SelfWrittenJson writes with: the writer's parts, at its current place. */
+export const jsonParts = {
+  /** ASCII text without escapes, as is (`[`, `,"key":`). */
+  ascii: encodedAscii,
+  string,
+  number,
+  value,
+  members,
+};
 
 /**
  * Write `v`'s JSON at `o` as a string field (UTF-8, then NUL) of at most

@@ -11,6 +11,7 @@ import type { Field } from './schema';
 import { writeString } from './string-writer';
 import { writeJson } from './json-writer';
 import { TWO32 } from './int64';
+import { performance } from 'node:perf_hooks';
 
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;
@@ -35,8 +36,8 @@ export interface SerializerOptions {
    * small number instead of the id keeps a heap-allocated double per call
    * out of the hot path. Two more for spans recorded from OpenTelemetry
    * (any u64 field): 'hex', an id as a string of 16 hex digits (a BigInt of
-   * it costs ~0.5 us); 'hrtime', a time as [seconds, nanoseconds], recorded
-   * in nanoseconds. And for their JSON fields (string fields): 'json', a value
+   * it costs ~0.5 us); 'hrtime', a time as [seconds, nanoseconds] or as a
+   * number of nanoseconds since HRTIME_BASE_S, recorded in nanoseconds. And for their JSON fields (string fields): 'json', a value
    * written as JSON.stringify's text would be (json-writer.ts: no text made),
    * or a string written as it is. Malformed trusted values are recorded as
    * garbage, never thrown.
@@ -65,17 +66,34 @@ function putHexId(dv: DataView, o: number, s: string): void {
 }
 
 /**
+ * The Unix second that the number form of a trusted 'hrtime' counts from:
+ * the process's start, so times near it stay exact integers of nanoseconds
+ * in a double (for 104 days either side).
+ */
+export const HRTIME_BASE_S = Math.floor(performance.timeOrigin / 1000);
+
+/**
  * [seconds, nanoseconds] as a little-endian u64 of nanoseconds, exact, in
  * doubles (every step stays below 2^53): s * 1e9 = (sHi * 1e9) * 2^16 + sLo * 1e9.
  */
-function putHrtime(dv: DataView, o: number, t: readonly number[]): void {
-  const s = t[0]! >>> 0;
-  const a = (s & 0xffff) * 1e9 + (t[1]! >>> 0); // < 2^47
+function putSecondsNanos(dv: DataView, o: number, seconds: number, nanos: number): void {
+  const s = seconds >>> 0;
+  const a = (s & 0xffff) * 1e9 + (nanos >>> 0); // < 2^47
   const b = Math.floor(s / 65536) * 1e9; // < 2^46, to be shifted by 16
   const x = (b % 65536) * 65536 + a; // < 2^53
   const carry = Math.floor(x / TWO32);
   dv.setUint32(o, x >>> 0, true);
   dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
+}
+
+/** A trusted time: [seconds, nanoseconds], or a number of nanoseconds since HRTIME_BASE_S. */
+function putHrtime(dv: DataView, o: number, t: number | readonly number[]): void {
+  if (typeof t === 'number') {
+    const s = Math.floor(t / 1e9);
+    putSecondsNanos(dv, o, HRTIME_BASE_S + s, t - s * 1e9);
+  } else {
+    putSecondsNanos(dv, o, t[0]!, t[1]!);
+  }
 }
 
 /** Room kept free at the end of the staging buffer. */

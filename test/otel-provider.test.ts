@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
+import { context, type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { collect, OwnSession, runCommand } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords } from '../fixtures/otel-spans';
@@ -19,6 +19,9 @@ const own = new OwnSession('otel-provider');
 let session = own.session;
 
 const boom = new Error('boom'); // one stack for both runs
+/** A time an hour ago, and one years away: the tracer keeps the first as a number, the second as given. */
+const NEAR: HrTime = [Math.floor(Date.now() / 1000) - 3600, 7];
+const FAR: HrTime = [1700000000, 5];
 
 /** Every kind of call an instrumentation makes, on explicit contexts. */
 function scenario(tracer: Tracer): void {
@@ -63,6 +66,10 @@ function scenario(tracer: Tracer): void {
   proto.end();
   const fixed = tracer.startSpan('explicit times', { startTime: [1700000000, 1] }, rootCtx);
   fixed.end([1700000001, 999999999]);
+  const near = tracer.startSpan('explicit times near now', { startTime: NEAR }, rootCtx);
+  near.addEvent('near', { i: 1 }, [NEAR[0], 8]);
+  near.addEvent('far', FAR);
+  near.end([NEAR[0] + 1, 999999999]);
   root.updateName('root request renamed');
   root.end();
 }
@@ -75,12 +82,15 @@ test('the same spans as the SDK: names, kinds, statuses, attributes, events, lin
   const provider = new RingtraceTracerProvider();
   scenario(provider.getTracer('scope-a'));
   const ours = fromRecords(collect(session));
-  assert.equal(ours.length, 8);
-  assert.equal(sdk.length, 8);
+  assert.equal(ours.length, 9);
+  assert.equal(sdk.length, 9);
   assert.deepEqual(comparable(ours), comparable(sdk));
   assert.equal(provider.failures, 0);
   const fixed = ours.find((s) => s.name === 'explicit times')!;
   assert.deepEqual([fixed.startNs, fixed.endNs], ['1700000000000000001', '1700000001999999999']);
+  const near = ours.find((s) => s.name === 'explicit times near now')!;
+  assert.deepEqual([near.startNs, near.endNs], [`${NEAR[0]}000000007`, `${NEAR[0] + 1}999999999`]);
+  assert.deepEqual((near.events as { time: unknown }[]).map((e) => e.time), [[NEAR[0], 8], FAR]);
   const now = BigInt(Date.now()) * 1_000_000n;
   const rootSpan = ours.find((s) => s.name === 'root request renamed')!;
   assert.ok(BigInt(rootSpan.endNs) <= now + 5_000_000n && BigInt(rootSpan.startNs) > now - 60_000_000_000n,

@@ -28,6 +28,11 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
   return true;
 }
 
+/** Whether an attribute is kept (not ignored): a non-empty key other than __proto__, a valid value not null. */
+export function keptAttribute(key: unknown, value: unknown): boolean {
+  return value != null && typeof key === 'string' && key !== '' && key !== '__proto__' && isAttributeValue(value);
+}
+
 /**
  * Set one attribute in the key/value list `kv` by the rules above (an array
  * is copied: the caller may change its own afterwards); a key already there
@@ -38,9 +43,7 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
  * the limit.
  */
 export function addAttribute(kv: unknown[], key: unknown, value: unknown, limit = ATTRIBUTE_COUNT_LIMIT): boolean {
-  if (value == null || typeof key !== 'string' || key === '' || key === '__proto__' || !isAttributeValue(value)) {
-    return true;
-  }
+  if (!keptAttribute(key, value)) return true;
   const v = Array.isArray(value) ? value.slice() : value;
   for (let i = 0; i < kv.length; i += 2) {
     if (kv[i] === key) {
@@ -53,13 +56,18 @@ export function addAttribute(kv: unknown[], key: unknown, value: unknown, limit 
   return true;
 }
 
-/** addAttribute for each of `from`'s own enumerable properties. Returns how many the limit dropped. */
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * addAttribute for each of `from`'s own enumerable properties. Returns how
+ * many the limit dropped. for-in, not Object.keys: it visits the own keys in
+ * the same order without making an array of them (V8's enum cache).
+ */
 export function addAttributes(kv: unknown[], from: unknown, limit = ATTRIBUTE_COUNT_LIMIT): number {
   if (typeof from !== 'object' || from === null) return 0;
   let dropped = 0;
-  const keys = Object.keys(from); // own enumerable string keys, in the object's order
-  for (let i = 0; i < keys.length; i++) {
-    if (!addAttribute(kv, keys[i], (from as Record<string, unknown>)[keys[i]!], limit)) dropped++;
+  for (const key in from) {
+    if (hasOwn.call(from, key) && !addAttribute(kv, key, (from as Record<string, unknown>)[key], limit)) dropped++;
   }
   return dropped;
 }

@@ -16,10 +16,11 @@ export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 
   'start_unix_ns:u64', 'end_unix_ns:u64', 'args:string', 'events:string', 'links:string'] as const;
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
-// Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]:
+// Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]
+// (or nanoseconds since HRTIME_BASE_S, serializer.ts):
 // the serializer writes them as u64 without a BigInt, and attributes and events
 // as JSON without making the text first (SerializerOptions.trustedIds).
-export type HrTime = readonly [number, number];
+export type HrTime = readonly [number, number] | number;
 export type BeginArgs = [string, string, string, string, number, string];
 /** args, events and links: JSON texts, or values written as their JSON (the 'json' trusted value). */
 export type EndArgs = [string, string, number, string, HrTime, HrTime, string | object, string | object, string];

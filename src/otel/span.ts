@@ -4,15 +4,16 @@
 // ends (records.ts), with the SDK's rules for attributes, events, links,
 // status and times, so instrumentations see the span they expect. No method
 // throws into the app: a span that cannot be recorded is counted (`failed`).
-import { type Attributes, type Exception, type HrTime, type Link, type Span, type SpanAttributeValue,
+import { type Attributes, type Exception, type Link, type Span, type SpanAttributeValue,
   type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
 import { addAttribute, addAttributes } from './attributes';
 import { JsonMembers } from '../json-writer';
-import { hrTimeBefore, isTimeInput, toHrTime } from './time';
+import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
 import type { SpanRecords } from './records';
+import { SpanEvents } from './span-events';
 
-/** The SDK's default limits on a span's events and links (older ones are dropped first). */
-export const EVENT_COUNT_LIMIT = 128;
+export { EVENT_COUNT_LIMIT } from './span-events';
+/** The SDK's default limit on a span's links (older ones are dropped first). */
 export const LINK_COUNT_LIMIT = 128;
 const EMPTY_OBJECT_JSON = '{}';
 
@@ -24,25 +25,26 @@ export interface SpanOwner {
   failed(e: unknown): void;
 }
 
-/**
- * An event as the members of its JSON object: {name, attributes, time, droppedAttributesCount}
- * (a list, like the attributes: written without keyed loads).
- */
-type TimedEvent = JsonMembers;
 interface RecordedLink { context: SpanContext; attributes?: JsonMembers; droppedAttributesCount?: number }
 
+/**
+ * Kept until the end (setAttribute, updateName and the limits change them
+ * until then) in the shapes that allocate least: attributes and events are
+ * made on first use, the status is two fields, times are numbers (SpanTime).
+ */
 export class RingtraceSpan implements Span {
-  private readonly attributes = new JsonMembers();
-  private events: TimedEvent[] | null = null;
+  private attributes: JsonMembers | null = null;
+  private events: SpanEvents | null = null;
   private links: RecordedLink[] | null = null;
-  private status: SpanStatus = { code: SpanStatusCode.UNSET };
+  private statusCode = SpanStatusCode.UNSET;
+  private statusMessage = '';
   private ended = false;
 
   /**
    * Made only once its begin is recorded, into the session `sessionIno`: its
    * end is recorded only into that same session (no end without its begin).
    */
-  constructor(private readonly context: SpanContext, private name: string, private readonly startTime: HrTime,
+  constructor(private readonly context: SpanContext, private name: string, private readonly startTime: SpanTime,
     private readonly sessionIno: number, private readonly owner: SpanOwner) {}
 
   spanContext(): SpanContext {
@@ -50,12 +52,14 @@ export class RingtraceSpan implements Span {
   }
 
   setAttribute(key: string, value: SpanAttributeValue): this {
-    if (!this.ended) addAttribute(this.attributes.kv, key, value);
+    if (!this.ended) addAttribute((this.attributes ??= new JsonMembers()).kv, key, value);
     return this;
   }
 
   setAttributes(attributes: Attributes): this {
-    if (!this.ended) addAttributes(this.attributes.kv, attributes);
+    if (!this.ended && typeof attributes === 'object' && attributes !== null) {
+      addAttributes((this.attributes ??= new JsonMembers()).kv, attributes);
+    }
     return this;
   }
 
@@ -66,12 +70,8 @@ export class RingtraceSpan implements Span {
       if (!isTimeInput(time)) time = attributesOrTime;
       attributes = undefined;
     }
-    const own = new JsonMembers();
-    const dropped = addAttributes(own.kv, attributes);
-    const events = this.events ??= [];
-    if (events.length >= EVENT_COUNT_LIMIT) events.shift();
-    events.push(new JsonMembers(['name', String(name), 'attributes', own, 'time', toHrTime(time),
-      'droppedAttributesCount', dropped]));
+    (this.events ??= new SpanEvents()).add(String(name), typeof attributes === 'object' ? attributes : null,
+      toSpanTime(time));
     return this;
   }
 
@@ -96,9 +96,10 @@ export class RingtraceSpan implements Span {
   /** As the SDK: UNSET is ignored, OK is final, a message only with ERROR. */
   setStatus(status: SpanStatus): this {
     if (this.ended || typeof status !== 'object' || status === null) return this;
-    if (status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
-    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string'
-      ? { code: status.code, message: status.message } : { code: status.code };
+    if (status.code === SpanStatusCode.UNSET || this.statusCode === SpanStatusCode.OK) return this;
+    this.statusCode = status.code;
+    this.statusMessage = status.code === SpanStatusCode.ERROR && typeof status.message === 'string'
+      ? status.message : '';
     return this;
   }
 
@@ -133,12 +134,12 @@ export class RingtraceSpan implements Span {
     try {
       const end = this.owner.records.end;
       if (!end.enabled || this.owner.sessionIno() !== this.sessionIno) return;
-      let at = toHrTime(endTime);
-      if (hrTimeBefore(at, this.startTime)) at = this.startTime; // as the SDK: a span never ends before it starts
-      const events = this.events;
+      let at = toSpanTime(endTime);
+      if (spanTimeBefore(at, this.startTime)) at = this.startTime; // as the SDK: a span never ends before it starts
+      const attributes = this.attributes;
       const links = this.links;
-      end.emit(this.context.spanId, this.name, this.status.code, this.status.message ?? '', this.startTime, at,
-        this.attributes.size === 0 ? EMPTY_OBJECT_JSON : this.attributes, events ?? '', // written as JSON
+      end.emit(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at,
+        attributes === null || attributes.size === 0 ? EMPTY_OBJECT_JSON : attributes, this.events ?? '', // as JSON
         links === null ? '' : JSON.stringify(links));
     } catch (e) {
       this.owner.failed(e);

@@ -2,10 +2,19 @@
 // API's TimeInput, read as the SDK reads it: an HrTime as is; a Date; a
 // number of milliseconds, taken for a performance.now() reading when it is
 // not later than now, else for Unix milliseconds.
+//
+// A span keeps its times as SpanTime: a number of nanoseconds since the
+// process's start second (HRTIME_BASE_S), which needs no array per time (a
+// span takes two or three), or, for a time too far away for a double to hold
+// it to the nanosecond (104 days), the HrTime itself.
 import type { HrTime, TimeInput } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
+import { HRTIME_BASE_S } from '../serializer';
 
 const NS_PER_S = 1_000_000_000;
+
+/** Nanoseconds since HRTIME_BASE_S (an integer), or an HrTime when that would not be exact. */
+export type SpanTime = number | HrTime;
 
 /** Unix milliseconds as HrTime (whole milliseconds exact; the fraction to the nanosecond). */
 export function millisToHrTime(ms: number): HrTime {
@@ -14,25 +23,28 @@ export function millisToHrTime(ms: number): HrTime {
   return ns >= NS_PER_S ? [s + 1, ns - NS_PER_S] : [s, ns];
 }
 
-// performance.timeOrigin split once into whole seconds and the rest, so a
-// reading (ms since the origin, ~1e6 for a process up for 20 minutes) keeps its
-// microseconds: adding it to 1.7e12 ms first would round them away.
-const origin = millisToHrTime(performance.timeOrigin);
+// performance.timeOrigin as nanoseconds past HRTIME_BASE_S, so a reading (ms
+// since the origin) keeps its nanoseconds: adding it to 1.7e12 ms first would round them away.
+const ORIGIN_NS = Math.round((performance.timeOrigin - HRTIME_BASE_S * 1000) * 1e6);
 
-/** A performance.now() reading as Unix HrTime (one array made: a span takes two or three). */
-export function performanceToHrTime(perfMs: number): HrTime {
-  const s = Math.floor(perfMs / 1000);
-  let ns = origin[1] + Math.round((perfMs - s * 1000) * 1e6); // < 2e9
-  let sec = origin[0] + s;
-  if (ns >= NS_PER_S) {
-    ns -= NS_PER_S;
-    sec++;
-  }
-  return [sec, ns];
+/** A performance.now() reading as a SpanTime. */
+function performanceToSpanTime(perfMs: number): number {
+  return ORIGIN_NS + Math.round(perfMs * 1e6);
 }
 
-export function nowHrTime(): HrTime {
-  return performanceToHrTime(performance.now());
+export function nowSpanTime(): number {
+  return ORIGIN_NS + Math.round(performance.now() * 1e6);
+}
+
+function hrTimeToSpanTime(t: HrTime): SpanTime {
+  const ns = (t[0] - HRTIME_BASE_S) * NS_PER_S + t[1];
+  return Number.isSafeInteger(ns) ? ns : t;
+}
+
+export function spanTimeToHrTime(t: SpanTime): HrTime {
+  if (typeof t !== 'number') return t;
+  const s = Math.floor(t / NS_PER_S);
+  return [HRTIME_BASE_S + s, t - s * NS_PER_S];
 }
 
 function isHrTime(v: unknown): v is HrTime {
@@ -41,12 +53,18 @@ function isHrTime(v: unknown): v is HrTime {
 
 /** A TimeInput as HrTime; anything else (undefined, a bad value): now. */
 export function toHrTime(input: TimeInput | undefined): HrTime {
+  return spanTimeToHrTime(toSpanTime(input));
+}
+
+/** A TimeInput as a SpanTime; anything else (undefined, a bad value): now. */
+export function toSpanTime(input: TimeInput | undefined): SpanTime {
+  if (input === undefined) return nowSpanTime();
   if (typeof input === 'number') {
-    return input <= performance.now() ? performanceToHrTime(input) : millisToHrTime(input);
+    return input <= performance.now() ? performanceToSpanTime(input) : hrTimeToSpanTime(millisToHrTime(input));
   }
-  if (input instanceof Date) return millisToHrTime(input.getTime());
-  if (isHrTime(input)) return input;
-  return nowHrTime();
+  if (input instanceof Date) return hrTimeToSpanTime(millisToHrTime(input.getTime()));
+  if (isHrTime(input)) return hrTimeToSpanTime(input);
+  return nowSpanTime();
 }
 
 export function isTimeInput(v: unknown): v is TimeInput {
@@ -56,4 +74,10 @@ export function isTimeInput(v: unknown): v is TimeInput {
 /** a before b. */
 export function hrTimeBefore(a: HrTime, b: HrTime): boolean {
   return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+}
+
+/** a before b. */
+export function spanTimeBefore(a: SpanTime, b: SpanTime): boolean {
+  return typeof a === 'number' && typeof b === 'number' ? a < b : hrTimeBefore(spanTimeToHrTime(a),
+    spanTimeToHrTime(b));
 }

@@ -15,7 +15,7 @@ import { JsonMembers } from '../json-writer';
 import { randomSpanId, randomTraceId } from './ids';
 import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
 import { RingtraceSpan, type SpanOwner } from './span';
-import { toHrTime } from './time';
+import { toSpanTime } from './time';
 
 /** @opentelemetry/core's key for suppressed tracing (createContextKey makes it with Symbol.for). */
 const SUPPRESS_TRACING = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
@@ -109,7 +109,7 @@ export class RingtraceTracer implements Tracer {
     if (!records.begin.enabled) return trace.wrapSpanContext(spanContext);
     const provider = this.provider;
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const span = new RingtraceSpan(spanContext, String(name), toHrTime(options.startTime), provider.sessionIno(),
+    const span = new RingtraceSpan(spanContext, String(name), toSpanTime(options.startTime), provider.sessionIno(),
       provider);
     if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
     if (options.links) span.addLinks(options.links);
