@@ -118,3 +118,19 @@ test('SpanEvents: the oldest events beyond 128 are dropped, attributes beyond 12
   assert.deepEqual(json[1]!.attributes, { i: 3, s: 'x' });
   same(events, 65536, 'at the limit');
 });
+
+test('SpanEvents: an attribute getter that throws leaves the events as they were', () => {
+  const bad = Object.defineProperty({ a: 1 }, 'boom', { enumerable: true, get() { throw new Error('getter'); } });
+  const events = new SpanEvents();
+  assert.throws(() => events.add('first', bad, 5), /getter/);
+  assert.equal(events.length, 0);
+  same(events, 1024, 'none added');
+  events.add('kept', { k: 'v', n: 1 }, 7);
+  const before = JSON.stringify(events);
+  assert.throws(() => events.add('second', bad, 9), /getter/);
+  assert.equal(events.length, 1);
+  assert.equal(JSON.stringify(events), before);
+  events.add('after', { x: [1, 2] }, 11);
+  same(events, 1024, 'one more after the failure');
+  assert.deepEqual(events.toJSON().map((e) => [e.name, e.attributes]), [['kept', { k: 'v', n: 1 }], ['after', { x: [1, 2] }]]);
+});

@@ -71,3 +71,40 @@ export function addAttributes(kv: unknown[], from: unknown, limit = ATTRIBUTE_CO
   }
   return dropped;
 }
+
+/** What fillAttributes wrote: one object, reused by every call (read it before the next). */
+export interface Filled { end: number; dropped: number }
+const filled: Filled = { end: 0, dropped: 0 };
+
+/** `from`'s own enumerable keys: the room its attributes take at most, in pairs. */
+export function ownKeyCount(from: object): number {
+  let n = 0;
+  for (const key in from) if (hasOwn.call(from, key)) n++;
+  return n;
+}
+
+/**
+ * Write the attributes of `from`, an object whose own keys are distinct (so
+ * none replaces another), into `list` from index `at` as keys and values,
+ * by addAttribute's rules, at most `limit` of them. The list is made with
+ * room for them (ownKeyCount): filled by index, a list allocates its exact
+ * size, where pushing onto an empty one allocates room for 17 values.
+ */
+export function fillAttributes(list: unknown[], at: number, from: object, limit = ATTRIBUTE_COUNT_LIMIT): Filled {
+  let end = at;
+  let dropped = 0;
+  for (const key in from) {
+    if (!hasOwn.call(from, key)) continue;
+    const value = (from as Record<string, unknown>)[key];
+    if (!keptAttribute(key, value)) continue;
+    if (end - at === 2 * limit) {
+      dropped++;
+    } else {
+      list[end++] = key;
+      list[end++] = Array.isArray(value) ? value.slice() : value;
+    }
+  }
+  filled.end = end;
+  filled.dropped = dropped;
+  return filled;
+}

@@ -7,17 +7,17 @@
 import type { HrTime } from '@opentelemetry/api';
 import { jsonParts, membersObject, SelfWrittenJson } from '../json-writer';
 import { HRTIME_BASE_S } from '../serializer';
-import { ATTRIBUTE_COUNT_LIMIT, keptAttribute } from './attributes';
+import { fillAttributes, ownKeyCount } from './attributes';
 import { type SpanTime, spanTimeToHrTime } from './time';
 
 /** The SDK's default limit on a span's events (older ones are dropped first). */
 export const EVENT_COUNT_LIMIT = 128;
 /** Per event: name, time, dropped attributes, attribute count n, then n keys and values. */
 const HEAD = 4;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 export class SpanEvents extends SelfWrittenJson {
-  private readonly flat: unknown[] = [];
+  /** Made with the first event, with its exact room (see fillAttributes). */
+  private flat: unknown[] | null = null;
   private count = 0;
 
   get length(): number {
@@ -25,34 +25,40 @@ export class SpanEvents extends SelfWrittenJson {
   }
 
   /**
-   * An event with `attributes`' own keys (an object's keys are distinct, so
-   * none replaces another), by the SDK's rules: invalid ones ignored, those
-   * past the count limit dropped and counted.
+   * An event with `attributes`' own keys, by the SDK's rules: invalid ones
+   * ignored, those past the count limit dropped and counted. An attribute
+   * getter that throws leaves the events as they were.
    */
   add(name: string, attributes: object | null, time: SpanTime): void {
-    const flat = this.flat;
-    if (this.count >= EVENT_COUNT_LIMIT) flat.splice(0, HEAD + 2 * (flat[3] as number));
-    else this.count++;
-    const head = flat.length;
-    flat.push(name, time, 0, 0);
-    if (attributes === null) return;
-    // The counts follow each step: a getter that throws leaves a well-formed event.
-    for (const key in attributes) {
-      if (!hasOwn.call(attributes, key)) continue;
-      const value = (attributes as Record<string, unknown>)[key];
-      if (!keptAttribute(key, value)) continue;
-      if (flat[head + 3] === ATTRIBUTE_COUNT_LIMIT) {
-        flat[head + 2] = (flat[head + 2] as number) + 1;
-      } else {
-        flat.push(key, Array.isArray(value) ? value.slice() : value);
-        flat[head + 3] = (flat[head + 3] as number) + 1;
+    let flat = this.flat;
+    if (flat !== null && this.count === EVENT_COUNT_LIMIT) {
+      flat.splice(0, HEAD + 2 * (flat[3] as number));
+      this.count--;
+    }
+    const head = flat === null ? 0 : flat.length;
+    flat ??= new Array<unknown>(HEAD + (attributes === null ? 0 : 2 * ownKeyCount(attributes)));
+    flat[head] = name;
+    flat[head + 1] = time;
+    flat[head + 2] = 0;
+    flat[head + 3] = 0;
+    if (attributes !== null) {
+      try {
+        const filled = fillAttributes(flat, head + HEAD, attributes);
+        flat[head + 2] = filled.dropped;
+        flat[head + 3] = (filled.end - head - HEAD) / 2;
+        if (flat.length !== filled.end) flat.length = filled.end; // invalid values left room unused
+      } catch (e) {
+        if (this.flat !== null) flat.length = head;
+        throw e;
       }
     }
+    this.flat = flat;
+    this.count++;
   }
 
   writeJson(depth: number): boolean {
     const { ascii, string, number, value, members } = jsonParts;
-    const flat = this.flat;
+    const flat = this.flat ?? [];
     if (!ascii('[')) return false;
     for (let i = 0; i < flat.length; i += HEAD + 2 * (flat[i + 3] as number)) {
       const time = flat[i + 1] as SpanTime;
@@ -75,7 +81,7 @@ export class SpanEvents extends SelfWrittenJson {
 
   toJSON(): { name: string; attributes: Record<string, unknown>; time: HrTime; droppedAttributesCount: number }[] {
     const out = [];
-    const flat = this.flat;
+    const flat = this.flat ?? [];
     for (let i = 0; i < flat.length; i += HEAD + 2 * (flat[i + 3] as number)) {
       out.push({ name: flat[i] as string,
         attributes: membersObject(flat, i + HEAD, i + HEAD + 2 * (flat[i + 3] as number)),

@@ -6,7 +6,7 @@
 // throws into the app: a span that cannot be recorded is counted (`failed`).
 import { type Attributes, type Exception, type Link, type Span, type SpanAttributeValue,
   type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
-import { addAttribute, addAttributes } from './attributes';
+import { addAttribute, addAttributes, fillAttributes, ownKeyCount } from './attributes';
 import { JsonMembers } from '../json-writer';
 import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
 import type { SpanRecords } from './records';
@@ -57,8 +57,15 @@ export class RingtraceSpan implements Span {
   }
 
   setAttributes(attributes: Attributes): this {
-    if (!this.ended && typeof attributes === 'object' && attributes !== null) {
-      addAttributes((this.attributes ??= new JsonMembers()).kv, attributes);
+    if (this.ended || typeof attributes !== 'object' || attributes === null) return this;
+    if (this.attributes !== null) {
+      addAttributes(this.attributes.kv, attributes);
+    } else {
+      // The first: into a list of their size and room for one more (a status code set at the end, say);
+      // shortening a list that much keeps its room (V8 trims only a list less than half full).
+      const kv = new Array<unknown>(2 * ownKeyCount(attributes) + 2);
+      kv.length = fillAttributes(kv, 0, attributes).end;
+      this.attributes = new JsonMembers(kv);
     }
     return this;
   }
