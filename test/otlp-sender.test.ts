@@ -533,6 +533,46 @@ test('config: headers, compression and timeout from the environment, options win
   assert.equal(d.timeoutMs, 10_000);
 });
 
+test("each signal's own variables: headers, compression and timeout over the general ones, options over both", T,
+  async () => {
+    const rx = await startReceiver();
+    const env = { OTEL_EXPORTER_OTLP_HEADERS: 'x-all=1,x-team=general', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'X-Team=traces,x-only=t',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1234', OTEL_EXPORTER_OTLP_LOGS_HEADERS: '' };
+    const c = resolveOtlpConfig({ endpoint: rx.url }, env);
+    assert.deepEqual(c.headers, { 'x-all': '1', 'x-team': 'general' }, 'the general settings');
+    assert.deepEqual(c.signals.traces.headers, { 'x-all': '1', 'x-team': 'traces', 'x-only': 't' });
+    assert.deepEqual(c.signals.logs.headers, { 'x-all': '1', 'x-team': 'general' }, 'an empty variable is unset');
+    assert.deepEqual([c.signals.traces.compression, c.signals.logs.compression, c.signals.metrics.compression],
+      ['gzip', 'none', 'gzip']);
+    assert.deepEqual([c.signals.traces.timeoutMs, c.signals.metrics.timeoutMs], [10_000, 1234]);
+    const o = resolveOtlpConfig({ endpoint: rx.url, headers: ['x-team=cli'], compression: 'gzip', timeoutMs: 50 }, env);
+    assert.equal(o.signals.traces.headers['x-team'], 'cli');
+    assert.equal(o.signals.logs.compression, 'gzip');
+    assert.equal(o.signals.metrics.timeoutMs, 50);
+    assert.throws(() => resolveOtlpConfig({ endpoint: rx.url }, { OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: 'soon' }),
+      /OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: 'soon'/);
+    assert.throws(() => resolveOtlpConfig({ endpoint: rx.url }, { OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'a=%zz' }),
+      /OTEL_EXPORTER_OTLP_LOGS_HEADERS: .*'a'.*URL encoding/);
+    const sender = new OtlpSender(c, FAST); // what each signal's requests carry
+    try {
+      sender.enqueue('traces', traces('t0', 3), 3);
+      sender.enqueue('logs', logs('l0', 2), 2);
+      sender.enqueue('metrics', metrics('m0', 1), 1);
+      await sender.flush(5000);
+      const by = (signal: string) => rx.requests.find((r) => r.signal === signal)!;
+      assert.deepEqual([by('traces').headers['x-team'], by('traces').headers['x-only'], by('traces').headers['content-encoding']],
+        ['traces', 't', 'gzip']);
+      assert.deepEqual([by('logs').headers['x-team'], by('logs').headers['x-only'], by('logs').headers['content-encoding']],
+        ['general', undefined, undefined]);
+      assert.deepEqual([by('metrics').headers['x-all'], by('metrics').headers['content-encoding']], ['1', 'gzip']);
+      for (const r of rx.requests) assert.equal(r.error, undefined);
+    } finally {
+      await sender.close(0);
+      await rx.stop();
+    }
+  });
+
 test('config: clear errors for what cannot work', () => {
   const bad = (opts: OtlpOptions, env: Record<string, string>, message: RegExp) =>
     assert.throws(() => resolveOtlpConfig(opts, env), message);

@@ -6,6 +6,8 @@
 //   OTEL_EXPORTER_OTLP_HEADERS             k=v,k2=v2 with URL-encoded values
 //   OTEL_EXPORTER_OTLP_COMPRESSION         gzip | none
 //   OTEL_EXPORTER_OTLP_TIMEOUT             per request, in ms
+//   OTEL_EXPORTER_OTLP_{TRACES,LOGS,METRICS}_{HEADERS,COMPRESSION,TIMEOUT}
+//                                          a signal's own, over the general one (headers: per name)
 //   OTEL_EXPORTER_OTLP_PROTOCOL            only checked: grpc is refused (OTLP/HTTP only) unless
 //                                          --endpoint is given; http/json is sent protobuf bodies
 // An empty variable counts as unset. No default port or host is filled in:
@@ -28,13 +30,20 @@ export interface OtlpOptions {
   timeoutMs?: number;
 }
 
-export interface OtlpConfig {
-  /** Each signal's full URL; '' for a signal no endpoint covers (only a per-signal variable was set). */
-  urls: Record<OtlpSignal, string>;
+/** How requests are made. */
+export interface OtlpRequestSettings {
   /** Lower-case names. */
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
   timeoutMs: number;
+}
+
+/** The general settings (from the options and the general variables), and each signal's. */
+export interface OtlpConfig extends OtlpRequestSettings {
+  /** Each signal's full URL; '' for a signal no endpoint covers (only a per-signal variable was set). */
+  urls: Record<OtlpSignal, string>;
+  /** What a signal's requests use: the general settings with its own variables over them (options still win). */
+  signals: Record<OtlpSignal, OtlpRequestSettings>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -46,11 +55,24 @@ type Env = Record<string, string | undefined>;
 
 export function resolveOtlpConfig(opts: OtlpOptions, env: Env = process.env): OtlpConfig {
   const get = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const urls = resolveUrls(opts.endpoint, get, opts.endpointOption ?? '--endpoint');
+  const signals = {} as Record<OtlpSignal, OtlpRequestSettings>;
+  for (const signal of OTLP_SIGNALS) signals[signal] = resolveSettings(opts, get, signal);
+  return { urls, ...resolveSettings(opts, get, undefined), signals };
+}
+
+/** The settings from the general variables, then `signal`'s own over them, then the options over both. */
+function resolveSettings(opts: OtlpOptions, get: (name: string) => string | undefined, signal: OtlpSignal | undefined):
+  OtlpRequestSettings {
+  // The variables to read, the signal's own last (it wins).
+  const vars = (what: string): [string, string | undefined][] => [`OTEL_EXPORTER_OTLP_${what}`,
+    ...(signal ? [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${what}`] : [])].map((name) => [name, get(name)]);
+  const last = (what: string): [string, string] | undefined =>
+    vars(what).filter((v): v is [string, string] => v[1] !== undefined).pop();
   return {
-    urls: resolveUrls(opts.endpoint, get, opts.endpointOption ?? '--endpoint'),
-    headers: resolveHeaders(opts.headers, get('OTEL_EXPORTER_OTLP_HEADERS'), opts.headerOption ?? '--header'),
-    compression: resolveCompression(opts.compression, get('OTEL_EXPORTER_OTLP_COMPRESSION')),
-    timeoutMs: resolveTimeout(opts.timeoutMs, get('OTEL_EXPORTER_OTLP_TIMEOUT')),
+    headers: resolveHeaders(opts.headers, vars('HEADERS'), opts.headerOption ?? '--header'),
+    compression: resolveCompression(opts.compression, last('COMPRESSION')),
+    timeoutMs: resolveTimeout(opts.timeoutMs, last('TIMEOUT')),
   };
 }
 
@@ -108,20 +130,22 @@ function checkedUrl(text: string, source: string): URL {
   return u;
 }
 
-function resolveHeaders(explicit: string[] | undefined, fromEnv: string | undefined, option: string):
+/** Headers from `variables` in order (a later one's value wins per name), then the explicit ones. */
+function resolveHeaders(explicit: string[] | undefined, variables: [string, string | undefined][], option: string):
   Record<string, string> {
   const headers: Record<string, string> = {};
-  if (fromEnv !== undefined) {
+  for (const [variable, fromEnv] of variables) {
+    if (fromEnv === undefined) continue;
     for (const entry of fromEnv.split(',')) {
       if (entry.trim() === '') continue;
-      const [name, raw] = splitHeader(entry, 'OTEL_EXPORTER_OTLP_HEADERS');
+      const [name, raw] = splitHeader(entry, variable);
       let value: string;
       try {
         value = decodeURIComponent(raw);
       } catch {
-        throw new Error(`OTEL_EXPORTER_OTLP_HEADERS: the value of '${name}' is not valid URL encoding: '${raw}'`);
+        throw new Error(`${variable}: the value of '${name}' is not valid URL encoding: '${raw}'`);
       }
-      headers[name] = checkedValue(name, value, 'OTEL_EXPORTER_OTLP_HEADERS');
+      headers[name] = checkedValue(name, value, variable);
     }
   }
   for (const entry of explicit ?? []) {
@@ -147,15 +171,16 @@ function checkedValue(name: string, value: string, source: string): string {
   return value;
 }
 
-function resolveCompression(explicit: string | undefined, fromEnv: string | undefined): 'gzip' | 'none' {
-  const [value, source] = explicit !== undefined ? [explicit, 'compression'] : [fromEnv, 'OTEL_EXPORTER_OTLP_COMPRESSION'];
+/** `fromEnv`: the variable that sets it and its value, if any does. */
+function resolveCompression(explicit: string | undefined, fromEnv: [string, string] | undefined): 'gzip' | 'none' {
+  const [source, value] = explicit !== undefined ? ['compression', explicit] : fromEnv ?? ['', undefined];
   if (value === undefined) return 'gzip';
   const v = value.trim().toLowerCase();
   if (v === 'gzip' || v === 'none') return v;
   throw new Error(`${source}: '${value}' is not a compression ringtrace supports (gzip or none)`);
 }
 
-function resolveTimeout(explicit: number | undefined, fromEnv: string | undefined): number {
+function resolveTimeout(explicit: number | undefined, fromEnv: [string, string] | undefined): number {
   if (explicit !== undefined) {
     if (!(Number.isFinite(explicit) && explicit > 0)) {
       throw new Error(`timeoutMs: ${explicit} is not a positive number of ms`);
@@ -163,7 +188,8 @@ function resolveTimeout(explicit: number | undefined, fromEnv: string | undefine
     return explicit;
   }
   if (fromEnv === undefined) return DEFAULT_TIMEOUT_MS;
-  const ms = /^\s*\d+(\.\d+)?\s*$/.test(fromEnv) ? Number(fromEnv) : NaN;
-  if (!(ms > 0)) throw new Error(`OTEL_EXPORTER_OTLP_TIMEOUT: '${fromEnv}' is not a positive number of milliseconds`);
+  const [variable, text] = fromEnv;
+  const ms = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!(ms > 0)) throw new Error(`${variable}: '${text}' is not a positive number of milliseconds`);
   return ms;
 }

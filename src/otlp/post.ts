@@ -5,7 +5,7 @@
 // (sender.ts).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { OtlpConfig } from './config';
+import type { OtlpRequestSettings } from './config';
 
 const MAX_RESPONSE_BYTES = 64 << 10;
 
@@ -23,16 +23,16 @@ export function keepAliveAgents(maxSockets: number): Agents {
 }
 
 /**
- * POST `wire` (compressed as config.compression says) to `url`; `done` hears
+ * POST `wire` (compressed as settings.compression says) to `url`, with the signal's settings; `done` hears
  * the outcome once, never before this returns. Returns the abort, after
  * which `done` is not called. Throws only if the request cannot be made (a
  * header value Node refuses), before anything is started.
  */
-export function postBody(url: URL, wire: Uint8Array, config: OtlpConfig, agents: Agents,
+export function postBody(url: URL, wire: Uint8Array, settings: OtlpRequestSettings, agents: Agents,
   done: (outcome: PostOutcome) => void): () => void {
-  const headers: Record<string, string> = { ...config.headers,
+  const headers: Record<string, string> = { ...settings.headers,
     'content-type': 'application/x-protobuf', 'content-length': String(wire.byteLength) };
-  if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
+  if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip';
   else delete headers['content-encoding'];
   const tls = url.protocol === 'https:';
   const req = (tls ? https : http).request(url, { method: 'POST', headers, agent: tls ? agents.https : agents.http });
@@ -45,9 +45,9 @@ export function postBody(url: URL, wire: Uint8Array, config: OtlpConfig, agents:
   };
   const failed = (reason: string) => end({ answered: false, reason });
   const timer = setTimeout(() => {
-    failed(`no response within ${config.timeoutMs} ms`);
+    failed(`no response within ${settings.timeoutMs} ms`);
     req.destroy();
-  }, timerMs(config.timeoutMs));
+  }, timerMs(settings.timeoutMs));
   req.on('error', (e) => failed(e.message));
   req.on('response', (res) => {
     const parts: Buffer[] = [];

@@ -234,7 +234,7 @@ export class OtlpSender {
     if (b.wire) return this.post(b, target);
     const body = b.body!;
     b.body = undefined;
-    if (this.config.compression === 'none') {
+    if (this.config.signals[b.signal].compression === 'none') {
       b.wire = body;
       return this.post(b, target);
     }
@@ -251,7 +251,7 @@ export class OtlpSender {
 
   private post(b: Batch, url: URL): void {
     try {
-      b.abort = postBody(url, b.wire!, this.config, this.agents, (outcome) => {
+      b.abort = postBody(url, b.wire!, this.config.signals[b.signal], this.agents, (outcome) => {
         b.abort = undefined;
         if (b.state !== 'inFlight') return;
         if (outcome.answered) this.answered(b, url, outcome.res, outcome.body);
