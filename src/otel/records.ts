@@ -20,10 +20,11 @@ export const RESOURCE_FIELDS = ['attributes:string'] as const;
 // (or nanoseconds since HRTIME_BASE_S, serializer.ts):
 // the serializer writes them as u64 without a BigInt, and attributes and events
 // as JSON without making the text first (SerializerOptions.trustedIds).
-export type HrTime = readonly [number, number] | number;
+/** [seconds, nanoseconds], or nanoseconds since HRTIME_BASE_S (a span's SpanTime). */
+export type RecordTime = readonly [number, number] | number;
 export type BeginArgs = [string, string, string, string, number, string];
 /** args, events and links: JSON texts, or values written as their JSON (the 'json' trusted value). */
-export type EndArgs = [string, string, number, string, HrTime, HrTime, string | object, string | object, string];
+export type EndArgs = [string, string, number, string, RecordTime, RecordTime, string | object, string | object, string];
 /**
  * The end's strings may be this long (UTF-8 bytes; longer ones are cut, ending in '…', and a cut
  * JSON text no longer parses): attributes and exception events' stacks outgrow the default 1024.
