@@ -33,11 +33,19 @@
 //     it against the clean windows on either side (server/windows.ts); the
 //     summary compares those. The control shows whether it holds: the SDK's
 //     leftover comes for seconds, so give it --window 10000.
+//     --fresh: instead, a new server process for every tool and round (one
+//     JIT outcome per tool per run is otherwise a lottery: the same tool's
+//     cost moved ±3 µs between processes where the untraced server's held
+//     ±0.6): each warmed up for --warmup s, then --seconds measured at the
+//     rate, then 2 s idle (the work it left for V8's helper threads, counted);
+//     added_us against the untraced process of the same round, medians and
+//     quartiles over the rounds.
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
-//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate]] [--tools auto,bridge,...] [--pin]
+//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate | --fresh [--warmup S]]]
+//     [--tools auto,bridge,...] [--pin]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -84,8 +92,9 @@ const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
 const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge'];
 
 interface Server { port: number; recorder: ChildProcess; out: string; otlp: OtlpReceiver }
-interface Stats { served: number; cpuUs: number }
-interface Run { rps: number; cpuUsPerReq: number; recorderUsPerReq: number; p99: number }
+interface Stats { served: number; cpuUs: number; userUs: number; mainUs: number }
+interface Run { rps: number; cpuUsPerReq: number; userUsPerReq: number; mainUsPerReq: number; recorderUsPerReq: number;
+  p99: number; served: number; after: Stats }
 
 /** CPU time of the recorder's threads, in µs (0 if unknown). */
 const threadsCpuUs = (pid: number | undefined) => (pid ? processCpuUs(pid) : 0);
@@ -150,8 +159,9 @@ async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
   const after = await stats(s, true); // a batch export or buffered write left for later is this run's
   if (r.errors || r.non2xx) throw new Error(`${tool}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
   const served = after.served - before.served;
-  return { rps: served / secs, cpuUsPerReq: (after.cpuUs - before.cpuUs) / served, recorderUsPerReq: recorderUs / served,
-    p99: r.latency.p99 };
+  return { rps: served / secs, cpuUsPerReq: (after.cpuUs - before.cpuUs) / served,
+    userUsPerReq: (after.userUs - before.userUs) / served, mainUsPerReq: (after.mainUs - before.mainUs) / served,
+    recorderUsPerReq: recorderUs / served, p99: r.latency.p99, served, after };
 }
 
 
@@ -162,6 +172,7 @@ async function main(): Promise<void> {
   }
   console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds of ` +
     `${seconds} s runs, autocannon 10 connections${pin ? '; server on CPU 0, load and recorder on CPU 1' : ''}`);
+  if (fresh) return freshProcesses();
   const server = await startServer();
   for (const tool of ['none', ...TRACED] as Tool[]) await load(server, tool, 1); // warm every path up
   if (rate > 0) {
@@ -205,6 +216,53 @@ async function atFixedRate(server: Server): Promise<void> {
     }
   }
   summary((t) => medians.get(t) ?? NaN);
+}
+
+/** --fresh (with --rate): a server process per tool and round. */
+const fresh = process.argv.includes('--fresh');
+const warmupSeconds = Number(arg('--warmup', '3'));
+const IDLE_AFTER_MS = 2000;
+
+async function freshProcesses(): Promise<void> {
+  if (!(rate > 0)) throw new Error('--fresh needs --rate R: CPU per request compares at one rate');
+  const tools: Tool[] = ['none', ...TRACED];
+  const runs = new Map<Tool, { cpu: number; user: number; main: number; recorder: number }[]>(tools.map((t) => [t, []]));
+  let incomplete = false;
+  for (let round = 0; round < rounds; round++) {
+    for (const tool of order(tools)) {
+      const server = await startServer();
+      await load(server, tool, warmupSeconds); // the JIT and the heap settle
+      const r = await load(server, tool, seconds);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_AFTER_MS));
+      const idle = await stats(server); // the work it left behind, counted as its own
+      const leftover = (idle.cpuUs - r.after.cpuUs) / r.served;
+      runs.get(tool)!.push({ cpu: r.cpuUsPerReq + leftover, user: r.userUsPerReq + (idle.userUs - r.after.userUs) / r.served,
+        main: r.mainUsPerReq + (idle.mainUs - r.after.mainUs) / r.served, recorder: r.recorderUsPerReq });
+      console.log(`# round ${round + 1} ${tool}: ${r.cpuUsPerReq.toFixed(2)} us CPU/request + ${leftover.toFixed(2)} after, ` +
+        `user ${r.userUsPerReq.toFixed(2)}, main thread ${r.mainUsPerReq.toFixed(2)}, recorder ${r.recorderUsPerReq.toFixed(2)}`);
+      for (const [t, how] of await checkArrivals(server, true)) {
+        if (how !== 'all') {
+          console.log(`# round ${round + 1} ${t}: ${how}`);
+          incomplete = true;
+        }
+      }
+    }
+  }
+  const none = runs.get('none')!;
+  const medians = new Map<Tool, number>();
+  for (const tool of TRACED) {
+    const mine = runs.get(tool)!;
+    const added = (k: 'cpu' | 'user' | 'main') => mine.map((m, i) => m[k] - none[i]![k]);
+    console.log(`bench http ${tool} added_us=${median(added('cpu')).toFixed(2)} user_us=${median(added('user')).toFixed(2)} ` +
+      `main_us=${median(added('main')).toFixed(2)} recorder_us=${median(mine.map((m) => m.recorder)).toFixed(2)} ` +
+      `processes=${mine.length} quartiles=${quartiles(added('cpu'))} user_quartiles=${quartiles(added('user'))} ` +
+      `added=${added('cpu').map((x) => x.toFixed(1)).join(',')}`);
+    medians.set(tool, median(added('cpu')));
+  }
+  console.log(`# untraced: ${none.map((m) => m.cpu.toFixed(1)).join(', ')} us CPU/request per process`);
+  summary((t) => medians.get(t) ?? NaN);
+  console.log(`# ${incomplete ? 'some records did not arrive (above)' : 'every record arrived, in every process'}`);
+  if (incomplete) process.exitCode = 1;
 }
 
 function quartiles(xs: number[]): string {
@@ -258,7 +316,7 @@ async function saturated(server: Server): Promise<void> {
 }
 
 /** Stop the server; every record each tool made must have arrived. */
-async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
+async function checkArrivals(s: Server, quiet = false): Promise<Map<Tool, string>> {
   const out = new Map<Tool, string>();
   const exited = new Promise((resolve) => s.recorder.on('exit', resolve));
   const q = await (await fetch(url(s, '/quit'))).json() as { tools: Record<string, { served: number; arrived: number }> };
@@ -267,7 +325,7 @@ async function checkArrivals(s: Server): Promise<Map<Tool, string>> {
   const otlp = q.tools['otel_otlp'];
   if (otlp) {
     out.set('otel_otlp', otlp.arrived === otlp.served ? 'all' : `${otlp.arrived} of ${otlp.served} spans`);
-    console.log(`# the OTLP receiver got ${s.otlp.requests} requests, ${(s.otlp.bytes / 1e6).toFixed(1)} MB`);
+    if (!quiet) console.log(`# the OTLP receiver got ${s.otlp.requests} requests, ${(s.otlp.bytes / 1e6).toFixed(1)} MB`);
   }
   const otel = q.tools['otel'];
   const pino = q.tools['pino'];
