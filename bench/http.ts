@@ -36,7 +36,8 @@
 //     --fresh: instead, a new server process for every tool and round (one
 //     JIT outcome per tool per run is otherwise a lottery: the same tool's
 //     cost moved ±3 µs between processes where the untraced server's held
-//     ±0.6): each warmed up for --warmup s, then --seconds measured at the
+//     ±0.6): each warmed up for --warmup s (10: the recorder and the tool
+//     were still settling after 3), then --seconds measured at the
 //     rate, then 2 s idle (the work it left for V8's helper threads, counted);
 //     added_us against the untraced process of the same round, medians and
 //     quartiles over the rounds.
@@ -220,7 +221,7 @@ async function atFixedRate(server: Server): Promise<void> {
 
 /** --fresh (with --rate): a server process per tool and round. */
 const fresh = process.argv.includes('--fresh');
-const warmupSeconds = Number(arg('--warmup', '3'));
+const warmupSeconds = Number(arg('--warmup', '10'));
 const IDLE_AFTER_MS = 2000;
 
 async function freshProcesses(): Promise<void> {
