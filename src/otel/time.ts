@@ -32,8 +32,8 @@ function performanceToSpanTime(perfMs: number): number {
   return ORIGIN_NS + Math.round(perfMs * 1e6);
 }
 
-export function nowSpanTime(): number {
-  return ORIGIN_NS + Math.round(performance.now() * 1e6);
+function nowSpanTime(): number {
+  return performanceToSpanTime(performance.now());
 }
 
 function hrTimeToSpanTime(t: HrTime): SpanTime {
@@ -49,11 +49,6 @@ export function spanTimeToHrTime(t: SpanTime): HrTime {
 
 function isHrTime(v: unknown): v is HrTime {
   return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number';
-}
-
-/** A TimeInput as HrTime; anything else (undefined, a bad value): now. */
-export function toHrTime(input: TimeInput | undefined): HrTime {
-  return spanTimeToHrTime(toSpanTime(input));
 }
 
 /** A TimeInput as a SpanTime; anything else (undefined, a bad value): now. */
