@@ -67,6 +67,19 @@ test('writes the bytes of JSON.stringify for attributes, events and anything els
   }
 });
 
+test('integers: every digit count and sign, with room for exactly their text and one byte less', () => {
+  const ints = [0, -0, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, -(2 ** 31) + 1];
+  for (let p = 1; p <= 1e9; p *= 10) ints.push(p - 1, p, p + 1, -(p - 1), -p, -(p + 1));
+  for (let i = 0; i < 2000; i++) ints.push((rnd(2) ? -1 : 1) * Math.floor(rnd(2 ** 31) / 10 ** rnd(10)));
+  for (const n of ints) {
+    const text = JSON.stringify(n);
+    for (let max = text.length - 1; max <= text.length + 1; max++) {
+      same(n, max, `${n} in ${max} bytes`);
+      same([n, new JsonMembers(['n', n])], max + 9, `[${n},{"n":${n}}] in ${max + 9} bytes`);
+    }
+  }
+});
+
 test('JsonMembers: written as the object the same assignments make', () => {
   const m = new JsonMembers(['b', 1, 'a', 'x', '10', true, '2', null, 'u', undefined]);
   assert.equal(JSON.stringify(m), '{"2":null,"10":true,"b":1,"a":"x"}');
