@@ -14,7 +14,10 @@
 // inflated: valgrind's slowdown fires timers many times more often per
 // request. Under valgrind rseq is not registered: records take the ring's
 // atomic path (a few instructions more than rseq's).
-//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000] [--requests 4000]
+// --functions N: also the N functions each tool adds most instructions to,
+// with their L1 instruction misses (V8's code named through node's perf map;
+// callgrind-functions.ts).
+//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000] [--requests 4000] [--functions 25]
 // (needs valgrind; one tool takes ~1-2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,12 +26,16 @@ import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
 import { freePort } from './server/harness';
 import { keepAliveAgent, requests } from './server/keep-alive';
+import { functionCosts, grownFunctions, readPerfMap } from './callgrind-functions';
 
 helpOnRequest();
 
 const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
 const warmup = Number(arg('--warmup', '2000'));
 const counted = Number(arg('--requests', '4000'));
+const topFunctions = Number(arg('--functions', '0'));
+/** What --functions lists per function. */
+const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
@@ -42,7 +49,9 @@ type Event = (typeof EVENTS)[number];
 const REPORTED = { instructions: ['Ir'], l1i_misses: ['I1mr'], l1d_misses: ['D1mr', 'D1mw'],
   ll_misses: ['ILmr', 'DLmr', 'DLmw'], mispredicts: ['Bcm', 'Bim'] } satisfies Record<string, Event[]>;
 type Measure = keyof typeof REPORTED;
-interface Counts { all: Record<Measure, number>; noCompiler: Record<Measure, number> }
+interface Counts { all: Record<Measure, number>; noCompiler: Record<Measure, number>;
+  /** With --functions: self costs (FUNCTION_EVENTS) per function, for the whole window. */
+  functions?: Map<string, number[]> }
 const zero = () => Object.fromEntries(Object.keys(REPORTED).map((k) => [k, 0])) as Record<Measure, number>;
 
 /** Switch the collection of process pid's callgrind on or off. */
@@ -83,7 +92,9 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const out = path.join(dir, `callgrind-${tool}.out`);
   const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', path.join(dir, `trace-${tool}`), '--',
     'valgrind', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
-    process.execPath, '--expose-gc', app, tool, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ...(topFunctions > 0 ? ['--dump-instr=yes'] : []),
+    process.execPath, ...(topFunctions > 0 ? ['--perf-basic-prof'] : []), '--expose-gc', app, tool, String(port)],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   recorder.stderr!.on('data', (d: Buffer) => { stderr += String(d); });
   const exited = new Promise<number | null>((resolve) => recorder.on('exit', resolve));
@@ -104,6 +115,11 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const code = await exited;
   if (code !== 0) throw new Error(`the recorder exited ${code}: ${stderr.slice(-2000)}`);
   const c = countsOf(out);
+  if (topFunctions > 0) {
+    const map = `/tmp/perf-${child}.map`; // node's, named by its pid
+    c.functions = functionCosts(out, readPerfMap(map), FUNCTION_EVENTS);
+    fs.rmSync(map, { force: true });
+  }
   for (const k of Object.keys(REPORTED) as Measure[]) {
     c.all[k] /= counted;
     c.noCompiler[k] /= counted;
@@ -122,12 +138,18 @@ async function main(): Promise<void> {
       const c = await measure(tool, dir);
       results.set(tool, c);
       const base = results.get('none');
-      const line = (which: keyof Counts) => (Object.keys(REPORTED) as Measure[]).map((k) => {
+      const line = (which: 'all' | 'noCompiler') => (Object.keys(REPORTED) as Measure[]).map((k) => {
         const n = c[which][k];
         const d = base && tool !== 'none' ? n - base[which][k] : undefined;
         return `${k}=${n.toFixed(0)}${d === undefined ? '' : `(${d >= 0 ? '+' : ''}${d.toFixed(0)})`}`;
       }).join(' ');
       console.log(`bench callgrind ${tool} without_compiler: ${line('noCompiler')}; all: ${line('all')}`);
+      if (base?.functions && c.functions && tool !== 'none') {
+        console.log(`# ${tool}: the ${topFunctions} functions it adds most instructions to, per request`);
+        for (const row of grownFunctions(base.functions, c.functions, FUNCTION_EVENTS, counted, topFunctions)) {
+          console.log(`#   ${row}`);
+        }
+      }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

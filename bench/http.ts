@@ -6,7 +6,8 @@
 // span) and entering each request span (auto_context), or its http part alone
 // (auto_http), do-nothing subscribers on the server's two channels
 // (channels_noop: Node's own publishing), the OpenTelemetry API through ringtrace's TracerProvider
-// (bridge), the OpenTelemetry SDK with a batch processor exporting nowhere
+// (bridge; bridge_bare: the same span without attributes, event or status, its plumbing's share),
+// the OpenTelemetry SDK with a batch processor exporting nowhere
 // (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
 // process (otel_otlp), pino, and none again (none_control: what two runs of the
 // same code differ by). A tool's deferred work (a batch export, a buffered
@@ -81,7 +82,7 @@ const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'bridge', 'otel', 'otel_otlp',
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'bridge', 'bridge_bare', 'otel', 'otel_otlp',
   'pino', 'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
@@ -90,7 +91,7 @@ const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
   return t as Tool;
 });
 /** Tools whose records the recorder reads (its CPU is theirs). */
-const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge'];
+const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'bridge_bare'];
 
 interface Server { port: number; recorder: ChildProcess; out: string; otlp: OtlpReceiver }
 interface Stats { served: number; cpuUs: number; userUs: number; mainUs: number }
@@ -341,10 +342,11 @@ async function checkArrivals(s: Server, quiet = false): Promise<Map<Tool, string
     const got = count('app:');
     out.set('ringtrace', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
-  if (q.tools['bridge']) { // a begin and an end per request (+ the resource once)
-    const want = 2 * q.tools['bridge'].served;
+  const bridges = (['bridge', 'bridge_bare'] as const).filter((b) => q.tools[b]);
+  if (bridges.length) { // a begin and an end per request (+ the resource once), both tools' in one class
+    const want = 2 * bridges.reduce((n, b) => n + q.tools[b]!.served, 0);
     const got = count('otel:span');
-    out.set('bridge', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
+    for (const b of bridges) out.set(b, got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
   // auto: a request span's end per request served (and a few for the harness's own /stats and /mode requests).
   const autos = (['auto', 'auto_context', 'auto_http'] as const).filter((t) => q.tools[t]);

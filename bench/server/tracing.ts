@@ -4,7 +4,8 @@
 // the response. For the OpenTelemetry SDK: a span with attributes and an
 // event, batch processor, an exporter that only counts (otel) or OTLP/HTTP
 // protobuf to a local receiver (otel_otlp); for the bridge the
-// same calls to ringtrace's own TracerProvider. For pino: three log
+// same calls to ringtrace's own TracerProvider (bridge_bare: only the span, no
+// attributes, event or status: the share of its plumbing). For pino: three log
 // lines to a file through its asynchronous destination. For ringtrace's auto
 // mode (src/auto/): nothing in the request path; while the tool is current,
 // auto mode is on (its server span, runtime counters), without
@@ -145,6 +146,14 @@ async function bridge(): Promise<RequestTracing> {
   return { ...otelCalls(tracer), flush: async () => undefined, finish: async () => -1 };
 }
 
+/** The bridge's span alone (startSpan, end): what its attributes, event and status add is bridge's less this. */
+async function bridgeBare(): Promise<RequestTracing> {
+  const { RingtraceTracerProvider } = await import('../../src/otel/index.js');
+  const tracer = new RingtraceTracerProvider().getTracer('app');
+  return { start: () => tracer.startSpan('request'), work: () => undefined, end: (s) => (s as Span).end(),
+    flush: async () => undefined, finish: async () => -1 };
+}
+
 /**
  * Subscribers that do nothing on the two channels auto mode's server spans
  * use: what Node's own publishing costs any tracer built on them.
@@ -189,8 +198,9 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'otel': return otel(countingExporter);
     case 'otel_otlp': return otel(otlpExporter);
     case 'bridge': return bridge();
+    case 'bridge_bare': return bridgeBare();
     case 'pino': return pino();
     case 'channels_noop': return channelsNoop();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, bridge, otel, otel_otlp, pino)`);
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, bridge, bridge_bare, otel, otel_otlp, pino)`);
   }
 }
