@@ -42,20 +42,26 @@
 //     rate, then 2 s idle (the work it left for V8's helper threads, counted);
 //     added_us against the untraced process of the same round, medians and
 //     quartiles over the rounds.
+//     --alternate: instead, --replicas (2) processes per tool, all alive at
+//     once and warmed up (--warmup), the load going to one at a time in
+//     --window ms (1500) windows, each traced process once per round between
+//     two untraced ones, for --rounds (server/alternate.ts): --fresh compared
+//     processes minutes apart, as much the host's drift as the tools. Also
+//     prints each process's median (per_process: the JIT outcomes).
 // At the end every record is checked to have arrived (the trace holds 3 app
 // records per request served with ringtrace, 2 per request with the bridge, a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
-//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate | --fresh [--warmup S]]]
+//   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate | --fresh [--warmup S] |
+//     --alternate [--replicas K] [--warmup S]]]
 //     [--tools auto,bridge,...] [--pin]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
-import { autocannon, freePort, processCpuUs } from './server/harness';
+import { autocannon, processCpuUs } from './server/harness';
+import { checkArrivals, type Server, startServer, stats, type Stats, url } from './server/processes';
 import { addedPerRequest, runWindows } from './server/windows';
+import { runAlternating } from './server/alternate';
 import { median } from './median';
 import { kernelClocksource } from '../src/clocksource';
 
@@ -78,9 +84,6 @@ const windowMs = Number(arg('--window', '500'));
  * the load generator it answers.
  */
 const pin = process.argv.includes('--pin');
-const root = path.join(__dirname, '..');
-const cli = path.join(root, 'cli', 'trace-consume.js');
-const app = path.join(__dirname, 'server', 'app.js');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
 const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'bridge', 'bridge_bare', 'otel', 'otel_otlp',
   'pino', 'none_control'] as const;
@@ -93,57 +96,11 @@ const TRACED = arg('--tools', ALL_TRACED.join(',')).split(',').map((t) => {
 /** Tools whose records the recorder reads (its CPU is theirs). */
 const RECORDED: readonly Tool[] = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'bridge', 'bridge_bare'];
 
-interface Server { port: number; recorder: ChildProcess; out: string; otlp: OtlpReceiver }
-interface Stats { served: number; cpuUs: number; userUs: number; mainUs: number }
 interface Run { rps: number; cpuUsPerReq: number; userUsPerReq: number; mainUsPerReq: number; recorderUsPerReq: number;
   p99: number; served: number; after: Stats }
 
 /** CPU time of the recorder's threads, in µs (0 if unknown). */
 const threadsCpuUs = (pid: number | undefined) => (pid ? processCpuUs(pid) : 0);
-
-/** The server, traced by `trace-consume record` (its session exists throughout). */
-async function startServer(): Promise<Server> {
-  const port = await freePort();
-  const otlp = await otlpReceiver();
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-')), 'trace');
-  const server = [process.execPath, '--expose-gc', app, 'none', String(port)];
-  const recorder = spawn(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '1', process.execPath] : []), cli, 'record',
-    '-q', '-o', out, '--', ...(pin ? ['taskset', '-c', '0'] : []), ...server],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
-  await new Promise<void>((resolve, reject) => {
-    recorder.stdout!.on('data', (d: Buffer) => { if (/listening/.test(String(d))) resolve(); });
-    recorder.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
-  });
-  return { port, recorder, out, otlp };
-}
-
-interface OtlpReceiver { url: string; requests: number; bytes: number; close(): void }
-
-/**
- * Where otel_otlp's exporter posts (OTLP/HTTP, protobuf): it answers 200 and
- * counts, as a collector would receive; it runs here, not in the server, as a
- * collector runs outside the service.
- */
-async function otlpReceiver(): Promise<OtlpReceiver> {
-  const r = { url: '', requests: 0, bytes: 0, close: () => server.close() };
-  const server = http.createServer((req, res) => {
-    req.on('data', (d: Buffer) => { r.bytes += d.length; });
-    req.on('end', () => {
-      r.requests++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`;
-  return r;
-}
-
-const url = (s: Server, p: string) => `http://127.0.0.1:${s.port}${p}`;
-
-async function stats(s: Server, flush = false): Promise<Stats> {
-  return await (await fetch(url(s, flush ? '/stats?flush=1' : '/stats'))).json() as Stats;
-}
 
 /** Switch the server to `tool`, load it for `secs` and measure it. */
 async function load(s: Server, tool: Tool, secs: number): Promise<Run> {
@@ -172,10 +129,12 @@ async function main(): Promise<void> {
   if (pin && (os.cpus().length < 2 || spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status !== 0)) {
     throw new Error('--pin needs two CPUs and taskset (util-linux)');
   }
-  console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds of ` +
-    `${seconds} s runs, autocannon 10 connections${pin ? '; server on CPU 0, load and recorder on CPU 1' : ''}`);
+  console.log(`# ${os.cpus().length} CPUs, clocksource ${source}, node ${process.version}, ${rounds} rounds` +
+    (alternate ? '' : ` of ${seconds} s runs, autocannon 10 connections`) +
+    (pin ? '; server on CPU 0, load and recorder on CPU 1' : ''));
   if (fresh) return freshProcesses();
-  const server = await startServer();
+  if (alternate) return alternating();
+  const server = await startServer(pin);
   for (const tool of ['none', ...TRACED] as Tool[]) await load(server, tool, 1); // warm every path up
   if (rate > 0) {
     await atFixedRate(server);
@@ -188,8 +147,8 @@ async function main(): Promise<void> {
 }
 
 let seed = 12345; // the order of the tools changes every round (the same in every run of the bench)
-const order = (tools: readonly Tool[] = TRACED) =>
-  [...tools].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
+const order = <T>(items: readonly T[]) =>
+  [...items].sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0x400) - 0x200);
 
 /** --separate (with --rate): each tool in a sequence of its own, with the control. */
 const separate = process.argv.includes('--separate');
@@ -232,7 +191,7 @@ async function freshProcesses(): Promise<void> {
   let incomplete = false;
   for (let round = 0; round < rounds; round++) {
     for (const tool of order(tools)) {
-      const server = await startServer();
+      const server = await startServer(pin);
       await load(server, tool, warmupSeconds); // the JIT and the heap settle
       const r = await load(server, tool, seconds);
       await new Promise((resolve) => setTimeout(resolve, IDLE_AFTER_MS));
@@ -267,6 +226,31 @@ async function freshProcesses(): Promise<void> {
   if (incomplete) process.exitCode = 1;
 }
 
+/** --alternate (with --rate): every tool's processes alive at once, the load going to one at a time (alternate.ts). */
+const alternate = process.argv.includes('--alternate');
+const replicas = Number(arg('--replicas', '2'));
+
+async function alternating(): Promise<void> {
+  if (!(rate > 0)) throw new Error('--alternate needs --rate R: CPU per request compares at one rate');
+  const windowMsHere = process.argv.includes('--window') ? windowMs : 1500;
+  console.log(`# --alternate: ${replicas} processes per tool, ${windowMsHere} ms windows at ${rate} requests/s, ` +
+    `${warmupSeconds} s of warm-up each`);
+  const r = await runAlternating({ tools: TRACED, replicas, rate, windowMs: windowMsHere, rounds,
+    warmupSeconds, pin, recorded: (t) => RECORDED.includes(t as Tool), order, log: (line) => console.log(line) });
+  const medians = new Map<Tool, number>();
+  for (const tool of TRACED) {
+    const rows = r.added.get(tool)!;
+    const col = (k: 'cpu' | 'user' | 'main' | 'recorder') => rows.map((x) => x[k]);
+    console.log(`bench http ${tool} added_us=${median(col('cpu')).toFixed(2)} user_us=${median(col('user')).toFixed(2)} ` +
+      `main_us=${median(col('main')).toFixed(2)} recorder_us=${median(col('recorder')).toFixed(2)} windows=${rows.length} ` +
+      `quartiles=${quartiles(col('cpu'))} per_process=${r.perProcess.get(tool)!.map((x) => x.toFixed(2)).join(',')}`);
+    medians.set(tool, median(col('cpu')));
+  }
+  summary((t) => medians.get(t) ?? NaN);
+  console.log(`# ${r.complete ? 'every record arrived, in every process' : 'some records did not arrive (above)'}`);
+  if (!r.complete) process.exitCode = 1;
+}
+
 function quartiles(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return [0.25, 0.75].map((q) => s[Math.floor(q * (s.length - 1))]!.toFixed(1)).join('..');
@@ -291,7 +275,7 @@ async function saturated(server: Server): Promise<void> {
     TRACED.map((t) => [t, { rps: [], added: [], recorder: [], p99: [] }]));
   let base = await load(server, 'none', seconds);
   for (let round = 0; round < rounds; round++) {
-    for (const tool of order()) {
+    for (const tool of order(TRACED)) {
       const traced = await load(server, tool, seconds);
       const next = await load(server, 'none', seconds);
       const ref = { rps: (base.rps + next.rps) / 2, cpu: (base.cpuUsPerReq + next.cpuUsPerReq) / 2,
@@ -315,48 +299,6 @@ async function saturated(server: Server): Promise<void> {
       `added=${r.added.map((x) => x.toFixed(1)).join(',')}`);
   }
   summary((t) => (ratios.has(t) ? median(ratios.get(t)!.added) : NaN));
-}
-
-/** Stop the server; every record each tool made must have arrived. */
-async function checkArrivals(s: Server, quiet = false): Promise<Map<Tool, string>> {
-  const out = new Map<Tool, string>();
-  const exited = new Promise((resolve) => s.recorder.on('exit', resolve));
-  const q = await (await fetch(url(s, '/quit'))).json() as { tools: Record<string, { served: number; arrived: number }> };
-  await exited;
-  s.otlp.close();
-  const otlp = q.tools['otel_otlp'];
-  if (otlp) {
-    out.set('otel_otlp', otlp.arrived === otlp.served ? 'all' : `${otlp.arrived} of ${otlp.served} spans`);
-    if (!quiet) console.log(`# the OTLP receiver got ${s.otlp.requests} requests, ${(s.otlp.bytes / 1e6).toFixed(1)} MB`);
-  }
-  const otel = q.tools['otel'];
-  const pino = q.tools['pino'];
-  if (otel) out.set('otel', otel.arrived === otel.served ? 'all' : `${otel.arrived} of ${otel.served} spans`);
-  if (pino) out.set('pino', pino.arrived === 3 * pino.served ? 'all' : `${pino.arrived} of ${3 * pino.served} lines`);
-  const r = spawnSync(process.execPath, [cli, 'stats', s.out, '--json'], { encoding: 'utf8' });
-  const t = JSON.parse(r.stdout) as { events: number; lost: number; perClass: Record<string, number> };
-  const count = (prefix: string) => Object.entries(t.perClass).filter(([k]) => k.startsWith(prefix))
-    .reduce((a, [, n]) => a + n, 0);
-  if (q.tools['ringtrace']) {
-    const want = 3 * q.tools['ringtrace'].served;
-    const got = count('app:');
-    out.set('ringtrace', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
-  }
-  const bridges = (['bridge', 'bridge_bare'] as const).filter((b) => q.tools[b]);
-  if (bridges.length) { // a begin and an end per request (+ the resource once), both tools' in one class
-    const want = 2 * bridges.reduce((n, b) => n + q.tools[b]!.served, 0);
-    const got = count('otel:span');
-    for (const b of bridges) out.set(b, got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
-  }
-  // auto: a request span's end per request served (and a few for the harness's own /stats and /mode requests).
-  const autos = (['auto', 'auto_context', 'auto_http'] as const).filter((t) => q.tools[t]);
-  if (autos.length) {
-    const served = autos.reduce((n, t) => n + q.tools[t]!.served, 0);
-    const ends = t.perClass['node.http:server:end'] ?? 0;
-    out.set('auto', ends >= served && t.lost === 0 ? 'all' : `${ends} of ${served} request spans (lost ${t.lost})`);
-  }
-  fs.rmSync(path.dirname(s.out), { recursive: true, force: true });
-  return out;
 }
 
 main().catch((e: unknown) => {
