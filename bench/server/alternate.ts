@@ -18,6 +18,7 @@
 // process idle for more than 8 s would run V8's memory reducer (full
 // collections to shrink the heap, which a server under steady load never
 // does), so the servers run without it (--no-memory-reducer).
+import { median } from '../median';
 import { processCpuUs } from './harness';
 import { checkArrivals, type Server, startServer, stats } from './processes';
 import { steadyLoad } from './steady-load';
@@ -101,11 +102,6 @@ export async function runAlternating(plan: AlternatePlan): Promise<AlternateResu
     }
   }
   return { ...addedOf(sequence, values, plan.tools), complete };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function addedOf(sequence: Proc[], values: PerRequest[], tools: string[]): Omit<AlternateResult, 'complete'> {
