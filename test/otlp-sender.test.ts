@@ -519,18 +519,21 @@ test('config: the base endpoint gets /v1/<signal> (one slash), per-signal ones a
 test('config: headers, compression and timeout from the environment, options winning', () => {
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://h:1', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%20b%2Cc, X-Tenant = t1 ,,',
     OTEL_EXPORTER_OTLP_COMPRESSION: 'none', OTEL_EXPORTER_OTLP_TIMEOUT: '2500' };
-  const c = resolveOtlpConfig({}, env);
-  assert.deepEqual(c.headers, { 'api-key': 'a b,c', 'x-tenant': 't1' });
-  assert.equal(c.compression, 'none');
-  assert.equal(c.timeoutMs, 2500);
-  const o = resolveOtlpConfig({ headers: ['X-Tenant=t2', 'raw=%41'], compression: 'gzip', timeoutMs: 50 }, env);
-  assert.deepEqual(o.headers, { 'api-key': 'a b,c', 'x-tenant': 't2', raw: '%41' }, 'explicit values are literal');
-  assert.equal(o.compression, 'gzip');
-  assert.equal(o.timeoutMs, 50);
-  const d = resolveOtlpConfig({ endpoint: 'http://h:1' },
-    { OTEL_EXPORTER_OTLP_TIMEOUT: '', OTEL_EXPORTER_OTLP_COMPRESSION: '' });
-  assert.equal(d.compression, 'gzip');
-  assert.equal(d.timeoutMs, 10_000);
+  // No signal has variables of its own here: every signal's settings are the general ones.
+  for (const signal of ['traces', 'logs', 'metrics'] as const) {
+    const c = resolveOtlpConfig({}, env).signals[signal];
+    assert.deepEqual(c.headers, { 'api-key': 'a b,c', 'x-tenant': 't1' });
+    assert.equal(c.compression, 'none');
+    assert.equal(c.timeoutMs, 2500);
+    const o = resolveOtlpConfig({ headers: ['X-Tenant=t2', 'raw=%41'], compression: 'gzip', timeoutMs: 50 }, env).signals[signal];
+    assert.deepEqual(o.headers, { 'api-key': 'a b,c', 'x-tenant': 't2', raw: '%41' }, 'explicit values are literal');
+    assert.equal(o.compression, 'gzip');
+    assert.equal(o.timeoutMs, 50);
+    const d = resolveOtlpConfig({ endpoint: 'http://h:1' },
+      { OTEL_EXPORTER_OTLP_TIMEOUT: '', OTEL_EXPORTER_OTLP_COMPRESSION: '' }).signals[signal];
+    assert.equal(d.compression, 'gzip');
+    assert.equal(d.timeoutMs, 10_000);
+  }
 });
 
 test("each signal's own variables: headers, compression and timeout over the general ones, options over both", T,
@@ -540,7 +543,7 @@ test("each signal's own variables: headers, compression and timeout over the gen
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
       OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1234', OTEL_EXPORTER_OTLP_LOGS_HEADERS: '' };
     const c = resolveOtlpConfig({ endpoint: rx.url }, env);
-    assert.deepEqual(c.headers, { 'x-all': '1', 'x-team': 'general' }, 'the general settings');
+    assert.deepEqual(c.signals.metrics.headers, { 'x-all': '1', 'x-team': 'general' }, 'the general settings');
     assert.deepEqual(c.signals.traces.headers, { 'x-all': '1', 'x-team': 'traces', 'x-only': 't' });
     assert.deepEqual(c.signals.logs.headers, { 'x-all': '1', 'x-team': 'general' }, 'an empty variable is unset');
     assert.deepEqual([c.signals.traces.compression, c.signals.logs.compression, c.signals.metrics.compression],

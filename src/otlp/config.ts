@@ -38,8 +38,8 @@ export interface OtlpRequestSettings {
   timeoutMs: number;
 }
 
-/** The general settings (from the options and the general variables), and each signal's. */
-export interface OtlpConfig extends OtlpRequestSettings {
+/** Where each signal goes and how its requests are made. */
+export interface OtlpConfig {
   /** Each signal's full URL; '' for a signal no endpoint covers (only a per-signal variable was set). */
   urls: Record<OtlpSignal, string>;
   /** What a signal's requests use: the general settings with its own variables over them (options still win). */
@@ -58,15 +58,15 @@ export function resolveOtlpConfig(opts: OtlpOptions, env: Env = process.env): Ot
   const urls = resolveUrls(opts.endpoint, get, opts.endpointOption ?? '--endpoint');
   const signals = {} as Record<OtlpSignal, OtlpRequestSettings>;
   for (const signal of OTLP_SIGNALS) signals[signal] = resolveSettings(opts, get, signal);
-  return { urls, ...resolveSettings(opts, get, undefined), signals };
+  return { urls, signals };
 }
 
 /** The settings from the general variables, then `signal`'s own over them, then the options over both. */
-function resolveSettings(opts: OtlpOptions, get: (name: string) => string | undefined, signal: OtlpSignal | undefined):
+function resolveSettings(opts: OtlpOptions, get: (name: string) => string | undefined, signal: OtlpSignal):
   OtlpRequestSettings {
   // The variables to read, the signal's own last (it wins).
   const vars = (what: string): [string, string | undefined][] => [`OTEL_EXPORTER_OTLP_${what}`,
-    ...(signal ? [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${what}`] : [])].map((name) => [name, get(name)]);
+    `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${what}`].map((name) => [name, get(name)]);
   const last = (what: string): [string, string] | undefined =>
     vars(what).filter((v): v is [string, string] => v[1] !== undefined).pop();
   return {
