@@ -58,7 +58,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { arg, helpOnRequest } from './arg';
-import { autocannon, processCpuUs } from './server/harness';
+import { autocannon, processCpuUs, sleep } from './server/harness';
 import { checkArrivals, type Server, startServer, stats, type Stats, url } from './server/processes';
 import { addedPerRequest, runWindows } from './server/windows';
 import { runAlternating } from './server/alternate';
@@ -194,7 +194,7 @@ async function freshProcesses(): Promise<void> {
       const server = await startServer(pin);
       await load(server, tool, warmupSeconds); // the JIT and the heap settle
       const r = await load(server, tool, seconds);
-      await new Promise((resolve) => setTimeout(resolve, IDLE_AFTER_MS));
+      await sleep(IDLE_AFTER_MS);
       const idle = await stats(server); // the work it left behind, counted as its own
       const leftover = (idle.cpuUs - r.after.cpuUs) / r.served;
       runs.get(tool)!.push({ cpu: r.cpuUsPerReq + leftover, user: r.userUsPerReq + (idle.userUs - r.after.userUs) / r.served,

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
-import { autocannon, freePort, processCpuUs } from './server/harness';
+import { autocannon, freePort, processCpuUs, sleep } from './server/harness';
 import { kernelClocksource } from '../src/clocksource';
 
 helpOnRequest();
@@ -24,7 +24,6 @@ const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'cli', 'trace-c
 const serverApp = path.join(__dirname, 'server', 'app.js');
 
 const cpuMsOf = (pid: number) => processCpuUs(pid) / 1000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The recorder's CPU over `seconds` of an idle session (no app), measured after a second of settling. */
 async function idle(): Promise<void> {

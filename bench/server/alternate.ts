@@ -19,7 +19,7 @@
 // collections to shrink the heap, which a server under steady load never
 // does), so the servers run without it (--no-memory-reducer).
 import { median } from '../median';
-import { processCpuUs } from './harness';
+import { processCpuUs, sleep } from './harness';
 import { checkArrivals, type Server, startServer, stats } from './processes';
 import { steadyLoad } from './steady-load';
 
@@ -50,7 +50,6 @@ export interface AlternateResult {
   complete: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TAIL_MS = 1000;
 
 async function loadFor(p: Proc, rate: number, ms: number): Promise<void> {

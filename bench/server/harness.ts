@@ -1,5 +1,5 @@
 // What the server benchmarks (bench:http, bench:recorder) share: autocannon's
-// typing, a free port and a process's CPU time from /proc.
+// typing, a free port, a process's CPU time from /proc, and a pause.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
@@ -7,6 +7,8 @@ import * as net from 'node:net';
 export type Autocannon = (o: Record<string, unknown>) => Promise<{ requests: { total: number };
   latency: { p99: number }; errors: number; non2xx: number }>;
 export const autocannon = require('autocannon') as Autocannon;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -7,6 +7,7 @@
 // request between neighbours. No window includes a switch: the server reports
 // its counters as a run ends (after the tool's deferred work) and as the next
 // starts (after a collection), see app.ts /mode.
+import { sleep } from './harness';
 import { steadyLoad } from './steady-load';
 
 /**
@@ -41,8 +42,6 @@ async function switchTo(plan: WindowPlan, tool: string): Promise<{ end: Counters
   if (!res.ok) throw new Error(`cannot switch to ${tool}: ${await res.text()}`);
   return await res.json() as { end: Counters; start: Counters };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Run the plan: the windows in order, each with its requests served and CPU used. */
 export async function runWindows(plan: WindowPlan): Promise<Window[]> {
