@@ -4,7 +4,7 @@
 // records' JSON fields: stringifying a 4-attribute object cost ~250 ns here and
 // copying the text ~65 ns more; writing it directly costs a fraction of that.
 // Only what those fields hold is written here: plain objects, arrays,
-// JsonMembers, SelfWrittenJson, strings, numbers, booleans, null. Anything
+// JsonMembers, strings, numbers, booleans, null. Anything
 // else, a text longer than the field's room, or a string that needs escapes
 // or is not ASCII, is given to JSON.stringify (for that string, or for the
 // whole value) so the bytes stay JSON.stringify's.
@@ -42,18 +42,6 @@ export function membersObject(kv: readonly unknown[], from = 0, to = kv.length):
   const o: Record<string, unknown> = {};
   for (let i = from; i < to; i += 2) o[kv[i] as string] = kv[i + 1];
   return o;
-}
-
-/**
- * A value kept in a cheaper shape than the JSON it stands for (a span's events
- * as one flat list, say), which writes that JSON itself through `jsonParts`.
- * toJSON gives the plain value, for JSON.stringify and for the writer's
- * fallback; both must give the same text.
- */
-export abstract class SelfWrittenJson {
-  /** Write the value's JSON (`depth`: its own, for nested values); false if it does not fit. */
-  abstract writeJson(depth: number): boolean;
-  abstract toJSON(): unknown;
 }
 
 let u8: Buffer;
@@ -141,7 +129,6 @@ function value(v: unknown, depth: number): boolean {
   if (typeof v !== 'object') return false; // undefined, functions, symbols, bigints: JSON.stringify's rules, there
   if (v === null) return encodedAscii('null');
   if (v instanceof JsonMembers) return depth < DEPTH_LIMIT && members(v.kv, depth + 1);
-  if (v instanceof SelfWrittenJson) return depth < DEPTH_LIMIT && v.writeJson(depth + 1);
   if (depth >= DEPTH_LIMIT || !isPlain(v)) return false;
   return Array.isArray(v) ? array(v, depth + 1) : object(v as Record<string, unknown>, depth + 1);
 }
@@ -203,16 +190,6 @@ function members(kv: readonly unknown[], depth: number, from = 0, to = kv.length
   }
   return byte(0x7d);
 }
-
-/** What a SelfWrittenJson writes with: the writer's parts, at its current place. */
-export const jsonParts = {
-  /** ASCII text without escapes, as is (`[`, `,"key":`). */
-  ascii: encodedAscii,
-  string,
-  number,
-  value,
-  members,
-};
 
 /**
  * Write `v`'s JSON at `o` as a string field (UTF-8, then NUL) of at most

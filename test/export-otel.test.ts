@@ -28,7 +28,7 @@ test('perfetto: otel spans are slices named after the span, nested, with their a
   const keys = new Map<string, string>();
   const stack: Slice[] = [];
   const slices: Slice[] = [];
-  const instants: { name: string; depth: number }[] = [];
+  const instants: { name: string; depth: number; args: Record<string, unknown> }[] = [];
   for (const p of packets) {
     if (p['track_descriptor']) continue;
     for (const e of p['interned_data']?.event_names ?? []) names.set(e.iid, e.name);
@@ -48,7 +48,7 @@ test('perfetto: otel spans are slices named after the span, nested, with their a
     } else if (ev.type === 'TYPE_SLICE_END') {
       stack.pop()!.endArgs = args;
     } else if (ev.type === 'TYPE_INSTANT') {
-      instants.push({ name: names.get(ev.name_iid)!, depth: stack.length });
+      instants.push({ name: names.get(ev.name_iid)!, depth: stack.length, args });
     }
   }
   assert.deepEqual(slices.map((s) => [s.name, s.cat, s.depth]), [['GET /items', 'otel', 0], ['db query', 'otel', 1]]);
@@ -62,8 +62,11 @@ test('perfetto: otel spans are slices named after the span, nested, with their a
   assert.equal(child!.endArgs['rows'], 3);
   assert.equal(child!.endArgs['status_code'], 2);
   assert.equal(child!.endArgs['status_message'], 'slow');
-  assert.equal(JSON.parse(child!.endArgs['events'] as string)[0].name, 'cache miss');
-  assert.deepEqual(instants.filter((i) => i.name === 'mark'), [{ name: 'mark', depth: 2 }],
+  assert.equal(child!.endArgs['events'], '', 'events are recorded as they are added, not kept to the end');
+  const events = instants.filter((i) => i.name === 'span_event');
+  assert.deepEqual(events.map((i) => [i.depth, i.args['event_name'], i.args['key']]), [[2, 'cache miss', 'k1']],
+    'an OpenTelemetry event: an instant inside its span, with its attributes');
+  assert.deepEqual(instants.filter((i) => i.name === 'mark').map((i) => [i.name, i.depth]), [['mark', 2]],
     'a native event inside the otel span nests under it');
 });
 
@@ -86,8 +89,11 @@ test('JSON lines: the otel records with every field', () => {
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
   const otel = lines.filter((l) => l['provider'] === 'otel');
   assert.deepEqual(otel.map((l) => [l['event'], l['kind']]), [['resource', 'event'], ['span', 'span_begin'],
-    ['span', 'span_begin'], ['span', 'span_end'], ['span', 'span_end']]);
-  const rootEnd = otel[4]!['fields'];
+    ['span', 'span_begin'], ['span_event', 'event'], ['span', 'span_end'], ['span', 'span_end']]);
+  const event = otel[3]!['fields'];
+  assert.deepEqual([event['otel_span'], event['event_name'], event['key']], [otel[2]!['fields']['span_id'], 'cache miss',
+    'k1']);
+  const rootEnd = otel[5]!['fields'];
   assert.equal(rootEnd['span_name'], 'GET /items');
   assert.deepEqual(JSON.parse(rootEnd['args']), { 'http.method': 'GET', 'http.status_code': 200, ok: true,
     tags: ['a', 'b'] });

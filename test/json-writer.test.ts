@@ -7,8 +7,6 @@ import * as assert from 'node:assert/strict';
 import { JsonMembers, writeJson } from '../src/json-writer';
 import { writeString } from '../src/string-writer';
 import { seededRandom } from '../fixtures/seeded-random';
-import { SpanEvents } from '../src/otel/span-events';
-import { toSpanTime } from '../src/otel/time';
 
 const rnd = seededRandom(0x2545f491);
 
@@ -99,51 +97,4 @@ test('shapes it does not write itself go through JSON.stringify unchanged', () =
     { f: () => 1, s: Symbol('t'), u: undefined, k: 1 }, Object.assign(Object.create(null) as object, { a: 1 }),
     'a text is written as it is', '', { nested: { events: [{ name: 'e', attributes: { a: [1, null, 2] }, time: [1, 2] }] } }];
   for (const [i, v] of cases.entries()) same(v, 1024, `case ${i}`);
-});
-
-test("a span's events (SpanEvents, written by itself): the bytes of JSON.stringify, cut like a string", () => {
-  const base = Math.floor(Date.now() / 1000);
-  const times = [undefined, [base - 10, 123], [1700000000, 5], [base, 1.5], Date.now() - 1, performance.now()];
-  for (let i = 0; i < 500; i++) {
-    const events = new SpanEvents();
-    for (let n = rnd(4); n > 0; n--) {
-      const attributes: Record<string, unknown> = {};
-      for (let k = rnd(5); k > 0; k--) attributes[STRINGS[rnd(STRINGS.length)]! + String(rnd(3))] = randomValue(3);
-      events.add(STRINGS[rnd(STRINGS.length)]!, rnd(4) ? attributes : null, toSpanTime(times[rnd(times.length)] as never));
-    }
-    same(events, 8192, `events ${i}`);
-    same(events, 4 + rnd(200), `events ${i}, cut`);
-    same({ nested: [events] }, 8192, `events ${i}, nested`);
-  }
-});
-
-test('SpanEvents: the oldest events beyond 128 are dropped, attributes beyond 128 counted', () => {
-  const events = new SpanEvents();
-  const many: Record<string, number> = {};
-  for (let i = 0; i < 131; i++) many[`a${i}`] = i;
-  events.add('first', many, toSpanTime(undefined));
-  assert.equal(events.toJSON()[0]!.droppedAttributesCount, 3);
-  assert.equal(Object.keys(events.toJSON()[0]!.attributes).length, 128);
-  for (let i = 1; i < 130; i++) events.add(`e${i}`, i % 2 ? { i, s: 'x', bad: {} } : null, toSpanTime(undefined));
-  const json = events.toJSON();
-  assert.equal(events.length, 128);
-  assert.deepEqual(json.map((e) => e.name), Array.from({ length: 128 }, (_, i) => `e${i + 2}`));
-  assert.deepEqual(json[1]!.attributes, { i: 3, s: 'x' });
-  same(events, 65536, 'at the limit');
-});
-
-test('SpanEvents: an attribute getter that throws leaves the events as they were', () => {
-  const bad = Object.defineProperty({ a: 1 }, 'boom', { enumerable: true, get() { throw new Error('getter'); } });
-  const events = new SpanEvents();
-  assert.throws(() => events.add('first', bad, 5), /getter/);
-  assert.equal(events.length, 0);
-  same(events, 1024, 'none added');
-  events.add('kept', { k: 'v', n: 1 }, 7);
-  const before = JSON.stringify(events);
-  assert.throws(() => events.add('second', bad, 9), /getter/);
-  assert.equal(events.length, 1);
-  assert.equal(JSON.stringify(events), before);
-  events.add('after', { x: [1, 2] }, 11);
-  same(events, 1024, 'one more after the failure');
-  assert.deepEqual(events.toJSON().map((e) => [e.name, e.attributes]), [['kept', { k: 'v', n: 1 }], ['after', { x: [1, 2] }]]);
 });

@@ -60,6 +60,8 @@ function scenario(tracer: Tracer): void {
   const lots: Record<string, number> = {};
   for (let i = 0; i < 131; i++) lots[`e${i}`] = i;
   many.addEvent('many', lots);
+  // Past 128 events the oldest go; typed records and JSON ones (an array value) keep the order they came in.
+  for (let i = 0; i < 131; i++) many.addEvent(`tick ${i}`, i % 10 === 0 ? { list: [i, i + 1] } : { i, 'tick.odd': i % 2 === 1 });
   many.end();
   const proto = tracer.startSpan('proto', { attributes: { a: 1, ['__proto__']: 'x' } as never }, rootCtx);
   proto.setAttribute('__proto__', ['not', 'a', 'prototype']);

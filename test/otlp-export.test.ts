@@ -74,7 +74,7 @@ test('OpenTelemetry spans decode as OpenTelemetry\'s own exporter sent them: ids
 
 test('ringtrace spans: one trace, parents, typed attributes, events inside spans as span events', () => {
   const ids = otelIds();
-  const spans = spansIn(fromUs).filter((s) => !ids.has(s.spanId));
+  const spans = spansIn(fromUs).filter((s) => !ids.has(s.spanId) && s.scope !== 'bridge');
   const by = (name: string) => spans.find((s) => s.name === name)!;
   assert.deepEqual(spans.map((s) => s.name).sort(), ['charge', 'lookup', 'order']);
   const order = by('order');
@@ -102,6 +102,18 @@ test('ringtrace spans: one trace, parents, typed attributes, events inside spans
     [['shop:step', { n: { int: '2' }, label: 'charged' }]]);
   assert.ok(BigInt(charge.start) <= BigInt(charge.events[0]!.time) && BigInt(charge.events[0]!.time) <= BigInt(charge.end));
   assert.equal(order.resource['service.name'], 'otlp-fixture'); // the app's OpenTelemetry resource said so
+});
+
+test('OpenTelemetry events recorded as they were added: on their own span, typed or JSON, keys with dots', () => {
+  const spans = spansIn(fromUs, ['thread.id']).filter((s) => s.scope === 'bridge');
+  const events = (name: string) => spans.find((s) => s.name === name)!.events.map((e) => [e.name, e.attributes]);
+  assert.deepEqual(spans.map((s) => s.name).sort(), ['first', 'second']);
+  assert.deepEqual(events('first'), [['typed', { 'http.route': '/a', n: { int: '3' }, d: { double: 2.5 }, ok: true }],
+    ['bare', {}]]);
+  assert.deepEqual(events('second'), [['json', { list: [{ int: '1' }, { int: '2' }], s: 'x' }]]);
+  for (const s of spans) {
+    for (const e of s.events) assert.ok(BigInt(s.start) <= BigInt(e.time) && BigInt(e.time) <= BigInt(s.end));
+  }
 });
 
 test('events outside spans are log records; counters are gauge points in time order', () => {
@@ -191,7 +203,7 @@ test('a backend that stays down: the export ends, every item counted as dropped'
   const r = runOtlpExport(trace, { config: resolveOtlpConfig({ endpoint: down.url }, {}), closeDeadlineMs: 2000,
     sender: { initialBackoffMs: 10, maxBackoffMs: 50, maxRetryElapsedMs: 300 } });
   const items = r.summary.spans + r.summary.logs + r.summary.points;
-  assert.equal(items, 9);
+  assert.equal(items, 11);
   assert.equal(r.sent.sentItems, 0);
   assert.equal(r.sent.droppedItems, items);
   assert.ok(r.sent.retries > 0);

@@ -6,8 +6,9 @@
 // it (one class serves every span name; a name can change until the end).
 import { TracedEvent } from '../event';
 import { parseFields } from '../schema';
+import { OTEL_PROVIDER } from './event-class';
 
-export const OTEL_PROVIDER = 'otel';
+export { OTEL_PROVIDER };
 
 export const BEGIN_FIELDS = ['span_id:u64', 'parent_id:u64', 'span_name:string', 'trace_id:string', 'kind:u8',
   'scope:string'] as const;

@@ -1,8 +1,9 @@
 // The span of ringtrace's own OpenTelemetry tracer (tracer.ts): an
 // implementation of the API's Span that keeps only what its end record needs
-// and records itself, a begin record when it starts and an end record when it
-// ends (records.ts), with the SDK's rules for attributes, events, links,
-// status and times, so instrumentations see the span they expect. No method
+// and records itself, a begin record when it starts, each event as it is
+// added (span-event-records.ts) and an end record when it ends (records.ts),
+// with the SDK's rules for attributes, events, links, status and times, so
+// instrumentations see the span they expect. No method
 // throws into the app: a span that cannot be recorded is counted (`failed`).
 import { type Attributes, type Exception, type Link, type Span, type SpanAttributeValue,
   type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
@@ -10,9 +11,9 @@ import { addAttribute, addAttributes, fillAttributes, ownKeyCount } from './attr
 import { JsonMembers } from '../json-writer';
 import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
 import type { SpanRecords } from './records';
-import { SpanEvents } from './span-events';
+import { recordSpanEvent } from './span-event-records';
 
-export { EVENT_COUNT_LIMIT } from './span-events';
+export { EVENT_COUNT_LIMIT } from './event-class';
 /** The SDK's default limit on a span's links (older ones are dropped first). */
 export const LINK_COUNT_LIMIT = 128;
 const EMPTY_OBJECT_JSON = '{}';
@@ -29,12 +30,11 @@ interface RecordedLink { context: SpanContext; attributes?: JsonMembers; dropped
 
 /**
  * Kept until the end (setAttribute, updateName and the limits change them
- * until then) in the shapes that allocate least: attributes and events are
+ * until then) in the shapes that allocate least: attributes and links are
  * made on first use, the status is two fields, times are numbers (SpanTime).
  */
 export class RingtraceSpan implements Span {
   private attributes: JsonMembers | null = null;
-  private events: SpanEvents | null = null;
   private links: RecordedLink[] | null = null;
   private statusCode = SpanStatusCode.UNSET;
   private statusMessage = '';
@@ -77,8 +77,13 @@ export class RingtraceSpan implements Span {
       if (!isTimeInput(time)) time = attributesOrTime;
       attributes = undefined;
     }
-    (this.events ??= new SpanEvents()).add(String(name), typeof attributes === 'object' ? attributes : null,
-      toSpanTime(time));
+    if (this.owner.sessionIno() !== this.sessionIno) return this; // its end will not be recorded either
+    try {
+      recordSpanEvent(this.context.spanId, String(name), typeof attributes === 'object' ? attributes : null,
+        toSpanTime(time));
+    } catch (e) {
+      this.owner.failed(e); // an attribute's getter threw: the event is not recorded
+    }
     return this;
   }
 
@@ -146,7 +151,7 @@ export class RingtraceSpan implements Span {
       const attributes = this.attributes;
       const links = this.links;
       end.emit(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at,
-        attributes === null || attributes.size === 0 ? EMPTY_OBJECT_JSON : attributes, this.events ?? '', // as JSON
+        attributes === null || attributes.size === 0 ? EMPTY_OBJECT_JSON : attributes, '', // (events: recorded as added)
         links === null ? '' : JSON.stringify(links));
     } catch (e) {
       this.owner.failed(e);

@@ -7,7 +7,8 @@
 //   a span still open are added to that span (auto mode's response status and
 //   size). Ids: see span-lineage.ts (a child has its parent's trace id).
 // - OpenTelemetry spans recorded through ringtrace/otel keep their ids, kind,
-//   status, times, attributes, events and links as OpenTelemetry had them.
+//   status, times, attributes, events and links as OpenTelemetry had them
+//   (events recorded as they were added join their span by its id).
 // - An event while a span is open on its thread becomes a span event of the
 //   innermost one; other events become log records.
 // - Counters become gauge points (metric "<provider>.<name>").
@@ -25,14 +26,15 @@ import { type ResourceOf, type Signal, SignalBatch } from './batches';
 import { OtlpEncoder } from './encode';
 import { KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
 import { kindOf, statusFromFields } from './http-spans';
-import { otelBegin, otelEnd } from './otel-spans';
+import { addSpanEvent, otelBegin, otelEnd } from './otel-spans';
+import { isJsonSpanEventClass, isSpanEventClass } from '../otel/event-class';
 import { addJsonMembers, attrsOf, newSpan, type OpenSpan, writeAttributes } from './open-span';
 import { SpanLineage } from './span-lineage';
 import { SpanTable } from '../trace/span-table';
 import { fieldPlan, type FieldPlan, PlannedFields } from './field-plan';
 import { ThreadScratch } from './thread-scratch';
 import { latin1Slice } from '../buffer-internals';
-import type { ProtoWriter } from '../export/protowire';
+import { ProtoWriter } from '../export/protowire';
 
 /** ringtrace/otel's record classes (src/otel/records.ts): provider "otel", span "span", resource "resource". */
 const OTEL = 'otel';
@@ -90,6 +92,7 @@ export class OtlpBuilder {
   private open = 0; // spans open in every process
   private readonly roles = new ClassRoles();
   private readonly vals: FieldValue[] = [];
+  private readonly eventScratch = new ProtoWriter(256);
   private readonly encoder: OtlpEncoder;
   private readonly maxItems: number;
   private readonly maxBytes: number;
@@ -256,17 +259,23 @@ export class OtlpBuilder {
       this.opts.onResource?.(pid, c.values(this.vals, true)[0] as string);
       return;
     }
-    if (f[0]?.name === 'span_id' && f[0].type === 'u64') { // about a span: its fields join the span's
+    const json = isJsonSpanEventClass(cls);
+    const spanEvent = json || isSpanEventClass(cls);
+    if (spanEvent || (f[0]?.name === 'span_id' && f[0].type === 'u64')) { // a record about a span, by its id
       const v = c.values(this.vals, true);
       const id = BigInt(v[0] as number | bigint);
       const s = this.process(pid).open.get(Number(id >> 32n), Number(id & 0xffffffffn));
-      if (s) {
+      if (spanEvent && s?.otel) { // an OpenTelemetry event: its span's, wherever that is on the thread's stack
+        addSpanEvent(s, this.eventScratch, this.T, cls, v, json);
+        return;
+      }
+      if (!spanEvent && s) { // its fields join the span's
         for (let i = 1; i < f.length; i++) addField(attrsOf(s), f[i]!.name, f[i]!.type, v[i]!, false);
         return;
       }
     }
     const th = this.threadOf(pid, tid);
-    const inner = th.stack[th.stack.length - 1];
+    const inner = spanEvent ? undefined : th.stack[th.stack.length - 1]; // (a span event whose span is not open: a log)
     const name = this.nameOf(c.id, cls);
     if (inner) { // appended to the innermost span's bytes
       const m = this.encoder.spanEvent(th.w, ns, name);

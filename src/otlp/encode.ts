@@ -70,7 +70,17 @@ export class OtlpEncoder {
       putShort(w, this.threadAttribute(s.tid).bytes);
     }
     putBytes(w, bytes, view, from, to); // its planned attributes and span events, encoded as they came
-    if (s.otelEvents) events = writeOtelEvents(w, T, s.otelEvents);
+    for (const e of s.typedEvents) { // events recorded as they were added, then those kept to the end
+      w.reserve(e.length);
+      w.buf.set(e, w.pos);
+      w.pos += e.length;
+    }
+    events = s.typedEvents.length;
+    if (s.otelEvents) events += writeOtelEvents(w, T, s.otelEvents);
+    if (s.droppedEvents > 0) {
+      w.varint(T.span.dropped_events_count);
+      w.varint(s.droppedEvents);
+    }
     if (s.otelLinks) writeOtelLinks(w, T, s.otelLinks);
     if (s.status !== 0 || s.statusMessage) {
       w.varint(T.span.status);

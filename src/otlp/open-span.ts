@@ -35,7 +35,9 @@ export interface OpenSpan extends SpanIds {
   startUnix: bigint | undefined; // OpenTelemetry's own times, when it recorded them
   endUnix: bigint | undefined;
   attrs: unknown[]; // key, value, key, value... (NO_ATTRS until one comes: see attrsOf)
-  otelEvents: string; // JSON, as ringtrace/otel records them
+  otelEvents: string; // JSON, as ringtrace/otel keeps them in the end record
+  typedEvents: Uint8Array[]; // encoded Span.Event fields of its otel:span_event records (NO_EVENTS until one comes)
+  droppedEvents: number; // typed events past the limit, oldest first
   otelLinks: string;
   status: number;
   statusMessage: string;
@@ -49,6 +51,9 @@ export function attrsOf(s: OpenSpan): unknown[] {
   return s.attrs === NO_ATTRS ? (s.attrs = []) : s.attrs;
 }
 
+/** Shared by the spans with no typed events; never added to. */
+export const NO_EVENTS: Uint8Array[] = [];
+
 export const NO_TRACE: TraceId = { w0: 0, w1: 0, w2: 0, w3: 0 };
 const NO_THREAD = new ThreadScratch(); // until the span is opened on its thread's
 
@@ -56,8 +61,8 @@ export function newSpan(pid: number, tid: number, rawHi: number, rawLo: number, 
   kind: number, startNs: number): OpenSpan {
   return { pid, tid, rawHi, rawLo, thread: NO_THREAD, regionStart: 0, frozenEnd: -1, otel: false,
     traceId: NO_TRACE, idHi: 0, idLo: 0, parentHi: 0, parentLo: 0, flags: FLAGS_LOCAL, name, scope, kind, startNs,
-    startUnix: undefined, endUnix: undefined, attrs: NO_ATTRS, otelEvents: '', otelLinks: '', status: 0,
-    statusMessage: '' };
+    startUnix: undefined, endUnix: undefined, attrs: NO_ATTRS, otelEvents: '', typedEvents: NO_EVENTS,
+    droppedEvents: 0, otelLinks: '', status: 0, statusMessage: '' };
 }
 
 /** A JSON object's members as attributes (kept whole as `args` when it is not an object). */

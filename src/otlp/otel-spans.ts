@@ -6,9 +6,12 @@
 import type { FieldValue } from '../decode';
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
-import { addJsonMembers, attrsOf, newSpan, type OpenSpan, type SpanIds } from './open-span';
+import { addJsonMembers, attrsOf, newSpan, NO_EVENTS, type OpenSpan, type SpanIds } from './open-span';
+import type { ClassDescription } from '../schema';
+import { EVENT_COUNT_LIMIT } from '../otel/event-class';
 import { hexSpanId, hexTraceId, writeSpanId, writeTraceId } from './ids';
 import { FLAGS_REMOTE, type OtlpTags } from './schema';
+import { jsonObject } from '../export/record-args';
 
 /**
  * An OpenTelemetry span's begin (its id hi:lo is OpenTelemetry's); `parent`
@@ -44,6 +47,42 @@ export function otelEnd(s: OpenSpan, v: FieldValue[]): void {
   addJsonMembers(attrsOf(s), v[6] as string);
   s.otelEvents = v[7] as string;
   s.otelLinks = v[8] as string;
+}
+
+/**
+ * A span event recorded as it was added (otel:span_event: span id, name,
+ * OpenTelemetry time, then its attributes; `json`: otel:span_event_json, its
+ * dropped attribute count and attributes as JSON; `v` decoded with safe
+ * numbers), encoded with `w` as scratch and kept on s: the last
+ * EVENT_COUNT_LIMIT of them, the older counted as dropped, as the SDK keeps
+ * a span's events.
+ */
+export function addSpanEvent(s: OpenSpan, w: ProtoWriter, T: OtlpTags, cls: ClassDescription, v: FieldValue[],
+  json: boolean): void {
+  w.pos = 0;
+  w.varint(T.span.events);
+  const m = w.begin();
+  const t = BigInt.asUintN(64, BigInt(v[2] as number | bigint));
+  w.varint(T.event.time_unix_nano);
+  w.fixed64(Number(t >> 32n), Number(t & 0xffffffffn));
+  w.varint(T.event.name);
+  w.string(v[1] as string);
+  if (json) {
+    writeObject(w, T, T.event.attributes, jsonObject(v[4] as string)); // (cut at the string limit: none)
+    if ((v[3] as number) > 0) {
+      w.varint(T.event.dropped_attributes_count);
+      w.varint(v[3] as number);
+    }
+  } else {
+    for (let i = 3; i < cls.fields.length; i++) writeKeyValue(w, T, T.event.attributes, cls.fields[i]!.name, v[i]);
+  }
+  w.end(m);
+  const events = s.typedEvents === NO_EVENTS ? (s.typedEvents = []) : s.typedEvents;
+  if (events.length === EVENT_COUNT_LIMIT) {
+    events.shift();
+    s.droppedEvents++;
+  }
+  events.push(Uint8Array.prototype.slice.call(w.buf, 0, w.pos)); // a copy (Buffer#slice would share the scratch)
 }
 
 interface RecordedEvent { name?: unknown; attributes?: unknown; time?: unknown; droppedAttributesCount?: unknown }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceClock } from '../ctf/metadata';
 import { parseRegistry } from '../decode';
+import { withAttributeKeys } from '../otel/event-class';
 import type { ClassDescription } from '../schema';
 import { CLASSES_FILE, SIDECAR } from './writer';
 import { PACKET_HEADER } from '../layout';
@@ -85,6 +86,7 @@ export function openTrace(dir: string): Trace {
   let classes: Map<number, ClassDescription>;
   try {
     classes = parseRegistry(fs.readFileSync(classesPath, 'utf8'), classesPath);
+    for (const [id, cls] of classes) classes.set(id, withAttributeKeys(cls)); // span events' attributes by their keys
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir}: no ${CLASSES_FILE} file (event classes)`);
     throw e;
