@@ -49,7 +49,7 @@
 //     processes minutes apart, as much the host's drift as the tools. Also
 //     prints each process's median (per_process: the JIT outcomes).
 // At the end every record is checked to have arrived (the trace holds 3 app
-// records per request served with ringtrace, 2 per request with the bridge, a
+// records per request served with ringtrace and the bridge (2 with bridge_bare), a
 // request span's end per request with auto; the OpenTelemetry exporters delivered
 // every span, pino's file has every line).
 //   node dist/bench/http.js [--rounds N] [--seconds S | --rate R [--window MS] [--separate | --fresh [--warmup S] |

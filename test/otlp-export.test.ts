@@ -104,8 +104,10 @@ test('ringtrace spans: one trace, parents, typed attributes, events inside spans
   assert.equal(order.resource['service.name'], 'otlp-fixture'); // the app's OpenTelemetry resource said so
 });
 
-test('OpenTelemetry events recorded as they were added: on their own span, typed or JSON, keys with dots', () => {
+test('the provider\'s spans: attributes and events typed or JSON, keys with dots, events on their own span', () => {
   const spans = spansIn(fromUs, ['thread.id']).filter((s) => s.scope === 'bridge');
+  assert.deepEqual(spans.map((s) => [s.name, s.attributes]).sort(), [['first', { 'http.route': '/a', n: { int: '1' } }],
+    ['second', { list: ['x'] }]]);
   const events = (name: string) => spans.find((s) => s.name === name)!.events.map((e) => [e.name, e.attributes]);
   assert.deepEqual(spans.map((s) => s.name).sort(), ['first', 'second']);
   assert.deepEqual(events('first'), [['typed', { 'http.route': '/a', n: { int: '3' }, d: { double: 2.5 }, ok: true }],

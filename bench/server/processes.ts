@@ -90,9 +90,9 @@ export async function checkArrivals(s: Server, quiet = false): Promise<Map<strin
     out.set('ringtrace', got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
   const bridges = (['bridge', 'bridge_bare'] as const).filter((b) => q.tools[b]);
-  if (bridges.length) { // a begin and an end per request (+ the resource once), both tools' in one class
-    const want = 2 * bridges.reduce((n, b) => n + q.tools[b]!.served, 0);
-    const got = count('otel:span');
+  if (bridges.length) { // a begin, an event (not bridge_bare) and an end per request (+ the resource once)
+    const want = bridges.reduce((n, b) => n + (b === 'bridge' ? 3 : 2) * q.tools[b]!.served, 0);
+    const got = count('otel:span'); // (otel:span:begin, otel:span:end, otel:span_event)
     for (const b of bridges) out.set(b, got === want ? 'all' : `${got} of ${want} records (lost ${t.lost})`);
   }
   // auto: a request span's end per request served (and a few for the harness's own /stats and /mode requests).

@@ -4,9 +4,11 @@
 // The OpenTelemetry span id (64 bits) is the ringtrace span id. Both records
 // carry `span_name` right after their ids: the exporters name the slice by
 // it (one class serves every span name; a name can change until the end).
+// The provider records a span's end whose attributes fit typed fields with
+// span-end-records.ts's classes instead, and events with span-event-records.ts's.
 import { TracedEvent } from '../event';
 import { parseFields } from '../schema';
-import { OTEL_PROVIDER } from './event-class';
+import { OTEL_PROVIDER } from './typed-classes';
 
 export { OTEL_PROVIDER };
 

@@ -1,7 +1,8 @@
 // The span of ringtrace's own OpenTelemetry tracer (tracer.ts): an
 // implementation of the API's Span that keeps only what its end record needs
 // and records itself, a begin record when it starts, each event as it is
-// added (span-event-records.ts) and an end record when it ends (records.ts),
+// added (span-event-records.ts) and an end record when it ends, its
+// attributes as typed fields (span-end-records.ts) or as JSON (records.ts),
 // with the SDK's rules for attributes, events, links, status and times, so
 // instrumentations see the span they expect. No method
 // throws into the app: a span that cannot be recorded is counted (`failed`).
@@ -12,8 +13,9 @@ import { JsonMembers } from '../json-writer';
 import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
 import type { SpanRecords } from './records';
 import { recordSpanEvent } from './span-event-records';
+import { recordTypedEnd } from './span-end-records';
 
-export { EVENT_COUNT_LIMIT } from './event-class';
+export { EVENT_COUNT_LIMIT } from './typed-classes';
 /** The SDK's default limit on a span's links (older ones are dropped first). */
 export const LINK_COUNT_LIMIT = 128;
 const EMPTY_OBJECT_JSON = '{}';
@@ -149,10 +151,12 @@ export class RingtraceSpan implements Span {
       let at = toSpanTime(endTime);
       if (spanTimeBefore(at, this.startTime)) at = this.startTime; // as the SDK: a span never ends before it starts
       const attributes = this.attributes;
-      const links = this.links;
+      const links = this.links === null ? '' : JSON.stringify(this.links);
+      if (recordTypedEnd(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at, links,
+        attributes === null ? null : attributes.kv)) return;
       end.emit(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at,
         attributes === null || attributes.size === 0 ? EMPTY_OBJECT_JSON : attributes, '', // (events: recorded as added)
-        links === null ? '' : JSON.stringify(links));
+        links);
     } catch (e) {
       this.owner.failed(e);
     }

@@ -1,14 +1,16 @@
 // OpenTelemetry spans recorded through ringtrace/otel (src/otel/records.ts:
 // begin span_id, parent_id, span_name, trace_id, kind, scope; end span_id,
 // span_name, status_code, status_message, start_unix_ns, end_unix_ns, and
-// attributes, events and links as JSON) back into OTLP as OpenTelemetry's own
-// exporter would send them: its ids, kind, status, times and attributes.
+// attributes, events and links as JSON, or links then attributes as fields;
+// events as records of their own, typed-classes.ts) back into OTLP as
+// OpenTelemetry's own exporter would send them: its ids, kind, status, times,
+// attributes, events and links.
 import type { FieldValue } from '../decode';
 import type { ProtoWriter } from '../export/protowire';
 import { writeKeyValue } from './anyvalue';
 import { addJsonMembers, attrsOf, newSpan, NO_EVENTS, type OpenSpan, type SpanIds } from './open-span';
 import type { ClassDescription } from '../schema';
-import { EVENT_COUNT_LIMIT } from '../otel/event-class';
+import { EVENT_COUNT_LIMIT, isTypedSpanEndClass, SPAN_END_FIXED } from '../otel/typed-classes';
 import { hexSpanId, hexTraceId, writeSpanId, writeTraceId } from './ids';
 import { FLAGS_REMOTE, type OtlpTags } from './schema';
 import { jsonObject } from '../export/record-args';
@@ -36,14 +38,26 @@ export function otelBegin(v: FieldValue[], pid: number, tid: number, ns: number,
   return s;
 }
 
-/** Its end: the final name, status, OpenTelemetry's own start and end times, attributes, events, links. */
-export function otelEnd(s: OpenSpan, v: FieldValue[]): void {
+/**
+ * Its end: the final name, status, OpenTelemetry's own start and end times,
+ * links, and attributes (and events) as JSON or, in a typed end, as fields.
+ */
+export function otelEnd(s: OpenSpan, v: FieldValue[], cls: ClassDescription): void {
   s.name = v[1] as string;
   const code = v[2] as number;
   s.status = code <= 2 ? code : 0; // UNSET, OK, ERROR: the same numbers in the API and in OTLP
   s.statusMessage = v[3] as string;
   s.startUnix = BigInt(v[4] as number | bigint);
   s.endUnix = BigInt(v[5] as number | bigint);
+  if (isTypedSpanEndClass(cls)) {
+    s.otelLinks = v[6] as string;
+    const f = cls.fields;
+    if (f.length > SPAN_END_FIXED.length) {
+      const attrs = attrsOf(s);
+      for (let i = SPAN_END_FIXED.length; i < f.length; i++) attrs.push(f[i]!.name, v[i]);
+    }
+    return;
+  }
   addJsonMembers(attrsOf(s), v[6] as string);
   s.otelEvents = v[7] as string;
   s.otelLinks = v[8] as string;

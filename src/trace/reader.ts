@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceClock } from '../ctf/metadata';
 import { parseRegistry } from '../decode';
-import { withAttributeKeys } from '../otel/event-class';
+import { withAttributeKeys } from '../otel/typed-classes';
 import type { ClassDescription } from '../schema';
 import { CLASSES_FILE, SIDECAR } from './writer';
 import { PACKET_HEADER } from '../layout';

@@ -1,11 +1,14 @@
-// The record classes of an OpenTelemetry span event recorded as it is added:
-// otel:span_event, the span's id, the event's name and OpenTelemetry time,
-// then one typed field per attribute; otel:span_event_json, the same with the
-// attributes as one JSON object (for those no typed record fits). Field names are identifiers, attribute
-// keys usually are not ('exception.type'), so a key is stored with each '.'
-// written as '__' when that reads back to the same key; readers turn the
-// names back (otelFieldKeys). Shared by the bridge (which writes these
-// records) and the trace readers; it loads nothing of OpenTelemetry.
+// The bridge's record classes whose attributes are typed fields, which the
+// trace readers must know: otel:span_event (an OpenTelemetry span event
+// recorded as it is added: the span's id, the event's name and OpenTelemetry
+// time, then one field per attribute), otel:span_event_json (the same with
+// the attributes as one JSON object, for those no typed record fits), and an
+// otel:span end whose attributes are fields (after `links`) instead of the
+// `args` JSON. Field names are identifiers, attribute keys usually are not
+// ('exception.type'), so a key is stored with each '.' written as '__' when
+// that reads back to the same key; readers turn the names back
+// (withAttributeKeys). Shared by the bridge and the readers; it loads
+// nothing of OpenTelemetry.
 import type { ClassDescription, Field } from '../schema';
 
 export const OTEL_PROVIDER = 'otel';
@@ -16,7 +19,10 @@ export const SPAN_EVENT_CLASS = 'span_event';
 export const SPAN_EVENT_FIXED = ['otel_span:u64', 'event_name:string', 'time_unix_ns:u64'] as const;
 export const SPAN_EVENT_JSON_CLASS = 'span_event_json';
 export const SPAN_EVENT_JSON_FIELDS = [...SPAN_EVENT_FIXED, 'dropped_attributes:u32', 'attributes:string'] as const;
-const FIXED_NAMES = new Set(SPAN_EVENT_FIXED.map((f) => f.slice(0, f.indexOf(':'))));
+/** The fields of a span's end whose attributes follow as fields of their own. */
+export const SPAN_END_FIXED = ['span_id:u64', 'span_name:string', 'status_code:u8', 'status_message:string',
+  'start_unix_ns:u64', 'end_unix_ns:u64', 'links:string'] as const;
+const FIXED_NAMES = new Set([...SPAN_EVENT_FIXED, ...SPAN_END_FIXED].map((f) => f.slice(0, f.indexOf(':'))));
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Field names the record's context and CTF use (as schema.ts reserves). */
@@ -30,7 +36,7 @@ export function keyOfField(name: string): string {
 /**
  * The field name that stores attribute `key`, or undefined when none reads
  * back to it ('a__b', 'a._b', '-x', a key too long) or it would clash with
- * a fixed or reserved name: such an event is kept in its span instead.
+ * a fixed or reserved name: such attributes are recorded as JSON instead.
  */
 export function fieldOfKey(key: string): string | undefined {
   const name = key.replaceAll('.', '__');
@@ -50,10 +56,16 @@ export function isJsonSpanEventClass(cls: ClassDescription): boolean {
     cls.fields.length === SPAN_EVENT_JSON_FIELDS.length && cls.fields[4]!.name === 'attributes';
 }
 
-/** For a reader: a span event class with its attribute fields named by their keys again (others as they are). */
+/** Whether `cls` is an otel:span end whose attributes are fields (from SPAN_END_FIXED.length on). */
+export function isTypedSpanEndClass(cls: ClassDescription): boolean {
+  return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' &&
+    cls.fields.length >= SPAN_END_FIXED.length && cls.fields[SPAN_END_FIXED.length - 1]!.name === 'links';
+}
+
+/** For a reader: a class with typed attributes has its attribute fields named by their keys again; others as they are. */
 export function withAttributeKeys(cls: ClassDescription): ClassDescription {
-  if (!isSpanEventClass(cls)) return cls;
-  const fields: Field[] = cls.fields.map((f, i) => (i < SPAN_EVENT_FIXED.length ? f
-    : { name: keyOfField(f.name), type: f.type }));
+  const from = isSpanEventClass(cls) ? SPAN_EVENT_FIXED.length : isTypedSpanEndClass(cls) ? SPAN_END_FIXED.length : -1;
+  if (from < 0) return cls;
+  const fields: Field[] = cls.fields.map((f, i) => (i < from ? f : { name: keyOfField(f.name), type: f.type }));
   return { ...cls, fields };
 }

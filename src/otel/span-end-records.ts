@@ -1,0 +1,50 @@
+// A provider span's end with its attributes as typed fields (an otel:span end
+// of SPAN_END_FIXED's fields, then one per attribute; one class per shape of
+// attributes, shapes.ts) rather than as the `args` JSON: no keys and no JSON
+// written per span. Attributes no shape fits (an array value, a key no field
+// name can hold, too many) go into the JSON end record (records.ts) instead.
+import { TracedEvent } from '../event';
+import { fieldsOf, keys, ShapeCache, typeOf, types, values } from './shapes';
+import { OTEL_PROVIDER, SPAN_END_FIXED } from './typed-classes';
+import type { SpanTime } from './time';
+
+const FIXED = SPAN_END_FIXED.length;
+const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes) =>
+  new TracedEvent<unknown[]>(OTEL_PROVIDER, 'span', 'span_end', fields, { maxStringBytes },
+    ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime']));
+
+/**
+ * Record the end of span `spanId` (hex) with the attributes `kv` (key, value,
+ * ...: kept ones only, see attributes.ts; null: none) as typed fields.
+ * Returns false, recording nothing, when no shape fits them.
+ */
+export function recordTypedEnd(spanId: string, name: string, statusCode: number, statusMessage: string,
+  start: SpanTime, end: SpanTime, links: string, kv: readonly unknown[] | null): boolean {
+  let n = 0;
+  if (kv !== null) {
+    if (kv.length > 2 * shapes.maxAttributes) return false;
+    for (let i = 0; i < kv.length; i += 2) {
+      const type = typeOf(kv[i + 1]);
+      if (type === undefined) return false; // an array
+      keys[n] = kv[i] as string;
+      types[n] = type;
+      values[n++] = kv[i + 1];
+    }
+  }
+  const shape = shapes.find(n);
+  const cls = shape?.cls;
+  if (!cls) return false;
+  if (cls.enabled) {
+    const args = shape!.args;
+    args[0] = spanId;
+    args[1] = name;
+    args[2] = statusCode;
+    args[3] = statusMessage;
+    args[4] = start;
+    args[5] = end;
+    args[6] = links;
+    for (let i = 0; i < n; i++) args[FIXED + i] = values[i];
+    cls.emit(...args);
+  }
+  return true; // (not enabled: a session's selection left these out)
+}
