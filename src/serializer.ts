@@ -40,14 +40,29 @@ export interface SerializerOptions {
    * number of nanoseconds since HRTIME_BASE_S, recorded in nanoseconds. And
    * for their JSON fields (string fields): 'json', a value written as
    * JSON.stringify's text would be (json-writer.ts: no text made),
-   * or a string written as it is. Malformed trusted values are recorded as
-   * garbage, never thrown.
+   * or a string written as it is; 'ascii', a string known to be ASCII without
+   * NUL (a trace id's hex digits), copied without a string field's checks.
+   * Malformed trusted values are recorded as garbage, never thrown.
    */
   trustedIds?: readonly (TrustedValue | undefined)[];
   seqBase?: number;
 }
 
-export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json';
+export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json' | 'ascii';
+
+/**
+ * A trusted 'ascii' string at o, then NUL: at most `max` characters, a NUL or
+ * non-ASCII one written as '?' (so garbage never ends the field early).
+ */
+function putAscii(u8: Uint8Array, o: number, s: string, max: number): number {
+  const n = typeof s === 'string' ? Math.min(s.length, max) : 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    u8[o + i] = c - 1 >>> 0 >= 0x7f ? 0x3f : c;
+  }
+  u8[o + n] = 0;
+  return o + n + 1;
+}
 
 /** 8 hex digits of s from `from` as a u32 (no checks: a bad digit gives a wrong value). */
 function hexWord(s: string, from: number): number {
@@ -227,6 +242,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
       if (trusted === 'hex') return `putHexId(dv, o, v${i}); o += 8;`;
       if (trusted === 'hrtime') return `putHrtime(dv, o, v${i}); o += 8;`;
       if (trusted === 'json') return `o = writeJson(u8, o, v${i}, maxString);`;
+      if (trusted === 'ascii') return `o = putAscii(u8, o, v${i}, maxString);`;
       return trusted ? trustedIdCode(trusted === 'seq' ? `(seqBase + v${i})` : `v${i}`) : fieldCode(f.type, `v${i}`, i);
     }),
     ...(strict ? ['if (!target.enabled) return false;'] : []),
@@ -244,7 +260,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     '};',
   ].join('\n');
   const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
-    'putHexId', 'putHrtime', 'writeJson', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+    'putHexId', 'putHrtime', 'writeJson', 'putAscii', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
   return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter, putHexId,
-    putHrtime, writeJson);
+    putHrtime, writeJson, putAscii);
 }

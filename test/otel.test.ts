@@ -104,11 +104,17 @@ test('ids and times are written exactly from hex strings and [seconds, nanosecon
     end.emit(id, 'n', 0, '', t, t, '{}', '', '');
   }
   begin.emit('short', '', 'n', '', 0, ''); // malformed ids are recorded as 0, never thrown
+  // A trace id is copied as ASCII: a NUL or other character is a '?' (the fields after it stay whole), 1024 at most.
+  begin.emit('0000000000000002', '', 'n', 'ab\0cé', 3, 'after');
+  begin.emit('0000000000000003', '', 'n', 'f'.repeat(2000), 4, 'after long');
   const got = collect(session).filter((e) => e.cls.provider === 'otel');
+  const odd = got.filter((e) => e.cls.kind === 'span_begin').slice(-2).map((e) => [e.fields['trace_id'], e.fields['kind'],
+    e.fields['scope']]);
+  assert.deepEqual(odd, [['ab?c?', 3, 'after'], ['f'.repeat(1024), 4, 'after long']]);
   const ends = got.filter((e) => e.cls.kind === 'span_end').map((e) => [e.fields['span_id'], e.fields['end_unix_ns']]);
   assert.deepEqual(ends.map(([id, ns]) => [BigInt(id as bigint), BigInt(ns as bigint)]),
     cases.map(([id, t]) => [BigInt('0x' + id), BigInt(t[0]) * 1000000000n + BigInt(t[1])]));
-  const last = got[got.length - 1]!.fields;
+  const last = got[got.length - 3]!.fields;
   assert.deepEqual([BigInt(last['span_id'] as bigint), BigInt(last['parent_id'] as bigint)], [0n, 0n]);
 });
 

@@ -34,7 +34,7 @@ export type EndArgs = [string, string, number, string, RecordTime, RecordTime, s
  * Its five strings at this size still fit the 64 KiB staging buffer.
  */
 export const END_MAX_STRING = 8192;
-const BEGIN_TRUSTED = ['hex', 'hex'] as const;
+const BEGIN_TRUSTED = ['hex', 'hex', undefined, 'ascii'] as const; // (trace ids: 32 hex digits, made or checked)
 const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime', 'json', 'json'] as const;
 
 export interface SpanRecords {
