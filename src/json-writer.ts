@@ -37,10 +37,10 @@ export class JsonMembers {
   }
 }
 
-/** The object a key/value list (or its part from..to) stands for: the same assignments, in order. */
-export function membersObject(kv: readonly unknown[], from = 0, to = kv.length): Record<string, unknown> {
+/** The object a key/value list stands for: the same assignments, in order. */
+function membersObject(kv: readonly unknown[]): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (let i = from; i < to; i += 2) o[kv[i] as string] = kv[i + 1];
+  for (let i = 0; i < kv.length; i += 2) o[kv[i] as string] = kv[i + 1];
   return o;
 }
 
@@ -170,18 +170,18 @@ function object(o: Record<string, unknown>, depth: number): boolean {
   return byte(0x7d);
 }
 
-/** A key/value list (JsonMembers' kv, or its part from..to) as its object. */
-function members(kv: readonly unknown[], depth: number, from = 0, to = kv.length): boolean {
-  for (let i = from; i < to; i += 2) {
+/** A key/value list (JsonMembers' kv) as its object. */
+function members(kv: readonly unknown[], depth: number): boolean {
+  for (let i = 0; i < kv.length; i += 2) {
     const key = kv[i] as string;
     const c = key.charCodeAt(0);
     // Maybe integer-like (an object lists those first), or __proto__ (which an assignment does not make a
     // member): the object's JSON.
-    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return object(membersObject(kv, from, to), depth);
+    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return object(membersObject(kv), depth);
   }
   if (!byte(0x7b)) return false;
   let first = true;
-  for (let i = from; i < to; i += 2) {
+  for (let i = 0; i < kv.length; i += 2) {
     const v = kv[i + 1];
     if (v === undefined) continue; // JSON.stringify leaves such members out
     if (!first && !byte(COMMA)) return false;
