@@ -54,10 +54,33 @@ export class ShapeCache {
   constructor(private readonly fixed: Field[],
     private readonly make: (fields: Field[], maxStringBytes: number) => TracedEvent<unknown[]>) {
     this.maxAttributes = MAX_FIELDS - fixed.length;
+    this.head = new Array<unknown>(fixed.length);
+  }
+
+  /** The next record's fixed arguments, in the fixed fields' order: set them, then call record(). */
+  readonly head: unknown[];
+
+  /**
+   * Record the head and the first n walked attributes with their shape's
+   * class (nothing while a session's selection leaves it out); false when no
+   * class fits them.
+   */
+  record(n: number): boolean {
+    const shape = this.find(n);
+    const cls = shape?.cls;
+    if (!cls) return false;
+    if (cls.enabled) {
+      const args = shape!.args;
+      const head = this.head;
+      for (let i = 0; i < head.length; i++) args[i] = head[i];
+      for (let i = 0; i < n; i++) args[head.length + i] = values[i];
+      cls.emit(...args);
+    }
+    return true;
   }
 
   /** The shape of the first n walked attributes; undefined past MAX_SHAPES. */
-  find(n: number): Shape | undefined {
+  private find(n: number): Shape | undefined {
     const last = this.last;
     if (last !== undefined && fits(last, n)) return last;
     for (const s of this.shapes) if (fits(s, n)) return this.last = s;

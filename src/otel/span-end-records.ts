@@ -8,7 +8,6 @@ import { fieldsOf, keys, ShapeCache, typeOf, types, values } from './shapes';
 import { OTEL_PROVIDER, SPAN_END_FIXED } from './typed-classes';
 import type { SpanTime } from './time';
 
-const FIXED = SPAN_END_FIXED.length;
 const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes) =>
   new TracedEvent<unknown[]>(OTEL_PROVIDER, 'span', 'span_end', fields, { maxStringBytes },
     ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime']));
@@ -31,20 +30,13 @@ export function recordTypedEnd(spanId: string, name: string, statusCode: number,
       values[n++] = kv[i + 1];
     }
   }
-  const shape = shapes.find(n);
-  const cls = shape?.cls;
-  if (!cls) return false;
-  if (cls.enabled) {
-    const args = shape!.args;
-    args[0] = spanId;
-    args[1] = name;
-    args[2] = statusCode;
-    args[3] = statusMessage;
-    args[4] = start;
-    args[5] = end;
-    args[6] = links;
-    for (let i = 0; i < n; i++) args[FIXED + i] = values[i];
-    cls.emit(...args);
-  }
-  return true; // (not enabled: a session's selection left these out)
+  const head = shapes.head;
+  head[0] = spanId;
+  head[1] = name;
+  head[2] = statusCode;
+  head[3] = statusMessage;
+  head[4] = start;
+  head[5] = end;
+  head[6] = links;
+  return shapes.record(n);
 }
