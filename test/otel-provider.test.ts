@@ -183,3 +183,23 @@ test('a span that cannot be recorded is counted and warned about once, never thr
   assert.equal(provider.failures, 2);
   assert.deepEqual(fromRecords(collect(session)).map((s) => s.name), []);
 });
+
+test('past 256 shapes per thread, events and ends are recorded as JSON: the same spans as the SDK', () => {
+  const run = (tracer: Tracer) => {
+    const span = tracer.startSpan('many shapes');
+    for (let i = 0; i < 300; i++) span.addEvent('e', { [`k${i}`]: i }); // a shape each; the last 128 are kept
+    span.end();
+    for (let i = 0; i < 300; i++) tracer.startSpan('end shape', { attributes: { [`a${i}`]: i } }, ROOT_CONTEXT).end();
+  };
+  const exporter = new InMemorySpanExporter();
+  run(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('shapes'));
+  collect(session);
+  run(new RingtraceTracerProvider().getTracer('shapes'));
+  const events = collect(session);
+  const classes = (name: string) => new Set(events.filter((e) => e.cls.provider === 'otel' && e.cls.name === name)
+    .map((e) => e.id)).size;
+  assert.ok(classes('span_event') > 100 && classes('span_event_json') === 1, 'typed events up to the limit, then JSON');
+  assert.ok(events.some((e) => e.cls.kind === 'span_end' && e.cls.fields.some((f) => f.name === 'args')) &&
+    events.some((e) => e.cls.kind === 'span_end' && e.cls.fields.some((f) => f.name === 'a0')), 'ends of both forms');
+  assert.deepEqual(comparable(fromRecords(events)), comparable(fromOtel(exporter.getFinishedSpans())));
+});
