@@ -21,10 +21,13 @@ export const keys: string[] = [];
 export const types: FieldType[] = [];
 export const values: unknown[] = [];
 
-/** A value's field type, or undefined when it is no attribute value a typed field holds (arrays among them). */
+/**
+ * A value's field type, or undefined when it is no attribute value a typed
+ * field holds (arrays among them). typeof compared with literals: TurboFan
+ * makes each a type check, where a kept `typeof` result calls a builtin.
+ */
 export function typeOf(v: unknown): FieldType | undefined {
-  const t = typeof v;
-  return t === 'string' ? 'string' : t === 'number' ? 'f64' : t === 'boolean' ? 'bool' : undefined;
+  return typeof v === 'string' ? 'string' : typeof v === 'number' ? 'f64' : typeof v === 'boolean' ? 'bool' : undefined;
 }
 
 export interface Shape {
