@@ -52,6 +52,8 @@ export class ShapeCache {
   private last: Shape | undefined;
   /** How many attributes a shape may have: the record's fields after the fixed ones. */
   readonly maxAttributes: number;
+  /** The next record's fixed arguments, in the fixed fields' order: set them, then call record(). */
+  readonly head: unknown[];
 
   /** `make`: the class for these fields (the fixed ones, then the attributes'), with this longest string. */
   constructor(private readonly fixed: Field[],
@@ -59,9 +61,6 @@ export class ShapeCache {
     this.maxAttributes = MAX_FIELDS - fixed.length;
     this.head = new Array<unknown>(fixed.length);
   }
-
-  /** The next record's fixed arguments, in the fixed fields' order: set them, then call record(). */
-  readonly head: unknown[];
 
   /**
    * Record the head and the first n walked attributes with their shape's

@@ -109,12 +109,13 @@ export class RingtraceTracer implements Tracer {
     if (!records.begin.enabled) return trace.wrapSpanContext(spanContext);
     const provider = this.provider;
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const span = new RingtraceSpan(spanContext, String(name), toSpanTime(options.startTime), provider.sessionIno(),
+    const text = String(name);
+    const span = new RingtraceSpan(spanContext, text, toSpanTime(options.startTime), provider.sessionIno(),
       provider);
     if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
     if (options.links) span.addLinks(options.links);
     provider.beforeBegin();
-    if (!records.begin.record(spanContext.spanId, parent ? parent.spanId : '', String(name), spanContext.traceId,
+    if (!records.begin.record(spanContext.spanId, parent ? parent.spanId : '', text, spanContext.traceId,
       kind, this.scope)) {
       return trace.wrapSpanContext(spanContext); // filtered out or an invalid value: no end without its begin
     }
