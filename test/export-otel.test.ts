@@ -1,6 +1,7 @@
 // OpenTelemetry spans (ringtrace/otel) in the exports: Perfetto and Chrome
 // show them as slices named after the span, nested by parent, with their
-// attributes as annotations; JSON lines carry every field.
+// attributes as annotations, and their events as instants named after the
+// event; JSON lines carry every field.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -63,9 +64,9 @@ test('perfetto: otel spans are slices named after the span, nested, with their a
   assert.equal(child!.endArgs['status_code'], 2);
   assert.equal(child!.endArgs['status_message'], 'slow');
   assert.equal(child!.endArgs['events'], undefined, 'events are recorded as they are added, not kept to the end');
-  const events = instants.filter((i) => i.name === 'span_event');
-  assert.deepEqual(events.map((i) => [i.depth, i.args['event_name'], i.args['key']]), [[2, 'cache miss', 'k1']],
-    'an OpenTelemetry event: an instant inside its span, with its attributes');
+  const events = instants.filter((i) => i.name === 'cache miss');
+  assert.deepEqual(events.map((i) => [i.depth, i.args['event_name'], i.args['key'], typeof i.args['otel_span']]),
+    [[2, undefined, 'k1', 'number']], 'an OpenTelemetry event: an instant named by it inside its span, its attributes');
   assert.deepEqual(instants.filter((i) => i.name === 'mark').map((i) => [i.name, i.depth]), [['mark', 2]],
     'a native event inside the otel span nests under it');
 });
@@ -81,6 +82,8 @@ test('chrome: B/E named after the span, attributes in args', () => {
   assert.equal(spans[0]!['cat'], 'otel');
   assert.equal(spans[3]!['args']['http.method'], 'GET');
   assert.equal(spans[2]!['args']['status_message'], 'slow');
+  const event = doc.traceEvents.find((e) => e['ph'] === 'i' && e['args']?.['otel_span'] !== undefined)!;
+  assert.deepEqual([event['name'], event['args']['key']], ['cache miss', 'k1'], 'an event: an instant named by it');
 });
 
 test('JSON lines: the otel records with every field', () => {

@@ -82,7 +82,7 @@ export class ChromeSink implements TimelineSink {
   instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void {
     const args = this.args.of(c, k);
     this.emit(`{"ph":"i","s":"t",${this.tids.get(t)},"ts":${micros(ns)},"cat":${this.q(c.cls.provider)},` +
-      `"name":${this.q(c.cls.name + suffix)}${argsJson(args)}}`);
+      `"name":${this.q((this.args.spanName ?? c.cls.name) + suffix)}${argsJson(args)}}`); // (see record-args.ts)
   }
 
   counter(t: Track, ns: number, c: StreamCursor, k: number): void {

@@ -83,7 +83,8 @@ export class PerfettoSink implements TimelineSink {
   instant(t: Track, ns: number, c: StreamCursor, k: number, suffix: string): void {
     if (suffix) {
       c.select(k);
-      this.general(t, ns, TYPE_INSTANT, c.cls.provider, c.cls.name + suffix, this.args.of(c, k), 0);
+      const args = this.args.of(c, k); // (its spanName: see record-args.ts)
+      this.general(t, ns, TYPE_INSTANT, c.cls.provider, (this.args.spanName ?? c.cls.name) + suffix, args, 0);
     } else {
       this.record(t, ns, c, k, TYPE_INSTANT);
     }

@@ -9,10 +9,13 @@
 // their ids: the slice is named by it, and a string field `args` among their
 // typed fields is JSON whose members become annotations (span classes made
 // with spanType cannot have a field named `args`, so this is never a user's).
+// Their events (otel:span_event, otel:span_event_json) are instants named by
+// their `event_name` the same way.
 import type { FieldValue } from '../decode';
 import type { ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
 import type { EndMark } from './model';
+import { isJsonSpanEventClass, isSpanEventClass } from '../otel/typed-classes';
 
 /** Annotations as parallel arrays (reused between events: sinks must not keep them). */
 export interface Annotations {
@@ -33,8 +36,12 @@ export function hasJsonArgs(cls: ClassDescription): boolean {
   return from > 0 && f.length === from + 1 && f[from]!.name === 'args' && f[from]!.type === 'string';
 }
 
-/** The index of a span record's `span_name` field (right after its ids), or -1. */
+/**
+ * The index of the field that names a record: a span record's `span_name`
+ * (right after its ids), an OpenTelemetry span event's `event_name`; or -1.
+ */
 export function spanNameAt(cls: ClassDescription): number {
+  if (isSpanEventClass(cls) || isJsonSpanEventClass(cls)) return 1;
   const from = argsFrom(cls);
   const f = cls.fields[from];
   return from > 0 && f !== undefined && f.name === 'span_name' && f.type === 'string' ? from : -1;
@@ -79,18 +86,21 @@ export class RecordArgs {
   }
 
   /**
-   * A span record carrying its name: the name is the slice's (a begin's is
-   * not repeated as an annotation; an end's, the name at the end, is), an
-   * `args` string is expanded, the other fields are annotations as they are.
+   * A record carrying its name: the name is the slice's or instant's (a
+   * begin's or an event's is not repeated as an annotation; an end's, the
+   * name at the end, is), an `args` string (an OpenTelemetry event's
+   * `attributes`) is expanded, the other fields are annotations as they are.
    */
   private named(cls: ClassDescription, v: FieldValue[], nameAt: number): Annotations | null {
     this.spanName = v[nameAt] as string;
     const a = this.a;
     let n = 0;
     let json: string | undefined;
-    for (let i = cls.kind === 'span_begin' ? nameAt + 1 : nameAt; i < cls.fields.length; i++) {
+    const jsonField = isJsonSpanEventClass(cls) ? 'attributes' : 'args';
+    for (let i = argsFrom(cls); i < cls.fields.length; i++) {
+      if (i === nameAt && cls.kind !== 'span_end') continue;
       const f = cls.fields[i]!;
-      if (f.name === 'args' && f.type === 'string') {
+      if (f.name === jsonField && f.type === 'string') {
         json = v[i] as string;
         continue;
       }
