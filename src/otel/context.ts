@@ -3,7 +3,8 @@
 // another span's callback become its children. registerRingtrace installs it
 // unless the app has its own.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Context, ContextManager } from '@opentelemetry/api';
+import { ROOT_CONTEXT } from './api-values';
 
 export class AsyncContextManager implements ContextManager {
   private storage = new AsyncLocalStorage<Context>();

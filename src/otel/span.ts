@@ -6,8 +6,9 @@
 // with the SDK's rules for attributes, events, links, status and times, so
 // instrumentations see the span they expect. No method
 // throws into the app: a span that cannot be recorded is counted (`failed`).
-import { type Attributes, type Exception, type Link, type Span, type SpanAttributeValue,
-  type SpanContext, SpanStatusCode, type SpanStatus, type TimeInput } from '@opentelemetry/api';
+import type { Attributes, Exception, Link, Span, SpanAttributeValue, SpanContext, SpanStatus,
+  TimeInput } from '@opentelemetry/api';
+import { STATUS_ERROR, STATUS_OK, STATUS_UNSET } from './api-values';
 import { addAttribute, addAttributes, fillAttributes, ownKeyCount } from './attributes';
 import { JsonMembers } from '../json-writer';
 import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
@@ -38,7 +39,7 @@ interface RecordedLink { context: SpanContext; attributes?: JsonMembers; dropped
 export class RingtraceSpan implements Span {
   private attributes: JsonMembers | null = null;
   private links: RecordedLink[] | null = null;
-  private statusCode = SpanStatusCode.UNSET;
+  private statusCode = STATUS_UNSET;
   private statusMessage = '';
   private ended = false;
 
@@ -110,9 +111,9 @@ export class RingtraceSpan implements Span {
   /** As the SDK: UNSET is ignored, OK is final, a message only with ERROR. */
   setStatus(status: SpanStatus): this {
     if (this.ended || typeof status !== 'object' || status === null) return this;
-    if (status.code === SpanStatusCode.UNSET || this.statusCode === SpanStatusCode.OK) return this;
+    if (status.code === STATUS_UNSET || this.statusCode === STATUS_OK) return this;
     this.statusCode = status.code;
-    this.statusMessage = status.code === SpanStatusCode.ERROR && typeof status.message === 'string'
+    this.statusMessage = status.code === STATUS_ERROR && typeof status.message === 'string'
       ? status.message : '';
     return this;
   }

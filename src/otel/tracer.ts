@@ -7,8 +7,9 @@
 // non-recording child), suppressed tracing respected, random ids, the
 // attribute/event/link rules (span.ts). With no session a span is a
 // non-recording span with valid ids (propagation still works, nothing is kept).
-import { type Attributes, type Context, context as contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, type Span,
-  type SpanContext, SpanKind, type SpanOptions, TraceFlags, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanContext, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
+import { contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, KIND_INTERNAL, traceApi as trace, TRACE_NOT_SAMPLED,
+  TRACE_SAMPLED } from './api-values';
 import { currentTracer } from '../tracer';
 import { addAttributes } from './attributes';
 import { JsonMembers } from '../json-writer';
@@ -99,16 +100,16 @@ export class RingtraceTracer implements Tracer {
     let parent = options.root ? undefined : trace.getSpanContext(ctx);
     if (parent !== undefined && !isSpanContextValid(parent)) parent = undefined;
     const spanContext: SpanContext = { traceId: parent ? parent.traceId : randomTraceId(), spanId: randomSpanId(),
-      traceFlags: TraceFlags.SAMPLED };
+      traceFlags: TRACE_SAMPLED };
     if (parent?.traceState) spanContext.traceState = parent.traceState;
-    if (parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0) { // parent-based: not sampled
-      spanContext.traceFlags = TraceFlags.NONE;
+    if (parent !== undefined && (parent.traceFlags & TRACE_SAMPLED) === 0) { // parent-based: not sampled
+      spanContext.traceFlags = TRACE_NOT_SAMPLED;
       return trace.wrapSpanContext(spanContext);
     }
     const records = this.provider.records;
     if (!records.begin.enabled) return trace.wrapSpanContext(spanContext);
     const provider = this.provider;
-    const kind = options.kind ?? SpanKind.INTERNAL;
+    const kind = options.kind ?? KIND_INTERNAL;
     const text = String(name);
     const span = new RingtraceSpan(spanContext, text, toSpanTime(options.startTime), provider.sessionIno(),
       provider);
