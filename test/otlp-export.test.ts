@@ -6,6 +6,7 @@
 // compared with what OpenTelemetry itself sent for the same run.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliPath, scratchDir } from '../fixtures/cli-helpers';
 import { runCommand } from '../fixtures/trace-helpers';
@@ -327,4 +328,24 @@ test('processes and threads with nothing open are forgotten as new ones come, an
   assert.deepEqual(forgetful.spans, kept.spans);
   assert.equal(forgetful.summary.endsWithoutBegin, kept.summary.endsWithoutBegin);
   assert.equal(forgetful.summary.unfinished, kept.summary.unfinished);
+});
+
+test('classes that only look like the bridge\'s (otel:span, otel:span_event of other fields) are read as ordinary ones', async () => {
+  const dir = path.join(work, 'impostors');
+  const script = path.join(work, 'impostors.js');
+  fs.writeFileSync(script, `const { provider } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.js'))});
+    const otel = provider('otel');
+    const span = otel.spanType('span', ['x:u32']);
+    const event = otel.event('span_event', ['otel_span:u64', 'event_name:u32', 'time_unix_ns:u64']);
+    const s = span.start(7);
+    event.emit(s.id, 5, 6);
+    s.end();`);
+  const r = await tc('record', '-q', '-o', dir, '--', process.execPath, script);
+  assert.equal(r.code, 0, r.stderr);
+  const before = receiver.requests.length;
+  const e = await tc('export', dir, '-f', 'otlp', '-q', '--endpoint', receiver.url);
+  assert.equal(e.code, 0, e.stderr);
+  const spans = spansIn(receiver.requests.slice(before), ['thread.id']);
+  assert.deepEqual(spans.map((s) => [s.name, s.attributes, s.events.map((v) => [v.name, v.attributes['event_name']])]),
+    [['span', { x: { int: '7' } }, [['otel:span_event', { int: '5' }]]]]);
 });

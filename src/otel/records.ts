@@ -8,15 +8,10 @@
 // span-end-records.ts's classes instead, and events with span-event-records.ts's.
 import { TracedEvent } from '../event';
 import { parseFields } from '../schema';
-import { OTEL_PROVIDER } from './typed-classes';
+import { BEGIN_FIELDS, END_FIELDS, OTEL_PROVIDER } from './typed-classes';
 
-export { OTEL_PROVIDER };
+export { BEGIN_FIELDS, END_FIELDS, OTEL_PROVIDER };
 
-export const BEGIN_FIELDS = ['span_id:u64', 'parent_id:u64', 'span_name:string', 'trace_id:string', 'kind:u8',
-  'scope:string'] as const;
-/** `args`: the span's attributes as one JSON object; `events`, `links`: JSON arrays ('' when none). */
-export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 'status_message:string',
-  'start_unix_ns:u64', 'end_unix_ns:u64', 'args:string', 'events:string', 'links:string'] as const;
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
 // Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]

@@ -1,5 +1,6 @@
-// The bridge's record classes whose attributes are typed fields, which the
-// trace readers must know: otel:span_event (an OpenTelemetry span event
+// The bridge's record classes as the trace readers know them: the span's
+// begin and end fields (records.ts makes those classes), and the classes whose
+// attributes are typed fields: otel:span_event (an OpenTelemetry span event
 // recorded as it is added: the span's id, the event's name and OpenTelemetry
 // time, then one field per attribute), otel:span_event_json (the same with
 // the attributes as one JSON object, for those no typed record fits), and an
@@ -12,6 +13,11 @@
 import type { ClassDescription, Field } from '../schema';
 
 export const OTEL_PROVIDER = 'otel';
+export const BEGIN_FIELDS = ['span_id:u64', 'parent_id:u64', 'span_name:string', 'trace_id:string', 'kind:u8',
+  'scope:string'] as const;
+/** `args`: the span's attributes as one JSON object; `events`, `links`: JSON arrays ('' when none). */
+export const END_FIELDS = ['span_id:u64', 'span_name:string', 'status_code:u8', 'status_message:string',
+  'start_unix_ns:u64', 'end_unix_ns:u64', 'args:string', 'events:string', 'links:string'] as const;
 /** The SDK's default limit on a span's events (older ones are dropped first); readers apply it to these records. */
 export const EVENT_COUNT_LIMIT = 128;
 export const SPAN_EVENT_CLASS = 'span_event';
@@ -44,22 +50,45 @@ export function fieldOfKey(key: string): string | undefined {
   return name;
 }
 
+/**
+ * Whether `cls`'s first fields are `specs` ('name:type'), and it has no more
+ * unless `more`: a trace's class descriptions are checked before a reader
+ * takes a value's type from its place.
+ */
+function startsWith(cls: ClassDescription, specs: readonly string[], more: boolean): boolean {
+  const f = cls.fields;
+  if (more ? f.length < specs.length : f.length !== specs.length) return false;
+  return specs.every((spec, i) => spec === `${f[i]!.name}:${f[i]!.type}`);
+}
+
+/** Whether `cls` is the bridge's span begin. */
+export function isOtelSpanBegin(cls: ClassDescription): boolean {
+  return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_begin' &&
+    startsWith(cls, BEGIN_FIELDS, false);
+}
+
+/** Whether `cls` is the bridge's span end, with its attributes as JSON or (isTypedSpanEndClass) as fields. */
+export function isOtelSpanEnd(cls: ClassDescription): boolean {
+  return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' &&
+    (startsWith(cls, END_FIELDS, false) || startsWith(cls, SPAN_END_FIXED, true));
+}
+
 /** Whether `cls` is a span event class as this module makes them. */
 export function isSpanEventClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === SPAN_EVENT_CLASS && cls.kind === 'event' &&
-    cls.fields.length >= SPAN_EVENT_FIXED.length && cls.fields[0]!.name === 'otel_span';
+    startsWith(cls, SPAN_EVENT_FIXED, true);
 }
 
 /** Whether `cls` is the span event class whose attributes are JSON. */
 export function isJsonSpanEventClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === SPAN_EVENT_JSON_CLASS && cls.kind === 'event' &&
-    cls.fields.length === SPAN_EVENT_JSON_FIELDS.length && cls.fields[4]!.name === 'attributes';
+    startsWith(cls, SPAN_EVENT_JSON_FIELDS, false);
 }
 
 /** Whether `cls` is an otel:span end whose attributes are fields (from SPAN_END_FIXED.length on). */
 export function isTypedSpanEndClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' &&
-    cls.fields.length >= SPAN_END_FIXED.length && cls.fields[SPAN_END_FIXED.length - 1]!.name === 'links';
+    startsWith(cls, SPAN_END_FIXED, true);
 }
 
 /** For a reader: a class with typed attributes has its attribute fields named by their keys again; others as they are. */

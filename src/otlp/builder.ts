@@ -27,7 +27,7 @@ import { OtlpEncoder } from './encode';
 import { KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
 import { kindOf, statusFromFields } from './http-spans';
 import { addSpanEvent, otelBegin, otelEnd } from './otel-spans';
-import { isJsonSpanEventClass, isSpanEventClass } from '../otel/typed-classes';
+import { isJsonSpanEventClass, isOtelSpanBegin, isOtelSpanEnd, isSpanEventClass } from '../otel/typed-classes';
 import { addJsonMembers, attrsOf, newSpan, type OpenSpan, writeAttributes } from './open-span';
 import { SpanLineage } from './span-lineage';
 import { SpanTable } from '../trace/span-table';
@@ -180,7 +180,7 @@ export class OtlpBuilder {
     const parent = parentHi === 0 && parentLo === 0 ? undefined
       : this.lineage.parentIds(proc.open, pid, parentHi, parentLo);
     let s: OpenSpan;
-    if (cls.provider === OTEL && cls.name === 'span') {
+    if (isOtelSpanBegin(cls)) {
       s = otelBegin(c.values(this.vals, true), pid, tid, ns, hi, lo, parent, parentHi, parentLo);
     } else {
       s = newSpan(pid, tid, hi, lo, cls.name, cls.provider, this.spanKind(c.id, cls), ns);
@@ -246,7 +246,7 @@ export class OtlpBuilder {
     const cls = c.cls;
     if (cls.fields.length > 1) { // more than its span id (a bare end, the common case, has nothing to decode)
       const v = c.values(this.vals, true);
-      if (cls.provider === OTEL && cls.name === 'span') otelEnd(s, v, cls);
+      if (isOtelSpanEnd(cls)) otelEnd(s, v, cls);
       else for (let i = 1; i < cls.fields.length; i++) addField(attrsOf(s), cls.fields[i]!.name, cls.fields[i]!.type, v[i]!, true);
     }
     this.finishSpan(s, ns, false);
