@@ -6,4 +6,4 @@ export { RingtraceTracerProvider, RingtraceTracer, type RingtraceTracerProviderO
 export { RingtraceSpanProcessor } from './processor';
 export { registerRingtrace, type RegisterOptions } from './register';
 export { AsyncContextManager } from './context';
-export { OTEL_PROVIDER } from './records';
+export { OTEL_PROVIDER } from './typed-classes';

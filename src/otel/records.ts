@@ -10,8 +10,6 @@ import { TracedEvent } from '../event';
 import { parseFields } from '../schema';
 import { BEGIN_FIELDS, END_FIELDS, OTEL_PROVIDER } from './typed-classes';
 
-export { BEGIN_FIELDS, END_FIELDS, OTEL_PROVIDER };
-
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
 // Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]

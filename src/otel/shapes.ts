@@ -39,14 +39,6 @@ export interface Shape {
   args: unknown[];
 }
 
-/** Fields from `specs` ('name:type'). */
-export function fieldsOf(specs: readonly string[]): Field[] {
-  return specs.map((spec) => {
-    const [name, type] = spec.split(':') as [string, FieldType];
-    return { name, type };
-  });
-}
-
 export class ShapeCache {
   private readonly shapes: Shape[] = [];
   private last: Shape | undefined;

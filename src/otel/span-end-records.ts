@@ -4,8 +4,8 @@
 // written per span. Attributes no shape fits (an array value, a key no field
 // name can hold, too many) go into the JSON end record (records.ts) instead.
 import { TracedEvent } from '../event';
-import { fieldsOf, keys, ShapeCache, typeOf, types, values } from './shapes';
-import { OTEL_PROVIDER, SPAN_END_FIXED } from './typed-classes';
+import { keys, ShapeCache, typeOf, types, values } from './shapes';
+import { fieldsOf, OTEL_PROVIDER, SPAN_END_FIXED } from './typed-classes';
 import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes) =>

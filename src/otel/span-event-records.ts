@@ -10,9 +10,9 @@ import { TracedEvent } from '../event';
 import { JsonMembers } from '../json-writer';
 import { parseFields } from '../schema';
 import { fillAttributes, ownKeyCount } from './attributes';
-import { OTEL_PROVIDER, SPAN_EVENT_CLASS, SPAN_EVENT_FIXED, SPAN_EVENT_JSON_CLASS,
+import { fieldsOf, OTEL_PROVIDER, SPAN_EVENT_CLASS, SPAN_EVENT_FIXED, SPAN_EVENT_JSON_CLASS,
   SPAN_EVENT_JSON_FIELDS } from './typed-classes';
-import { fieldsOf, keys, MAX_STRING, ShapeCache, typeOf, types, values } from './shapes';
+import { keys, MAX_STRING, ShapeCache, typeOf, types, values } from './shapes';
 import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_EVENT_FIXED), (fields, maxStringBytes) =>

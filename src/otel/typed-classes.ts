@@ -10,7 +10,7 @@
 // that reads back to the same key; readers turn the names back
 // (withAttributeKeys). Shared by the bridge and the readers; it loads
 // nothing of OpenTelemetry.
-import type { ClassDescription, Field } from '../schema';
+import type { ClassDescription, Field, FieldType } from '../schema';
 
 export const OTEL_PROVIDER = 'otel';
 export const BEGIN_FIELDS = ['span_id:u64', 'parent_id:u64', 'span_name:string', 'trace_id:string', 'kind:u8',
@@ -50,45 +50,62 @@ export function fieldOfKey(key: string): string | undefined {
   return name;
 }
 
+/** Fields from `specs` ('name:type'). */
+export function fieldsOf(specs: readonly string[]): Field[] {
+  return specs.map((spec) => {
+    const [name, type] = spec.split(':') as [string, FieldType];
+    return { name, type };
+  });
+}
+// As fields, made once: readers check classes per record.
+const BEGIN = fieldsOf(BEGIN_FIELDS);
+const END = fieldsOf(END_FIELDS);
+const EVENT_FIXED = fieldsOf(SPAN_EVENT_FIXED);
+const EVENT_JSON = fieldsOf(SPAN_EVENT_JSON_FIELDS);
+const END_FIXED = fieldsOf(SPAN_END_FIXED);
+
 /**
- * Whether `cls`'s first fields are `specs` ('name:type'), and it has no more
- * unless `more`: a trace's class descriptions are checked before a reader
- * takes a value's type from its place.
+ * Whether `cls`'s first fields are `expected`, and it has no more unless
+ * `more`: a trace's class descriptions are checked before a reader takes a
+ * value's type from its place.
  */
-function startsWith(cls: ClassDescription, specs: readonly string[], more: boolean): boolean {
+function startsWith(cls: ClassDescription, expected: readonly Field[], more: boolean): boolean {
   const f = cls.fields;
-  if (more ? f.length < specs.length : f.length !== specs.length) return false;
-  return specs.every((spec, i) => spec === `${f[i]!.name}:${f[i]!.type}`);
+  if (more ? f.length < expected.length : f.length !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (f[i]!.name !== expected[i]!.name || f[i]!.type !== expected[i]!.type) return false;
+  }
+  return true;
 }
 
 /** Whether `cls` is the bridge's span begin. */
 export function isOtelSpanBegin(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_begin' &&
-    startsWith(cls, BEGIN_FIELDS, false);
+    startsWith(cls, BEGIN, false);
 }
 
 /** Whether `cls` is the bridge's span end, with its attributes as JSON or (isTypedSpanEndClass) as fields. */
 export function isOtelSpanEnd(cls: ClassDescription): boolean {
-  return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' &&
-    (startsWith(cls, END_FIELDS, false) || startsWith(cls, SPAN_END_FIXED, true));
+  return isTypedSpanEndClass(cls) ||
+    (cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' && startsWith(cls, END, false));
 }
 
 /** Whether `cls` is a span event class as this module makes them. */
 export function isSpanEventClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === SPAN_EVENT_CLASS && cls.kind === 'event' &&
-    startsWith(cls, SPAN_EVENT_FIXED, true);
+    startsWith(cls, EVENT_FIXED, true);
 }
 
 /** Whether `cls` is the span event class whose attributes are JSON. */
 export function isJsonSpanEventClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === SPAN_EVENT_JSON_CLASS && cls.kind === 'event' &&
-    startsWith(cls, SPAN_EVENT_JSON_FIELDS, false);
+    startsWith(cls, EVENT_JSON, false);
 }
 
 /** Whether `cls` is an otel:span end whose attributes are fields (from SPAN_END_FIXED.length on). */
 export function isTypedSpanEndClass(cls: ClassDescription): boolean {
   return cls.provider === OTEL_PROVIDER && cls.name === 'span' && cls.kind === 'span_end' &&
-    startsWith(cls, SPAN_END_FIXED, true);
+    startsWith(cls, END_FIXED, true);
 }
 
 /** For a reader: a class with typed attributes has its attribute fields named by their keys again; others as they are. */

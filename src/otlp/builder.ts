@@ -27,7 +27,8 @@ import { OtlpEncoder } from './encode';
 import { KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
 import { kindOf, statusFromFields } from './http-spans';
 import { addSpanEvent, otelBegin, otelEnd } from './otel-spans';
-import { isJsonSpanEventClass, isOtelSpanBegin, isOtelSpanEnd, isSpanEventClass } from '../otel/typed-classes';
+import { isJsonSpanEventClass, isOtelSpanBegin, isOtelSpanEnd, isSpanEventClass,
+  OTEL_PROVIDER } from '../otel/typed-classes';
 import { addJsonMembers, attrsOf, newSpan, type OpenSpan, writeAttributes } from './open-span';
 import { SpanLineage } from './span-lineage';
 import { SpanTable } from '../trace/span-table';
@@ -36,8 +37,6 @@ import { ThreadScratch } from './thread-scratch';
 import { latin1Slice } from '../buffer-internals';
 import { ProtoWriter } from '../export/protowire';
 
-/** ringtrace/otel's record classes (src/otel/records.ts): provider "otel", span "span", resource "resource". */
-const OTEL = 'otel';
 
 export interface OtlpBuilderOptions {
   /** Epoch ns of the trace's time 0 (records carry ns since then). */
@@ -255,7 +254,7 @@ export class OtlpBuilder {
   private event(c: StreamCursor, pid: number, tid: number, ns: number): void {
     const cls = c.cls;
     const f = cls.fields;
-    if (cls.provider === OTEL && cls.name === 'resource' && f[0]?.type === 'string') {
+    if (cls.provider === OTEL_PROVIDER && cls.name === 'resource' && f[0]?.type === 'string') {
       this.opts.onResource?.(pid, c.values(this.vals, true)[0] as string);
       return;
     }
