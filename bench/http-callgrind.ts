@@ -8,8 +8,11 @@
 // cache misses, last-level cache misses and mispredicted branches (callgrind's
 // simple predictor models), with the difference to `none` in parentheses.
 // Deterministic where CPU time on a shared 2-vCPU guest moves by
-// microseconds between runs (the untraced server's count moves by ~0.5 k
-// instructions: collections fall differently); what it cannot show is what a
+// microseconds between runs; V8's hash and random seeds are fixed, so
+// dictionary-mode objects (the app's 20-key object) lay out alike in every
+// run (with random seeds, sorting their keys for JSON.stringify moved a
+// tool's count by ~1 000 instructions per request; fixed, the untraced server
+// moves by < 100). What it cannot show is what a
 // miss costs in time. Timer-driven work (auto mode's runtime counters) is
 // inflated: valgrind's slowdown fires timers many times more often per
 // request. Under valgrind rseq is not registered: records take the ring's
@@ -36,6 +39,8 @@ const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
 /** What --functions lists per function. */
 const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
+/** Same hash table layouts and Math.random in every run (see the top). */
+const FIXED_SEEDS = ['--hash-seed=1', '--random-seed=1'];
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'cli', 'trace-consume.js');
 const app = path.join(__dirname, 'server', 'app.js');
@@ -93,7 +98,7 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', path.join(dir, `trace-${tool}`), '--',
     'valgrind', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
     ...(topFunctions > 0 ? ['--dump-instr=yes'] : []),
-    process.execPath, ...(topFunctions > 0 ? ['--perf-basic-prof'] : []), '--expose-gc', app, tool, String(port)],
+    process.execPath, ...(topFunctions > 0 ? ['--perf-basic-prof'] : []), '--expose-gc', ...FIXED_SEEDS, app, tool, String(port)],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   recorder.stderr!.on('data', (d: Buffer) => { stderr += String(d); });
