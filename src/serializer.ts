@@ -42,13 +42,16 @@ export interface SerializerOptions {
    * JSON.stringify's text would be (json-writer.ts: no text made),
    * or a string written as it is; 'ascii', a string known to be ASCII without
    * NUL (a trace id's hex digits), copied without a string field's checks.
+   * And for the provider's ids, kept as 32-bit words (otel/ids.ts):
+   * 'u64words', [high, low] as a u64 field; 'hexwords', a string field of
+   * the words' lower-case hex digits, 8 per word.
    * Malformed trusted values are recorded as garbage, never thrown.
    */
   trustedIds?: readonly (TrustedValue | undefined)[];
   seqBase?: number;
 }
 
-export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json' | 'ascii';
+export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json' | 'ascii' | 'u64words' | 'hexwords';
 
 /**
  * A trusted 'ascii' string at o, then NUL: at most `max` characters, a NUL or
@@ -62,6 +65,26 @@ function putAscii(u8: Uint8Array, o: number, s: string, max: number): number {
   }
   u8[o + n] = 0;
   return o + n + 1;
+}
+
+/** [high, low] 32-bit words as a little-endian u64 at o (not a list: 0). */
+function putU64Words(dv: DataView, o: number, w: readonly number[]): void {
+  const ok = Array.isArray(w);
+  dv.setInt32(o, ok ? w[1]! | 0 : 0, true);
+  dv.setInt32(o + 4, ok ? w[0]! | 0 : 0, true);
+}
+
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** The lower-case hex digits of 32-bit words at o, then NUL: at most `max` characters (whole words). */
+function putHexWords(u8: Uint8Array, o: number, w: readonly number[], max: number): number {
+  const n = Array.isArray(w) ? Math.min(w.length, max >> 3) : 0;
+  for (let i = 0; i < n; i++) {
+    const x = w[i]! | 0;
+    for (let shift = 28; shift >= 0; shift -= 4) u8[o++] = HEX_DIGITS[(x >>> shift) & 15]!;
+  }
+  u8[o] = 0;
+  return o + 1;
 }
 
 /** 8 hex digits of s from `from` as a u32 (no checks: a bad digit gives a wrong value). */
@@ -243,6 +266,8 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
       if (trusted === 'hrtime') return `putHrtime(dv, o, v${i}); o += 8;`;
       if (trusted === 'json') return `o = writeJson(u8, o, v${i}, maxString);`;
       if (trusted === 'ascii') return `o = putAscii(u8, o, v${i}, maxString);`;
+      if (trusted === 'u64words') return `putU64Words(dv, o, v${i}); o += 8;`;
+      if (trusted === 'hexwords') return `o = putHexWords(u8, o, v${i}, maxString);`;
       return trusted ? trustedIdCode(trusted === 'seq' ? `(seqBase + v${i})` : `v${i}`) : fieldCode(f.type, `v${i}`, i);
     }),
     ...(strict ? ['if (!target.enabled) return false;'] : []),
@@ -260,7 +285,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     '};',
   ].join('\n');
   const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
-    'putHexId', 'putHrtime', 'writeJson', 'putAscii', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+    'putHexId', 'putHrtime', 'writeJson', 'putAscii', 'putU64Words', 'putHexWords', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
   return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter, putHexId,
-    putHrtime, writeJson, putAscii);
+    putHrtime, writeJson, putAscii, putU64Words, putHexWords);
 }

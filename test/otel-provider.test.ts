@@ -123,17 +123,26 @@ test('parent-based sampling, suppressed tracing and no session: non-recording sp
   assert.equal(child.isRecording(), false);
   assert.equal(child.spanContext().traceId, 'a'.repeat(32));
   assert.equal(child.spanContext().traceFlags, TraceFlags.NONE);
+  const grandchild = tracer.startSpan('unsampled grandchild', {}, trace.setSpan(ROOT_CONTEXT, child));
+  assert.equal(grandchild.isRecording(), false);
+  assert.equal(grandchild.spanContext().traceId, 'a'.repeat(32));
+  assert.equal(grandchild.spanContext().traceFlags, TraceFlags.NONE);
+  grandchild.end();
   child.end();
   const suppressed = ROOT_CONTEXT.setValue(Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING'), true);
   const quiet = tracer.startSpan('suppressed', {}, suppressed);
   assert.equal(quiet.isRecording(), false);
   quiet.end();
+  // (digits that differ in every place: a word read out of order or a digit lost shows)
+  const remoteTrace = '0123456789abcdeffedcba9876543210';
+  const remoteSpan = '89abcdef01234567';
   const sampled = tracer.startSpan('sampled remote child', {}, trace.setSpanContext(ROOT_CONTEXT,
-    { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true }));
+    { traceId: remoteTrace, spanId: remoteSpan, traceFlags: TraceFlags.SAMPLED, isRemote: true }));
+  assert.equal(sampled.spanContext().traceId, remoteTrace);
   sampled.end();
   const spans = fromRecords(collect(session));
-  assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.parentSpanId]), [['sampled remote child', 'c'.repeat(32),
-    'd'.repeat(16)]]);
+  assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.parentSpanId]), [['sampled remote child', remoteTrace,
+    remoteSpan]]);
 });
 
 test('a span that began before the session attached is not recorded; one after it is', () => {
@@ -147,10 +156,15 @@ test('a span that began before the session attached is not recorded; one after i
   session = own.recreate();
   currentTracer().poll();
   const late = tracer.startSpan('late');
+  const lateChild = tracer.startSpan('late child of early', {}, trace.setSpan(ROOT_CONTEXT, early));
   early.end();
+  lateChild.end();
   late.end();
   const events = collect(session);
-  assert.deepEqual(fromRecords(events).map((s) => s.name), ['late']);
+  assert.deepEqual(fromRecords(events).map((s) => [s.name, s.traceId, s.parentSpanId])
+    .sort((a, b) => a[0]!.localeCompare(b[0]!)), [ // (the two ends may be read in either order)
+    ['late', late.spanContext().traceId, ''],
+    ['late child of early', early.spanContext().traceId, early.spanContext().spanId]]);
   assert.equal(events.filter((e) => e.cls.provider === 'otel' && e.cls.name === 'resource').length, 1);
 });
 

@@ -19,6 +19,8 @@ export const RESOURCE_FIELDS = ['attributes:string'] as const;
 /** [seconds, nanoseconds], or nanoseconds since HRTIME_BASE_S (a span's SpanTime). */
 export type RecordTime = readonly [number, number] | number;
 export type BeginArgs = [string, string, string, string, number, string];
+/** The provider's begin: span id, parent id ([0, 0]: none) and trace id as words (ids.ts). */
+export type WordsBeginArgs = [readonly number[], readonly number[], string, readonly number[], number, string];
 /** args, events and links: JSON texts, or values written as their JSON (the 'json' trusted value). */
 export type EndArgs = [string, string, number, string, RecordTime, RecordTime, string | object, string | object, string];
 /**
@@ -28,10 +30,14 @@ export type EndArgs = [string, string, number, string, RecordTime, RecordTime, s
  */
 export const END_MAX_STRING = 8192;
 const BEGIN_TRUSTED = ['hex', 'hex', undefined, 'ascii'] as const; // (trace ids: 32 hex digits, made or checked)
+const WORDS_BEGIN_TRUSTED = ['u64words', 'u64words', undefined, 'hexwords'] as const;
 const END_TRUSTED = ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime', 'json', 'json'] as const;
 
 export interface SpanRecords {
+  /** The span processor's begin (the SDK's hex ids). */
   begin: TracedEvent<BeginArgs>;
+  /** The same record (one class: the same description) for the provider, whose ids are words. */
+  beginFromWords: TracedEvent<WordsBeginArgs>;
   end: TracedEvent<EndArgs>;
   resource: TracedEvent<[string]>;
 }
@@ -42,6 +48,8 @@ export function spanRecords(): SpanRecords {
   records ??= {
     begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
       parseFields('otel:span', BEGIN_FIELDS), {}, BEGIN_TRUSTED),
+    beginFromWords: new TracedEvent<WordsBeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
+      parseFields('otel:span', BEGIN_FIELDS), {}, WORDS_BEGIN_TRUSTED),
     end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS),
       { maxStringBytes: END_MAX_STRING }, END_TRUSTED),
     resource: new TracedEvent<[string]>(OTEL_PROVIDER, 'resource', 'event',

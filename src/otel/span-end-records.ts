@@ -10,14 +10,14 @@ import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes) =>
   new TracedEvent<unknown[]>(OTEL_PROVIDER, 'span', 'span_end', fields, { maxStringBytes },
-    ['hex', undefined, undefined, undefined, 'hrtime', 'hrtime']));
+    ['u64words', undefined, undefined, undefined, 'hrtime', 'hrtime']));
 
 /**
- * Record the end of span `spanId` (hex) with the attributes `kv` (key, value,
+ * Record the end of the span whose id is `spanId` (words, ids.ts) with the attributes `kv` (key, value,
  * ...: kept ones only, see attributes.ts; null: none) as typed fields.
  * Returns false, recording nothing, when no shape fits them.
  */
-export function recordTypedEnd(spanId: string, name: string, statusCode: number, statusMessage: string,
+export function recordTypedEnd(spanId: readonly number[], name: string, statusCode: number, statusMessage: string,
   start: SpanTime, end: SpanTime, links: string, kv: readonly unknown[] | null): boolean {
   let n = 0;
   if (kv !== null) {

@@ -16,29 +16,29 @@ import { keys, MAX_STRING, ShapeCache, typeOf, types, values } from './shapes';
 import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_EVENT_FIXED), (fields, maxStringBytes) =>
-  new TracedEvent<unknown[]>(OTEL_PROVIDER, SPAN_EVENT_CLASS, 'event', fields, { maxStringBytes }, ['hex', undefined,
-    'hrtime']));
+  new TracedEvent<unknown[]>(OTEL_PROVIDER, SPAN_EVENT_CLASS, 'event', fields, { maxStringBytes }, ['u64words',
+    undefined, 'hrtime']));
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * Record the event `name` of span `spanId` (hex) at OpenTelemetry time
+ * Record the event `name` of the span whose id is `spanId` (words, ids.ts) at OpenTelemetry time
  * `time`, with `attributes` by the SDK's rules (attributes.ts: null and
  * undefined values, empty and `__proto__` keys and values that are no
  * attribute value are left out; past 128, dropped and counted). A getter that
  * throws throws here.
  */
-export function recordSpanEvent(spanId: string, name: string, attributes: object | null, time: SpanTime): void {
+export function recordSpanEvent(spanId: readonly number[], name: string, attributes: object | null, time: SpanTime): void {
   if (!recordTyped(spanId, name, attributes, time)) recordJson(spanId, name, attributes, time);
 }
 
-type JsonArgs = [string, string, SpanTime, number, JsonMembers];
+type JsonArgs = [readonly number[], string, SpanTime, number, JsonMembers];
 let jsonClass: TracedEvent<JsonArgs> | undefined;
 
-function recordJson(spanId: string, name: string, attributes: object | null, time: SpanTime): void {
+function recordJson(spanId: readonly number[], name: string, attributes: object | null, time: SpanTime): void {
   const cls = jsonClass ??= new TracedEvent<JsonArgs>(OTEL_PROVIDER, SPAN_EVENT_JSON_CLASS, 'event',
     parseFields('otel:span_event_json', SPAN_EVENT_JSON_FIELDS), { maxStringBytes: MAX_STRING },
-    ['hex', undefined, 'hrtime', undefined, 'json']);
+    ['u64words', undefined, 'hrtime', undefined, 'json']);
   if (!cls.enabled) return;
   let dropped = 0;
   let kv: unknown[] = [];
@@ -52,7 +52,7 @@ function recordJson(spanId: string, name: string, attributes: object | null, tim
 }
 
 /** The event as a typed record; false when no shape fits it. */
-function recordTyped(spanId: string, name: string, attributes: object | null, time: SpanTime): boolean {
+function recordTyped(spanId: readonly number[], name: string, attributes: object | null, time: SpanTime): boolean {
   let n = 0;
   if (attributes !== null) {
     for (const key in attributes) {

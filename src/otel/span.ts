@@ -7,8 +7,9 @@
 // instrumentations see the span they expect. No method
 // throws into the app: a span that cannot be recorded is counted (`failed`).
 import type { Attributes, Exception, Link, Span, SpanAttributeValue, SpanContext, SpanStatus,
-  TimeInput } from '@opentelemetry/api';
-import { STATUS_ERROR, STATUS_OK, STATUS_UNSET } from './api-values';
+  TimeInput, TraceState } from '@opentelemetry/api';
+import { STATUS_ERROR, STATUS_OK, STATUS_UNSET, TRACE_SAMPLED } from './api-values';
+import { contextOfWords } from './ids';
 import { addAttribute, addAttributes, fillAttributes, ownKeyCount } from './attributes';
 import { JsonMembers } from '../json-writer';
 import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
@@ -37,6 +38,8 @@ interface RecordedLink { context: SpanContext; attributes?: JsonMembers; dropped
  * made on first use, the status is two fields, times are numbers (SpanTime).
  */
 export class RingtraceSpan implements Span {
+  /** The API's view of the ids, made when first asked for (spanContext). */
+  private context: SpanContext | null = null;
   private attributes: JsonMembers | null = null;
   private links: RecordedLink[] | null = null;
   private statusCode = STATUS_UNSET;
@@ -46,12 +49,15 @@ export class RingtraceSpan implements Span {
   /**
    * Made only once its begin is recorded, into the session `sessionIno`: its
    * end is recorded only into that same session (no end without its begin).
+   * Its ids are words (ids.ts), what its records take; a child of it takes
+   * its trace's words and state from it as they are.
    */
-  constructor(private readonly context: SpanContext, private name: string, private readonly startTime: SpanTime,
+  constructor(readonly spanWords: readonly number[], readonly traceWords: readonly number[],
+    readonly traceState: TraceState | undefined, private name: string, private readonly startTime: SpanTime,
     private readonly sessionIno: number, private readonly owner: SpanOwner) {}
 
   spanContext(): SpanContext {
-    return this.context;
+    return this.context ??= contextOfWords(this.traceWords, this.spanWords, TRACE_SAMPLED, this.traceState);
   }
 
   setAttribute(key: string, value: SpanAttributeValue): this {
@@ -82,7 +88,7 @@ export class RingtraceSpan implements Span {
     }
     if (this.owner.sessionIno() !== this.sessionIno) return this; // its end will not be recorded either
     try {
-      recordSpanEvent(this.context.spanId, String(name), typeof attributes === 'object' ? attributes : null,
+      recordSpanEvent(this.spanWords, String(name), typeof attributes === 'object' ? attributes : null,
         toSpanTime(time));
     } catch (e) {
       this.owner.failed(e); // an attribute's getter threw: the event is not recorded
@@ -153,9 +159,9 @@ export class RingtraceSpan implements Span {
       if (spanTimeBefore(at, this.startTime)) at = this.startTime; // as the SDK: a span never ends before it starts
       const attributes = this.attributes;
       const links = this.links === null ? '' : JSON.stringify(this.links);
-      if (recordTypedEnd(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at, links,
+      if (recordTypedEnd(this.spanWords, this.name, this.statusCode, this.statusMessage, this.startTime, at, links,
         attributes === null ? null : attributes.kv)) return;
-      end.emit(this.context.spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at,
+      end.emit(this.spanContext().spanId, this.name, this.statusCode, this.statusMessage, this.startTime, at,
         attributes === null || attributes.size === 0 ? EMPTY_OBJECT_JSON : attributes, '', // (events: recorded as added)
         links);
     } catch (e) {
@@ -163,3 +169,4 @@ export class RingtraceSpan implements Span {
     }
   }
 }
+

@@ -7,16 +7,20 @@
 // non-recording child), suppressed tracing respected, random ids, the
 // attribute/event/link rules (span.ts). With no session a span is a
 // non-recording span with valid ids (propagation still works, nothing is kept).
-import type { Attributes, Context, Span, SpanContext, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanOptions, TraceState, Tracer, TracerProvider } from '@opentelemetry/api';
 import { contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, KIND_INTERNAL, traceApi as trace, TRACE_NOT_SAMPLED,
   TRACE_SAMPLED } from './api-values';
 import { currentTracer } from '../tracer';
 import { addAttributes } from './attributes';
 import { JsonMembers } from '../json-writer';
-import { randomSpanId, randomTraceId } from './ids';
+import { randomSpanWords, randomTraceWords, wordsOfHex } from './ids';
 import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
 import { RingtraceSpan, type SpanOwner } from './span';
+import { UnrecordedSpan } from './unrecorded-span';
 import { toSpanTime } from './time';
+
+/** The parent id of a root span. */
+const NO_PARENT: readonly number[] = [0, 0];
 
 /** @opentelemetry/core's key for suppressed tracing (createContextKey makes it with Symbol.for). */
 const SUPPRESS_TRACING = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
@@ -97,28 +101,43 @@ export class RingtraceTracer implements Tracer {
 
   private start(name: string, options: SpanOptions, ctx: Context): Span {
     if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    let parent = options.root ? undefined : trace.getSpanContext(ctx);
-    if (parent !== undefined && !isSpanContextValid(parent)) parent = undefined;
-    const spanContext: SpanContext = { traceId: parent ? parent.traceId : randomTraceId(), spanId: randomSpanId(),
-      traceFlags: TRACE_SAMPLED };
-    if (parent?.traceState) spanContext.traceState = parent.traceState;
-    if (parent !== undefined && (parent.traceFlags & TRACE_SAMPLED) === 0) { // parent-based: not sampled
-      spanContext.traceFlags = TRACE_NOT_SAMPLED;
-      return trace.wrapSpanContext(spanContext);
+    const parentSpan = options.root ? undefined : trace.getSpan(ctx);
+    let traceWords: readonly number[];
+    let parentWords: readonly number[] = NO_PARENT;
+    let traceState: TraceState | undefined;
+    let sampled = true;
+    if (parentSpan instanceof RingtraceSpan || parentSpan instanceof UnrecordedSpan) { // ours: words as they are
+      traceWords = parentSpan.traceWords;
+      parentWords = parentSpan.spanWords;
+      traceState = parentSpan.traceState;
+      sampled = parentSpan instanceof RingtraceSpan || (parentSpan.traceFlags & TRACE_SAMPLED) !== 0;
+    } else {
+      const parent = parentSpan?.spanContext();
+      if (parent !== undefined && isSpanContextValid(parent)) {
+        traceWords = wordsOfHex(parent.traceId);
+        parentWords = wordsOfHex(parent.spanId);
+        traceState = parent.traceState;
+        sampled = (parent.traceFlags & TRACE_SAMPLED) !== 0;
+      } else {
+        traceWords = randomTraceWords();
+      }
     }
-    const records = this.provider.records;
-    if (!records.begin.enabled) return trace.wrapSpanContext(spanContext);
+    const spanWords = randomSpanWords();
+    // Parent-based sampling: a parent that is not sampled makes a child that is not.
+    if (!sampled) return new UnrecordedSpan(traceWords, spanWords, TRACE_NOT_SAMPLED, traceState);
+    const begin = this.provider.records.beginFromWords;
+    if (!begin.enabled) return new UnrecordedSpan(traceWords, spanWords, TRACE_SAMPLED, traceState);
     const provider = this.provider;
     const kind = options.kind ?? KIND_INTERNAL;
     const text = String(name);
-    const span = new RingtraceSpan(spanContext, text, toSpanTime(options.startTime), provider.sessionIno(),
-      provider);
+    const span = new RingtraceSpan(spanWords, traceWords, traceState, text, toSpanTime(options.startTime),
+      provider.sessionIno(), provider);
     if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
     if (options.links) span.addLinks(options.links);
     provider.beforeBegin();
-    if (!records.begin.record(spanContext.spanId, parent ? parent.spanId : '', text, spanContext.traceId,
-      kind, this.scope)) {
-      return trace.wrapSpanContext(spanContext); // filtered out or an invalid value: no end without its begin
+    if (!begin.record(spanWords, parentWords, text, traceWords, kind, this.scope)) {
+      // filtered out or an invalid value: no end without its begin
+      return new UnrecordedSpan(traceWords, spanWords, TRACE_SAMPLED, traceState);
     }
     return span;
   }
