@@ -10,8 +10,9 @@ import type { InvalidValues } from './invalid-values';
 import type { Field } from './schema';
 import { writeString } from './string-writer';
 import { writeJson } from './json-writer';
-import { TWO32 } from './int64';
-import { performance } from 'node:perf_hooks';
+import { asRecorded, putAscii, putHexId, putHexWords, putHrtime, putU64Words } from './trusted-values';
+
+export { HRTIME_BASE_S } from './trusted-values';
 
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;
@@ -52,88 +53,6 @@ export interface SerializerOptions {
 }
 
 export type TrustedValue = 'seq' | 'id' | 'hex' | 'hrtime' | 'json' | 'ascii' | 'u64words' | 'hexwords';
-
-/**
- * A trusted 'ascii' string at o, then NUL: at most `max` characters, a NUL or
- * non-ASCII one written as '?' (so garbage never ends the field early).
- */
-function putAscii(u8: Uint8Array, o: number, s: string, max: number): number {
-  const n = typeof s === 'string' ? Math.min(s.length, max) : 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    u8[o + i] = c - 1 >>> 0 >= 0x7f ? 0x3f : c;
-  }
-  u8[o + n] = 0;
-  return o + n + 1;
-}
-
-/** [high, low] 32-bit words as a little-endian u64 at o (not a list: 0). */
-function putU64Words(dv: DataView, o: number, w: readonly number[]): void {
-  const ok = Array.isArray(w);
-  dv.setInt32(o, ok ? w[1]! | 0 : 0, true);
-  dv.setInt32(o + 4, ok ? w[0]! | 0 : 0, true);
-}
-
-const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-
-/** The lower-case hex digits of 32-bit words at o, then NUL: at most `max` characters (whole words). */
-function putHexWords(u8: Uint8Array, o: number, w: readonly number[], max: number): number {
-  const n = Array.isArray(w) ? Math.min(w.length, max >> 3) : 0;
-  for (let i = 0; i < n; i++) {
-    const x = w[i]! | 0;
-    for (let shift = 28; shift >= 0; shift -= 4) u8[o++] = HEX_DIGITS[(x >>> shift) & 15]!;
-  }
-  u8[o] = 0;
-  return o + 1;
-}
-
-/** 8 hex digits of s from `from` as a u32 (no checks: a bad digit gives a wrong value). */
-function hexWord(s: string, from: number): number {
-  let w = 0;
-  for (let i = from; i < from + 8; i++) {
-    const c = s.charCodeAt(i);
-    w = (w << 4) | (c <= 57 ? c - 48 : (c | 32) - 87);
-  }
-  return w >>> 0;
-}
-
-/** A 16-hex-digit id as a little-endian u64 at o ('' and other lengths: 0). */
-function putHexId(dv: DataView, o: number, s: string): void {
-  const ok = typeof s === 'string' && s.length === 16;
-  dv.setUint32(o, ok ? hexWord(s, 8) : 0, true);
-  dv.setUint32(o + 4, ok ? hexWord(s, 0) : 0, true);
-}
-
-/**
- * The Unix second that the number form of a trusted 'hrtime' counts from:
- * the process's start, so times near it stay exact integers of nanoseconds
- * in a double (for 104 days either side).
- */
-export const HRTIME_BASE_S = Math.floor(performance.timeOrigin / 1000);
-
-/**
- * [seconds, nanoseconds] as a little-endian u64 of nanoseconds, exact, in
- * doubles (every step stays below 2^53): s * 1e9 = (sHi * 1e9) * 2^16 + sLo * 1e9.
- */
-function putSecondsNanos(dv: DataView, o: number, seconds: number, nanos: number): void {
-  const s = seconds >>> 0;
-  const a = (s & 0xffff) * 1e9 + (nanos >>> 0); // < 2^47
-  const b = Math.floor(s / 65536) * 1e9; // < 2^46, to be shifted by 16
-  const x = (b % 65536) * 65536 + a; // < 2^53
-  const carry = Math.floor(x / TWO32);
-  dv.setUint32(o, x >>> 0, true);
-  dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
-}
-
-/** A trusted time: [seconds, nanoseconds], or a number of nanoseconds since HRTIME_BASE_S. */
-function putHrtime(dv: DataView, o: number, t: number | readonly number[]): void {
-  if (typeof t === 'number') {
-    const s = Math.floor(t / 1e9);
-    putSecondsNanos(dv, o, HRTIME_BASE_S + s, t - s * 1e9);
-  } else {
-    putSecondsNanos(dv, o, t[0]!, t[1]!);
-  }
-}
 
 /** Room kept free at the end of the staging buffer. */
 export const STAGING_SLACK = 8;
@@ -221,6 +140,22 @@ function stringCacheCode(fields: Field[]): string[] {
     [`let last${i} = '', words${i} = 0, size${i} = 0; const cache${i} = new Uint32Array(${CACHED_STRING_BYTES / 4});`]);
 }
 
+/**
+ * The filter's arguments: emit's, except that a trusted value is given as
+ * its record holds it (a span id as the u64 written, a trace id's words as
+ * their hex digits, a time as its nanoseconds), so an expression on such a
+ * field means what it says in the trace. The conversion runs only for
+ * classes with a filter.
+ */
+function filterArguments(fields: Field[], opts: SerializerOptions): string {
+  return fields.map((_, i) => {
+    const trusted = opts.trustedIds?.[i];
+    if (trusted === undefined || trusted === 'id') return `v${i}`;
+    if (trusted === 'seq') return `(seqBase + v${i})`;
+    return `asRecorded('${trusted}', v${i}, maxString)`;
+  }).join(', ');
+}
+
 /** Upper bound of a record's payload, strings and bytes excluded. */
 export function fixedSize(fields: Field[]): number {
   const size: Record<string, number> = { i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4,
@@ -234,7 +169,10 @@ export interface EmitTarget {
   id: number;
   filtered: number;
 }
-/** A session's filter on an event's field values, given emit's arguments; never throws. */
+/**
+ * A session's filter on an event's field values, given emit's arguments (a
+ * trusted value as its record holds it: filterArgument); never throws.
+ */
 export type EventFilter = (...values: unknown[]) => boolean;
 export interface EmitSink {
   emitStaged(): void;
@@ -280,12 +218,13 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     ...(strict ? [] : ['if (!target.enabled) return false;']),
     `if (arguments.length !== ${fields.length}) return invalid.arity(${fields.length}, arguments.length);`,
     // The session's filter on field values: after the enabled check, before anything is written.
-    ...(filter ? [`if (${strict ? 'target.enabled && ' : ''}!filter(${params})) { target.filtered++; return false; }`] : []),
+    ...(filter ? [`if (${strict ? 'target.enabled && ' : ''}!filter(${filterArguments(fields, opts)})) ` +
+      '{ target.filtered++; return false; }'] : []),
     `return record(${params});`,
     '};',
   ].join('\n');
   const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
-    'putHexId', 'putHrtime', 'writeJson', 'putAscii', 'putU64Words', 'putHexWords', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+    'putHexId', 'putHrtime', 'writeJson', 'putAscii', 'putU64Words', 'putHexWords', 'asRecorded', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
   return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter, putHexId,
-    putHrtime, writeJson, putAscii, putU64Words, putHexWords);
+    putHrtime, writeJson, putAscii, putU64Words, putHexWords, asRecorded);
 }

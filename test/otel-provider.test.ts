@@ -14,6 +14,7 @@ import { comparable } from '../fixtures/otel-compare';
 import { freePort } from '../bench/server/harness';
 import { currentTracer } from '../src/index';
 import { AsyncContextManager, RingtraceTracerProvider } from '../src/otel/index';
+import { spanRecords } from '../src/otel/records';
 
 const own = new OwnSession('otel-provider');
 let session = own.session;
@@ -143,6 +144,28 @@ test('parent-based sampling, suppressed tracing and no session: non-recording sp
   const spans = fromRecords(collect(session));
   assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.parentSpanId]), [['sampled remote child', remoteTrace,
     remoteSpan]]);
+});
+
+test("a session's filter on the provider's begins compares ids as recorded, not as the provider keeps them", () => {
+  const tracer = new RingtraceTracerProvider().getTracer('filtered');
+  const wanted = { traceId: '0123456789abcdeffedcba9876543210', spanId: '89abcdef01234567' };
+  const other = { traceId: 'fedcba98765432100123456789abcdef', spanId: wanted.spanId };
+  const under = (ids: typeof wanted) => trace.setSpanContext(ROOT_CONTEXT, { ...ids, traceFlags: TraceFlags.SAMPLED,
+    isRemote: true });
+  collect(session);
+  const begin = spanRecords().beginFromWords;
+  begin.setFilter(`trace_id == "${wanted.traceId}" && parent_id == ${BigInt(`0x${wanted.spanId}`)}`);
+  try {
+    const kept = tracer.startSpan('kept', {}, under(wanted));
+    const otherTrace = tracer.startSpan('other trace', {}, under(other));
+    const root = tracer.startSpan('root');
+    assert.deepEqual([kept, otherTrace, root].map((s) => s.isRecording()), [true, false, false]);
+    for (const s of [kept, otherTrace, root]) s.end();
+  } finally {
+    begin.setFilter(null);
+  }
+  assert.deepEqual(fromRecords(collect(session)).map((s) => [s.name, s.traceId, s.parentSpanId]),
+    [['kept', wanted.traceId, wanted.spanId]]);
 });
 
 test('a span that began before the session attached is not recorded; one after it is', () => {
