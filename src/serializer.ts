@@ -46,7 +46,9 @@ export interface SerializerOptions {
    * And for the provider's ids, kept as 32-bit words (otel/ids.ts):
    * 'u64words', [high, low] as a u64 field; 'hexwords', a string field of
    * the words' lower-case hex digits, 8 per word.
-   * Malformed trusted values are recorded as garbage, never thrown.
+   * Malformed trusted values are recorded as garbage, never thrown. Their
+   * writers, and the values as recorded that a filter compares, are in
+   * trusted-values.ts.
    */
   trustedIds?: readonly (TrustedValue | undefined)[];
   seqBase?: number;
