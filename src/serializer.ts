@@ -226,7 +226,8 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
     '};',
   ].join('\n');
   const make = new Function('maxString', 'target', 'st', 'sink', 'invalid', 'writeString', 'seqBase', 'filter',
-    'putHexId', 'putHrtime', 'writeJson', 'putAscii', 'putU64Words', 'putHexWords', 'asRecorded', body) as (...a: unknown[]) => (...v: unknown[]) => boolean;
+    'putHexId', 'putHrtime', 'writeJson', 'putAscii', 'putU64Words', 'putHexWords', 'asRecorded', body) as
+    (...a: unknown[]) => (...v: unknown[]) => boolean;
   return make(opts.maxStringBytes, target, st, sink, invalid, writeString, opts.seqBase ?? 0, filter, putHexId,
     putHrtime, writeJson, putAscii, putU64Words, putHexWords, asRecorded);
 }

@@ -49,7 +49,8 @@ export interface Shape {
  */
 function emitterFor(cls: TracedEvent<unknown[]> | null, fixed: number, n: number): Shape['emit'] {
   if (!cls) return () => {};
-  const args = [...Array.from({ length: fixed }, (_, i) => `h[${i}]`), ...Array.from({ length: n }, (_, i) => `v[${i}]`)];
+  const args = [...Array.from({ length: fixed }, (_, i) => `h[${i}]`),
+    ...Array.from({ length: n }, (_, i) => `v[${i}]`)];
   return new Function('cls', `return function emitShape(h, v) { cls.emit(${args.join(', ')}); };`)(cls) as
     Shape['emit'];
 }

@@ -22,13 +22,14 @@ const shapes = new ShapeCache(fieldsOf(SPAN_EVENT_FIXED), (fields, maxStringByte
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * Record the event `name` of the span whose id is `spanId` (words, ids.ts) at OpenTelemetry time
- * `time`, with `attributes` by the SDK's rules (attributes.ts: null and
- * undefined values, empty and `__proto__` keys and values that are no
- * attribute value are left out; past 128, dropped and counted). A getter that
- * throws throws here.
+ * Record the event `name` of the span whose id is `spanId` (words, ids.ts)
+ * at OpenTelemetry time `time`, with `attributes` by the SDK's rules
+ * (attributes.ts: null and undefined values, empty and `__proto__` keys and
+ * values that are no attribute value are left out; past 128, dropped and
+ * counted). A getter that throws throws here.
  */
-export function recordSpanEvent(spanId: readonly number[], name: string, attributes: object | null, time: SpanTime): void {
+export function recordSpanEvent(spanId: readonly number[], name: string, attributes: object | null,
+  time: SpanTime): void {
   if (!recordTyped(spanId, name, attributes, time)) recordJson(spanId, name, attributes, time);
 }
 
