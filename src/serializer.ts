@@ -93,9 +93,14 @@ function fieldCode(type: Field['type'], v: string, f: number): string {
 o += 8;`;
     }
     case 'string':
-      // Repeated strings (a route, a method) are copied from their cached
-      // bytes as 32-bit words; see stringCacheCode.
+      // '' (an optional field left empty: a trace id, a status message) is
+      // its NUL alone, before any of the cache's code runs. Repeated strings
+      // (a route, a method) are copied from their cached bytes as 32-bit
+      // words; see stringCacheCode.
       return `if (typeof ${v} !== 'string') ${bad}
+if (${v} === '') {
+  u8[o++] = 0;
+} else {
 const same${f} = ${v} === last${f};
 if (same${f} && words${f} !== 0) {
   for (let w = 0; w < words${f}; w++) dv.setUint32(o + 4 * w, cache${f}[w], true);
@@ -108,6 +113,7 @@ if (same${f} && words${f} !== 0) {
     size${f} = o - start; words${f} = (size${f} + 3) >> 2;
     for (let w = 0; w < words${f}; w++) cache${f}[w] = dv.getUint32(start + 4 * w, true);
   }
+}
 }`;
     case 'bytes':
       return `if (!(${v} instanceof Uint8Array)) ${bad}
