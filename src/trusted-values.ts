@@ -80,11 +80,23 @@ function putSecondsNanos(dv: DataView, o: number, seconds: number, nanos: number
   dv.setUint32(o + 4, (Math.floor(b / 65536) + carry) >>> 0, true);
 }
 
-/** A trusted time: [seconds, nanoseconds], or a number of nanoseconds since HRTIME_BASE_S. */
+// HRTIME_BASE_S in nanoseconds as two u32 words (past 2^53: made exact once, with a BigInt).
+const BASE_NS = BigInt(HRTIME_BASE_S) * 1_000_000_000n;
+const BASE_NS_LO = Number(BASE_NS & 0xffffffffn);
+const BASE_NS_HI = Number(BASE_NS >> 32n);
+
+/**
+ * A trusted time: [seconds, nanoseconds], or a number of nanoseconds since
+ * HRTIME_BASE_S (an integer below 2^53 either side), added to the base's two
+ * words with a carry: no division.
+ */
 export function putHrtime(dv: DataView, o: number, t: number | readonly number[]): void {
   if (typeof t === 'number') {
-    const s = Math.floor(t / 1e9);
-    putSecondsNanos(dv, o, HRTIME_BASE_S + s, t - s * 1e9);
+    const hi = Math.floor(t * 2.3283064365386963e-10); // t / 2^32, exact: only the exponent moves
+    const lo = BASE_NS_LO + (t - hi * TWO32); // < 2^33
+    const carry = lo >= TWO32 ? 1 : 0;
+    dv.setUint32(o, lo - carry * TWO32, true);
+    dv.setUint32(o + 4, (BASE_NS_HI + hi + carry) >>> 0, true);
   } else {
     putSecondsNanos(dv, o, t[0]!, t[1]!);
   }

@@ -17,3 +17,18 @@ test('asRecorded: each trusted kind as its record holds it', () => {
   assert.equal(asRecorded('json', new JsonMembers(['k', 'v ✓', 'n', 2]), 1024), '{"k":"v ✓","n":2}');
   assert.equal(asRecorded('json', 'as is', 1024), 'as is');
 });
+
+test('a time in nanoseconds since HRTIME_BASE_S is recorded exactly, either side of it, up to 2^53', () => {
+  const base = BigInt(HRTIME_BASE_S) * 1_000_000_000n;
+  const times = [0, 1, -1, 2 ** 32, 2 ** 32 - 1, -(2 ** 32), 2 ** 32 + 1, 2 ** 53 - 1, -(2 ** 53 - 1), 999_999_999,
+    -1_000_000_001, 3600e9, -3600e9];
+  const toCarry = Number(2n ** 32n - (base & 0xffffffffn)); // the low words' sum exactly 2^32, and either side
+  times.push(toCarry, toCarry - 1, toCarry + 1, toCarry - 2 ** 32, toCarry + 2 ** 40);
+  let x = 12345; // a fixed sequence of magnitudes and signs (an LCG): the same cases every run
+  for (let i = 0; i < 20_000; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const t = Math.floor((x / 2147483648) * 2 ** ((i % 53) + 1));
+    times.push(i % 2 ? t : -t);
+  }
+  for (const t of times) assert.equal(asRecorded('hrtime', t, 1024), BigInt.asUintN(64, base + BigInt(t)), `t = ${t}`);
+});
