@@ -213,7 +213,7 @@ export function buildEmitter(fields: Field[], opts: SerializerOptions, target: E
       if (trusted === 'json') return `o = writeJson(u8, o, v${i}, maxString);`;
       if (trusted === 'ascii') return `o = putAscii(u8, o, v${i}, maxString);`;
       if (trusted === 'u64words') return `putU64Words(dv, o, v${i}); o += 8;`;
-      if (trusted === 'hexwords') return `o = putHexWords(u8, o, v${i}, maxString);`;
+      if (trusted === 'hexwords') return `o = putHexWords(dv, o, v${i}, maxString);`;
       return trusted ? trustedIdCode(trusted === 'seq' ? `(seqBase + v${i})` : `v${i}`) : fieldCode(f.type, `v${i}`, i);
     }),
     ...(strict ? ['if (!target.enabled) return false;'] : []),

@@ -29,16 +29,24 @@ export function putU64Words(dv: DataView, o: number, w: readonly number[]): void
   dv.setInt32(o + 4, ok ? w[0]! | 0 : 0, true);
 }
 
-const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Per byte value, its two lower-case hex digits as a little-endian u16 (the high digit first in memory). */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) =>
+  '0123456789abcdef'.charCodeAt(b >> 4) | ('0123456789abcdef'.charCodeAt(b & 15) << 8));
 
-/** The lower-case hex digits of 32-bit words at o, then NUL: at most `max` characters (whole words). */
-export function putHexWords(u8: Uint8Array, o: number, w: readonly number[], max: number): number {
+/**
+ * The lower-case hex digits of 32-bit words at o, then NUL: at most `max`
+ * characters (whole words). Two digits per store.
+ */
+export function putHexWords(dv: DataView, o: number, w: readonly number[], max: number): number {
   const n = Array.isArray(w) ? Math.min(w.length, max >> 3) : 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++, o += 8) {
     const x = w[i]! | 0;
-    for (let shift = 28; shift >= 0; shift -= 4) u8[o++] = HEX_DIGITS[(x >>> shift) & 15]!;
+    dv.setUint16(o, HEX_PAIRS[x >>> 24]!, true);
+    dv.setUint16(o + 2, HEX_PAIRS[(x >>> 16) & 255]!, true);
+    dv.setUint16(o + 4, HEX_PAIRS[(x >>> 8) & 255]!, true);
+    dv.setUint16(o + 6, HEX_PAIRS[x & 255]!, true);
   }
-  u8[o] = 0;
+  dv.setUint8(o, 0);
   return o + 1;
 }
 
@@ -135,6 +143,6 @@ export function asRecorded(kind: WrittenTrustedValue, v: unknown, max: number): 
     case 'ascii':
       return u8.toString('latin1', 0, putAscii(u8, 0, v as string, max) - 1);
     case 'hexwords':
-      return u8.toString('latin1', 0, putHexWords(u8, 0, v as number[], max) - 1);
+      return u8.toString('latin1', 0, putHexWords(dv, 0, v as number[], max) - 1);
   }
 }
