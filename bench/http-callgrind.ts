@@ -7,12 +7,13 @@
 // in the measured window where a real run is not), L1 instruction and data
 // cache misses, last-level cache misses and mispredicted branches (callgrind's
 // simple predictor models), with the difference to `none` in parentheses.
-// Deterministic where CPU time on a shared 2-vCPU guest moves by
+// Steadier than CPU time on a shared 2-vCPU guest, which moves by
 // microseconds between runs; V8's hash and random seeds are fixed, so
 // dictionary-mode objects (the app's 20-key object) lay out alike in every
 // run (with random seeds, sorting their keys for JSON.stringify moved a
-// tool's count by ~1 000 instructions per request; fixed, the untraced server
-// moves by < 100). What it cannot show is what a
+// tool's count by up to ~1 000 instructions per request). Totals still move
+// by several hundred instructions with what V8 has compiled by the window;
+// per-function counts (--functions) show smaller changes. What it cannot show is what a
 // miss costs in time. Timer-driven work (auto mode's runtime counters) is
 // inflated: valgrind's slowdown fires timers many times more often per
 // request. Under valgrind rseq is not registered: records take the ring's
