@@ -179,7 +179,7 @@ export interface EmitTarget {
 }
 /**
  * A session's filter on an event's field values, given emit's arguments (a
- * trusted value as its record holds it: filterArgument); never throws.
+ * trusted value as its record holds it: filterArguments); never throws.
  */
 export type EventFilter = (...values: unknown[]) => boolean;
 export interface EmitSink {

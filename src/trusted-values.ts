@@ -5,7 +5,7 @@
 // holds, for a session's filter, which compares what is recorded rather than
 // the library's own form of it (a trace id's words, a time's pair).
 import { performance } from 'node:perf_hooks';
-import { TWO32 } from './int64';
+import { INV_TWO32, TWO32 } from './int64';
 import { writeJson } from './json-writer';
 
 /**
@@ -51,7 +51,7 @@ export function putHexWords(dv: DataView, o: number, w: readonly number[], max: 
 }
 
 /** 8 hex digits of s from `from` as a u32 (no checks: a bad digit gives a wrong value). */
-function hexWord(s: string, from: number): number {
+export function hexWord(s: string, from: number): number {
   let w = 0;
   for (let i = from; i < from + 8; i++) {
     const c = s.charCodeAt(i);
@@ -100,7 +100,7 @@ const BASE_NS_HI = Number(BASE_NS >> 32n);
  */
 export function putHrtime(dv: DataView, o: number, t: number | readonly number[]): void {
   if (typeof t === 'number') {
-    const hi = Math.floor(t * 2.3283064365386963e-10); // t / 2^32, exact: only the exponent moves
+    const hi = Math.floor(t * INV_TWO32); // t / 2^32, exact: only the exponent moves
     const lo = BASE_NS_LO + (t - hi * TWO32); // < 2^33
     const carry = lo >= TWO32 ? 1 : 0;
     dv.setUint32(o, lo - carry * TWO32, true);

@@ -8,6 +8,8 @@
 // The words come from a pool filled by the OS's random source.
 import type { SpanContext, TraceState } from '@opentelemetry/api';
 import { randomFillSync } from 'node:crypto';
+import { latin1Slice } from '../buffer-internals';
+import { hexWord, putHexWords } from '../trusted-values';
 
 const POOL_WORDS = 1024;
 const pool = new Int32Array(POOL_WORDS);
@@ -42,22 +44,13 @@ export function randomTraceWords(): number[] {
   return [w0, w1, w2, (w0 | w1 | w2 | w3) === 0 ? 1 : w3];
 }
 
-const DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** Character codes of a span id's and a trace id's digits (reused: one String.fromCharCode makes the string). */
-const codesOf = [new Array<number>(16).fill(0), new Array<number>(32).fill(0)];
+// Room for a trace id's digits (hexOfWords).
+const hexScratch = Buffer.alloc(8 * 4 + 1);
+const hexView = new DataView(hexScratch.buffer, hexScratch.byteOffset, hexScratch.length);
 
-/**
- * The lower-case hex digits of `words` (8 per word), one flat string (~60 ns
- * for a trace id; Number#toString(16) costs ~200 ns a word).
- */
+/** The lower-case hex digits of a span's or a trace's words (8 per word), as its records hold them. */
 export function hexOfWords(words: readonly number[]): string {
-  const n = words.length;
-  const codes = n === 2 ? codesOf[0]! : n === 4 ? codesOf[1]! : new Array<number>(8 * n);
-  for (let i = 0; i < n; i++) {
-    const w = words[i]!;
-    for (let k = 0; k < 8; k++) codes[8 * i + k] = DIGITS[(w >>> (28 - 4 * k)) & 15]!;
-  }
-  return String.fromCharCode.apply(null, codes);
+  return latin1Slice(hexScratch, 0, putHexWords(hexView, 0, words, hexScratch.length - 1) - 1);
 }
 
 /** A span context of ids given as words. */
@@ -71,6 +64,6 @@ export function contextOfWords(traceWords: readonly number[], spanWords: readonl
 /** The words of a hex id already checked as such (isSpanContextValid): 8 digits per word. */
 export function wordsOfHex(hex: string): number[] {
   const words = new Array<number>(hex.length >> 3);
-  for (let i = 0; i < words.length; i++) words[i] = parseInt(hex.slice(8 * i, 8 * i + 8), 16) | 0;
+  for (let i = 0; i < words.length; i++) words[i] = hexWord(hex, 8 * i) | 0;
   return words;
 }

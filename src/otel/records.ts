@@ -45,11 +45,12 @@ export interface SpanRecords {
 /** This thread's classes (made once: a TracedEvent registers with the thread's tracer). */
 let records: SpanRecords | undefined;
 export function spanRecords(): SpanRecords {
-  records ??= {
-    begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
-      parseFields('otel:span', BEGIN_FIELDS), {}, BEGIN_TRUSTED),
-    beginFromWords: new TracedEvent<WordsBeginArgs>(OTEL_PROVIDER, 'span', 'span_begin',
-      parseFields('otel:span', BEGIN_FIELDS), {}, WORDS_BEGIN_TRUSTED),
+  if (records) return records;
+  const beginFields = parseFields('otel:span', BEGIN_FIELDS);
+  records = {
+    begin: new TracedEvent<BeginArgs>(OTEL_PROVIDER, 'span', 'span_begin', beginFields, {}, BEGIN_TRUSTED),
+    beginFromWords: new TracedEvent<WordsBeginArgs>(OTEL_PROVIDER, 'span', 'span_begin', beginFields, {},
+      WORDS_BEGIN_TRUSTED),
     end: new TracedEvent<EndArgs>(OTEL_PROVIDER, 'span', 'span_end', parseFields('otel:span', END_FIELDS),
       { maxStringBytes: END_MAX_STRING }, END_TRUSTED),
     resource: new TracedEvent<[string]>(OTEL_PROVIDER, 'resource', 'event',
