@@ -129,7 +129,7 @@ export class RingtraceTracer implements Tracer {
     if (!begin.enabled) return new UnrecordedSpan(traceWords, spanWords, TRACE_SAMPLED, traceState);
     const provider = this.provider;
     const kind = options.kind ?? KIND_INTERNAL;
-    const text = String(name);
+    const text = typeof name === 'string' ? name : String(name); // (String() is a builtin call, even on a string)
     const span = new RingtraceSpan(spanWords, traceWords, traceState, text, toSpanTime(options.startTime),
       provider.sessionIno(), provider);
     if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
