@@ -38,7 +38,8 @@ export interface SerializerOptions {
    * out of the hot path. Two more for spans recorded from OpenTelemetry
    * (any u64 field): 'hex', an id as a string of 16 hex digits (a BigInt of
    * it costs ~0.5 us); 'hrtime', a time as [seconds, nanoseconds] or as a
-   * number of nanoseconds since HRTIME_BASE_S, recorded in nanoseconds. And
+   * number of nanoseconds since HRTIME_BASE_S, recorded in nanoseconds (null:
+   * 0, the record's own time). And
    * for their JSON fields (string fields): 'json', a value written as
    * JSON.stringify's text would be (json-writer.ts: no text made),
    * or a string written as it is; 'ascii', a string known to be ASCII without

@@ -96,10 +96,14 @@ const BASE_NS_HI = Number(BASE_NS >> 32n);
 /**
  * A trusted time: [seconds, nanoseconds], or a number of nanoseconds since
  * HRTIME_BASE_S (an integer below 2^53 either side), added to the base's two
- * words with a carry: no division.
+ * words with a carry: no division; or null, 0: "when this record was
+ * written", which readers take from the record's timestamp.
  */
-export function putHrtime(dv: DataView, o: number, t: number | readonly number[]): void {
-  if (typeof t === 'number') {
+export function putHrtime(dv: DataView, o: number, t: number | readonly number[] | null): void {
+  if (t === null) {
+    dv.setUint32(o, 0, true);
+    dv.setUint32(o + 4, 0, true);
+  } else if (typeof t === 'number') {
     const hi = Math.floor(t * INV_TWO32); // t / 2^32, exact: only the exponent moves
     const lo = BASE_NS_LO + (t - hi * TWO32); // < 2^33
     const carry = lo >= TWO32 ? 1 : 0;
@@ -136,7 +140,7 @@ export function asRecorded(kind: WrittenTrustedValue, v: unknown, max: number): 
       putU64Words(dv, 0, v as number[]);
       return dv.getBigUint64(0, true);
     case 'hrtime':
-      putHrtime(dv, 0, v as number);
+      putHrtime(dv, 0, v as number | null);
       return dv.getBigUint64(0, true);
     case 'json':
       return u8.toString('utf8', 0, writeJson(u8, 0, v, max) - 1);

@@ -100,6 +100,8 @@ test('JSON lines: the otel records with every field', () => {
   assert.equal(rootEnd['span_name'], 'GET /items');
   assert.deepEqual(JSON.parse(rootEnd['args']), { 'http.method': 'GET', 'http.status_code': 200, ok: true,
     tags: ['a', 'b'] });
-  assert.ok(BigInt(rootEnd['end_unix_ns']) > BigInt(rootEnd['start_unix_ns']));
+  assert.deepEqual([rootEnd['start_unix_ns'], rootEnd['end_unix_ns']], [0, 0],
+    'times the span was not given are left to its records (0)');
+  assert.ok(BigInt(otel[5]!['timestamp_ns']) > BigInt(otel[1]!['timestamp_ns']), "the root's end after its begin");
   assert.ok(JSON.parse(otel[0]!['fields']['attributes'])['service.name']);
 });

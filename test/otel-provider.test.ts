@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { context, type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { collect, OwnSession, runCommand } from '../fixtures/trace-helpers';
+import { collect, OwnSession, runCommand, unixNsOf } from '../fixtures/trace-helpers';
 import { fromOtel, fromRecords } from '../fixtures/otel-spans';
 import { comparable } from '../fixtures/otel-compare';
 import { freePort } from '../bench/server/harness';
@@ -84,7 +84,7 @@ test('the same spans as the SDK: names, kinds, statuses, attributes, events, lin
   collect(session);
   const provider = new RingtraceTracerProvider();
   scenario(provider.getTracer('scope-a'));
-  const ours = fromRecords(collect(session));
+  const ours = fromRecords(collect(session), unixNsOf(session));
   assert.equal(ours.length, 9);
   assert.equal(sdk.length, 9);
   assert.deepEqual(comparable(ours), comparable(sdk));
@@ -100,6 +100,25 @@ test('the same spans as the SDK: names, kinds, statuses, attributes, events, lin
     'times are Unix nanoseconds of now');
 });
 
+test("times not given are the records' own; the Unix epoch given is kept 1 ns after it (0 stands for those)", () => {
+  collect(session);
+  const tracer = new RingtraceTracerProvider().getTracer('times');
+  const before = BigInt(Date.now() - 1) * 1_000_000n;
+  const implicit = tracer.startSpan('implicit');
+  implicit.addEvent('inside');
+  implicit.end();
+  tracer.startSpan('epoch', { startTime: new Date(0) }).end([0, 0]);
+  const after = BigInt(Date.now() + 1) * 1_000_000n;
+  const events = collect(session);
+  const end = events.find((e) => e.cls.name === 'span' && e.cls.kind === 'span_end' && e.fields['span_name'] === 'implicit')!;
+  assert.deepEqual([end.fields['start_unix_ns'], end.fields['end_unix_ns']], [0n, 0n], 'recorded as 0');
+  const [epoch, implicitView] = ['epoch', 'implicit'].map((n) => fromRecords(events, unixNsOf(session)).find((s) => s.name === n)!);
+  assert.deepEqual([epoch!.startNs, epoch!.endNs], ['1', '1']);
+  const times = [implicitView!.startNs, ...(implicitView!.events as { time: [number, number] }[]).map((e) =>
+    String(BigInt(e.time[0]) * 1_000_000_000n + BigInt(e.time[1]))), implicitView!.endNs].map(BigInt);
+  assert.ok(times[0]! > before && times[2]! < after && times[0]! < times[1]! && times[1]! < times[2]!, times.join(' '));
+});
+
 test('instrumentation-http: the same server and client spans as through the SDK', async () => {
   const app = path.join(__dirname, '..', 'fixtures', 'otel-http-app.js');
   const port = String(await freePort()); // the same in both runs: it is in the spans' attributes
@@ -108,7 +127,7 @@ test('instrumentation-http: the same server and client spans as through the SDK'
   collect(session);
   const viaProvider = await runCommand(process.execPath, [app, 'provider', port], { RINGTRACE_SESSION: own.name });
   assert.equal(viaProvider.code, 0, viaProvider.stderr);
-  const ours = fromRecords(collect(session));
+  const ours = fromRecords(collect(session), unixNsOf(session));
   const sdk = JSON.parse(viaSdk.stdout) as typeof ours;
   assert.ok(sdk.length >= 5, `spans: ${sdk.map((s) => s.name).join(', ')}`);
   const ephemeral = ['net.peer.port', 'net.sock.peer.port', 'client.port', 'network.peer.port'];
@@ -141,7 +160,7 @@ test('parent-based sampling, suppressed tracing and no session: non-recording sp
     { traceId: remoteTrace, spanId: remoteSpan, traceFlags: TraceFlags.SAMPLED, isRemote: true }));
   assert.equal(sampled.spanContext().traceId, remoteTrace);
   sampled.end();
-  const spans = fromRecords(collect(session));
+  const spans = fromRecords(collect(session), unixNsOf(session));
   assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.parentSpanId]), [['sampled remote child', remoteTrace,
     remoteSpan]]);
 });
@@ -164,7 +183,7 @@ test("a session's filter on the provider's begins compares ids as recorded, not 
   } finally {
     begin.setFilter(null);
   }
-  assert.deepEqual(fromRecords(collect(session)).map((s) => [s.name, s.traceId, s.parentSpanId]),
+  assert.deepEqual(fromRecords(collect(session), unixNsOf(session)).map((s) => [s.name, s.traceId, s.parentSpanId]),
     [['kept', wanted.traceId, wanted.spanId]]);
 });
 
@@ -184,7 +203,7 @@ test('a span that began before the session attached is not recorded; one after i
   lateChild.end();
   late.end();
   const events = collect(session);
-  assert.deepEqual(fromRecords(events).map((s) => [s.name, s.traceId, s.parentSpanId])
+  assert.deepEqual(fromRecords(events, unixNsOf(session)).map((s) => [s.name, s.traceId, s.parentSpanId])
     .sort((a, b) => a[0]!.localeCompare(b[0]!)), [ // (the two ends may be read in either order)
     ['late', late.spanContext().traceId, ''],
     ['late child of early', early.spanContext().traceId, early.spanContext().spanId]]);
@@ -202,7 +221,7 @@ test('startActiveSpan: the three forms, children nest through the context manage
       tracer.startActiveSpan('with context', {}, ROOT_CONTEXT, (s) => s.end());
       outer.end();
     });
-    const spans = fromRecords(collect(session));
+    const spans = fromRecords(collect(session), unixNsOf(session));
     const outer = spans.find((s) => s.name === 'outer')!;
     assert.equal(spans.find((s) => s.name === 'with options')!.parentSpanId, outer.spanId);
     assert.equal(spans.find((s) => s.name === 'with context')!.parentSpanId, '', 'an explicit root context');
@@ -218,7 +237,7 @@ test('a span that cannot be recorded is counted and warned about once, never thr
   assert.doesNotThrow(() => tracer.startSpan('bad', { attributes }).end());
   assert.doesNotThrow(() => tracer.startSpan('bad again', { attributes }).end());
   assert.equal(provider.failures, 2);
-  assert.deepEqual(fromRecords(collect(session)).map((s) => s.name), []);
+  assert.deepEqual(fromRecords(collect(session), unixNsOf(session)).map((s) => s.name), []);
 });
 
 test('past 256 shapes per thread, events and ends are recorded as JSON: the same spans as the SDK', () => {
@@ -238,5 +257,5 @@ test('past 256 shapes per thread, events and ends are recorded as JSON: the same
   assert.ok(classes('span_event') > 100 && classes('span_event_json') === 1, 'typed events up to the limit, then JSON');
   assert.ok(events.some((e) => e.cls.kind === 'span_end' && e.cls.fields.some((f) => f.name === 'args')) &&
     events.some((e) => e.cls.kind === 'span_end' && e.cls.fields.some((f) => f.name === 'a0')), 'ends of both forms');
-  assert.deepEqual(comparable(fromRecords(events)), comparable(fromOtel(exporter.getFinishedSpans())));
+  assert.deepEqual(comparable(fromRecords(events, unixNsOf(session))), comparable(fromOtel(exporter.getFinishedSpans())));
 });

@@ -12,7 +12,7 @@ import { cliPath, scratchDir } from '../fixtures/cli-helpers';
 import { runCommand } from '../fixtures/trace-helpers';
 import { startReceiver, type Receiver, type ReceiverRequest } from '../fixtures/otlp-receiver';
 import { gaugePointsIn, logsIn, spansIn, type SpanView } from '../fixtures/otlp-view';
-import { EVERY_TYPE } from '../fixtures/otlp-app';
+import { EVERY_TYPE, GIVEN_START } from '../fixtures/otlp-app';
 import { resolveOtlpConfig } from '../src/otlp/config';
 import { runOtlpExport } from '../src/otlp/export';
 import * as protobuf from 'protobufjs';
@@ -29,6 +29,8 @@ const trace = path.join(work, 'trace');
 let receiver: Receiver;
 let fromOtel: ReceiverRequest[] = []; // what OpenTelemetry's exporter sent while recording
 let fromUs: ReceiverRequest[] = []; // what `export -f otlp` sent
+let recorded: [bigint, bigint] = [0n, 0n]; // Unix ns around the recording
+const unixNsNow = () => BigInt(Date.now()) * 1_000_000n;
 
 const tc = (...args: string[]) => runCommand(process.execPath, [cliPath, ...args]);
 
@@ -41,8 +43,10 @@ async function exportTrace(...more: string[]): Promise<{ requests: ReceiverReque
 
 test.before(async () => {
   receiver = await startReceiver();
+  recorded[0] = unixNsNow() - 1_000_000n; // (Date.now() is whole milliseconds)
   const r = await tc('record', '-q', '-o', trace, '--', process.execPath, app, receiver.url);
   assert.equal(r.code, 0, r.stderr);
+  recorded[1] = unixNsNow() + 1_000_000n;
   fromOtel = receiver.requests.slice();
   const e = await exportTrace('-q');
   assert.equal(e.code, 0, e.stderr);
@@ -106,7 +110,7 @@ test('ringtrace spans: one trace, parents, typed attributes, events inside spans
 });
 
 test('the provider\'s spans: attributes and events typed or JSON, keys with dots, events on their own span', () => {
-  const spans = spansIn(fromUs, ['thread.id']).filter((s) => s.scope === 'bridge');
+  const spans = spansIn(fromUs, ['thread.id']).filter((s) => s.scope === 'bridge' && !s.name.startsWith('given'));
   assert.deepEqual(spans.map((s) => [s.name, s.attributes]).sort(), [['first', { 'http.route': '/a', n: { int: '1' } }],
     ['second', { list: ['x'] }]]);
   const events = (name: string) => spans.find((s) => s.name === name)!.events.map((e) => [e.name, e.attributes]);
@@ -117,6 +121,21 @@ test('the provider\'s spans: attributes and events typed or JSON, keys with dots
   for (const s of spans) {
     for (const e of s.events) assert.ok(BigInt(s.start) <= BigInt(e.time) && BigInt(e.time) <= BigInt(s.end));
   }
+});
+
+test('the provider\'s times: left to the records when not given, given ones kept, no end before its start', () => {
+  const spans = spansIn(fromUs).filter((s) => s.scope === 'bridge');
+  const during = (t: string) => BigInt(t) > recorded[0] && BigInt(t) < recorded[1];
+  for (const s of spans.filter((s) => !s.name.startsWith('given'))) { // every time from its record
+    assert.ok(during(s.start) && during(s.end) && BigInt(s.start) < BigInt(s.end), `${s.name}: ${s.start}..${s.end}`);
+    for (const e of s.events) assert.ok(during(e.time), `${s.name}: ${e.name} at ${e.time}`);
+  }
+  const given = spans.find((s) => s.name === 'given start')!;
+  assert.equal(given.start, `${GIVEN_START[0]}00000000${GIVEN_START[1]}`);
+  assert.ok(during(given.end) && during(given.events[0]!.time), 'its end and event: the clock\'s now');
+  const early = spans.find((s) => s.name === 'given early end')!;
+  assert.ok(during(early.start), early.start);
+  assert.equal(early.end, early.start, 'an end given before the start (left to its record) is moved to it');
 });
 
 test('events outside spans are log records; counters are gauge points in time order', () => {
@@ -206,7 +225,7 @@ test('a backend that stays down: the export ends, every item counted as dropped'
   const r = runOtlpExport(trace, { config: resolveOtlpConfig({ endpoint: down.url }, {}), closeDeadlineMs: 2000,
     sender: { initialBackoffMs: 10, maxBackoffMs: 50, maxRetryElapsedMs: 300 } });
   const items = r.summary.spans + r.summary.logs + r.summary.points;
-  assert.equal(items, 11);
+  assert.equal(items, 13); // 9 spans, 1 log record, 3 gauge points
   assert.equal(r.sent.sentItems, 0);
   assert.equal(r.sent.droppedItems, items);
   assert.ok(r.sent.retries > 0);

@@ -16,8 +16,8 @@ export const RESOURCE_FIELDS = ['attributes:string'] as const;
 // (or nanoseconds since HRTIME_BASE_S, serializer.ts):
 // the serializer writes them as u64 without a BigInt, and attributes and events
 // as JSON without making the text first (SerializerOptions.trustedIds).
-/** [seconds, nanoseconds], or nanoseconds since HRTIME_BASE_S (a span's SpanTime). */
-export type RecordTime = readonly [number, number] | number;
+/** [seconds, nanoseconds], nanoseconds since HRTIME_BASE_S, or null: the record's own time (a span's SpanTime). */
+export type RecordTime = readonly [number, number] | number | null;
 export type BeginArgs = [string, string, string, string, number, string];
 /** The provider's begin: span id, parent id ([0, 0]: none) and trace id as words (ids.ts). */
 export type WordsBeginArgs = [readonly number[], readonly number[], string, readonly number[], number, string];

@@ -12,7 +12,7 @@ import { STATUS_ERROR, STATUS_OK, STATUS_UNSET, TRACE_SAMPLED } from './api-valu
 import { contextOfWords } from './ids';
 import { addAttribute, addAttributes, fillAttributes, ownKeyCount } from './attributes';
 import { JsonMembers } from '../json-writer';
-import { isTimeInput, type SpanTime, spanTimeBefore, toSpanTime } from './time';
+import { isTimeInput, RECORD_TIME, type SpanTime, spanTimeBefore, toSpanTime } from './time';
 import type { SpanRecords } from './records';
 import { recordSpanEvent } from './span-event-records';
 import { recordTypedEnd } from './span-end-records';
@@ -36,6 +36,9 @@ interface RecordedLink { context: SpanContext; attributes?: JsonMembers; dropped
  * Kept until the end (setAttribute, updateName and the limits change them
  * until then) in the shapes that allocate least: attributes and links are
  * made on first use, the status is two fields, times are numbers (SpanTime).
+ * A span started without a time leaves its times to its records (RECORD_TIME:
+ * the begin's, each event's, the end's); one started at a given time reads
+ * the clock for the times it is not given, so its times come from one clock.
  */
 export class RingtraceSpan implements Span {
   /** The API's view of the ids, made when first asked for (spanContext). */
@@ -90,7 +93,7 @@ export class RingtraceSpan implements Span {
     if (this.owner.sessionIno() !== this.sessionIno) return this; // its end will not be recorded either
     try {
       recordSpanEvent(this.spanWords, typeof name === 'string' ? name : String(name), // (String(): a builtin call)
-        typeof attributes === 'object' ? attributes : null, toSpanTime(time));
+        typeof attributes === 'object' ? attributes : null, this.timeOf(time));
     } catch (e) {
       this.owner.failed(e); // an attribute's getter threw: the event is not recorded
     }
@@ -150,14 +153,22 @@ export class RingtraceSpan implements Span {
     }
   }
 
+  /** An event's or the end's time: `input`, or when none is given, its record's or (a given start) the clock's. */
+  private timeOf(input: TimeInput | undefined): SpanTime {
+    return input === undefined && this.startTime === RECORD_TIME ? RECORD_TIME : toSpanTime(input);
+  }
+
   end(endTime?: TimeInput): void {
     if (this.ended) return;
     this.ended = true;
     try {
       const end = this.owner.records.end;
       if (!end.enabled || this.owner.sessionIno() !== this.sessionIno) return;
-      let at = toSpanTime(endTime);
-      if (spanTimeBefore(at, this.startTime)) at = this.startTime; // as the SDK: a span never ends before it starts
+      let at = this.timeOf(endTime);
+      // As the SDK: a span never ends before it starts (readers apply it to a start left to the begin record).
+      if (at !== RECORD_TIME && this.startTime !== RECORD_TIME && spanTimeBefore(at, this.startTime)) {
+        at = this.startTime;
+      }
       const attributes = this.attributes;
       const links = this.links === null ? '' : JSON.stringify(this.links);
       if (recordTypedEnd(this.spanWords, this.name, this.statusCode, this.statusMessage, this.startTime, at, links,

@@ -6,15 +6,27 @@
 // A span keeps its times as SpanTime: a number of nanoseconds since the
 // process's start second (HRTIME_BASE_S), which needs no array per time (a
 // span takes two or three), or, for a time too far away for a double to hold
-// it to the nanosecond (104 days), the HrTime itself.
+// it to the nanosecond (104 days), the HrTime itself, or RECORD_TIME: a time
+// the API was not given, left to the record that carries it. Each record is
+// stamped with the session's clock as it is written, so a span's begin and end
+// records and its events already hold when they happened; reading a clock
+// here too (performance.now(), ~0.1 us per call in a server) only to write it
+// beside the record's own stamp is left out. Such a time is 0 in the record;
+// readers take the record's timestamp for it (docs/otel.md).
 import type { HrTime, TimeInput } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { HRTIME_BASE_S } from '../serializer';
 
 const NS_PER_S = 1_000_000_000;
 
-/** Nanoseconds since HRTIME_BASE_S (an integer), or an HrTime when that would not be exact. */
-export type SpanTime = number | HrTime;
+/** The time the record holding it is written (0 in the record). */
+export const RECORD_TIME = null;
+
+/** Nanoseconds since HRTIME_BASE_S (an integer), an HrTime when that would not be exact, or RECORD_TIME. */
+export type SpanTime = number | HrTime | typeof RECORD_TIME;
+
+/** The Unix epoch itself would read as RECORD_TIME in a record: a time given as it is kept 1 ns later. */
+const EPOCH_PLUS_1NS: HrTime = [0, 1];
 
 /** Unix milliseconds as HrTime (whole milliseconds exact; the fraction to the nanosecond). */
 export function millisToHrTime(ms: number): HrTime {
@@ -36,12 +48,13 @@ function nowSpanTime(): number {
   return performanceToSpanTime(performance.now());
 }
 
-function hrTimeToSpanTime(t: HrTime): SpanTime {
+function hrTimeToSpanTime(t: HrTime): number | HrTime {
   const ns = (t[0] - HRTIME_BASE_S) * NS_PER_S + t[1];
-  return Number.isSafeInteger(ns) ? ns : t;
+  if (Number.isSafeInteger(ns)) return ns;
+  return t[0] === 0 && t[1] === 0 ? EPOCH_PLUS_1NS : t;
 }
 
-export function spanTimeToHrTime(t: SpanTime): HrTime {
+function spanTimeToHrTime(t: number | HrTime): HrTime {
   if (typeof t !== 'number') return t;
   const s = Math.floor(t / NS_PER_S);
   return [HRTIME_BASE_S + s, t - s * NS_PER_S];
@@ -51,8 +64,8 @@ function isHrTime(v: unknown): v is HrTime {
   return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number';
 }
 
-/** A TimeInput as a SpanTime; anything else (undefined, a bad value): now. */
-export function toSpanTime(input: TimeInput | undefined): SpanTime {
+/** A TimeInput as a SpanTime; anything else (undefined, a bad value): now, read from the clock. */
+export function toSpanTime(input: TimeInput | undefined): number | HrTime {
   if (input === undefined) return nowSpanTime();
   if (typeof input === 'number') {
     return input <= performance.now() ? performanceToSpanTime(input) : hrTimeToSpanTime(millisToHrTime(input));
@@ -72,7 +85,7 @@ export function hrTimeBefore(a: HrTime, b: HrTime): boolean {
 }
 
 /** a before b. */
-export function spanTimeBefore(a: SpanTime, b: SpanTime): boolean {
+export function spanTimeBefore(a: number | HrTime, b: number | HrTime): boolean {
   return typeof a === 'number' && typeof b === 'number' ? a < b : hrTimeBefore(spanTimeToHrTime(a),
     spanTimeToHrTime(b));
 }

@@ -17,7 +17,7 @@ import { randomSpanWords, randomTraceWords, wordsOfHex } from './ids';
 import { recordResource, spanRecords, type SpanRecords, warnFirstFailure } from './records';
 import { RingtraceSpan, type SpanOwner } from './span';
 import { UnrecordedSpan } from './unrecorded-span';
-import { toSpanTime } from './time';
+import { RECORD_TIME, toSpanTime } from './time';
 
 /** The parent id of a root span. */
 const NO_PARENT: readonly number[] = [0, 0];
@@ -130,8 +130,8 @@ export class RingtraceTracer implements Tracer {
     const provider = this.provider;
     const kind = options.kind ?? KIND_INTERNAL;
     const text = typeof name === 'string' ? name : String(name); // (String() is a builtin call, even on a string)
-    const span = new RingtraceSpan(spanWords, traceWords, traceState, text, toSpanTime(options.startTime),
-      provider.sessionIno(), provider);
+    const startTime = options.startTime === undefined ? RECORD_TIME : toSpanTime(options.startTime);
+    const span = new RingtraceSpan(spanWords, traceWords, traceState, text, startTime, provider.sessionIno(), provider);
     if (options.attributes) span.setAttributes(options.attributes); // before the begin: a throwing getter records nothing
     if (options.links) span.addLinks(options.links);
     provider.beforeBegin();

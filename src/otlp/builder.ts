@@ -245,7 +245,7 @@ export class OtlpBuilder {
     const cls = c.cls;
     if (cls.fields.length > 1) { // more than its span id (a bare end, the common case, has nothing to decode)
       const v = c.values(this.vals, true);
-      if (isOtelSpanEnd(cls)) otelEnd(s, v, cls);
+      if (isOtelSpanEnd(cls)) otelEnd(s, v, cls, ns, this.opts.startNs);
       else for (let i = 1; i < cls.fields.length; i++) addField(attrsOf(s), cls.fields[i]!.name, cls.fields[i]!.type, v[i]!, true);
     }
     this.finishSpan(s, ns, false);
@@ -265,7 +265,7 @@ export class OtlpBuilder {
       const id = BigInt(v[0] as number | bigint);
       const s = this.process(pid).open.get(Number(id >> 32n), Number(id & 0xffffffffn));
       if (spanEvent && s?.otel) { // an OpenTelemetry event: its span's, wherever that is on the thread's stack
-        addSpanEvent(s, this.eventScratch, this.T, cls, v, json);
+        addSpanEvent(s, this.eventScratch, this.T, cls, v, json, ns, this.opts.startNs);
         return;
       }
       if (!spanEvent && s) { // its fields join the span's

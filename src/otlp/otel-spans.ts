@@ -39,16 +39,30 @@ export function otelBegin(v: FieldValue[], pid: number, tid: number, ns: number,
 }
 
 /**
- * Its end: the final name, status, OpenTelemetry's own start and end times,
+ * A recorded OpenTelemetry time (Unix ns); 0, a time the span was not given:
+ * its record's own, `ns` since the trace's time 0 (`traceStartNs`, Unix ns).
+ */
+export function otelTime(recorded: FieldValue, ns: number, traceStartNs: bigint): bigint {
+  const t = BigInt(recorded as number | bigint);
+  return t !== 0n ? t : traceStartNs + BigInt(Math.floor(ns));
+}
+
+/**
+ * Its end (recorded `endNs` since the trace's time 0): the final name,
+ * status, start and end times (OpenTelemetry's own, or its begin's and end's
+ * records'; an end before the start is moved to it, as the SDK does),
  * links, and attributes (and events) as JSON or, in a typed end, as fields.
  */
-export function otelEnd(s: OpenSpan, v: FieldValue[], cls: ClassDescription): void {
+export function otelEnd(s: OpenSpan, v: FieldValue[], cls: ClassDescription, endNs: number,
+  traceStartNs: bigint): void {
   s.name = v[1] as string;
   const code = v[2] as number;
   s.status = code <= 2 ? code : 0; // UNSET, OK, ERROR: the same numbers in the API and in OTLP
   s.statusMessage = v[3] as string;
-  s.startUnix = BigInt(v[4] as number | bigint);
-  s.endUnix = BigInt(v[5] as number | bigint);
+  const start = otelTime(v[4]!, s.startNs, traceStartNs);
+  const end = otelTime(v[5]!, endNs, traceStartNs);
+  s.startUnix = start;
+  s.endUnix = end < start ? start : end;
   if (isTypedSpanEndClass(cls)) {
     s.otelLinks = v[6] as string;
     const f = cls.fields;
@@ -65,18 +79,18 @@ export function otelEnd(s: OpenSpan, v: FieldValue[], cls: ClassDescription): vo
 
 /**
  * A span event recorded as it was added (otel:span_event: span id, name,
- * OpenTelemetry time, then its attributes; `json`: otel:span_event_json, its
+ * OpenTelemetry time (0: the record's own, `ns`, otelTime), then its attributes; `json`: otel:span_event_json, its
  * dropped attribute count and attributes as JSON; `v` decoded with safe
  * numbers), encoded with `w` as scratch and kept on s: the last
  * EVENT_COUNT_LIMIT of them, the older counted as dropped, as the SDK keeps
  * a span's events.
  */
 export function addSpanEvent(s: OpenSpan, w: ProtoWriter, T: OtlpTags, cls: ClassDescription, v: FieldValue[],
-  json: boolean): void {
+  json: boolean, ns: number, traceStartNs: bigint): void {
   w.pos = 0;
   w.varint(T.span.events);
   const m = w.begin();
-  const t = BigInt.asUintN(64, BigInt(v[2] as number | bigint));
+  const t = BigInt.asUintN(64, otelTime(v[2]!, ns, traceStartNs));
   w.varint(T.event.time_unix_nano);
   w.fixed64(Number(t >> 32n), Number(t & 0xffffffffn));
   w.varint(T.event.name);
