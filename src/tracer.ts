@@ -75,6 +75,8 @@ class Tracer {
   private readonly stagingBuffer = new ArrayBuffer(STAGING_BYTES);
   private readonly classes: Attachable[] = [];
   private state: State = { kind: 'detached' };
+  /** state.ino while attached, else -1: read per span (sessionIno), a plain field for the JIT. */
+  private attachedIno = -1;
   private native: NativeAddon | undefined;
   private started = false;
   private timer: NodeJS.Timeout | undefined;
@@ -97,12 +99,12 @@ class Tracer {
     this.shmName = `ringtrace-${uid}-${this.sessionName}`;
     this.shmPath = path.join(SHM_DIR, this.shmName);
     if (this.sessionName === '' || this.sessionName === 'off') {
-      this.state = { kind: 'off', why: 'RINGTRACE_SESSION is off' };
+      this.setState({ kind: 'off', why: 'RINGTRACE_SESSION is off' });
     } else if (!SESSION_NAME.test(this.sessionName)) {
       // the core would refuse it too (native/ring/session.c); say so once instead of polling a path that cannot exist
       const why = `RINGTRACE_SESSION '${this.sessionName}' is not a session name (1-63 letters, digits, '_', '-', '.'; ` +
         `not starting with '.' or '-'): tracing is off`;
-      this.state = { kind: 'off', why };
+      this.setState({ kind: 'off', why });
       process.emitWarning(why, 'RingtraceWarning');
     }
   }
@@ -123,7 +125,12 @@ class Tracer {
 
   /** The attached session's inode (a new one for each session of the name), or -1. */
   get sessionIno(): number {
-    return this.state.kind === 'attached' ? this.state.ino : -1;
+    return this.attachedIno;
+  }
+
+  private setState(state: State): void {
+    this.state = state;
+    this.attachedIno = state.kind === 'attached' ? state.ino : -1;
   }
 
   /** Check the session now (also runs every POLL_MS once a class exists). */
@@ -210,7 +217,7 @@ class Tracer {
       this.native ??= loadNative();
       return true;
     } catch (e) {
-      this.state = { kind: 'off', why: 'addon' };
+      this.setState({ kind: 'off', why: 'addon' });
       this.warnOnce(`${(e as Error).message}; tracing is off in this thread`);
       return false;
     }
@@ -227,11 +234,11 @@ class Tracer {
       native.addProcess(handle, processLabel());
       selection = new SelectionFollower(native, handle, (m) => this.warnOnce(m));
       selection.refresh();
-      this.state = { kind: 'attached', handle, ino, selection };
+      this.setState({ kind: 'attached', handle, ino, selection });
       for (const cls of this.classes) this.register(cls, handle);
       this.heartbeat.start(native, handle); // overwrite-mode sessions: the main thread's loop beats
     } catch (e) {
-      this.state = { kind: 'detached' };
+      this.setState({ kind: 'detached' });
       for (const cls of this.classes) cls.enabled = false;
       if (handle) {
         native.detachThread();
@@ -288,7 +295,7 @@ class Tracer {
     this.heartbeat.stop(this.native!);
     this.native!.detachThread();
     this.native!.close(this.state.handle);
-    this.state = { kind: 'detached' };
+    this.setState({ kind: 'detached' });
   }
 
   private warnOnce(message: string): void {

@@ -192,6 +192,7 @@ test('a span that began before the session attached is not recorded; one after i
   own.drop();
   currentTracer().poll();
   assert.equal(currentTracer().attached, false);
+  assert.equal(currentTracer().sessionIno, -1, 'no session: no inode, so no span of the old session ends in a new one');
   const early = tracer.startSpan('early');
   assert.equal(early.isRecording(), false, 'no session: nothing to record into');
   assert.match(early.spanContext().spanId, /^[0-9a-f]{16}$/, 'ids are made anyway: propagation still works');

@@ -8,8 +8,8 @@
 // attribute/event/link rules (span.ts). With no session a span is a
 // non-recording span with valid ids (propagation still works, nothing is kept).
 import type { Attributes, Context, Span, SpanOptions, TraceState, Tracer, TracerProvider } from '@opentelemetry/api';
-import { contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, KIND_INTERNAL, traceApi as trace, TRACE_NOT_SAMPLED,
-  TRACE_SAMPLED } from './api-values';
+import { contextApi, INVALID_SPAN_CONTEXT, isSpanContextValid, KIND_INTERNAL, ROOT_CONTEXT, traceApi as trace,
+  TRACE_NOT_SAMPLED, TRACE_SAMPLED } from './api-values';
 import { currentTracer } from '../tracer';
 import { addAttributes } from './attributes';
 import { JsonMembers } from '../json-writer';
@@ -100,8 +100,10 @@ export class RingtraceTracer implements Tracer {
   }
 
   private start(name: string, options: SpanOptions, ctx: Context): Span {
-    if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parentSpan = options.root ? undefined : trace.getSpan(ctx);
+    // The API's empty context (a root span's, often): nothing to look up in its map.
+    const empty = ctx === ROOT_CONTEXT;
+    if (!empty && ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const parentSpan = options.root || empty ? undefined : trace.getSpan(ctx);
     let traceWords: readonly number[];
     let parentWords: readonly number[] = NO_PARENT;
     let traceState: TraceState | undefined;
