@@ -11,12 +11,15 @@
 // auto mode is on (its server span, runtime counters), without
 // async context (auto) or entering each request span as it (auto_context);
 // auto_http: its http part alone (no runtime counters, GC events, sockets);
-// channels_noop: subscribers that do nothing on the server's two channels.
+// channels_noop: subscribers that do nothing on the server's two channels;
+// gc_observer_noop: a 'gc' PerformanceObserver that does nothing (Node's side
+// of auto mode's gc part).
 import type { Span, Tracer } from '@opentelemetry/api';
 import * as dc from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { provider } from '../../src/index';
 import { readOptions } from '../../src/auto/options';
 import { startAuto, stopAuto } from '../../src/auto/start';
@@ -165,6 +168,12 @@ function channelsNoop(): RequestTracing {
     leave: () => { for (const n of names) dc.unsubscribe(n, noop); } };
 }
 
+/** A 'gc' PerformanceObserver whose callback does nothing: what Node's delivery of GC entries costs. */
+function gcObserverNoop(): RequestTracing {
+  const observer = new PerformanceObserver(() => undefined);
+  return { ...none(), enter: () => observer.observe({ entryTypes: ['gc'] }), leave: () => observer.disconnect() };
+}
+
 async function pino(): Promise<RequestTracing> {
   const pinoLib = (await import('pino')).default;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-pino-')), 'log');
@@ -201,6 +210,7 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'bridge_bare': return bridgeBare();
     case 'pino': return pino();
     case 'channels_noop': return channelsNoop();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, bridge, bridge_bare, otel, otel_otlp, pino)`);
+    case 'gc_observer_noop': return gcObserverNoop();
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, gc_observer_noop, bridge, bridge_bare, otel, otel_otlp, pino)`);
   }
 }
