@@ -112,7 +112,8 @@ test("times not given are the records' own; the Unix epoch given is kept 1 ns af
   const events = collect(session);
   const end = events.find((e) => e.cls.name === 'span' && e.cls.kind === 'span_end' && e.fields['span_name'] === 'implicit')!;
   assert.deepEqual([end.fields['start_unix_ns'], end.fields['end_unix_ns']], [0n, 0n], 'recorded as 0');
-  const [epoch, implicitView] = ['epoch', 'implicit'].map((n) => fromRecords(events, unixNsOf(session)).find((s) => s.name === n)!);
+  const spans = fromRecords(events, unixNsOf(session));
+  const [epoch, implicitView] = ['epoch', 'implicit'].map((n) => spans.find((s) => s.name === n)!);
   assert.deepEqual([epoch!.startNs, epoch!.endNs], ['1', '1']);
   const times = [implicitView!.startNs, ...(implicitView!.events as { time: [number, number] }[]).map((e) =>
     String(BigInt(e.time[0]) * 1_000_000_000n + BigInt(e.time[1]))), implicitView!.endNs].map(BigInt);
