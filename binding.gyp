@@ -9,6 +9,7 @@
         "native/addon/write_packet.cc",
         "native/addon/flight_binding.cc",
         "native/addon/producer_binding.c",
+        "native/addon/gc_binding.c",
         "native/ring/session.c",
         "native/ring/clock.c",
         "native/ring/clock_sync.c",

@@ -197,6 +197,13 @@ export interface NativeAddon {
   heartbeat(): void;
   /** This thread's event loop is no longer tracked (its slot's beat becomes 0). */
   heartbeatClear(): void;
+  /**
+   * Note this thread's GC pauses in `ring` from V8's own callbacks (layout: native/addon/gc_binding.c);
+   * false when the running Node does not export them (or they are already hooked).
+   */
+  gcHooksStart(ring: Float64Array): boolean;
+  /** No more pauses noted. */
+  gcHooksStop(): void;
   /** Snapshot requests apps published in the session so far. */
   snapshotRequests(handle: SessionHandle): number;
   /** The session's beating writer threads (owned slots, not known dead, beat not in the future). */

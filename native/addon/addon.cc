@@ -336,6 +336,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Error::New(env, "cannot set up the producer binding").ThrowAsJavaScriptException();
     return exports;
   }
+  if (rt_gc_binding_init(env, exports) != napi_ok) {
+    Napi::Error::New(env, "cannot set up the GC binding").ThrowAsJavaScriptException();
+    return exports;
+  }
   exports.Set("firstClassId", Napi::Number::New(env, RT_FIRST_CLASS_ID));
   exports.Set("eventHeaderSize", Napi::Number::New(env, RT_EVENT_HEADER_SIZE));
   exports.Set("packetHeaderSize", Napi::Number::New(env, RT_PACKET_HEADER_SIZE));

@@ -28,6 +28,10 @@ struct rt_session_box {
  * (producer_binding.c). */
 napi_status rt_producer_binding_init(napi_env env, napi_value exports);
 
+/* Adds gcHooksStart and gcHooksStop, GC pauses from V8's own callbacks
+ * (gc_binding.c), to `exports`. */
+napi_status rt_gc_binding_init(napi_env env, napi_value exports);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,44 +1,15 @@
-// Auto mode: the runtime's health, per thread. GC pauses as events (from
-// perf_hooks' 'gc' entries, delivered shortly after the pause: `ago_ms` says
-// how long before the record it began), and once per interval counters:
+// Auto mode: the runtime's health, per thread, as counters once per interval:
 // event-loop delay (p50, p99, max over the interval), event-loop utilization,
-// heap used and RSS. The interval's timer is unref'd: it never keeps the app
-// alive.
-import { constants, monitorEventLoopDelay, performance, PerformanceObserver,
-  type EventLoopUtilization, type PerformanceEntry } from 'node:perf_hooks';
+// heap used and RSS (GC pauses: gc.ts). The interval's timer is unref'd: it
+// never keeps the app alive.
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { provider } from '../provider';
 import type { AutoOptions } from './options';
-import { madeOnce } from './classes';
 
 const eventLoopUtilization = performance.eventLoopUtilization;
 
-const GC_KINDS: Record<number, string> = {
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-};
-
 /** Stops what was started (tests; the app never needs to). */
 export type Stop = () => void;
-
-export function traceGc(failed: (e: unknown) => void): Stop {
-  const gc = madeOnce('gc', () => provider('node.runtime').event('gc', ['kind:string', 'duration_ms:f64', 'ago_ms:f64']));
-  const observer = new PerformanceObserver((list) => {
-    try {
-      if (!gc.enabled) return;
-      const now = performance.now();
-      for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-        const kind = entry.detail?.kind ?? -1;
-        gc.emit(GC_KINDS[kind] ?? String(kind), entry.duration, now - entry.startTime);
-      }
-    } catch (e) {
-      failed(e);
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => observer.disconnect();
-}
 
 /** Counters every interval: loop delay and utilization (`loop`), heap and RSS (`memory`). */
 export function traceRuntimeCounters(options: AutoOptions, failed: (e: unknown) => void): Stop {

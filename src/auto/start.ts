@@ -6,7 +6,8 @@ import { type AutoOptions, readOptions } from './options';
 import { traceHttpServer } from './http-server';
 import { traceFetch, traceHttpClient } from './http-client';
 import { traceChildProcesses, traceNet, traceWorkers } from './events';
-import { type Stop, traceGc, traceRuntimeCounters } from './runtime';
+import { type Stop, traceRuntimeCounters } from './runtime';
+import { traceGc } from './gc';
 import { unsubscribeAll } from './channels';
 import { leaveSpanContext } from '../spans';
 
