@@ -6,7 +6,7 @@
 // span) and entering each request span (auto_context), or its http part alone
 // (auto_http), do-nothing subscribers on the server's two channels
 // (channels_noop: Node's own publishing), a 'gc' PerformanceObserver that does nothing
-// (gc_observer_noop: Node's side of auto mode's gc part), the OpenTelemetry API through ringtrace's TracerProvider
+// (gc_observer_noop), auto mode's gc part alone (gc_part), the OpenTelemetry API through ringtrace's TracerProvider
 // (bridge; bridge_bare: the same span without attributes, event or status, its plumbing's share),
 // the OpenTelemetry SDK with a batch processor exporting nowhere
 // (otel) or through its OTLP/HTTP protobuf exporter to a receiver in this
@@ -86,7 +86,7 @@ const windowMs = Number(arg('--window', '500'));
  */
 const pin = process.argv.includes('--pin');
 // none_control: a second untraced server, whose ratio shows what two processes of the same code differ by.
-const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'gc_observer_noop', 'bridge',
+const ALL_TRACED = ['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'gc_observer_noop', 'gc_part', 'bridge',
   'bridge_bare', 'otel', 'otel_otlp', 'pino', 'none_control'] as const;
 type Tool = (typeof ALL_TRACED)[number] | 'none';
 /** --tools a,b: only these (and none, always). */
@@ -261,7 +261,8 @@ function quartiles(xs: number[]): string {
 function summary(added: (t: Tool) => number): void {
   const us = (t: Tool) => `${added(t).toFixed(2)} us`;
   const has = (t: Tool) => TRACED.includes(t);
-  const parts = (['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'gc_observer_noop'] as const).filter(has)
+  const parts = (['ringtrace', 'auto', 'auto_context', 'auto_http', 'channels_noop', 'gc_observer_noop', 'gc_part'] as const)
+    .filter(has)
     .map((t) => `${t} ${us(t)}${t === 'auto' ? ' (goal <= 2)' : ''}`);
   if (has('bridge')) {
     const against = (['otel_otlp', 'otel'] as const).filter(has).map((t) => `${(added('bridge') / added(t)).toFixed(2)} of ${t}'s ${us(t)}`);

@@ -12,8 +12,9 @@
 // async context (auto) or entering each request span as it (auto_context);
 // auto_http: its http part alone (no runtime counters, GC events, sockets);
 // channels_noop: subscribers that do nothing on the server's two channels;
-// gc_observer_noop: a 'gc' PerformanceObserver that does nothing (Node's side
-// of auto mode's gc part).
+// gc_observer_noop: a 'gc' PerformanceObserver that does nothing (what auto
+// mode's gc part cost through Node's observer); gc_part: auto mode's gc part
+// alone, recording every pause (V8's callbacks where found).
 import type { Span, Tracer } from '@opentelemetry/api';
 import * as dc from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
@@ -23,6 +24,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { provider } from '../../src/index';
 import { readOptions } from '../../src/auto/options';
 import { startAuto, stopAuto } from '../../src/auto/start';
+import { type GcTracing, startGcTracing } from '../../src/auto/gc';
 
 export interface RequestTracing {
   start(method: string, path: string): unknown;
@@ -174,6 +176,13 @@ function gcObserverNoop(): RequestTracing {
   return { ...none(), enter: () => observer.observe({ entryTypes: ['gc'] }), leave: () => observer.disconnect() };
 }
 
+/** Auto mode's gc part alone (src/auto/gc.ts), on while the tool is current. */
+function gcPart(): RequestTracing {
+  let tracing: GcTracing | undefined;
+  const failed = (e: unknown) => { throw e; };
+  return { ...none(), enter: () => { tracing = startGcTracing(failed); }, leave: () => tracing?.stop() };
+}
+
 async function pino(): Promise<RequestTracing> {
   const pinoLib = (await import('pino')).default;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-http-pino-')), 'log');
@@ -211,6 +220,7 @@ export async function tracingFor(mode: string): Promise<RequestTracing> {
     case 'pino': return pino();
     case 'channels_noop': return channelsNoop();
     case 'gc_observer_noop': return gcObserverNoop();
-    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, gc_observer_noop, bridge, bridge_bare, otel, otel_otlp, pino)`);
+    case 'gc_part': return gcPart();
+    default: throw new Error(`unknown tracing mode '${mode}' (none, ringtrace, auto, auto_context, auto_http, channels_noop, gc_observer_noop, gc_part, bridge, bridge_bare, otel, otel_otlp, pino)`);
   }
 }
