@@ -18,10 +18,17 @@
 // inflated: valgrind's slowdown fires timers many times more often per
 // request. Under valgrind rseq is not registered: records take the ring's
 // atomic path (a few instructions more than rseq's).
+// --paced MS: requests one at a time, each MS ms after the previous answer
+// (default: 4 in flight, back to back): the server goes idle between
+// requests, as at an even rate below saturation, where each request has an
+// event-loop turn of its own and pays what a turn costs (back to back, a
+// turn serves several). Node's 'gc' PerformanceObserver, for one, costs in
+// this regime and not in the other.
 // --functions N: also the N functions each tool adds most instructions to,
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).
-//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000] [--requests 4000] [--functions 25]
+//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000] [--requests 4000] [--paced MS]
+//     [--functions 25]
 // (needs valgrind; one tool takes ~1-2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,7 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
 import { freePort } from './server/harness';
-import { keepAliveAgent, requests } from './server/keep-alive';
+import { keepAliveAgent, pacedRequests, requests } from './server/keep-alive';
 import { functionCosts, grownFunctions, readPerfMap } from './callgrind-functions';
 
 helpOnRequest();
@@ -38,6 +45,7 @@ const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
 const warmup = Number(arg('--warmup', '2000'));
 const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
+const pacedMs = Number(arg('--paced', '0'));
 /** What --functions lists per function. */
 const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
 /** Same hash table layouts and Math.random in every run (see the top). */
@@ -112,9 +120,11 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const child = spawnSync('pgrep', ['-P', String(recorder.pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
   if (!child) throw new Error('cannot find the server process under the recorder');
   const agent = keepAliveAgent();
-  await requests(port, 0, warmup, agent);
+  const load = (from: number, count: number) => pacedMs > 0 ? pacedRequests(port, from, count, agent, pacedMs)
+    : requests(port, from, count, agent);
+  await load(0, warmup);
   collect(true, Number(child));
-  await requests(port, warmup, counted, agent);
+  await load(warmup, counted);
   collect(false, Number(child));
   await fetch(`http://127.0.0.1:${port}/quit`).catch(() => undefined);
   agent.destroy();
@@ -137,7 +147,7 @@ async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('bench:http-callgrind needs valgrind (apt install valgrind)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-callgrind-'));
   console.log(`# ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${warmup} requests of warm-up, ` +
-    `${counted} counted; per request`);
+    `${counted} counted${pacedMs > 0 ? `, one at a time ${pacedMs} ms apart` : ', 4 in flight'}; per request`);
   const results = new Map<string, Counts>();
   try {
     for (const tool of tools) {

@@ -1,6 +1,8 @@
 // A keep-alive client for the server benchmarks that count per request
 // (bench:auto, bench:http-callgrind): requests from..from+count-1, GET
-// /items/<i>?q=1, 4 in flight on the agent's sockets.
+// /items/<i>?q=1, 4 in flight on the agent's sockets; or paced, one at a
+// time with a pause after each answer, so that the server goes idle between
+// requests as under an even rate.
 import * as http from 'node:http';
 
 export const keepAliveAgent = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -22,4 +24,16 @@ export async function requests(port: number, from: number, count: number, agent:
     while (next < end) await one(port, next++, agent);
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+/**
+ * The same one at a time, each `gapMs` after the previous answer: every
+ * request then wakes an idle server and has its event-loop turn to itself.
+ */
+export async function pacedRequests(port: number, from: number, count: number, agent: http.Agent,
+  gapMs: number): Promise<void> {
+  for (let i = from; i < from + count; i++) {
+    await one(port, i, agent);
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
 }
