@@ -67,7 +67,7 @@ function fromV8Callbacks(failed: (e: unknown) => void, entries: number): GcTraci
   try {
     native = loadNative();
   } catch {
-    return undefined; // (the tracer says why once; the observer records into nothing the same way)
+    return undefined; // no addon: the tracer warns once and records nothing, whichever way pauses come
   }
   if (typeof native.gcHooksStart !== 'function') return undefined; // (an addon built before it had them)
   const ring = new Float64Array(HEADER + ENTRY * entries);
