@@ -27,7 +27,7 @@
 // --functions N: also the N functions each tool adds most instructions to,
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).
-//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000] [--requests 4000] [--paced MS]
+//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000 (paced: 5000)] [--requests 4000] [--paced MS]
 //     [--functions 25]
 // (needs valgrind; one tool takes ~1-2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
@@ -42,10 +42,11 @@ import { functionCosts, grownFunctions, readPerfMap } from './callgrind-function
 helpOnRequest();
 
 const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
-const warmup = Number(arg('--warmup', '2000'));
+const pacedMs = Number(arg('--paced', '0'));
+/** Paced, 2 000 requests left the optimizing compiler at work in the window (~350 k instructions per request). */
+const warmup = Number(arg('--warmup', pacedMs > 0 ? '5000' : '2000'));
 const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
-const pacedMs = Number(arg('--paced', '0'));
 /** What --functions lists per function. */
 const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
 /** Same hash table layouts and Math.random in every run (see the top). */
