@@ -275,9 +275,8 @@ export class OtlpBuilder {
     }
     const th = this.threadOf(pid, tid);
     const inner = spanEvent ? undefined : th.stack[th.stack.length - 1]; // (a span event whose span is not open: a log)
-    const name = this.nameOf(c.id, cls);
     if (inner) { // appended to the innermost span's bytes
-      const m = this.encoder.spanEvent(th.w, ns, name);
+      const m = this.encoder.spanEvent(th.w, ns, this.eventNameOf(c.id, cls));
       this.fieldsInto(th.w, this.T.event.attributes, c, 0, null);
       th.w.end(m);
       this.summary.spanEvents++;
@@ -285,7 +284,7 @@ export class OtlpBuilder {
     }
     const batch = this.batches.logs;
     const w = batch.writer(pid, cls.provider);
-    const m = this.encoder.log(w, tid, name, ns);
+    const m = this.encoder.log(w, tid, this.nameOf(c.id, cls), ns);
     this.fieldsInto(w, this.T.log.attributes, c, 0, null);
     w.end(m);
     this.summary.logs++;
@@ -328,6 +327,14 @@ export class OtlpBuilder {
     return name;
   }
   private readonly names = new Map<number, string>();
+
+  /** A class's span event name field, made once (not its name encoded per event). */
+  private eventNameOf(id: number, cls: ClassDescription): Uint8Array {
+    let f = this.eventNames[id];
+    if (f === undefined) this.eventNames[id] = f = this.encoder.eventNameField(this.nameOf(id, cls));
+    return f;
+  }
+  private readonly eventNames: Uint8Array[] = []; // by class id (small, dense)
 
   /** A counter's metric name, `provider.name`, made once (not a string built per point). */
   private metricOf(id: number, cls: ClassDescription): string {

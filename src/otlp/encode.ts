@@ -137,8 +137,9 @@ export class OtlpEncoder {
     w.pos = this.timeAt(b, v, p, T.end_time_unix_nano, ns, unfinished ? undefined : s.endUnix);
   }
 
-  /** Span.name's field (tag, length, UTF-8), made once per name: span names repeat. */
+  /** Span.name's field (tag, length, UTF-8), made once per name: span names repeat, often in runs. */
   private nameField(name: string): Piece {
+    if (name === this.lastName) return this.lastNameField;
     let f = this.names.get(name);
     if (!f) {
       if (this.names.size > 4096) this.names.clear(); // names made of data: keep the cache small
@@ -147,9 +148,12 @@ export class OtlpEncoder {
       w.string(name);
       this.names.set(name, f = piece(w));
     }
-    return f;
+    this.lastName = name;
+    return this.lastNameField = f;
   }
   private readonly names = new Map<string, Piece>();
+  private lastName: string | undefined;
+  private lastNameField = piece(new ProtoWriter(0));
 
   /** A span's thread.id attribute (a whole KeyValue field), made once per thread. */
   private threadAttribute(tid: number): Piece {
@@ -168,14 +172,25 @@ export class OtlpEncoder {
   private lastTid = -1;
   private lastThreadAttribute = piece(new ProtoWriter(0));
 
-  /** A span event named `name`: the caller writes its attributes (T.event.attributes) and ends it (w.end). */
-  spanEvent(w: ProtoWriter, ns: number, name: string): number {
+  /** Span.Event.name's field (tag, length, UTF-8) for `name`, to pass to spanEvent. */
+  eventNameField(name: string): Uint8Array {
+    const w = new ProtoWriter(16);
+    w.varint(this.T.event.name);
+    w.string(name);
+    return w.buf.slice(0, w.pos);
+  }
+
+  /**
+   * A span event whose name field is `nameField` (eventNameField: made once
+   * per class): the caller writes its attributes (T.event.attributes) and
+   * ends it (w.end).
+   */
+  spanEvent(w: ProtoWriter, ns: number, nameField: Uint8Array): number {
     const T = this.T;
     w.varint(T.span.events);
     const m = w.begin();
     this.time(w, T.event.time_unix_nano, ns, undefined);
-    w.varint(T.event.name);
-    w.string(name);
+    putShort(w, nameField);
     return m;
   }
 
