@@ -22,6 +22,7 @@
  * parameter types: a V8 whose signature changed has no symbol of that name,
  * gcHooksStart() returns false and auto mode keeps the observer. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -71,7 +72,12 @@ static int find_api(struct gc_api *api) {
 }
 
 static struct gc_api api;
-static int api_found = -1; /* -1: not looked up yet (every environment looks it up alike: a race is harmless) */
+static int api_found;
+static pthread_once_t api_once = PTHREAD_ONCE_INIT; /* worker threads start hooks too: looked up once for all */
+
+static void look_up_api(void) {
+  api_found = find_api(&api);
+}
 
 static double monotonic_ms(void) {
   struct timespec t;
@@ -138,7 +144,7 @@ static napi_value gc_hooks_start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "gcHooksStart: expected a Float64Array of at least 7 elements");
     return NULL;
   }
-  if (api_found < 0) api_found = find_api(&api);
+  pthread_once(&api_once, look_up_api); /* (its writes are visible to every thread past this call) */
   if (!api_found || st->isolate) return result;
   void *isolate = api.get_current();
   if (!isolate || napi_create_reference(env, arg, 1, &st->ring_ref) != napi_ok) return result;
