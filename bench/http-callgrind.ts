@@ -3,8 +3,8 @@
 // its cache model, traced by `trace-consume record`; after --warmup requests
 // (4 keep-alive connections) collection is switched on for exactly
 // --requests requests, then off. Per request: instructions (all, and without
-// V8's optimizing compiler, which under valgrind's slowdown is still at work
-// in the measured window where a real run is not), L1 instruction and data
+// V8's optimizing compiler, in case it is still at work in the measured
+// window; with 12 000 requests of warm-up it is not), L1 instruction and data
 // cache misses, last-level cache misses and mispredicted branches (callgrind's
 // simple predictor models), with the difference to `none` in parentheses.
 // Steadier than CPU time on a shared 2-vCPU guest, which moves by
@@ -27,9 +27,9 @@
 // --functions N: also the N functions each tool adds most instructions to,
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).
-//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 2000 (paced: 5000)] [--requests 4000] [--paced MS]
+//   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 12000] [--requests 4000] [--paced MS]
 //     [--functions 25]
-// (needs valgrind; one tool takes ~1-2 minutes)
+// (needs valgrind; one tool takes ~2-3 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,8 +43,13 @@ helpOnRequest();
 
 const tools = arg('--tools', 'none,ringtrace,auto_http').split(',');
 const pacedMs = Number(arg('--paced', '0'));
-/** Paced, 2 000 requests left the optimizing compiler at work in the window (~350 k instructions per request). */
-const warmup = Number(arg('--warmup', pacedMs > 0 ? '5000' : '2000'));
+/**
+ * Requests before counting. With 2 000 V8 was still compiling in the window
+ * (~25 k instructions per request back to back, ~350 k paced) and some of the
+ * tools' functions still ran unoptimized: the OpenTelemetry SDK counted
+ * +31.7 k instructions per request after 2 000, +17.6 k after 12 000.
+ */
+const warmup = Number(arg('--warmup', '12000'));
 const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
 /** What --functions lists per function. */
