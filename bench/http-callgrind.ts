@@ -22,8 +22,9 @@
 // (default: 4 in flight, back to back): the server goes idle between
 // requests, as at an even rate below saturation, where each request has an
 // event-loop turn of its own and pays what a turn costs (back to back, a
-// turn serves several). Node's 'gc' PerformanceObserver, for one, costs in
-// this regime and not in the other.
+// turn serves several). What time runs put on Node's 'gc'
+// PerformanceObserver at an even rate (3-5 us per request) does not show in
+// these counts either (~900 instructions; docs/benchmarks.md).
 // --functions N: also the N functions each tool adds most instructions to,
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).

@@ -12,6 +12,7 @@ import { constants, performance, PerformanceObserver, type PerformanceEntry } fr
 import { loadNative } from '../native';
 import { provider } from '../provider';
 import { madeOnce } from './classes';
+import type { Stop } from './runtime';
 
 /** Where the pauses come from. */
 export type GcSource = 'v8' | 'observer';
@@ -49,7 +50,7 @@ const gcEvent = () => madeOnce('gc', () => provider('node.runtime').event('gc',
   ['kind:string', 'duration_ms:f64', 'ago_ms:f64']));
 
 /** GC pauses of this thread as events; `failed` gets what recording them threw (the app runs on). */
-export function traceGc(failed: (e: unknown) => void): () => void {
+export function traceGc(failed: (e: unknown) => void): Stop {
   return startGcTracing(failed).stop;
 }
 
