@@ -274,7 +274,8 @@ export class OtlpBuilder {
       }
     }
     const th = this.threadOf(pid, tid);
-    const inner = spanEvent ? undefined : th.stack[th.stack.length - 1]; // (a span event whose span is not open: a log)
+    const depth = th.stack.length; // (an empty stack is not read at -1: see ThreadScratch.opened)
+    const inner = spanEvent || depth === 0 ? undefined : th.stack[depth - 1]; // (a span event whose span is not open: a log)
     if (inner) { // appended to the innermost span's bytes
       const m = this.encoder.spanEvent(th.w, ns, this.eventNameOf(c.id, cls));
       this.fieldsInto(th.w, this.T.event.attributes, c, 0, null);

@@ -24,8 +24,8 @@ export class ThreadScratch {
 
   /** Span s began, its bytes starting at `start`: it is the innermost now. */
   opened(s: OpenSpan, start: number): void {
-    const top = this.stack[this.stack.length - 1];
-    if (top) top.frozenEnd = start;
+    const n = this.stack.length;
+    if (n > 0) this.stack[n - 1]!.frozenEnd = start; // (never index -1: V8 looks "-1" up as a property, ~40 ns)
     s.regionStart = start;
     s.frozenEnd = -1;
     this.stack.push(s);
@@ -39,11 +39,16 @@ export class ThreadScratch {
   /** s has ended and its bytes were copied: forget it. */
   closed(s: OpenSpan): void {
     const stack = this.stack;
-    if (stack[stack.length - 1] === s) {
+    const n = stack.length;
+    if (n > 0 && stack[n - 1] === s) {
       stack.pop();
-      const top = stack[stack.length - 1];
-      this.w.pos = top ? top.frozenEnd : 0; // what the spans above it held is gone with them
-      if (top) top.frozenEnd = -1;
+      if (n > 1) {
+        const top = stack[n - 2]!;
+        this.w.pos = top.frozenEnd; // what the spans above it held is gone with them
+        top.frozenEnd = -1;
+      } else {
+        this.w.pos = 0;
+      }
     } else {
       stack.splice(stack.lastIndexOf(s), 1); // a hole until the spans above it end or compact() runs
     }
