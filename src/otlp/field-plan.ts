@@ -30,6 +30,9 @@ export interface FieldPlan {
   keys: Uint8Array[];
   /** The KeyValues' leading bytes per attribute tag (span, event or log attributes): see templates(). */
   byTag: Map<number, Templates>;
+  /** The last tag asked for and its templates (a plan's records come under one tag: no Map lookup per record). */
+  lastTag: number;
+  last: Templates | null;
 }
 
 /** Per field, a KeyValue up to its value: tag, length byte, key part, AnyValue length byte. */
@@ -45,6 +48,7 @@ interface Templates {
 type FastWriter = (b: Uint8Array, v: DataView, p: number, d: Buffer, o: number, end: number) => number;
 
 function templates(plan: FieldPlan, tag: number, A: OtlpTags['any']): Templates {
+  if (tag === plan.lastTag) return plan.last!;
   let t = plan.byTag.get(tag);
   if (!t) {
     const tagBytes = new Uint8Array(10);
@@ -59,6 +63,8 @@ function templates(plan: FieldPlan, tag: number, A: OtlpTags['any']): Templates 
     t.fast = compileFast(plan, t, A);
     plan.byTag.set(tag, t);
   }
+  plan.lastTag = tag;
+  plan.last = t;
   return t;
 }
 
@@ -73,11 +79,10 @@ function templates(plan: FieldPlan, tag: number, A: OtlpTags['any']): Templates 
 function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWriter | null {
   const ops = [...plan.ops];
   if (ops.some((op) => op === OP_BYTES || op > OP_BYTES)) return null; // bytes, W3C id strings: the loop's
-  const body: string[] = ['let t = 0, kv = 0, any = 0, n = 0, high = 0;'];
+  const body: string[] = ['let t = 0, kv = 0, any = 0, n = 0, high = 0, c = 0;'];
   ops.forEach((op, i) => {
     const part = t.parts[i]!;
-    if (op !== OP_STRING) body.push(`if (o + ${SIZE[op]} > end) return -1;`);
-    else body.push('t = o; while (t < end && d[t] !== 0) t++; if (t >= end || t - o > 100) return -1;');
+    if (op !== OP_STRING) body.push(`if (o + ${SIZE[op]} > end) return -1;`); // (a string is checked as it is copied)
     body.push(`kv = p + ${t.tagBytes}; any = p + ${part.length - 1};`);
     body.push(wordStoresCode(part));
     switch (op) {
@@ -95,9 +100,10 @@ function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWri
       case OP_U64: case OP_I64:
         body.push(`b[p++] = ${A.int_value}; p = putVarint64(b, p, u32(d, o + 4), u32(d, o)); o += 8;`);
         break;
-      default: // a string: its bytes as they are when ASCII
-        body.push(`b[p++] = ${A.string_value}; b[p++] = t - o; high = 0;`,
-          'for (; o < t; o++) high |= (b[p++] = d[o]);', 'if (high >= 0x80) return -1; o = t + 1;');
+      default: // a string: its bytes as they are when ASCII, copied up to its NUL in one pass, length set after
+        body.push(`b[p++] = ${A.string_value}; t = p++; high = 0;`,
+          'while (o < end && (c = d[o]) !== 0) { high |= c; b[p++] = c; o++; }',
+          'if (o >= end || high >= 0x80) return -1; b[t] = p - t - 1; o++;'); // (under 128: the KeyValue's check below)
     }
     body.push('n = p - kv - 1; if (n >= 128) return -1; b[any] = p - any - 1; b[kv] = n;');
   });
@@ -127,7 +133,7 @@ export function fieldPlan(cls: ClassDescription, from: number, T: OtlpTags): Fie
     p = putVarint(key, p + name.length, T.kv.value);
     return key.slice(0, p);
   });
-  return { ops, keys, byTag: new Map() };
+  return { ops, keys, byTag: new Map(), lastTag: -1, last: null };
 }
 
 /** Writes planned fields; remembers where a begin's W3C id strings were. */
