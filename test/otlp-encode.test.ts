@@ -13,11 +13,14 @@ import { otlpTags } from '../src/otlp/schema';
 import { fieldPlan, PlannedFields } from '../src/otlp/field-plan';
 import type { ClassDescription, FieldType } from '../src/schema';
 import { attrs } from '../fixtures/otlp-view';
+import { checkWireStructure } from '../fixtures/proto-strict';
 
 const root = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
-const decode = (type: string, bytes: Uint8Array) =>
-  root.lookupType(`ringtrace.otlp.${type}`).toObject(root.lookupType(`ringtrace.otlp.${type}`).decode(bytes),
-    { longs: String, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const decode = (type: string, bytes: Uint8Array) => {
+  const t = root.lookupType(`ringtrace.otlp.${type}`);
+  checkWireStructure(t, bytes); // (protobufjs alone would take some wrong lengths)
+  return t.toObject(t.decode(bytes), { longs: String, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
 const T = otlpTags();
 
 test('attribute values of every kind, short and long, decode to what was written', () => {
