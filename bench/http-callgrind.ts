@@ -25,11 +25,21 @@
 // turn serves several). What time runs put on Node's 'gc'
 // PerformanceObserver at an even rate (3-5 us per request) does not show in
 // these counts either (~900 instructions; docs/benchmarks.md).
+// --idle MS: after the counted requests, MS ms (wall) with no requests,
+// counted apart and reported per second: the work timers do whatever the
+// request rate (auto mode's loop-delay histogram every 10 ms, its counters
+// every interval). The request window holds that work at valgrind's pace,
+// tens of times more per request than at a real rate; measure the parts
+// that run per request without the timer-driven ones (BENCH_AUTO_PARTS),
+// and these apart. (Taking the idle rate times the window's length off the
+// window instead was tried: the idle rate moves by ~25 % between runs, V8
+// collecting as the load stops, and the result by thousands of
+// instructions per request.)
 // --functions N: also the N functions each tool adds most instructions to,
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).
 //   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 12000] [--requests 4000] [--paced MS]
-//     [--functions 25]
+//     [--functions 25] [--idle 20000]
 // (needs valgrind; one tool takes ~2-3 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -53,6 +63,7 @@ const pacedMs = Number(arg('--paced', '0'));
 const warmup = Number(arg('--warmup', '12000'));
 const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
+const idleMs = Number(arg('--idle', '0'));
 /** What --functions lists per function. */
 const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
 /** Same hash table layouts and Math.random in every run (see the top). */
@@ -72,13 +83,27 @@ const REPORTED = { instructions: ['Ir'], l1i_misses: ['I1mr'], l1d_misses: ['D1m
 type Measure = keyof typeof REPORTED;
 interface Counts { all: Record<Measure, number>; noCompiler: Record<Measure, number>;
   /** With --functions: self costs (FUNCTION_EVENTS) per function, for the whole window. */
-  functions?: Map<string, number[]> }
+  functions?: Map<string, number[]>;
+  /** With --idle: per second with no requests. */
+  idlePerSecond?: Record<Measure, number> }
 const zero = () => Object.fromEntries(Object.keys(REPORTED).map((k) => [k, 0])) as Record<Measure, number>;
 
 /** Switch the collection of process pid's callgrind on or off. */
 function collect(on: boolean, pid: number): void {
   const r = spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(pid)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`callgrind_control -i ${on ? 'on' : 'off'} ${pid}: ${r.stderr || r.error}`);
+}
+
+/** Dump process pid's counts so far into the next numbered file after `out` (callgrind zeroes them). */
+async function dump(pid: number, out: string, n: number, what: string): Promise<string> {
+  const r = spawnSync('callgrind_control', [`--dump=${what}`, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control --dump ${pid}: ${r.stderr || r.error}`);
+  const file = `${out}.${n}`;
+  for (let waited = 0; !fs.existsSync(file) || fs.statSync(file).size === 0; waited += 100) {
+    if (waited > 30_000) throw new Error(`callgrind wrote no ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return file;
 }
 
 /** Per-function counts from callgrind_annotate, summed. */
@@ -130,17 +155,30 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   const load = (from: number, count: number) => pacedMs > 0 ? pacedRequests(port, from, count, agent, pacedMs)
     : requests(port, from, count, agent);
   await load(0, warmup);
-  collect(true, Number(child));
+  const pid = Number(child);
+  collect(true, pid);
   await load(warmup, counted);
-  collect(false, Number(child));
+  collect(false, pid);
+  const window = await dump(pid, out, 1, 'requests');
+  let idle: Counts | undefined;
+  if (idleMs > 0) {
+    collect(true, pid);
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    collect(false, pid);
+    idle = countsOf(await dump(pid, out, 2, 'idle'));
+  }
   await fetch(`http://127.0.0.1:${port}/quit`).catch(() => undefined);
   agent.destroy();
   const code = await exited;
   if (code !== 0) throw new Error(`the recorder exited ${code}: ${stderr.slice(-2000)}`);
-  const c = countsOf(out);
+  const c = countsOf(window);
+  if (idle) {
+    c.idlePerSecond = zero();
+    for (const k of Object.keys(REPORTED) as Measure[]) c.idlePerSecond[k] = idle.all[k] / (idleMs / 1000);
+  }
   if (topFunctions > 0) {
     const map = `/tmp/perf-${child}.map`; // node's, named by its pid
-    c.functions = functionCosts(out, readPerfMap(map), FUNCTION_EVENTS);
+    c.functions = functionCosts(window, readPerfMap(map), FUNCTION_EVENTS);
     fs.rmSync(map, { force: true });
   }
   for (const k of Object.keys(REPORTED) as Measure[]) {
@@ -161,12 +199,14 @@ async function main(): Promise<void> {
       const c = await measure(tool, dir);
       results.set(tool, c);
       const base = results.get('none');
-      const line = (which: 'all' | 'noCompiler') => (Object.keys(REPORTED) as Measure[]).map((k) => {
-        const n = c[which][k];
-        const d = base && tool !== 'none' ? n - base[which][k] : undefined;
-        return `${k}=${n.toFixed(0)}${d === undefined ? '' : `(${d >= 0 ? '+' : ''}${d.toFixed(0)})`}`;
-      }).join(' ');
-      console.log(`bench callgrind ${tool} without_compiler: ${line('noCompiler')}; all: ${line('all')}`);
+      const fmt = (r: Record<Measure, number>, b: Record<Measure, number> | undefined, unit = '') =>
+        (Object.keys(REPORTED) as Measure[]).map((k) => {
+          const d = b && tool !== 'none' ? r[k] - b[k] : undefined;
+          return `${k}${unit}=${r[k].toFixed(0)}${d === undefined ? '' : `(${d >= 0 ? '+' : ''}${d.toFixed(0)})`}`;
+        }).join(' ');
+      console.log(`bench callgrind ${tool} without_compiler: ${fmt(c.noCompiler, base?.noCompiler)}; ` +
+        `all: ${fmt(c.all, base?.all)}`);
+      if (c.idlePerSecond) console.log(`bench callgrind ${tool} idle: ${fmt(c.idlePerSecond, base?.idlePerSecond, '_per_s')}`);
       if (base?.functions && c.functions && tool !== 'none') {
         console.log(`# ${tool}: the ${topFunctions} functions it adds most instructions to, per request`);
         for (const row of grownFunctions(base.functions, c.functions, FUNCTION_EVENTS, counted, topFunctions)) {
