@@ -12,8 +12,11 @@ function primitive(t: string): boolean {
 }
 
 export function isAttributeValue(value: unknown): value is AttributeValue {
+  // typeof compared with literals where it is taken: TurboFan makes each a type check, where a
+  // typeof result passed on (to primitive()) is a builtin call; the common case before isArray
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return true;
   if (value == null) return true;
-  if (!Array.isArray(value)) return primitive(typeof value);
+  if (!Array.isArray(value)) return false;
   let kind: string | undefined;
   for (const e of value as unknown[]) {
     if (e == null) continue;
