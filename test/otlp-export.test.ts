@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { cliPath, scratchDir } from '../fixtures/cli-helpers';
 import { runCommand } from '../fixtures/trace-helpers';
 import { startReceiver, type Receiver, type ReceiverRequest } from '../fixtures/otlp-receiver';
-import { checkWireStructure } from '../fixtures/proto-strict';
+import { decodeStrict } from '../fixtures/proto-strict';
 import { gaugePointsIn, logsIn, spansIn, type SpanView } from '../fixtures/otlp-view';
 import { EVERY_TYPE, GIVEN_START } from '../fixtures/otlp-app';
 import { resolveOtlpConfig } from '../src/otlp/config';
@@ -334,8 +334,7 @@ test('processes and threads with nothing open are forgotten as new ones come, an
     const b = new OtlpBuilder({ startNs, seed: 1, resourceOf: () => [], ...(maxIdleKept ? { maxIdleKept } : {}),
       out: (signal, body) => {
         if (signal === 'traces') {
-          checkWireStructure(Request, body);
-          requests.push({ signal, decoded: Request.toObject(Request.decode(body), { longs: String, arrays: true }) } as
+          requests.push({ signal, decoded: decodeStrict(Request, body, { longs: String, arrays: true }) } as
             unknown as ReceiverRequest);
         }
       } });

@@ -13,7 +13,7 @@ import { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter,
   type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { checkWireStructure } from '../fixtures/proto-strict';
+import { decodeStrict } from '../fixtures/proto-strict';
 
 const schema = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
 const Request = schema.lookupType('ringtrace.otlp.ExportTraceServiceRequest');
@@ -84,10 +84,10 @@ test('OpenTelemetry\'s OTLP/HTTP protobuf exporter\'s requests decode with proto
     await provider.shutdown();
 
     const decoded = bodies.flatMap((b) => {
-      checkWireStructure(Request, b); // OpenTelemetry's own bytes pass the tests' strict walk too
-      const req = Request.toObject(Request.decode(b), { defaults: false }) as {
+      const req = decodeStrict<{ // (OpenTelemetry's own bytes pass the tests' strict walk too)
         resource_spans: { resource: { attributes: KeyValue[] };
-          scope_spans: { scope: { name: string; version: string }; spans: DecodedSpan[] }[] }[] };
+          scope_spans: { scope: { name: string; version: string }; spans: DecodedSpan[] }[] }[] }>(
+        Request, b, { defaults: false });
       return req.resource_spans.flatMap((rs) => rs.scope_spans.flatMap((ss) =>
         ss.spans.map((s) => ({ s, scope: ss.scope, resource: attrs(rs.resource.attributes) }))));
     });
@@ -137,12 +137,10 @@ test('OpenTelemetry\'s protobuf serializers\' logs and metrics requests decode w
     attributes: { free_mb: 12, path: '/var' }, timestamp: [1_700_000_000, 123], eventName: 'disk.low',
     context: trace.setSpanContext(context.active(), spanContext) });
   const [record] = logs.getFinishedLogRecords();
-  const logsBytes = ProtobufLogsSerializer.serializeRequest([record!])!;
-  checkWireStructure(LogsRequest, logsBytes);
-  const logsReq = LogsRequest.toObject(LogsRequest.decode(logsBytes),
-    { defaults: false }) as { resource_logs: { resource: { attributes: KeyValue[] }; scope_logs: { scope: { name: string };
+  const logsReq = decodeStrict<{ resource_logs: { resource: { attributes: KeyValue[] }; scope_logs: { scope: { name: string };
       log_records: { time_unix_nano: unknown; severity_number: number; severity_text: string; body: AnyValue;
-        attributes: KeyValue[]; trace_id: Uint8Array; span_id: Uint8Array; event_name: string; flags: number }[] }[] }[] };
+        attributes: KeyValue[]; trace_id: Uint8Array; span_id: Uint8Array; event_name: string; flags: number }[] }[] }[] }>(
+    LogsRequest, ProtobufLogsSerializer.serializeRequest([record!])!, { defaults: false });
   const rl = logsReq.resource_logs[0]!;
   assert.equal(attrs(rl.resource.attributes)['service.name'], 'schema-test');
   assert.equal(rl.scope_logs[0]!.scope.name, 'log-scope');
@@ -163,12 +161,11 @@ test('OpenTelemetry\'s protobuf serializers\' logs and metrics requests decode w
   meter.createObservableGauge('loop.delay', { unit: 'ms' }).addCallback((r) => r.observe(4.5, { pid: 7 }));
   meter.createCounter('requests', { valueType: ValueType.INT }).add(3, { route: '/a' });
   const { resourceMetrics } = await reader.collect();
-  const metricsBytes = ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!;
-  checkWireStructure(MetricsRequest, metricsBytes);
-  const metricsReq = MetricsRequest.toObject(MetricsRequest.decode(metricsBytes), { defaults: false }) as { resource_metrics: { scope_metrics: { scope: { name: string }; metrics: {
+  const metricsReq = decodeStrict<{ resource_metrics: { scope_metrics: { scope: { name: string }; metrics: {
       name: string; unit?: string; gauge?: { data_points: { as_double?: number; attributes: KeyValue[]; time_unix_nano: unknown }[] };
       sum?: { data_points: { as_int?: unknown; attributes: KeyValue[] }[]; aggregation_temporality: number;
-        is_monotonic: boolean } }[] }[] }[] };
+        is_monotonic: boolean } }[] }[] }[] }>(MetricsRequest, ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!,
+    { defaults: false });
   const sm = metricsReq.resource_metrics[0]!.scope_metrics[0]!;
   assert.equal(sm.scope.name, 'metric-scope');
   const gauge = sm.metrics.find((m) => m.name === 'loop.delay')!;
