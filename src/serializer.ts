@@ -12,7 +12,6 @@ import { writeString } from './string-writer';
 import { writeJson } from './json-writer';
 import { asRecorded, putAscii, putHexId, putHexWords, putHrtime, putU64Words } from './trusted-values';
 
-export { HRTIME_BASE_S } from './trusted-values';
 
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;

@@ -13,7 +13,7 @@ import { BEGIN_FIELDS, END_FIELDS, OTEL_PROVIDER } from './typed-classes';
 export const RESOURCE_FIELDS = ['attributes:string'] as const;
 
 // Ids go in as OpenTelemetry's hex strings and times as its [seconds, nanoseconds]
-// (or nanoseconds since HRTIME_BASE_S, serializer.ts):
+// (or nanoseconds since HRTIME_BASE_S, trusted-values.ts):
 // the serializer writes them as u64 without a BigInt, and attributes and events
 // as JSON without making the text first (SerializerOptions.trustedIds).
 /** [seconds, nanoseconds], nanoseconds since HRTIME_BASE_S, or null: the record's own time (a span's SpanTime). */

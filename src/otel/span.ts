@@ -17,7 +17,6 @@ import type { SpanRecords } from './records';
 import { recordSpanEvent } from './span-event-records';
 import { recordTypedEnd } from './span-end-records';
 
-export { EVENT_COUNT_LIMIT } from './typed-classes';
 /** The SDK's default limit on a span's links (older ones are dropped first). */
 export const LINK_COUNT_LIMIT = 128;
 const EMPTY_OBJECT_JSON = '{}';

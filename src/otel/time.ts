@@ -15,7 +15,7 @@
 // readers take the record's timestamp for it (docs/otel.md).
 import type { HrTime, TimeInput } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
-import { HRTIME_BASE_S } from '../serializer';
+import { HRTIME_BASE_S } from '../trusted-values';
 
 const NS_PER_S = 1_000_000_000;
 
