@@ -39,7 +39,7 @@
 // with their L1 instruction misses (V8's code named through node's perf map;
 // callgrind-functions.ts).
 //   npm run bench:http-callgrind -- [--tools none,ringtrace,auto_http] [--warmup 12000] [--requests 4000] [--paced MS]
-//     [--functions 25] [--idle 20000]
+//     [--functions 25] [--idle 20000] [--keep DIR]
 // (needs valgrind; one tool takes ~2-3 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,6 +48,7 @@ import * as path from 'node:path';
 import { arg, helpOnRequest } from './arg';
 import { freePort } from './server/harness';
 import { keepAliveAgent, pacedRequests, requests } from './server/keep-alive';
+import { type OtlpReceiver, otlpReceiver } from './server/processes';
 import { functionCosts, grownFunctions, readPerfMap } from './callgrind-functions';
 
 helpOnRequest();
@@ -64,6 +65,8 @@ const warmup = Number(arg('--warmup', '12000'));
 const counted = Number(arg('--requests', '4000'));
 const topFunctions = Number(arg('--functions', '0'));
 const idleMs = Number(arg('--idle', '0'));
+/** --keep DIR: callgrind's files are kept there (callgrind_annotate --tree=caller shows who called what). */
+const keepDir = arg('--keep', '');
 /** What --functions lists per function. */
 const FUNCTION_EVENTS = ['Ir', 'I1mr'] as const;
 /** Same hash table layouts and Math.random in every run (see the top). */
@@ -133,14 +136,14 @@ function countsOf(out: string): Counts {
   return c;
 }
 
-async function measure(tool: string, dir: string): Promise<Counts> {
+async function measure(tool: string, dir: string, otlp: OtlpReceiver): Promise<Counts> {
   const port = await freePort();
   const out = path.join(dir, `callgrind-${tool}.out`);
   const recorder = spawn(process.execPath, [cli, 'record', '-q', '-o', path.join(dir, `trace-${tool}`), '--',
     'valgrind', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
     ...(topFunctions > 0 ? ['--dump-instr=yes'] : []),
     process.execPath, ...(topFunctions > 0 ? ['--perf-basic-prof'] : []), '--expose-gc', ...FIXED_SEEDS, app, tool, String(port)],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
   let stderr = '';
   recorder.stderr!.on('data', (d: Buffer) => { stderr += String(d); });
   const exited = new Promise<number | null>((resolve) => recorder.on('exit', resolve));
@@ -179,6 +182,7 @@ async function measure(tool: string, dir: string): Promise<Counts> {
   if (topFunctions > 0) {
     const map = `/tmp/perf-${child}.map`; // node's, named by its pid
     c.functions = functionCosts(window, readPerfMap(map), FUNCTION_EVENTS);
+    if (keepDir) fs.copyFileSync(map, path.join(dir, `perf-${tool}.map`)); // names the addresses in the kept files
     fs.rmSync(map, { force: true });
   }
   for (const k of Object.keys(REPORTED) as Measure[]) {
@@ -190,13 +194,16 @@ async function measure(tool: string, dir: string): Promise<Counts> {
 
 async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('bench:http-callgrind needs valgrind (apt install valgrind)');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-callgrind-'));
+  const dir = keepDir ? path.resolve(keepDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'rt-bench-callgrind-'));
+  if (keepDir) fs.mkdirSync(dir, { recursive: true });
   console.log(`# ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${warmup} requests of warm-up, ` +
     `${counted} counted${pacedMs > 0 ? `, one at a time ${pacedMs} ms apart` : ', 4 in flight'}; per request`);
   const results = new Map<string, Counts>();
+  // otel_otlp's exporter posts here: outside the counted process, as a collector runs outside the service.
+  const otlp = await otlpReceiver();
   try {
     for (const tool of tools) {
-      const c = await measure(tool, dir);
+      const c = await measure(tool, dir, otlp);
       results.set(tool, c);
       const base = results.get('none');
       const fmt = (r: Record<Measure, number>, b: Record<Measure, number> | undefined, unit = '') =>
@@ -215,7 +222,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    otlp.close();
+    if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

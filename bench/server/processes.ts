@@ -42,7 +42,7 @@ export interface OtlpReceiver { url: string; requests: number; bytes: number; cl
  * counts, as a collector would receive; it runs here, not in the server, as a
  * collector runs outside the service.
  */
-async function otlpReceiver(): Promise<OtlpReceiver> {
+export async function otlpReceiver(): Promise<OtlpReceiver> {
   const r = { url: '', requests: 0, bytes: 0, close: () => server.close() };
   const server = http.createServer((req, res) => {
     req.on('data', (d: Buffer) => { r.bytes += d.length; });
