@@ -4,13 +4,14 @@
 // written per span. Attributes no shape fits (an array value, a key no field
 // name can hold, too many) go into the JSON end record (records.ts) instead.
 import { TracedEvent } from '../event';
-import { keys, ShapeCache, typeOf, types, values } from './shapes';
+import { ShapeCache } from './shapes';
 import { fieldsOf, OTEL_PROVIDER, SPAN_END_FIXED } from './typed-classes';
 import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes) =>
   new TracedEvent<unknown[]>(OTEL_PROVIDER, 'span', 'span_end', fields, { maxStringBytes },
-    ['u64words', undefined, undefined, undefined, 'hrtime', 'hrtime']));
+    ['u64words', undefined, undefined, undefined, 'hrtime', 'hrtime']), (i) => 2 * i + 1); // values from kv
+const NO_ATTRIBUTES: readonly unknown[] = [];
 
 /**
  * Record the end of the span whose id is `spanId` (words, ids.ts) with the attributes `kv` (key, value,
@@ -19,24 +20,9 @@ const shapes = new ShapeCache(fieldsOf(SPAN_END_FIXED), (fields, maxStringBytes)
  */
 export function recordTypedEnd(spanId: readonly number[], name: string, statusCode: number, statusMessage: string,
   start: SpanTime, end: SpanTime, links: string, kv: readonly unknown[] | null): boolean {
-  let n = 0;
-  if (kv !== null) {
-    if (kv.length > 2 * shapes.maxAttributes) return false;
-    for (let i = 0; i < kv.length; i += 2) {
-      const type = typeOf(kv[i + 1]);
-      if (type === undefined) return false; // an array
-      keys[n] = kv[i] as string;
-      types[n] = type;
-      values[n++] = kv[i + 1];
-    }
-  }
-  const head = shapes.head;
-  head[0] = spanId;
-  head[1] = name;
-  head[2] = statusCode;
-  head[3] = statusMessage;
-  head[4] = start;
-  head[5] = end;
-  head[6] = links;
-  return shapes.record(n);
+  const list = kv ?? NO_ATTRIBUTES;
+  const shape = shapes.ofPairs(list);
+  if (shape === undefined || shape.cls === null) return false;
+  shape.emit(spanId, name, statusCode, statusMessage, start, end, links, list);
+  return true;
 }

@@ -12,12 +12,12 @@ import { parseFields } from '../schema';
 import { fillAttributes, ownKeyCount } from './attributes';
 import { fieldsOf, OTEL_PROVIDER, SPAN_EVENT_CLASS, SPAN_EVENT_FIXED, SPAN_EVENT_JSON_CLASS,
   SPAN_EVENT_JSON_FIELDS } from './typed-classes';
-import { keys, MAX_STRING, ShapeCache, typeOf, types, values } from './shapes';
+import { keys, MAX_STRING, NOT_TYPED, ShapeCache, typeOf, types, values } from './shapes';
 import type { SpanTime } from './time';
 
 const shapes = new ShapeCache(fieldsOf(SPAN_EVENT_FIXED), (fields, maxStringBytes) =>
   new TracedEvent<unknown[]>(OTEL_PROVIDER, SPAN_EVENT_CLASS, 'event', fields, { maxStringBytes }, ['u64words',
-    undefined, 'hrtime']));
+    undefined, 'hrtime']), (i) => i); // values from the walk's `values`
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -52,8 +52,14 @@ function recordJson(spanId: readonly number[], name: string, attributes: object 
   cls.emit(spanId, name, time, dropped, new JsonMembers(kv));
 }
 
-/** The event as a typed record; false when no shape fits it. */
+/**
+ * The event as a typed record; false when no shape fits it. Its attributes
+ * are compared with the last shape's as they are walked: an event of the
+ * same shape as the one before stores only its values.
+ */
 function recordTyped(spanId: readonly number[], name: string, attributes: object | null, time: SpanTime): boolean {
+  const last = shapes.last;
+  let same = last !== undefined;
   let n = 0;
   if (attributes !== null) {
     for (const key in attributes) {
@@ -61,19 +67,22 @@ function recordTyped(spanId: readonly number[], name: string, attributes: object
       const v = (attributes as Record<string, unknown>)[key];
       if (v == null || key === '' || key === '__proto__') continue;
       const type = typeOf(v);
-      if (type === undefined) {
+      if (type === NOT_TYPED) {
         if (Array.isArray(v)) return false; // arrays keep the SDK's rules (checked, copied): as JSON
         continue;
       }
       if (n === shapes.maxAttributes) return false;
-      keys[n] = key;
-      types[n] = type;
+      if (same && (last!.keys[n] !== key || last!.types[n] !== type)) same = shapes.walkedAsLast(n);
+      if (!same) {
+        keys[n] = key;
+        types[n] = type;
+      }
       values[n++] = v;
     }
   }
-  const head = shapes.head;
-  head[0] = spanId;
-  head[1] = name;
-  head[2] = time;
-  return shapes.record(n);
+  if (same && n !== last!.keys.length) same = shapes.walkedAsLast(n); // fewer than the last shape's
+  const shape = same ? last : shapes.find(n);
+  if (shape === undefined || shape.cls === null) return false;
+  shape.emit(spanId, name, time, values);
+  return true;
 }
