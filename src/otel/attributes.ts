@@ -89,9 +89,10 @@ export function ownKeyCount(from: object): number {
 /**
  * Write the attributes of `from`, an object whose own keys are distinct (so
  * none replaces another), into `list` from index `at` as keys and values,
- * by addAttribute's rules, at most `limit` of them. The list is made with
- * room for them (ownKeyCount): filled by index, a list allocates its exact
- * size, where pushing onto an empty one allocates room for 17 values.
+ * by addAttribute's rules, at most `limit` of them: onto the end of `list`
+ * (`at` its length), or into room made for them (ownKeyCount: a list made
+ * at its exact size allocates no more, where appending to an empty one
+ * allocates room for 17 values).
  */
 export function fillAttributes(list: unknown[], at: number, from: object, limit = ATTRIBUTE_COUNT_LIMIT): Filled {
   let end = at;
