@@ -143,7 +143,8 @@ async function measure(tool: string, dir: string, otlp: OtlpReceiver): Promise<C
     'valgrind', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', `--callgrind-out-file=${out}`,
     ...(topFunctions > 0 ? ['--dump-instr=yes'] : []),
     process.execPath, ...(topFunctions > 0 ? ['--perf-basic-prof'] : []), '--expose-gc', ...FIXED_SEEDS, app, tool, String(port)],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
+  // (in dir: node's --perf-basic-prof also writes an isolate-*-v8.log where it runs)
+  { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, BENCH_OTLP_URL: otlp.url } });
   let stderr = '';
   recorder.stderr!.on('data', (d: Buffer) => { stderr += String(d); });
   const exited = new Promise<number | null>((resolve) => recorder.on('exit', resolve));
