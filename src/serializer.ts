@@ -108,9 +108,11 @@ if (same${f} && words${f} !== 0) {
 } else {
   const start = o;
   o = writeString(u8, o, ${v}, maxString);
-  if (!same${f}) { last${f} = ${v}; words${f} = 0; }
-  else if (o - start <= ${CACHED_STRING_BYTES}) {
-    size${f} = o - start; words${f} = (size${f} + 3) >> 2;
+  if (!same${f}) {
+    if (misses${f} < 8 || (misses${f} & 63) === 0) { last${f} = ${v}; words${f} = 0; }
+    misses${f}++;
+  } else if (o - start <= ${CACHED_STRING_BYTES}) {
+    size${f} = o - start; words${f} = (size${f} + 3) >> 2; misses${f} = 0;
     for (let w = 0; w < words${f}; w++) cache${f}[w] = dv.getUint32(start + 4 * w, true);
   }
 }
@@ -139,13 +141,16 @@ const CACHED_STRING_BYTES = 32;
  * Per string field, the last string written and, once it came twice in a row,
  * its bytes: a 10-character string costs ~22 ns through the charCodeAt loop
  * here and ~5 ns as three word stores. A string that changes every event pays
- * one failed compare and a reference store. The copy may write up to 3 bytes
- * past the string's NUL: later fields overwrite them, or they lie past the
- * record's end, within STAGING_SLACK.
+ * one failed compare; after 8 misses in a row it is kept as the last one only
+ * every 64th time, as storing a fresh string into this closure is a write
+ * barrier (~50 instructions); a value that then repeats is cached within 64
+ * events. The copy may write up to 3 bytes past the string's NUL: later
+ * fields overwrite them, or they lie past the record's end, within STAGING_SLACK.
  */
 function stringCacheCode(fields: Field[]): string[] {
   return fields.flatMap((f, i) => f.type !== 'string' ? [] :
-    [`let last${i} = '', words${i} = 0, size${i} = 0; const cache${i} = new Uint32Array(${CACHED_STRING_BYTES / 4});`]);
+    [`let last${i} = '', words${i} = 0, size${i} = 0, misses${i} = 0; ` +
+      `const cache${i} = new Uint32Array(${CACHED_STRING_BYTES / 4});`]);
 }
 
 /**

@@ -79,6 +79,16 @@ test('repeated strings (copied from the per-field cache) record the same bytes a
   assert.deepEqual(got.filter((e) => e.id === short.id).map((e) => e.fields['s']), Array(4).fill('12345…'));
 });
 
+test('a string field whose value keeps changing, then repeats: every record holds its own string', () => {
+  const ev = p.event('changing', ['s:string']);
+  // Cached, then 65 misses in a row (kept as the last value for the first 8, then every 64th: the
+  // 65th), then that last value repeated (cached anew), the first again, and two values alternating.
+  const values = ['/a', '/a', '/a', ...Array.from({ length: 65 }, (_, i) => `/items/${i}`), '/items/64', '/items/64',
+    '/items/64', '/a', '/a', ...Array.from({ length: 150 }, (_, i) => (i % 2 ? '/x' : `/y${i % 7}`))];
+  for (const v of values) ev.emit(v);
+  assert.deepEqual(collect(session).filter((e) => e.id === ev.id).map((e) => e.fields['s']), values);
+});
+
 /** Run fn with strict mode on (emit throws on invalid values), then back to the default. */
 function strictly(fn: () => void): void {
   configure({ strict: true });
