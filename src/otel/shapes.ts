@@ -64,8 +64,8 @@ function emitterFor(cls: TracedEvent<unknown[]> | null, fixed: number, n: number
   if (!cls) return () => {};
   const params = Array.from({ length: fixed }, (_, i) => `h${i}`);
   const args = [...params, ...Array.from({ length: n }, (_, i) => `v[${valueAt(i)}]`)];
-  return new Function('cls', `return function emitShape(${[...params, 'v'].join(', ')}) { cls.emit(${args.join(', ')}); };`)(
-    cls) as Shape['emit'];
+  const body = `return function emitShape(${[...params, 'v'].join(', ')}) { cls.emit(${args.join(', ')}); };`;
+  return new Function('cls', body)(cls) as Shape['emit'];
 }
 
 export class ShapeCache {
