@@ -12,7 +12,6 @@ import { writeString } from './string-writer';
 import { writeJson } from './json-writer';
 import { asRecorded, putAscii, putHexId, putHexWords, putHrtime, putU64Words } from './trusted-values';
 
-
 export const CTL_BYTES = 8;
 export const CONTEXT_BYTES = 8;
 /** Where the first field goes in the staging buffer. */
@@ -110,7 +109,7 @@ if (same${f} && words${f} !== 0) {
   o = writeString(u8, o, ${v}, maxString);
   if (!same${f}) {
     if (misses${f} < 8 || (misses${f} & 63) === 0) { last${f} = ${v}; words${f} = 0; }
-    misses${f}++;
+    misses${f} = (misses${f} + 1) & 0x3fffffff; // (wraps within V8's small integers: never a heap number)
   } else if (o - start <= ${CACHED_STRING_BYTES}) {
     size${f} = o - start; words${f} = (size${f} + 3) >> 2; misses${f} = 0;
     for (let w = 0; w < words${f}; w++) cache${f}[w] = dv.getUint32(start + 4 * w, true);
