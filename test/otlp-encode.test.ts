@@ -44,7 +44,7 @@ test('attribute values of every kind, short and long, decode to what was written
   for (const [k, , want] of values) assert.deepEqual(got[k], want, k);
 });
 
-test('a batch of several processes and scopes is one request; sizes exact; the batch empties', () => {
+test('a batch of several processes and scopes is one request; sizes exact; the batch empties; spare memory reused', () => {
   const resources = new Map<number, [string, unknown][]>([[1, [['service.name', 'a']]], [2, [['service.name', 'b'],
     ['long', 'z'.repeat(300)]]]]);
   const batch = new SignalBatch('traces', T);
@@ -69,7 +69,12 @@ test('a batch of several processes and scopes is one request; sizes exact; the b
   assert.deepEqual(seen.sort(), want.sort());
   assert.equal(batch.items, 0);
   put(2, 'db', 'again');
-  const next = decode('ExportTraceServiceRequest', batch.take((pid) => resources.get(pid)!));
+  const spare = new Uint8Array(1 << 16).fill(0xff).buffer; // an earlier body's memory: bytes past this one's are not its
+  const asked: number[] = [];
+  const body = batch.take((pid) => resources.get(pid)!, (bytes) => (asked.push(bytes), spare));
+  assert.ok(body.buffer === spare && body.byteOffset === 0, 'made at the start of the spare buffer');
+  assert.deepEqual(asked, [body.length], 'asked for its exact size');
+  const next = decode('ExportTraceServiceRequest', body);
   assert.equal(next['resource_spans'].length, 1);
   assert.equal(next['resource_spans'][0].scope_spans[0].spans[0].name, 'again');
 });

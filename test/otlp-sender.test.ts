@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import * as protobuf from 'protobufjs';
@@ -321,6 +322,69 @@ test('enqueue never throws on a bad batch, and counts it as dropped', T, async (
   });
 });
 
+for (const compression of ['gzip', 'none'] as const) {
+  test(`${compression}: each body is given back once, when the sender is done with it (delivered, dropped, rejected)`, T,
+    async () => {
+      const rx = await startReceiver();
+      const cfg = resolveOtlpConfig({ compression }, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.url}/v1/traces` });
+      const sender = new OtlpSender(cfg, { ...FAST, maxQueueBytes: 1 });
+      const given: Uint8Array[] = [];
+      const seen: string[] = []; // what the sender had counted when each came back
+      const release = (b: Uint8Array) => {
+        given.push(b);
+        const st = sender.stats();
+        seen.push(`${st.sentBatches}/${st.droppedBatches}/${st.rejectedBatches}`);
+      };
+      try {
+        // l (logs have no endpoint) is rejected at once; a and b go in flight (two connections); of c and d,
+        // queued over a 1-byte bound, c is dropped.
+        const bodies = [logs('l', 2), traces('a', 3), traces('b', 3), traces('c', 3), traces('d', 3)];
+        for (const [i, b] of bodies.entries()) sender.enqueue(i === 0 ? 'logs' : 'traces', b, i === 0 ? 2 : 3, release);
+        await sender.flush(5000);
+        const s = sender.stats();
+        assert.deepEqual([s.sentBatches, s.droppedBatches, s.rejectedBatches], [3, 1, 1]);
+        assert.equal(given.length, 5, 'every body came back');
+        for (const b of bodies) assert.equal(given.filter((g) => g === b).length, 1, 'the same memory, once');
+        if (compression === 'none') { // a delivered body comes back only after its answer was counted
+          const delivered = [bodies[1], bodies[2], bodies[4]].map((b) => seen[given.indexOf(b!)]!);
+          for (const at of delivered) assert.ok(Number(at.split('/')[0]) >= 1, `given back before it was sent: ${at}`);
+        }
+        assertSettled(s, acceptedItems(rx));
+      } finally {
+        await sender.close(0);
+        await rx.stop();
+      }
+    });
+}
+
+test('a body still being written when its batch ends is never given back', T, async () => {
+  // A peer that accepts and never reads: 64 MiB cannot all go into the socket buffers, so the write is
+  // pending when the timeout aborts each attempt, until the batch is given up and dropped.
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((c) => {
+    sockets.add(c);
+    c.pause();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const sender = new OtlpSender(config(url, { timeoutMs: 100 }), { ...FAST, maxRetryElapsedMs: 300 });
+  const given: Uint8Array[] = [];
+  try {
+    sender.enqueue('traces', new Uint8Array(64 << 20), 1, (b) => given.push(b));
+    sender.enqueue('traces', new Uint8Array(64 << 20), 1, (b) => given.push(b));
+    await sender.flush(5000);
+    const s = sender.stats();
+    assert.equal(s.droppedBatches, 2, s.lastError);
+    assert.ok(s.retries >= 2, 'attempts were aborted mid-write and tried again');
+    assert.equal(given.length, 0, 'aborted mid-write: not given back');
+  } finally {
+    await sender.close(0);
+    for (const c of sockets) c.destroy();
+    server.close();
+  }
+});
+
 // ---- the client: the sender on its own thread ----
 
 function assertClientSettled(s: SenderStats, rx: Receiver | undefined): void {
@@ -352,6 +416,30 @@ test('the client sends through its thread, stats read synchronously; whole buffe
     await rx.stop();
   }
 });
+
+test('the client: a given body moves in its larger buffer, only its bytes are sent, and the buffer comes back', T,
+  async () => {
+    const rx = await startReceiver();
+    const client = new OtlpClient(config(rx.url, { compression: 'gzip' }), { mode: 'drop', ...FAST });
+    try {
+      assert.equal(client.spareBuffer(0), undefined, 'nothing given back yet');
+      const body = traces('given', 4);
+      const buffer = new ArrayBuffer(body.length + 1000);
+      new Uint8Array(buffer).fill(0xff).set(body); // what follows the body is not protobuf: sent, it would not decode
+      client.send('traces', new Uint8Array(buffer, 0, body.length), 4, true);
+      assert.equal(buffer.byteLength, 0, 'moved, not copied');
+      await rx.until(() => rx.accepted.spans === 4);
+      let back: ArrayBuffer | undefined;
+      await until(() => (back = client.spareBuffer(body.length)) !== undefined, 'the buffer to come back');
+      assert.equal(back!.byteLength, body.length + 1000, 'the whole buffer');
+      assert.ok(Buffer.from(back!, 0, body.length).equals(body), 'its memory, as it was');
+      assert.equal(client.spareBuffer(0), undefined, 'taken once');
+      assert.equal(rx.requests[0]!.error, undefined, 'the body alone was sent (decoded strictly)');
+      assertClientSettled(client.close(1000), rx);
+    } finally {
+      await rx.stop();
+    }
+  });
 
 test('\'drop\' mode: over maxQueueBytes the OLDEST queued batches are dropped, the newest kept', T, async () => {
   let release!: () => void;

@@ -46,7 +46,10 @@ export interface OtlpBuilderOptions {
   resourceOf: ResourceOf;
   /** The resource's recorded OpenTelemetry attributes (otel:resource records) go here. */
   onResource?: (pid: number, json: string) => void;
+  /** A request: body starts its ArrayBuffer, which is handed over whole (nothing else in it is data). */
   out: (signal: Signal, body: Uint8Array, items: number) => void;
+  /** Memory of earlier bodies to make the next in (at least `bytes`), when the receiver of `out` gives it back. */
+  spare?: (bytes: number) => ArrayBuffer | undefined;
   /** The signals that have somewhere to go (default all): the others' items are counted in noEndpointItems. */
   routed?: ReadonlySet<Signal>;
   maxBatchItems?: number;
@@ -367,7 +370,7 @@ export class OtlpBuilder {
       batch.discard();
       return;
     }
-    const body = batch.take(this.opts.resourceOf);
+    const body = batch.take(this.opts.resourceOf, this.opts.spare);
     this.summary.requests++;
     this.opts.out(batch.signal, body, items);
   }

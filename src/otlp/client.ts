@@ -13,7 +13,7 @@
 // what it held counts as dropped. 'drop' (live recording): send() never
 // waits; the sender drops its oldest batches.
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
 import { DEFAULT_MAX_QUEUE_BYTES, type SenderOptions } from './sender';
 import { copyStats, type SenderStats } from './sender-stats';
@@ -30,14 +30,23 @@ export interface OtlpClientOptions {
 
 // ---- messages to send-worker.ts ----
 
-export interface SendWorkerData { config: OtlpConfig; options: Omit<SenderOptions, 'onChange'>; board: BoardBuffers }
+export interface SendWorkerData {
+  config: OtlpConfig;
+  options: Omit<SenderOptions, 'onChange'>;
+  board: BoardBuffers;
+  /** Where the thread posts the memory of given bodies it is done with (see OtlpClient.spareBuffer). */
+  spares: MessagePort;
+}
 export type ToSendWorker =
-  | { type: 'batch'; signal: OtlpSignal; body: ArrayBuffer; items: number }
+  // the body: `length` bytes at the start of `buffer`; `given`: post the buffer back to `spares` when done
+  | { type: 'batch'; signal: OtlpSignal; buffer: ArrayBuffer; length: number; items: number; given: boolean }
   | { type: 'close'; flushBy: number }; // flushBy: epoch ms
 
 // ---- the client ----
 
 interface Tally { batches: number; items: number; bytes: number; signals: Record<OtlpSignal, number> }
+const MAX_SPARES = 8; // buffers kept for reuse: a few batches in flight and queued
+
 const tally = (): Tally => ({ batches: 0, items: 0, bytes: 0, signals: { traces: 0, logs: 0, metrics: 0 } });
 
 export class OtlpClient {
@@ -52,6 +61,8 @@ export class OtlpClient {
   private localError: { text: string; at: number } | undefined;
   private closing = false;
   private final: SenderStats | undefined;
+  private readonly sparePort: MessagePort;
+  private readonly spares: ArrayBuffer[] = [];
 
   /** The signals with an endpoint to go to. */
   readonly routed: ReadonlySet<OtlpSignal>;
@@ -68,9 +79,12 @@ export class OtlpClient {
       ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
       ...(opts.maxRetryElapsedMs !== undefined ? { maxRetryElapsedMs: opts.maxRetryElapsedMs } : {}),
     };
+    const channel = new MessageChannel();
+    this.sparePort = channel.port1;
+    this.sparePort.unref(); // read with receiveMessageOnPort only: it must not keep the process alive
     try {
-      const workerData: SendWorkerData = { config, options, board: this.board.buffers };
-      const worker = new Worker(path.join(__dirname, 'send-worker.js'), { workerData });
+      const workerData: SendWorkerData = { config, options, board: this.board.buffers, spares: channel.port2 };
+      const worker = new Worker(path.join(__dirname, 'send-worker.js'), { workerData, transferList: [channel.port2] });
       worker.unref();
       // Without an 'error' listener a failing worker would throw in this thread.
       worker.on('error', (e) => this.markFailed(`the OTLP sender thread failed: ${e.message}`));
@@ -88,9 +102,12 @@ export class OtlpClient {
    * Queue a request body of `items` spans, log records or data points. When
    * `body` is the whole of its ArrayBuffer, that buffer moves to the sender
    * thread (it is detached here: do not use it afterwards); otherwise it is
-   * copied. Never throws.
+   * copied. `given`: body starts its ArrayBuffer, and that buffer is the
+   * caller's to give away whole (nothing else in it is data): it moves even
+   * when larger than the body, and comes back through spareBuffer() once the
+   * sender is done with it. Never throws.
    */
-  send(signal: OtlpSignal, body: Uint8Array, items: number): void {
+  send(signal: OtlpSignal, body: Uint8Array, items: number, given = false): void {
     const bytes = body instanceof Uint8Array ? body.byteLength : 0;
     const n = Number.isFinite(items) && items > 0 ? Math.floor(items) : 0;
     const known = OTLP_SIGNALS.includes(signal);
@@ -102,16 +119,35 @@ export class OtlpClient {
       if (this.final) return this.dropHere(signal, n, 'a batch came after close()');
       if (this.mode === 'wait') this.waitForRoom(bytes);
       if (this.gone()) return this.dropHere(signal, n, undefined);
-      const own = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
-        ? body.buffer : undefined;
-      if (!own || !this.post(signal, own, n)) {
+      const movable = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 &&
+        (given || body.byteLength === body.buffer.byteLength);
+      if (!movable || !this.post(signal, body.buffer, bytes, n, given)) {
         const copy = new Uint8Array(body); // also what makes a non-transferable buffer (Node's Buffer pool) go
-        if (!this.post(signal, copy.buffer, n)) throw new Error('the sender thread refused the batch');
+        if (!this.post(signal, copy.buffer, bytes, n, false)) throw new Error('the sender thread refused the batch');
       }
       this.add(this.posted, signal, n, bytes);
     } catch (e) {
       this.dropHere(signal, n, `could not hand a batch to the sender thread: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Memory of a given body (send's `given`) the sender thread is done with,
+   * of at least `bytes`, or undefined: a caller making bodies over and over
+   * reuses it instead of asking the allocator for fresh, zeroed pages each time.
+   */
+  spareBuffer(bytes: number): ArrayBuffer | undefined {
+    for (;;) {
+      const m = receiveMessageOnPort(this.sparePort);
+      if (!m) break;
+      if (m.message instanceof ArrayBuffer && this.spares.length < MAX_SPARES) this.spares.push(m.message);
+    }
+    const i = this.spares.findIndex((b) => b.byteLength >= bytes);
+    if (i < 0) {
+      if (this.spares.length === MAX_SPARES) this.spares.shift(); // (too small for today's bodies: let one go)
+      return undefined;
+    }
+    return this.spares.splice(i, 1)[0];
   }
 
   /** What the sender did so far (synchronous). */
@@ -155,14 +191,16 @@ export class OtlpClient {
     }
     this.final = this.combine(this.board.read(), true);
     void this.worker?.terminate().catch(() => undefined);
+    this.sparePort.close();
+    this.spares.length = 0;
     return copyStats(this.final);
   }
 
   // ---- internals ----
 
-  private post(signal: OtlpSignal, body: ArrayBuffer, items: number): boolean {
+  private post(signal: OtlpSignal, buffer: ArrayBuffer, length: number, items: number, given: boolean): boolean {
     try {
-      this.worker!.postMessage({ type: 'batch', signal, body, items } satisfies ToSendWorker, [body]);
+      this.worker!.postMessage({ type: 'batch', signal, buffer, length, items, given } satisfies ToSendWorker, [buffer]);
       return true;
     } catch {
       return false;

@@ -46,7 +46,8 @@ export function traceBuilder(dir: string, startNs: bigint, choice: ResourceChoic
   const builder = new OtlpBuilder({
     startNs, seed: traceSeed(env.session, startNs), resourceOf: resources.of,
     onResource: (pid, json) => resources.setRecorded(pid, json),
-    out: (signal, body, items) => client.send(signal, body, items), routed: client.routed, ...more,
+    out: (signal, body, items) => client.send(signal, body, items, true), spare: (bytes) => client.spareBuffer(bytes),
+    routed: client.routed, ...more,
   });
   return { builder, resources };
 }

@@ -9,10 +9,14 @@ import type { OtlpRequestSettings } from './config';
 
 const MAX_RESPONSE_BYTES = 64 << 10;
 
-/** A response read to its end, or why there is none (an error, a cut response, the timeout). */
+/**
+ * A response read to its end, or why there is none (an error, a cut response,
+ * the timeout). `written`: the whole body had been handed to the OS by then
+ * (Node holds no reference to its memory any more).
+ */
 export type PostOutcome =
-  | { answered: true; res: http.IncomingMessage; body: Buffer }
-  | { answered: false; reason: string };
+  | { answered: true; res: http.IncomingMessage; body: Buffer; written: boolean }
+  | { answered: false; reason: string; written: boolean };
 
 export interface Agents { http: http.Agent; https: https.Agent }
 
@@ -37,13 +41,15 @@ export function postBody(url: URL, wire: Uint8Array, settings: OtlpRequestSettin
   const tls = url.protocol === 'https:';
   const req = (tls ? https : http).request(url, { method: 'POST', headers, agent: tls ? agents.https : agents.http });
   let over = false; // the outcome is out (or aborted): later events of the request are noise
+  let written = false;
+  req.on('finish', () => { written = true; }); // the last write's callback: the body is in the kernel
   const end = (outcome: PostOutcome) => {
     if (over) return;
     over = true;
     clearTimeout(timer);
     done(outcome);
   };
-  const failed = (reason: string) => end({ answered: false, reason });
+  const failed = (reason: string) => end({ answered: false, reason, written });
   const timer = setTimeout(() => {
     failed(`no response within ${settings.timeoutMs} ms`);
     req.destroy();
@@ -58,7 +64,7 @@ export function postBody(url: URL, wire: Uint8Array, settings: OtlpRequestSettin
     });
     res.on('error', (e) => failed(e.message));
     res.on('aborted', () => failed('the response was cut short'));
-    res.on('end', () => end({ answered: true, res, body: Buffer.concat(parts) }));
+    res.on('end', () => end({ answered: true, res, body: Buffer.concat(parts), written }));
   });
   try {
     req.end(wire);

@@ -26,6 +26,12 @@ function failed(e: unknown): void {
   process.exit(1); // ends this thread only
 }
 process.on('uncaughtException', failed);
+
+/** A given body's memory back to the client, for its next bodies. */
+function giveBack(body: Uint8Array): void {
+  const buffer = body.buffer as ArrayBuffer; // (the client made it: never shared memory)
+  data.spares.postMessage(buffer, [buffer]);
+}
 process.on('unhandledRejection', failed);
 
 const s = new OtlpSender(data.config, { ...data.options, onChange: () => dead || board.publish(s.stats()) });
@@ -34,7 +40,9 @@ board.publish(s.stats());
 setInterval(() => board.beat(), BEAT_MS).unref();
 
 parentPort!.on('message', (m: ToSendWorker) => {
-  if (m.type === 'batch') s.enqueue(m.signal, new Uint8Array(m.body), m.items);
+  if (m.type === 'batch') {
+    s.enqueue(m.signal, new Uint8Array(m.buffer, 0, m.length), m.items, m.given ? giveBack : undefined);
+  }
   else if (m.type === 'close') {
     void s.close(Math.max(0, m.flushBy - Date.now())).then((final) => {
       if (dead) return;
