@@ -23,7 +23,7 @@ import { displayName, type ClassDescription } from '../schema';
 import type { StreamCursor } from '../trace/cursor';
 import { Float } from './anyvalue';
 import { type ResourceOf, type Signal, SignalBatch } from './batches';
-import { OtlpEncoder } from './encode';
+import { OtlpEncoder, type Piece } from './encode';
 import { KIND_INTERNAL, otlpTags, type OtlpTags } from './schema';
 import { kindOf, statusFromFields } from './http-spans';
 import { addSpanEvent, otelBegin, otelEnd } from './otel-spans';
@@ -333,12 +333,12 @@ export class OtlpBuilder {
   private readonly names = new Map<number, string>();
 
   /** A class's span event name field, made once (not its name encoded per event). */
-  private eventNameOf(id: number, cls: ClassDescription): Uint8Array {
+  private eventNameOf(id: number, cls: ClassDescription): Piece {
     let f = this.eventNames[id];
     if (f === undefined) this.eventNames[id] = f = this.encoder.eventNameField(this.nameOf(id, cls));
     return f;
   }
-  private readonly eventNames: Uint8Array[] = []; // by class id (small, dense)
+  private readonly eventNames: Piece[] = []; // by class id (small, dense)
 
   /** A counter's metric name, `provider.name`, made once (not a string built per point). */
   private metricOf(id: number, cls: ClassDescription): string {
