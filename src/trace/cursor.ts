@@ -24,6 +24,26 @@ if (os.endianness() !== 'LE') throw new Error('ringtrace reads traces on little-
 const NS = 1_000_000_000;
 /** Class ids below this are looked up by array index (they are registry line numbers: small and dense). */
 export const DENSE_IDS = 1 << 16;
+
+// What index() found wrong with a record.
+const FINE = 0;
+const SHORT_HEADER = 1;
+const BAD_SIZE = 2;
+const UNKNOWN_CLASS = 3;
+const FAR_TIMESTAMP = 4;
+const BACKWARDS = 5;
+const NO_CONTEXT = 6;
+
+function damageText(why: number, size: number, id: number, hi: number, lo: number): string {
+  switch (why) {
+    case SHORT_HEADER: return 'truncated event header';
+    case BAD_SIZE: return `bad event size ${size}`;
+    case UNKNOWN_CLASS: return `event class id ${id} is not described in the trace's class list`;
+    case FAR_TIMESTAMP: return 'timestamp is more than 2^53 ticks from the trace start';
+    case BACKWARDS: return `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`;
+    default: return `event of ${size} bytes has no pid/tid context`;
+  }
+}
 const MIN_RECORD = EVENT_HEADER + 8; // header + pid/tid context: record starts are 8 apart at least
 
 /**
@@ -185,11 +205,17 @@ export class StreamCursor {
     let lastRel = this.lastRel;
     let n = 0;
     let pos = PACKET_HEADER;
-    let why = '';
+    // What is wrong, as a code and the values its message names: the message is made after the loop
+    // (a template string in it was converted for every record, TurboFan computing it ahead of its branch).
+    let why = FINE;
+    let badSize = 0;
+    let badId = 0;
+    let badHi = 0;
+    let badLo = 0;
     let cut = info.bytesInFile < info.packetSize;
     while (pos < content) {
       if (content - pos < EVENT_HEADER) {
-        why = 'truncated event header';
+        why = SHORT_HEADER;
         break;
       }
       if (present - pos < EVENT_HEADER) break; // the file ends in this record's header (cut)
@@ -197,28 +223,33 @@ export class StreamCursor {
       const id = words[w]!;
       const size = words[w + 1]!;
       if (size < EVENT_HEADER || pos + size > content) {
-        why = `bad event size ${size}`;
+        why = BAD_SIZE;
+        badSize = size;
         cut = false;
         break;
       }
       if (pos + size > present) break; // the file ends in this record (cut)
       if ((id < DENSE_IDS ? byId[id] : this.trace.classes.get(id)) === undefined) {
-        why = `event class id ${id} is not described in the trace's class list`;
+        why = UNKNOWN_CLASS;
+        badId = id;
         break;
       }
       const lo = words[w + 2]!;
       const hi = words[w + 3]!;
       const rel = (hi - baseHi) * TWO32 + (lo - baseLo);
       if (!(rel <= Number.MAX_SAFE_INTEGER && rel >= -Number.MAX_SAFE_INTEGER)) {
-        why = 'timestamp is more than 2^53 ticks from the trace start';
+        why = FAR_TIMESTAMP;
         break;
       }
       if (rel < lastRel) {
-        why = `timestamp ${(BigInt(hi) << 32n) | BigInt(lo)} is before the previous one`;
+        why = BACKWARDS;
+        badHi = hi;
+        badLo = lo;
         break;
       }
       if (size < EVENT_HEADER + 8) {
-        why = `event of ${size} bytes has no pid/tid context`;
+        why = NO_CONTEXT;
+        badSize = size;
         break;
       }
       lastRel = rel;
@@ -233,8 +264,9 @@ export class StreamCursor {
     this.lastRel = lastRel;
     this.count = n;
     this.indexed += n;
-    if (why) {
-      this.damage = this.counted(new TraceError(this.stream, info.offset + pos, why));
+    if (why !== FINE) {
+      this.damage = this.counted(new TraceError(this.stream, info.offset + pos,
+        damageText(why, badSize, badId, badHi, badLo)));
     } else if (cut) {
       this.damage = this.counted(new TruncatedStream(this.stream, this.fileBytes, `truncated: the file ends ` +
         `${info.bytesInFile} bytes into the packet at byte ${info.offset} (of ${info.packetSize} bytes)`,
