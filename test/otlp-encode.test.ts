@@ -14,6 +14,7 @@ import { fieldPlan, PlannedFields } from '../src/otlp/field-plan';
 import type { ClassDescription, FieldType } from '../src/schema';
 import { attrs } from '../fixtures/otlp-view';
 import { decodeStrict } from '../fixtures/proto-strict';
+import { viewOf } from '../src/trace/le';
 
 const root = new protobuf.Root().loadSync(path.join(__dirname, '..', '..', 'proto', 'otlp.proto'), { keepCase: true });
 const decode = (type: string, bytes: Uint8Array) =>
@@ -118,13 +119,28 @@ test('typed fields written straight from record bytes decode to their values: ev
   checkPlanned(all.filter(([, type]) => type !== 'bytes'), true);
   checkPlanned(all.filter(([name, type]) => type !== 'bytes' && !['accent', 'long', 'bad'].includes(name)), false);
   checkPlanned(all.filter(([name]) => name === 'u8' || name === 'bad'), true); // invalid UTF-8 met by the generated writer
+  for (let n = 0; n <= 13; n++) { // strings copied by words, then bytes: every tail length, last field or not
+    const s = 'abcdefghijklm'.slice(0, n);
+    checkPlanned([['s', 'string', s, s], ['u8', 'u8', 7, { int: '7' }]], false, true);
+    checkPlanned([['u8', 'u8', 7, { int: '7' }], ['s', 'string', s, s]], false, true);
+    const late = `${s}\u00e9`; // non-ASCII after whole words: the generated writer gives the record up to the loop
+    checkPlanned([['s', 'string', late, late], ['t', 'string', s, s]], false);
+    for (const odd of [0x80, 0xff]) { // invalid UTF-8 inside a word, or after (0x80: the one top bit x - 0x01010101 misses)
+      const bad = Buffer.concat([Buffer.from(s), Buffer.from([odd, 0x41])]);
+      checkPlanned([['bad', 'string', bad, `${s}\ufffdA`], ['t', 'string', s, s]], true);
+    }
+  }
   for (let n = 110; n <= 130; n++) { // ASCII met by the generated writer: its KeyValues stop at 127 bytes (n = 117)
     const s = 'x'.repeat(n);
     checkPlanned([['u8', 'u8', 1, { int: '1' }], ['long', 'string', s, s], ['after', 'string', 'a', 'a']], false);
   }
 });
 
-function checkPlanned(fields: PlannedCase[], badUtf8: boolean): void {
+/**
+ * `fields` written from a record's bytes decode to their values. `generated`: the generated writer
+ * takes the record itself (else it may hand it to write()'s loop); either way both write the same bytes.
+ */
+function checkPlanned(fields: PlannedCase[], badUtf8: boolean, generated = false): void {
   const parts: Buffer[] = [Buffer.alloc(8)]; // pid, tid
   for (const [, type, v] of fields) {
     const b = Buffer.alloc(type === 'string' ? Buffer.byteLength(v as string | Buffer) + 1
@@ -153,12 +169,25 @@ function checkPlanned(fields: PlannedCase[], badUtf8: boolean): void {
   for (const start of [0, 1]) { // from an empty writer, and after a byte (lengths not at offset 0)
     const w = new ProtoWriter(8);
     w.pos = start;
-    assert.equal(writer.write(w, T.resource.attributes, plan, record, 8, record.length), true);
+    assert.equal(writer.write(w, T.resource.attributes, plan, record, viewOf(record), 8, record.length), true);
     const written = w.buf.subarray(start, w.pos);
     // Byte for byte what protobufjs writes for what it reads back (every length a minimal varint, fields in order):
     // beyond decode's strict walk, no length padded
     assert.equal(Buffer.from(Resource.encode(Resource.decode(written)).finish()).toString('hex'),
       Buffer.from(written).toString('hex'));
+    const tpl = plan.byTag.get(T.resource.attributes)!;
+    const fast = tpl.fast!;
+    if (generated) {
+      const out = new ProtoWriter(1024);
+      assert.ok(fast(out.buf, out.view, 0, record, viewOf(record), 8, record.length) >= 0, 'the generated writer took it');
+    }
+    tpl.fast = null; // write()'s own loop
+    const loop = new ProtoWriter(8);
+    loop.pos = start;
+    writer.write(loop, T.resource.attributes, plan, record, viewOf(record), 8, record.length);
+    tpl.fast = fast;
+    assert.equal(Buffer.from(written).toString('hex'), Buffer.from(loop.buf.subarray(start, loop.pos)).toString('hex'),
+      'the generated writer and the loop write the same bytes');
     const got = attrs(decode('Resource', written)['attributes']);
     assert.deepEqual(Object.keys(got), fields.map(([name]) => name));
     for (const [name, , , want] of fields) assert.deepEqual(got[name], want, name);
@@ -167,6 +196,6 @@ function checkPlanned(fields: PlannedCase[], badUtf8: boolean): void {
     assert.ok(bytes.includes(Buffer.from('\ufffdA')) && !bytes.includes(Buffer.from([0xff, 0x41])),
       'what is sent is valid UTF-8 (a collector refuses a request holding invalid UTF-8)');
   }
-  assert.equal(writer.write(new ProtoWriter(8), T.resource.attributes, plan, record, 8, record.length - 2), false,
+  assert.equal(writer.write(new ProtoWriter(8), T.resource.attributes, plan, record, viewOf(record), 8, record.length - 2), false,
     'a record cut short is refused, not read past');
 }

@@ -216,7 +216,7 @@ export class OtlpBuilder {
     if (plan === undefined) this.plans[c.id] = plan = fieldPlan(cls, from, this.T);
     const at = c.at[c.i]!;
     const mark = w.pos;
-    if (plan && this.planned.write(w, tag, plan, c.data, at + EVENT_HEADER + 8 + 8 * from, at + c.size[c.i]!)) {
+    if (plan && this.planned.write(w, tag, plan, c.data, c.view, at + EVENT_HEADER + 8 + 8 * from, at + c.size[c.i]!)) {
       return true; // (fields before `from` are u64 span ids)
     }
     w.pos = mark;

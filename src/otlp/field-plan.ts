@@ -44,8 +44,8 @@ interface Templates {
   fast: FastWriter | null;
 }
 
-/** Writes the fields at b[p] (`v` views b); the offset after them, or -1: leave this record to write(). */
-type FastWriter = (b: Uint8Array, v: DataView, p: number, d: Buffer, o: number, end: number) => number;
+/** Writes the fields at b[p] (`v` views b, `dv` views d); the offset after them, or -1: leave this record to write(). */
+type FastWriter = (b: Uint8Array, v: DataView, p: number, d: Buffer, dv: DataView, o: number, end: number) => number;
 
 function templates(plan: FieldPlan, tag: number, A: OtlpTags['any']): Templates {
   if (tag === plan.lastTag) return plan.last!;
@@ -79,7 +79,7 @@ function templates(plan: FieldPlan, tag: number, A: OtlpTags['any']): Templates 
 function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWriter | null {
   const ops = [...plan.ops];
   if (ops.some((op) => op === OP_BYTES || op > OP_BYTES)) return null; // bytes, W3C id strings: the loop's
-  const body: string[] = ['let t = 0, kv = 0, any = 0, n = 0, high = 0, c = 0;'];
+  const body: string[] = ['let t = 0, kv = 0, any = 0, n = 0, high = 0, c = 0, x = 0;'];
   ops.forEach((op, i) => {
     const part = t.parts[i]!;
     if (op !== OP_STRING) body.push(`if (o + ${SIZE[op]} > end) return -1;`); // (a string is checked as it is copied)
@@ -100,8 +100,12 @@ function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWri
       case OP_U64: case OP_I64:
         body.push(`b[p++] = ${A.int_value}; p = putVarint64(b, p, u32(d, o + 4), u32(d, o)); o += 8;`);
         break;
-      default: // a string: its bytes as they are when ASCII, copied up to its NUL in one pass, length set after
+      default: // a string: its bytes as they are when ASCII, copied up to its NUL in one pass, length set after:
+        // by words while a word (inside the record) holds no NUL and no byte >= 0x80 (a byte of 0 borrows,
+        // one >= 0x80 has its top bit: either sets a top bit in (x - 0x01010101) | x), then by bytes
         body.push(`b[p++] = ${A.string_value}; t = p++; high = 0;`,
+          'while (o + 4 <= end && ((((x = dv.getUint32(o, true)) - 0x01010101) | x) & 0x80808080) === 0) ' +
+            '{ v.setUint32(p, x, true); p += 4; o += 4; }',
           'while (o < end && (c = d[o]) !== 0) { high |= c; b[p++] = c; o++; }',
           'if (o >= end || high >= 0x80) return -1; b[t] = p - t - 1; o++;'); // (under 128: the KeyValue's check below)
     }
@@ -109,7 +113,7 @@ function compileFast(plan: FieldPlan, t: Templates, A: OtlpTags['any']): FastWri
   });
   body.push('return p;');
   const make = new Function('putVarint', 'putVarint64', 'putInt64', 'putDouble', 'u32', 'i32',
-    `return function fields(b, v, p, d, o, end) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FastWriter;
+    `return function fields(b, v, p, d, dv, o, end) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FastWriter;
   return make(putVarint, putVarint64, putInt64, putDouble, u32, i32);
 }
 
@@ -146,13 +150,13 @@ export class PlannedFields {
   constructor(private readonly T: OtlpTags) {}
 
   /**
-   * Fields from d[o, end) as KeyValues under `tag`; false if the record does
+   * Fields from d[o, end) (`dv` views d) as KeyValues under `tag`; false if the record does
    * not hold them (the caller decodes it to report the damage). Room for the
    * whole record is made once; bytes go through local variables (a call per
    * byte run cost more than the bytes), and the rare long value or non-ASCII
    * string goes through the writer's own methods.
    */
-  write(w: ProtoWriter, tag: number, plan: FieldPlan, d: Buffer, o: number, end: number): boolean {
+  write(w: ProtoWriter, tag: number, plan: FieldPlan, d: Buffer, dv: DataView, o: number, end: number): boolean {
     const A = this.T.any;
     const ops = plan.ops;
     const tpl = templates(plan, tag, A);
@@ -160,7 +164,7 @@ export class PlannedFields {
     const room = tpl.bytes + 16 * ops.length + (end - o); // a string's bytes are at most the record's
     w.reserve(room);
     if (tpl.fast) {
-      const q = tpl.fast(w.buf, w.view, w.pos, d, o, end);
+      const q = tpl.fast(w.buf, w.view, w.pos, d, dv, o, end);
       if (q >= 0) {
         w.pos = q;
         return true;
