@@ -5,7 +5,7 @@
 // ringtrace's own spans take ids made from their ringtrace ids (ids.ts), a
 // root's trace id from the W3C traceparent it was called with when there was
 // one; OpenTelemetry's spans keep their own (otel-spans.ts).
-import { hexSpanId, hexTraceId, madeSpanId, madeTraceId, type TraceId } from './ids';
+import { hexSpanId, hexTraceId, IdMaker, type TraceId } from './ids';
 import { attrsOf, NO_TRACE, type OpenSpan, type SpanIds } from './open-span';
 import { RecentTraceIds } from './recent';
 import { FLAGS_REMOTE } from './schema';
@@ -15,8 +15,12 @@ export class SpanLineage {
   private readonly recent = new RecentTraceIds(); // spans ended lately, of every process
   private readonly found: { traceId: TraceId; idHi: number; idLo: number } = { traceId: NO_TRACE, idHi: 0, idLo: 0 };
 
+  private readonly ids: IdMaker;
+
   /** `seed`: the trace's, mixed into every id made (ids.ts traceSeed). */
-  constructor(private readonly seed: number) {}
+  constructor(seed: number) {
+    this.ids = new IdMaker(seed);
+  }
 
   /**
    * The ids of process pid's span hi:lo as a parent: open (in `open`), or
@@ -33,7 +37,7 @@ export class SpanLineage {
       f.idHi = hi;
       f.idLo = lo;
     } else {
-      madeSpanId(f, this.seed, pid, hi, lo);
+      this.ids.spanId(f, pid, hi, lo);
     }
     f.traceId = t;
     return f;
@@ -49,20 +53,20 @@ export class SpanLineage {
    */
   assignOwn(s: OpenSpan, pid: number, hi: number, lo: number, parent: SpanIds | undefined, parentHi: number,
     parentLo: number, traceHex: string, parentHex: string): void {
-    const seed = this.seed;
-    madeSpanId(s, seed, pid, hi, lo);
+    const ids = this.ids;
+    ids.spanId(s, pid, hi, lo);
     if (parent) {
       s.traceId = parent.traceId;
       s.parentHi = parent.idHi;
       s.parentLo = parent.idLo;
     } else if (parentHi !== 0 || parentLo !== 0) { // a parent not in the trace: its ids as it would have had them
-      s.traceId = madeTraceId(seed, pid, parentHi, parentLo);
-      madeSpanId(this.found, seed, pid, parentHi, parentLo);
+      s.traceId = ids.traceId(pid, parentHi, parentLo);
+      ids.spanId(this.found, pid, parentHi, parentLo);
       s.parentHi = this.found.idHi;
       s.parentLo = this.found.idLo;
     } else {
       const remote = hexTraceId(traceHex); // a W3C traceparent it was called with
-      s.traceId = remote ?? madeTraceId(seed, pid, hi, lo);
+      s.traceId = remote ?? ids.traceId(pid, hi, lo);
       const remoteParent = remote && hexSpanId(parentHex);
       if (remoteParent) {
         [s.parentHi, s.parentLo] = remoteParent;
