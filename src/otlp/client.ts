@@ -14,8 +14,8 @@
 // waits; the sender drops its oldest batches.
 import * as path from 'node:path';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
-import { DEFAULT_MAX_QUEUE_BYTES, type SenderOptions } from './sender';
+import { DEFAULT_MAX_QUEUE_BYTES, OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
+import type { SenderOptions } from './sender'; // (types only: the sender and its http modules load in its thread)
 import { copyStats, type SenderStats } from './sender-stats';
 import { type BoardBuffers, DONE, SEQ, STALL_MS, StatsBoard } from './stats-board';
 

@@ -17,6 +17,9 @@
 export type OtlpSignal = 'traces' | 'logs' | 'metrics';
 export const OTLP_SIGNALS: readonly OtlpSignal[] = ['traces', 'logs', 'metrics'];
 
+/** Body bytes a sender holds (queued, or waiting to be handed to its thread) by default. */
+export const DEFAULT_MAX_QUEUE_BYTES = 64 << 20;
+
 export interface OtlpOptions {
   /** Base URL, as OTEL_EXPORTER_OTLP_ENDPOINT: wins over every endpoint variable. */
   endpoint?: string;

@@ -18,7 +18,7 @@
 // waiting out every batch's own retries one after another.
 import type * as http from 'node:http';
 import * as zlib from 'node:zlib';
-import { OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
+import { DEFAULT_MAX_QUEUE_BYTES, OTLP_SIGNALS, type OtlpConfig, type OtlpSignal } from './config';
 import { type Agents, keepAliveAgents, postBody, timerMs } from './post';
 import { backoffMs, decodePartialSuccess, httpError, parseRetryAfter, type PartialSuccess } from './response';
 import { copyStats, emptyStats, type SenderStats } from './sender-stats';
@@ -36,7 +36,6 @@ export interface SenderOptions {
   onChange?: () => void;
 }
 
-export const DEFAULT_MAX_QUEUE_BYTES = 64 << 20;
 const DEFAULTS = { maxInFlight: 2, initialBackoffMs: 1000, maxBackoffMs: 30_000, maxRetryElapsedMs: 60_000 };
 
 const ITEM_NAMES: Record<OtlpSignal, string> = { traces: 'spans', logs: 'log records', metrics: 'data points' };
