@@ -13,7 +13,7 @@ import { runCommand } from '../fixtures/trace-helpers';
 import { startReceiver, type Receiver, type ReceiverRequest } from '../fixtures/otlp-receiver';
 import { decodeStrict } from '../fixtures/proto-strict';
 import { gaugePointsIn, logsIn, spansIn, type SpanView } from '../fixtures/otlp-view';
-import { EVERY_TYPE, GIVEN_START } from '../fixtures/otlp-app';
+import { EVERY_TYPE, GIVEN_START, LONG_LABEL } from '../fixtures/otlp-app';
 import { resolveOtlpConfig } from '../src/otlp/config';
 import { runOtlpExport } from '../src/otlp/export';
 import * as protobuf from 'protobufjs';
@@ -104,6 +104,7 @@ test('ringtrace spans: one trace, parents, typed attributes, events inside spans
   // a typed f64 field stays a double even when its value is integral
   assert.deepEqual(lookup.attributes, { key: 'sku-1', hits: { int: '4' }, ratio: { double: 2 }, 'thread.id': tid });
   assert.deepEqual(order.events.map((e) => [e.name, e.attributes]), [['shop:step', { n: { int: '1' }, label: 'begin' }]]);
+  assert.deepEqual(lookup.events.map((e) => [e.name, e.attributes]), [['shop:step', { n: { int: '3' }, label: LONG_LABEL }]]);
   assert.deepEqual(charge.events.map((e) => [e.name, e.attributes]),
     [['shop:step', { n: { int: '2' }, label: 'charged' }]]);
   assert.ok(BigInt(charge.start) <= BigInt(charge.events[0]!.time) && BigInt(charge.events[0]!.time) <= BigInt(charge.end));

@@ -282,7 +282,7 @@ export class OtlpBuilder {
     if (inner) { // appended to the innermost span's bytes
       const m = this.encoder.spanEvent(th.w, ns, this.eventNameOf(c.id, cls));
       this.fieldsInto(th.w, this.T.event.attributes, c, 0, null);
-      th.w.end(m);
+      th.w.endShort(m);
       this.summary.spanEvents++;
       return;
     }

@@ -90,13 +90,21 @@ export class OtlpEncoder {
     const nameLength = name.bytes.length;
     const thread = this.threadAttribute(s.tid);
     const threadLength = thread.bytes.length;
+    const parent = s.parentHi !== 0 || s.parentLo !== 0;
+    const rare = s.typedEvents.length || s.otelEvents || s.droppedEvents > 0 || s.otelLinks || s.status !== 0 ||
+      s.statusMessage;
+    // Its length, when only the fixed fields and its bytes so far make it (most spans): written as it
+    // is, else 4 bytes left for w.end() (a varint padded: 2-3 bytes more per span, all to compress and send).
+    const length = rare || s.attrs.length ? -1
+      : 18 + 10 + (parent ? 10 : 0) + 6 + nameLength + 2 + 2 * 9 + threadLength + (to - from);
     w.reserve(1 + 4 + 2 + 16 + 2 + 8 + 2 + 8 + 2 + 4 + nameLength + 2 + 2 * 9 + threadLength + (to - from));
     const b = w.buf;
     const v = w.view;
     let p = w.pos;
     b[p] = this.spansTag;
-    const m = p + 1; // the span's 4-byte length, as w.begin() leaves it for w.end()
-    p += 5;
+    const m = p + 1; // where w.begin() would leave the 4-byte length for w.end()
+    p = length < 0 ? p + 5 : putVarint(b, m, length);
+    const start = p;
     b[p] = this.traceIdTag;
     b[p + 1] = 16;
     const t = s.traceId;
@@ -109,7 +117,7 @@ export class OtlpEncoder {
     v.setUint32(p + 20, s.idHi);
     v.setUint32(p + 24, s.idLo);
     p += 28;
-    if (s.parentHi !== 0 || s.parentLo !== 0) {
+    if (parent) {
       b[p] = this.parentTag;
       b[p + 1] = 8;
       v.setUint32(p + 2, s.parentHi);
@@ -133,8 +141,11 @@ export class OtlpEncoder {
     p = putWordsFrom(w.view, p, thread.view, 0, threadLength);
     // Its planned attributes and span events, by words up to 1 KiB (~150 bytes copied with set(): ~8 % of an export).
     w.pos = copyBytes(w.buf, w.view, p, bytes, view, from, to, 1024);
-    const events = s.typedEvents.length || s.otelEvents || s.droppedEvents > 0 || s.otelLinks || s.status !== 0 ||
-      s.statusMessage ? this.rest(w, s) : 0;
+    if (length >= 0) {
+      if (w.pos - start !== length) throw new Error(`OTLP span sized ${length} bytes, written ${w.pos - start}`); // a bug
+      return 0;
+    }
+    const events = rare ? this.rest(w, s) : 0;
     w.end(m);
     return events;
   }
@@ -208,15 +219,16 @@ export class OtlpEncoder {
   /**
    * A span event whose name field is `nameField` (eventNameField: made once
    * per class): the caller writes its attributes (T.event.attributes) and
-   * ends it (w.end). One reserve and local stores, as head().
+   * ends it (w.endShort: a one-byte length, widened in the rare event of 128
+   * bytes or more). One reserve and local stores, as span().
    */
   spanEvent(w: ProtoWriter, ns: number, nameField: Piece): number {
     const nameLength = nameField.bytes.length;
-    w.reserve(1 + 4 + 9 + nameLength);
+    w.reserve(1 + 1 + 9 + nameLength);
     const b = w.buf;
-    const m = w.pos + 1; // its 4-byte length, as w.begin() leaves it for w.end()
+    const m = w.pos + 1; // its length byte, as w.beginShort() leaves it for w.endShort()
     b[w.pos] = this.eventsTag;
-    const p = this.timeAt(b, w.view, m + 4, this.eventTimeTag, ns, undefined);
+    const p = this.timeAt(b, w.view, m + 1, this.eventTimeTag, ns, undefined);
     w.pos = putWordsFrom(w.view, p, nameField.view, 0, nameLength);
     return m;
   }
