@@ -26,13 +26,13 @@ function failed(e: unknown): void {
   process.exit(1); // ends this thread only
 }
 process.on('uncaughtException', failed);
+process.on('unhandledRejection', failed);
 
 /** A given body's memory back to the client, for its next bodies. */
 function giveBack(body: Uint8Array): void {
   const buffer = body.buffer as ArrayBuffer; // (the client made it: never shared memory)
   data.spares.postMessage(buffer, [buffer]);
 }
-process.on('unhandledRejection', failed);
 
 const s = new OtlpSender(data.config, { ...data.options, onChange: () => dead || board.publish(s.stats()) });
 sender = s;
