@@ -66,7 +66,7 @@ export function readProtoFields(text: string, file: string): Map<string, Map<str
       take('=');
       take();
       take(';');
-    } else if (scopes.length && scopes.at(-1)!.kind !== 'enum') { // a field
+    } else if (scopes.length) { // a field (of a message, or of a oneof in one)
       const repeated = t === 'repeated';
       const type = t === 'repeated' || t === 'optional' || t === 'required' ? take() : t;
       const name = take();

@@ -3,7 +3,7 @@
 // trace's ns (records) or OpenTelemetry's own unix times.
 import { ProtoWriter, putVarint } from '../export/protowire';
 import { TWO32 } from '../int64';
-import { copyBytes, putWordsFrom } from '../export/words';
+import { copyBytes, putWordsFrom, wordsOf } from '../export/words';
 import { writeAnyValue, writeKeyValue } from './anyvalue';
 import { type OpenSpan, writeAttributes } from './open-span';
 import { writeOtelEvents, writeOtelLinks } from './otel-spans';
@@ -25,9 +25,8 @@ function stringField(tag: number, s: string): Uint8Array {
 
 /** A piece whose memory runs to a multiple of 4 bytes past its end: copied by whole words, never read past. */
 function paddedPiece(bytes: Uint8Array): Piece {
-  const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  padded.set(bytes);
-  return { bytes: padded.subarray(0, bytes.length), view: new DataView(padded.buffer) };
+  const padded = wordsOf(bytes).buffer;
+  return { bytes: new Uint8Array(padded, 0, bytes.length), view: new DataView(padded) };
 }
 
 /** A tag that is one byte as a varint (the head's and the times' are: fields 1-15), else a bug in the schema. */
@@ -66,8 +65,7 @@ export class OtlpEncoder {
     this.spansTag = oneByte(T.scopeSpans.spans);
     this.eventTimeTag = oneByte(T.event.time_unix_nano);
     for (const tag of [T.log.time_unix_nano, T.point.time_unix_nano]) oneByte(tag); // see timeAt
-    const flags = putVarint(new Uint8Array(10), 0, S.flags);
-    if (flags !== 2) throw new Error(`OTLP tag ${S.flags} is not two bytes`);
+    if (S.flags < 128 || S.flags >= 16384) throw new Error(`OTLP tag ${S.flags} is not two bytes`);
     this.flagsTag0 = (S.flags & 127) | 128;
     this.flagsTag1 = S.flags >>> 7;
   }
@@ -93,11 +91,12 @@ export class OtlpEncoder {
     const parent = s.parentHi !== 0 || s.parentLo !== 0;
     const rare = s.typedEvents.length || s.otelEvents || s.droppedEvents > 0 || s.otelLinks || s.status !== 0 ||
       s.statusMessage;
-    // Its length, when only the fixed fields and its bytes so far make it (most spans): written as it
-    // is, else 4 bytes left for w.end() (a varint padded: 2-3 bytes more per span, all to compress and send).
-    const length = rare || s.attrs.length ? -1
-      : 18 + 10 + (parent ? 10 : 0) + 6 + nameLength + 2 + 2 * 9 + threadLength + (to - from);
-    w.reserve(1 + 4 + 2 + 16 + 2 + 8 + 2 + 8 + 2 + 4 + nameLength + 2 + 2 * 9 + threadLength + (to - from));
+    // ids, [parent,] flags, name, kind, times, thread, bytes so far
+    const fixed = 18 + 10 + (parent ? 10 : 0) + 6 + nameLength + 2 + 2 * 9 + threadLength + (to - from);
+    // Its length, when only those make it (most spans): written as it is, else 4 bytes left for
+    // w.end() (a varint padded: 2-3 bytes more per span, all to compress and send).
+    const length = rare || s.attrs.length ? -1 : fixed;
+    w.reserve(1 + 4 + fixed); // (its tag, a length of up to 4 bytes)
     const b = w.buf;
     const v = w.view;
     let p = w.pos;
